@@ -1,0 +1,259 @@
+//! The byte buffers between the caller's I/O and the protocol.
+//!
+//! [`RecvBuffer`] holds bytes received and not yet consumed. The caller owns it and fills
+//! it; the handshake parsers and the [`Session`](crate::Session) consume from its front.
+//! Events borrow their payloads from it, so a single-frame message is delivered without
+//! a copy (it is unmasked in place). Bytes a parser did not consume stay at the front and
+//! are presented again, with more behind them, on the next call.
+//!
+//! [`SendBuffer`] is the session's queue of encoded frames that the caller drains.
+
+use std::io;
+
+/// How much spare room [`RecvBuffer::read_from`] offers a reader at least.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Bytes received from the peer and not yet consumed by the protocol.
+///
+/// Memory is allocated on first use and can be returned with [`release`](Self::release)
+/// once the buffer is empty, so an idle connection holds no buffer at all.
+///
+/// ```
+/// use ws_proto::RecvBuffer;
+/// let mut buf = RecvBuffer::new();
+/// buf.extend_from_slice(b"abc");
+/// let spare = buf.spare(2);
+/// spare[..2].copy_from_slice(b"de");
+/// buf.commit(2);
+/// assert_eq!(buf.data(), b"abcde");
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct RecvBuffer {
+    /// Initialized storage; its length only grows until `release`.
+    storage: Vec<u8>,
+    /// Unconsumed bytes are `storage[start..end]`.
+    start: usize,
+    end: usize,
+}
+
+impl RecvBuffer {
+    /// An empty buffer; nothing is allocated.
+    pub const fn new() -> RecvBuffer {
+        RecvBuffer {
+            storage: Vec::new(),
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// The bytes not yet consumed.
+    pub fn data(&self) -> &[u8] {
+        &self.storage[self.start..self.end]
+    }
+
+    pub(crate) fn data_mut(&mut self) -> &mut [u8] {
+        &mut self.storage[self.start..self.end]
+    }
+
+    /// The number of bytes not yet consumed.
+    pub fn len(&self) -> usize {
+        self.end - self.start
+    }
+
+    /// Whether every received byte was consumed.
+    pub fn is_empty(&self) -> bool {
+        self.start == self.end
+    }
+
+    /// Bytes allocated.
+    pub fn capacity(&self) -> usize {
+        self.storage.len()
+    }
+
+    /// Appends received bytes.
+    pub fn extend_from_slice(&mut self, bytes: &[u8]) {
+        let spare = self.spare(bytes.len());
+        spare[..bytes.len()].copy_from_slice(bytes);
+        self.end += bytes.len();
+    }
+
+    /// Room for at least `min` more bytes, to read into; follow with [`commit`](Self::commit).
+    ///
+    /// Unconsumed bytes are moved to the front first when that makes room, so the buffer
+    /// only grows when it holds more than it can take.
+    pub fn spare(&mut self, min: usize) -> &mut [u8] {
+        if self.storage.len() - self.end < min {
+            self.make_room(min);
+        }
+        &mut self.storage[self.end..]
+    }
+
+    #[cold]
+    fn make_room(&mut self, min: usize) {
+        if self.start > 0 {
+            self.storage.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.storage.len() - self.end < min {
+            let wanted = (self.end + min).max(self.storage.len() * 2);
+            self.storage.resize(wanted, 0);
+        }
+    }
+
+    /// Marks `n` bytes of the last [`spare`](Self::spare) slice as received.
+    ///
+    /// `n` is clamped to the spare room, so a wrong count cannot expose bytes that were
+    /// never written.
+    pub fn commit(&mut self, n: usize) {
+        self.end = (self.end + n).min(self.storage.len());
+    }
+
+    /// Reads once from `reader` into the buffer; returns what `read` returned.
+    ///
+    /// A convenience for blocking callers; `Ok(0)` means end of stream.
+    pub fn read_from<R: io::Read + ?Sized>(&mut self, reader: &mut R) -> io::Result<usize> {
+        let n = reader.read(self.spare(READ_CHUNK))?;
+        self.commit(n);
+        Ok(n)
+    }
+
+    /// Frees the storage if every byte was consumed; returns whether it did.
+    ///
+    /// Call it when a connection goes idle to keep its memory near zero.
+    pub fn release(&mut self) -> bool {
+        if self.is_empty() {
+            *self = RecvBuffer::new();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Drops `n` bytes from the front.
+    pub(crate) fn consume(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.end);
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+        }
+    }
+
+    /// Consumes `n` bytes from the front and returns them, still readable and writable
+    /// until the buffer is next modified.
+    pub(crate) fn take(&mut self, n: usize) -> &mut [u8] {
+        let n = n.min(self.len());
+        let from = self.start;
+        self.start += n;
+        &mut self.storage[from..from + n]
+    }
+
+    /// Drops every unconsumed byte.
+    pub(crate) fn clear(&mut self) {
+        self.start = 0;
+        self.end = 0;
+    }
+}
+
+/// Encoded frames waiting to be written, drained from the front.
+///
+/// The storage is freed whenever it is drained completely, so an idle connection holds
+/// none.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SendBuffer {
+    bytes: Vec<u8>,
+    /// Bytes before `start` were written already.
+    start: usize,
+}
+
+impl SendBuffer {
+    pub(crate) fn pending(&self) -> &[u8] {
+        &self.bytes[self.start..]
+    }
+
+    /// Where the next byte appended will be, as an offset stable until `advance`.
+    pub(crate) fn end(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub(crate) fn vec(&mut self) -> &mut Vec<u8> {
+        &mut self.bytes
+    }
+
+    /// Drops everything from `offset` on (to replace the last queued frame).
+    pub(crate) fn truncate(&mut self, offset: usize) {
+        self.bytes.truncate(offset.max(self.start));
+    }
+
+    /// Marks `n` bytes as written.
+    pub(crate) fn advance(&mut self, n: usize) {
+        self.start = (self.start + n).min(self.bytes.len());
+        if self.start == self.bytes.len() {
+            *self = SendBuffer::default();
+        } else if self.start >= self.bytes.len() / 2 && self.start >= READ_CHUNK {
+            // Keep the written prefix from growing without bound when the caller
+            // drains slowly while frames keep being queued.
+            self.bytes.drain(..self.start);
+            self.start = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spare_compacts_before_growing() {
+        let mut buf = RecvBuffer::new();
+        buf.extend_from_slice(&[1; 100]);
+        let cap = buf.capacity();
+        buf.consume(90);
+        buf.spare(cap - 10);
+        assert_eq!(
+            buf.capacity(),
+            cap,
+            "moving 10 bytes to the front made enough room"
+        );
+        assert_eq!(buf.data(), &[1; 10]);
+    }
+
+    #[test]
+    fn commit_is_clamped() {
+        let mut buf = RecvBuffer::new();
+        let room = buf.spare(4).len();
+        buf.commit(room + 1000);
+        assert_eq!(buf.len(), room);
+    }
+
+    #[test]
+    fn release_only_when_empty() {
+        let mut buf = RecvBuffer::new();
+        buf.extend_from_slice(b"xy");
+        assert!(!buf.release());
+        buf.consume(2);
+        assert!(buf.release());
+        assert_eq!(buf.capacity(), 0);
+    }
+
+    #[test]
+    fn take_returns_consumed_bytes() {
+        let mut buf = RecvBuffer::new();
+        buf.extend_from_slice(b"hello world");
+        assert_eq!(buf.take(5), b"hello");
+        assert_eq!(buf.data(), b" world");
+        assert_eq!(buf.take(100), b" world");
+        assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn send_buffer_frees_when_drained() {
+        let mut out = SendBuffer::default();
+        out.vec().extend_from_slice(b"abcdef");
+        out.advance(2);
+        assert_eq!(out.pending(), b"cdef");
+        out.advance(10);
+        assert!(out.pending().is_empty());
+        assert_eq!(out.bytes.capacity(), 0);
+    }
+}

@@ -1,0 +1,474 @@
+//! The client side of the opening handshake: the request (RFC 6455 4.1) and the checks
+//! on the server's answer (4.2.2 and 4.1, "the client MUST validate the server's
+//! response").
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use super::extension::{ExtensionOffer, parse_extensions};
+use super::head::HeadScanner;
+use super::headers::{Headers, is_token, write_field};
+use super::{Limits, VERSION, accept_key};
+use crate::buffer::RecvBuffer;
+use crate::error::{Error, Rejection};
+use crate::random;
+
+/// What a client asks for; [`build`](Self::build) turns it into request bytes and the
+/// [`ClientHandshake`] that checks the answer.
+///
+/// ```
+/// use ws_proto::{RecvBuffer, handshake::{ClientRequest, accept_key}};
+/// let (mut handshake, request) = ClientRequest::new("example.com", "/chat")
+///     .port(8080)
+///     .origin("http://example.com")
+///     .protocol("chat")
+///     .build()?;
+/// let text = String::from_utf8(request).unwrap();
+/// assert!(text.starts_with("GET /chat HTTP/1.1\r\nHost: example.com:8080\r\n"));
+///
+/// // A server's answer, as it would compute it from our key.
+/// let key = text.lines().find_map(|l| l.strip_prefix("Sec-WebSocket-Key: ")).unwrap();
+/// let answer = format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+///     Connection: Upgrade\r\nSec-WebSocket-Accept: {}\r\nSec-WebSocket-Protocol: chat\r\n\r\n",
+///     accept_key(key.as_bytes()));
+/// let mut input = RecvBuffer::new();
+/// input.extend_from_slice(answer.as_bytes());
+/// let response = handshake.parse(&mut input)?.expect("complete");
+/// assert_eq!(response.protocol(), Some("chat"));
+/// # Ok::<(), ws_proto::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct ClientRequest {
+    host: String,
+    port: Option<u16>,
+    secure: bool,
+    resource: String,
+    origin: Option<String>,
+    protocols: Vec<String>,
+    extensions: Vec<ExtensionOffer>,
+    headers: Vec<(String, String)>,
+    limits: Limits,
+}
+
+impl ClientRequest {
+    /// A request for `resource` (path and query, such as `/chat?room=1`) on `host` (a name
+    /// or an IP address; IPv6 addresses with or without brackets).
+    pub fn new(host: &str, resource: &str) -> ClientRequest {
+        ClientRequest {
+            host: host.to_owned(),
+            port: None,
+            secure: false,
+            resource: if resource.is_empty() {
+                "/".to_owned()
+            } else {
+                resource.to_owned()
+            },
+            origin: None,
+            protocols: Vec::new(),
+            extensions: Vec::new(),
+            headers: Vec::new(),
+            limits: Limits::default(),
+        }
+    }
+
+    /// The port; it appears in `Host` unless it is the scheme's default (80, or 443 when
+    /// [`secure`](Self::secure)).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = Some(port);
+        self
+    }
+
+    /// Whether the connection is `wss://` (it only changes the default port).
+    pub fn secure(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
+    }
+
+    /// Sends an `Origin` header, as browsers do.
+    pub fn origin(mut self, origin: &str) -> Self {
+        self.origin = Some(origin.to_owned());
+        self
+    }
+
+    /// Offers a subprotocol; call once per protocol, most preferred first.
+    pub fn protocol(mut self, protocol: &str) -> Self {
+        self.protocols.push(protocol.to_owned());
+        self
+    }
+
+    /// Offers an extension.
+    pub fn extension(mut self, extension: ExtensionOffer) -> Self {
+        self.extensions.push(extension);
+        self
+    }
+
+    /// Adds a header field, such as `Authorization`.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Limits on the size of the server's answer.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The `Host` header value: IPv6 literals bracketed, the port only when not default.
+    fn host_header(&self) -> String {
+        let host = if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        let default_port = if self.secure { 443 } else { 80 };
+        match self.port {
+            Some(port) if port != default_port => format!("{host}:{port}"),
+            _ => host,
+        }
+    }
+
+    /// Draws a fresh key and returns the handshake state and the request bytes to send.
+    pub fn build(self) -> Result<(ClientHandshake, Vec<u8>), Error> {
+        let target_ok =
+            self.resource.starts_with('/') && self.resource.bytes().all(|b| b.is_ascii_graphic());
+        if !target_ok {
+            return Err(Error::InvalidHeader(format!(
+                "request target {:?}",
+                self.resource
+            )));
+        }
+        if let Some(bad) = self.protocols.iter().find(|p| !is_token(p)) {
+            return Err(Error::InvalidHeader(format!(
+                "Sec-WebSocket-Protocol {bad:?}"
+            )));
+        }
+        let mut nonce = [0u8; 16];
+        random::fill(&mut nonce)?;
+        let key = BASE64.encode(nonce);
+
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(b"GET ");
+        out.extend_from_slice(self.resource.as_bytes());
+        out.extend_from_slice(b" HTTP/1.1\r\n");
+        write_field(&mut out, "Host", &self.host_header())?;
+        out.extend_from_slice(b"Upgrade: websocket\r\nConnection: Upgrade\r\n");
+        write_field(&mut out, "Sec-WebSocket-Key", &key)?;
+        write_field(&mut out, "Sec-WebSocket-Version", VERSION)?;
+        if let Some(origin) = &self.origin {
+            write_field(&mut out, "Origin", origin)?;
+        }
+        if !self.protocols.is_empty() {
+            write_field(
+                &mut out,
+                "Sec-WebSocket-Protocol",
+                &self.protocols.join(", "),
+            )?;
+        }
+        if !self.extensions.is_empty() {
+            let offers: Vec<String> = self.extensions.iter().map(ToString::to_string).collect();
+            write_field(&mut out, "Sec-WebSocket-Extensions", &offers.join(", "))?;
+        }
+        for (name, value) in &self.headers {
+            write_field(&mut out, name, value)?;
+        }
+        out.extend_from_slice(b"\r\n");
+
+        let handshake = ClientHandshake {
+            expected_accept: accept_key(key.as_bytes()),
+            protocols: self.protocols,
+            extensions: self.extensions.into_iter().map(|e| e.name).collect(),
+            scanner: HeadScanner::default(),
+            limits: self.limits,
+        };
+        Ok((handshake, out))
+    }
+}
+
+/// Checks the server's answer to a request built by [`ClientRequest::build`].
+#[derive(Clone, Debug)]
+pub struct ClientHandshake {
+    expected_accept: String,
+    protocols: Vec<String>,
+    /// Names of the extensions offered.
+    extensions: Vec<String>,
+    scanner: HeadScanner,
+    limits: Limits,
+}
+
+impl ClientHandshake {
+    /// Returns the checked answer once its header block is complete and consumes the
+    /// block from `input`; `Ok(None)` means more bytes are needed. Bytes after the block
+    /// (the server's first frames) stay in `input`.
+    ///
+    /// A non-101 answer is [`Error::Rejected`] with its status and headers; every failed
+    /// check has its own error.
+    pub fn parse(&mut self, input: &mut RecvBuffer) -> Result<Option<Response>, Error> {
+        let Some(len) = self.scanner.scan(input.data(), &self.limits)? else {
+            return Ok(None);
+        };
+        let mut slots = vec![httparse::EMPTY_HEADER; self.limits.max_headers];
+        let mut raw = httparse::Response::new(&mut slots);
+        if raw.parse(&input.data()[..len])?.is_partial() {
+            return Err(Error::MalformedHttp(httparse::Error::NewLine));
+        }
+        let status = raw.code.unwrap_or_default();
+        let headers = Headers::from_httparse(raw.headers);
+        let reason = raw.reason.unwrap_or_default().to_owned();
+        input.consume(len);
+        if status != 101 {
+            return Err(Error::Rejected(Box::new(Rejection {
+                status,
+                reason,
+                headers,
+            })));
+        }
+        self.check(headers).map(Some)
+    }
+
+    fn check(&self, headers: Headers) -> Result<Response, Error> {
+        if !headers.has_token("upgrade", "websocket") {
+            return Err(Error::MissingUpgrade);
+        }
+        if !headers.has_token("connection", "upgrade") {
+            return Err(Error::MissingConnection);
+        }
+        let accepts: Vec<&[u8]> = headers.get_all("sec-websocket-accept").collect();
+        if accepts.len() != 1 || accepts[0].trim_ascii() != self.expected_accept.as_bytes() {
+            return Err(Error::AcceptMismatch);
+        }
+        // RFC 6455 4.1: a protocol "that was not present in the client's handshake"
+        // fails the connection; so does more than one.
+        let chosen: Vec<&str> = headers.tokens("sec-websocket-protocol").collect();
+        let protocol = match chosen.as_slice() {
+            [] => None,
+            [one] if self.protocols.iter().any(|p| p == one) => Some((*one).to_owned()),
+            _ => return Err(Error::UnofferedProtocol(chosen.join(", "))),
+        };
+        let mut extensions = Vec::new();
+        for value in headers.get_all("sec-websocket-extensions") {
+            let value = std::str::from_utf8(value).map_err(|_| {
+                Error::InvalidExtensionHeader(String::from_utf8_lossy(value).into())
+            })?;
+            for extension in parse_extensions(value)? {
+                // RFC 6455 4.1: an extension "not present in the client's handshake"
+                // fails the connection.
+                if !self.extensions.contains(&extension.name) {
+                    return Err(Error::UnofferedExtension(extension.name));
+                }
+                extensions.push(extension);
+            }
+        }
+        Ok(Response {
+            headers,
+            protocol,
+            extensions,
+        })
+    }
+}
+
+/// A server's accepted (101) answer, checked.
+#[derive(Clone, Debug)]
+pub struct Response {
+    headers: Headers,
+    protocol: Option<String>,
+    extensions: Vec<ExtensionOffer>,
+}
+
+impl Response {
+    /// The subprotocol the server chose, if any.
+    pub fn protocol(&self) -> Option<&str> {
+        self.protocol.as_deref()
+    }
+
+    /// The extensions the server agreed to, with their parameters.
+    pub fn extensions(&self) -> &[ExtensionOffer] {
+        &self.extensions
+    }
+
+    /// Every header field of the answer.
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> (ClientHandshake, String) {
+        let (handshake, bytes) = ClientRequest::new("example.com", "/ws?x=1")
+            .protocol("chat")
+            .protocol("superchat")
+            .extension(
+                ExtensionOffer::new("permessage-deflate").param("client_max_window_bits", None),
+            )
+            .header("Authorization", "Bearer t")
+            .build()
+            .unwrap();
+        (handshake, String::from_utf8(bytes).unwrap())
+    }
+
+    fn key_of(request: &str) -> &str {
+        request
+            .lines()
+            .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))
+            .unwrap()
+    }
+
+    fn answer(request: &str, extra: &str) -> String {
+        format!(
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: {}\r\n{extra}\r\n",
+            accept_key(key_of(request).as_bytes())
+        )
+    }
+
+    fn parse(handshake: &mut ClientHandshake, text: &str) -> Result<Option<Response>, Error> {
+        let mut input = RecvBuffer::new();
+        input.extend_from_slice(text.as_bytes());
+        handshake.parse(&mut input)
+    }
+
+    #[test]
+    fn request_has_every_required_field() {
+        let (_, text) = request();
+        assert!(text.starts_with("GET /ws?x=1 HTTP/1.1\r\nHost: example.com\r\n"));
+        for field in [
+            "Upgrade: websocket\r\n",
+            "Connection: Upgrade\r\n",
+            "Sec-WebSocket-Version: 13\r\n",
+            "Sec-WebSocket-Protocol: chat, superchat\r\n",
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n",
+            "Authorization: Bearer t\r\n",
+        ] {
+            assert!(text.contains(field), "missing {field:?} in {text}");
+        }
+        assert!(text.ends_with("\r\n\r\n"));
+        assert_eq!(BASE64.decode(key_of(&text)).unwrap().len(), 16);
+    }
+
+    #[test]
+    fn keys_are_fresh() {
+        let (_, a) = request();
+        let (_, b) = request();
+        assert_ne!(key_of(&a), key_of(&b));
+    }
+
+    #[test]
+    fn host_header_port_and_ipv6() {
+        let host = |r: ClientRequest| r.host_header();
+        assert_eq!(host(ClientRequest::new("h", "/").port(80)), "h");
+        assert_eq!(host(ClientRequest::new("h", "/").port(443)), "h:443");
+        assert_eq!(
+            host(ClientRequest::new("h", "/").port(443).secure(true)),
+            "h"
+        );
+        assert_eq!(
+            host(ClientRequest::new("::1", "/").port(9001)),
+            "[::1]:9001"
+        );
+        assert_eq!(host(ClientRequest::new("[::1]", "/")), "[::1]");
+    }
+
+    #[test]
+    fn accepted_answer_with_protocol_and_extension() {
+        let (mut hs, text) = request();
+        let ok = answer(
+            &text,
+            "Sec-WebSocket-Protocol: superchat\r\nSec-WebSocket-Extensions: permessage-deflate\r\n",
+        );
+        let response = parse(&mut hs, &ok).unwrap().unwrap();
+        assert_eq!(response.protocol(), Some("superchat"));
+        assert_eq!(response.extensions()[0].name, "permessage-deflate");
+    }
+
+    #[test]
+    fn each_failure_has_its_own_error() {
+        let (_, text) = request();
+        let good = answer(&text, "");
+        let cases: Vec<(String, fn(&Error) -> bool)> = vec![
+            (good.replace("Upgrade: websocket\r\n", ""), |e| {
+                matches!(e, Error::MissingUpgrade)
+            }),
+            (
+                good.replace("Connection: Upgrade", "Connection: close"),
+                |e| matches!(e, Error::MissingConnection),
+            ),
+            (
+                good.replace("Sec-WebSocket-Accept: ", "Sec-WebSocket-Accept: x"),
+                |e| matches!(e, Error::AcceptMismatch),
+            ),
+            (
+                answer(&text, "Sec-WebSocket-Protocol: other\r\n"),
+                |e| matches!(e, Error::UnofferedProtocol(p) if p == "other"),
+            ),
+            (
+                answer(&text, "Sec-WebSocket-Protocol: chat, superchat\r\n"),
+                |e| matches!(e, Error::UnofferedProtocol(_)),
+            ),
+            (
+                answer(&text, "Sec-WebSocket-Extensions: x-custom\r\n"),
+                |e| matches!(e, Error::UnofferedExtension(n) if n == "x-custom"),
+            ),
+            (
+                answer(&text, "Sec-WebSocket-Extensions: permessage-deflate;\r\n"),
+                |e| matches!(e, Error::InvalidExtensionHeader(_)),
+            ),
+        ];
+        for (reply, is_expected) in cases {
+            let (mut hs, _) = request();
+            // Each case needs the handshake whose key produced `good`.
+            hs.expected_accept = accept_key(key_of(&text).as_bytes());
+            let err = parse(&mut hs, &reply).unwrap_err();
+            assert!(is_expected(&err), "{reply:?} gave {err:?}");
+        }
+    }
+
+    #[test]
+    fn non_101_keeps_status_and_headers() {
+        let (mut hs, _) = request();
+        let mut input = RecvBuffer::new();
+        input.extend_from_slice(
+            b"HTTP/1.1 302 Found\r\nLocation: ws://elsewhere/\r\nContent-Length: 2\r\n\r\nhi",
+        );
+        match hs.parse(&mut input) {
+            Err(Error::Rejected(rejection)) => {
+                assert_eq!(rejection.status, 302);
+                assert_eq!(rejection.reason, "Found");
+                assert_eq!(rejection.headers.get("location"), Some("ws://elsewhere/"));
+            }
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+        assert_eq!(input.data(), b"hi", "the body stays for the caller");
+    }
+
+    #[test]
+    fn trailing_frame_bytes_stay_in_the_buffer() {
+        let (mut hs, text) = request();
+        let mut input = RecvBuffer::new();
+        input.extend_from_slice(answer(&text, "").as_bytes());
+        input.extend_from_slice(&[0x81, 0x02, b'h', b'i']);
+        assert!(hs.parse(&mut input).unwrap().is_some());
+        assert_eq!(input.data(), &[0x81, 0x02, b'h', b'i']);
+    }
+
+    #[test]
+    fn bad_request_parts_are_refused_before_sending() {
+        assert!(ClientRequest::new("h", "no-slash").build().is_err());
+        assert!(ClientRequest::new("h", "/a b").build().is_err());
+        assert!(
+            ClientRequest::new("h", "/")
+                .protocol("two words")
+                .build()
+                .is_err()
+        );
+        assert!(
+            ClientRequest::new("h", "/")
+                .header("X", "a\r\nb")
+                .build()
+                .is_err()
+        );
+        assert!(ClientRequest::new("h", "/").origin("x\ny").build().is_err());
+    }
+}

@@ -1,0 +1,84 @@
+//! The opening handshake (RFC 6455 section 4), both sides, over byte buffers.
+//!
+//! Server side: [`RequestParser`] reads a client's upgrade request out of a
+//! [`RecvBuffer`](crate::RecvBuffer) as its bytes arrive, checks it, and yields a
+//! [`Request`]; [`Request::accept`] builds the `101 Switching Protocols` answer and
+//! [`Reject`] any refusal with a real HTTP status.
+//!
+//! Client side: [`ClientRequest`] builds the request and a [`ClientHandshake`] that
+//! checks the server's answer as its bytes arrive and yields a [`Response`].
+//!
+//! Both parsers scan only the bytes that are new since their last call for the blank line
+//! that ends the header block, and hand the block to `httparse` once, when it is
+//! complete: a request that arrives one byte at a time costs linear time, not quadratic
+//! (re-parsing on every read was the cause of RUSTSEC-2023-0065 in another crate). Both
+//! stop at [`Limits::max_head_size`] bytes and [`Limits::max_headers`] fields. Bytes that
+//! follow the header block stay in the buffer for the [`Session`](crate::Session).
+
+mod client;
+mod extension;
+mod head;
+mod headers;
+mod server;
+
+pub use client::{ClientHandshake, ClientRequest, Response};
+pub use extension::{ExtensionOffer, ExtensionParam, parse_extensions};
+pub use headers::Headers;
+pub use server::{Accept, Reject, Request, RequestParser};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use sha1::{Digest, Sha1};
+
+/// The GUID of RFC 6455 1.3, appended to the key to derive the accept value.
+pub const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// The only protocol version this crate speaks (RFC 6455 4.1).
+pub const VERSION: &str = "13";
+
+/// `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key`: base64(SHA-1(key + GUID)).
+///
+/// ```
+/// // RFC 6455 1.3.
+/// assert_eq!(ws_proto::handshake::accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
+///            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+/// ```
+pub fn accept_key(key: &[u8]) -> String {
+    let mut sha1 = Sha1::new();
+    sha1.update(key);
+    sha1.update(GUID.as_bytes());
+    BASE64.encode(sha1.finalize())
+}
+
+/// Bounds on what a handshake parser reads before giving up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// The most bytes the header block (request or status line, header fields and the
+    /// blank line) may take. Default 8 KiB, as in most HTTP servers: a browser's upgrade
+    /// request with cookies is 1-2 KiB; larger blocks are answered with 431.
+    pub max_head_size: usize,
+    /// The most header fields. Default 64; more are answered with 431. The parser keeps
+    /// this many slots on the stack while parsing.
+    pub max_headers: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_head_size: 8 * 1024,
+            max_headers: 64,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc_accept_example() {
+        assert_eq!(
+            super::accept_key(b"dGhlIHNhbXBsZSBub25jZQ=="),
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+        );
+    }
+}

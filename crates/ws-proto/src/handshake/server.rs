@@ -1,0 +1,610 @@
+//! The server side of the opening handshake: reading the client's request (RFC 6455
+//! 4.2.1) and answering it (4.2.2).
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use super::extension::{ExtensionOffer, parse_extensions};
+use super::head::HeadScanner;
+use super::headers::{Headers, write_field};
+use super::{Limits, VERSION, accept_key};
+use crate::buffer::RecvBuffer;
+use crate::error::Error;
+
+/// Reads an upgrade request out of a [`RecvBuffer`] as its bytes arrive.
+///
+/// ```
+/// use ws_proto::{RecvBuffer, handshake::RequestParser};
+/// let request = b"GET /chat?room=1 HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
+///     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+///     Sec-WebSocket-Version: 13\r\nOrigin: http://example.com\r\n\r\n\x81";
+/// let mut input = RecvBuffer::new();
+/// let mut parser = RequestParser::new();
+/// input.extend_from_slice(&request[..20]);
+/// assert!(parser.parse(&mut input)?.is_none()); // not complete yet
+/// input.extend_from_slice(&request[20..]);
+/// let req = parser.parse(&mut input)?.expect("complete");
+/// assert_eq!((req.path(), req.query(), req.origin()), ("/chat", Some("room=1"), Some("http://example.com")));
+/// assert_eq!(input.data(), b"\x81"); // the first frame's byte is left for the session
+/// let answer = req.accept().to_bytes()?;
+/// assert!(answer.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+/// # Ok::<(), ws_proto::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct RequestParser {
+    scanner: HeadScanner,
+    limits: Limits,
+}
+
+impl RequestParser {
+    /// A parser with the default [`Limits`].
+    pub fn new() -> RequestParser {
+        RequestParser::default()
+    }
+
+    /// A parser with the given limits.
+    pub fn with_limits(limits: Limits) -> RequestParser {
+        RequestParser {
+            scanner: HeadScanner::default(),
+            limits,
+        }
+    }
+
+    /// Returns the request once its header block is complete and consumes the block from
+    /// `input`; `Ok(None)` means more bytes are needed.
+    ///
+    /// Every error has an HTTP status ([`Error::http_status`]); answer it with
+    /// [`Reject::for_error`] and close the connection.
+    pub fn parse(&mut self, input: &mut RecvBuffer) -> Result<Option<Request>, Error> {
+        let Some(len) = self.scanner.scan(input.data(), &self.limits)? else {
+            return Ok(None);
+        };
+        let mut slots = vec![httparse::EMPTY_HEADER; self.limits.max_headers];
+        let mut raw = httparse::Request::new(&mut slots);
+        if raw.parse(&input.data()[..len])?.is_partial() {
+            // httparse stops at the first blank line; if it wants more than the block we
+            // found, a line ending inside the block is malformed.
+            return Err(Error::MalformedHttp(httparse::Error::NewLine));
+        }
+        let request = Request::check(&raw)?;
+        input.consume(len);
+        Ok(Some(request))
+    }
+}
+
+/// A checked WebSocket upgrade request.
+#[derive(Clone, Debug)]
+pub struct Request {
+    target: String,
+    headers: Headers,
+    key: String,
+    protocols: Vec<String>,
+    extensions: Vec<ExtensionOffer>,
+}
+
+impl Request {
+    /// Applies the checks of RFC 6455 4.2.1 to a parsed request.
+    fn check(raw: &httparse::Request<'_, '_>) -> Result<Request, Error> {
+        let method = raw.method.unwrap_or_default();
+        if method != "GET" {
+            return Err(Error::MethodNotGet(method.to_owned()));
+        }
+        // httparse reads HTTP/1.x only; the minor version must be at least 1.
+        if raw.version != Some(1) {
+            return Err(Error::HttpVersion);
+        }
+        let headers = Headers::from_httparse(raw.headers);
+        // RFC 9112 3.2: exactly one Host field.
+        let hosts: Vec<&[u8]> = headers.get_all("host").collect();
+        if hosts.len() != 1 || hosts[0].is_empty() || std::str::from_utf8(hosts[0]).is_err() {
+            return Err(Error::MissingHost);
+        }
+        if !headers.has_token("upgrade", "websocket") {
+            return Err(Error::MissingUpgrade);
+        }
+        if !headers.has_token("connection", "upgrade") {
+            return Err(Error::MissingConnection);
+        }
+        let versions: Vec<&[u8]> = headers.get_all("sec-websocket-version").collect();
+        if versions.len() != 1 || versions[0].trim_ascii() != VERSION.as_bytes() {
+            return Err(Error::UnsupportedVersion);
+        }
+        let key = single_key(&headers).ok_or(Error::InvalidKey)?;
+        let protocols = headers
+            .tokens("sec-websocket-protocol")
+            .map(str::to_owned)
+            .collect();
+        let mut extensions = Vec::new();
+        for value in headers.get_all("sec-websocket-extensions") {
+            let value = std::str::from_utf8(value).map_err(|_| {
+                Error::InvalidExtensionHeader(String::from_utf8_lossy(value).into())
+            })?;
+            extensions.extend(parse_extensions(value)?);
+        }
+        Ok(Request {
+            target: raw.path.unwrap_or("/").to_owned(),
+            headers,
+            key,
+            protocols,
+            extensions,
+        })
+    }
+
+    /// The request target as sent: path and query, such as `/chat?room=1`.
+    pub fn resource(&self) -> &str {
+        &self.target
+    }
+
+    /// The path part of the target, such as `/chat`.
+    pub fn path(&self) -> &str {
+        self.target
+            .split_once('?')
+            .map_or(&self.target, |(path, _)| path)
+    }
+
+    /// The query part of the target without the `?`, if any.
+    pub fn query(&self) -> Option<&str> {
+        self.target.split_once('?').map(|(_, query)| query)
+    }
+
+    /// The `Host` header (always present: the request is refused without it).
+    pub fn host(&self) -> &str {
+        self.headers.get("host").unwrap_or_default()
+    }
+
+    /// The `Origin` header, sent by browsers; servers use it to refuse foreign pages.
+    pub fn origin(&self) -> Option<&str> {
+        self.headers.get("origin")
+    }
+
+    /// The subprotocols offered in `Sec-WebSocket-Protocol`, in the client's order of
+    /// preference.
+    pub fn protocols(&self) -> &[String] {
+        &self.protocols
+    }
+
+    /// The extensions offered in `Sec-WebSocket-Extensions`, in order.
+    pub fn extensions(&self) -> &[ExtensionOffer] {
+        &self.extensions
+    }
+
+    /// The pairs of every `Cookie` header, in order; malformed pairs are skipped.
+    pub fn cookies(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.headers
+            .get_all("cookie")
+            .filter_map(|v| std::str::from_utf8(v).ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| {
+                let (name, value) = pair.split_once('=')?;
+                let name = name.trim();
+                (!name.is_empty()).then(|| (name, value.trim().trim_matches('"')))
+            })
+    }
+
+    /// The value of one cookie.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// The first value of any header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)
+    }
+
+    /// Every header field.
+    pub fn headers(&self) -> &Headers {
+        &self.headers
+    }
+
+    /// The `Sec-WebSocket-Key` the client sent.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Starts the `101 Switching Protocols` answer.
+    pub fn accept(&self) -> Accept<'_> {
+        Accept {
+            request: self,
+            protocol: None,
+            extensions: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// RFC 6455 4.2.1: exactly one key, which "when decoded, is 16 bytes in length".
+fn single_key(headers: &Headers) -> Option<String> {
+    let mut keys = headers.get_all("sec-websocket-key");
+    let key = std::str::from_utf8(keys.next()?).ok()?.trim();
+    if keys.next().is_some() {
+        return None;
+    }
+    let decoded = BASE64.decode(key).ok()?;
+    (decoded.len() == 16).then(|| key.to_owned())
+}
+
+/// The server's `101 Switching Protocols` answer, built from a [`Request`].
+#[derive(Clone, Debug)]
+pub struct Accept<'r> {
+    request: &'r Request,
+    protocol: Option<String>,
+    extensions: Vec<ExtensionOffer>,
+    headers: Vec<(String, String)>,
+}
+
+impl Accept<'_> {
+    /// Chooses a subprotocol; it must be one the client offered.
+    pub fn protocol(mut self, protocol: &str) -> Self {
+        self.protocol = Some(protocol.to_owned());
+        self
+    }
+
+    /// Agrees to an extension the client offered, with the parameters of the agreement.
+    pub fn extension(mut self, extension: ExtensionOffer) -> Self {
+        self.extensions.push(extension);
+        self
+    }
+
+    /// Adds a header field, such as `Set-Cookie`.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The answer's bytes. Fails if the protocol or an extension was not offered, or a
+    /// header cannot be written.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::with_capacity(160);
+        out.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\n");
+        out.extend_from_slice(b"Upgrade: websocket\r\nConnection: Upgrade\r\n");
+        write_field(
+            &mut out,
+            "Sec-WebSocket-Accept",
+            &accept_key(self.request.key.as_bytes()),
+        )?;
+        if let Some(protocol) = &self.protocol {
+            if !self.request.protocols.contains(protocol) {
+                return Err(Error::UnofferedProtocol(protocol.clone()));
+            }
+            write_field(&mut out, "Sec-WebSocket-Protocol", protocol)?;
+        }
+        for extension in &self.extensions {
+            if !self
+                .request
+                .extensions
+                .iter()
+                .any(|e| e.name == extension.name)
+            {
+                return Err(Error::UnofferedExtension(extension.name.clone()));
+            }
+            write_field(&mut out, "Sec-WebSocket-Extensions", &extension.to_string())?;
+        }
+        for (name, value) in &self.headers {
+            write_field(&mut out, name, value)?;
+        }
+        out.extend_from_slice(b"\r\n");
+        Ok(out)
+    }
+}
+
+/// A refusal of the upgrade with a real HTTP status and a short text body.
+///
+/// ```
+/// use ws_proto::handshake::Reject;
+/// let bytes = Reject::forbidden().body("origin not allowed").to_bytes()?;
+/// assert!(bytes.starts_with(b"HTTP/1.1 403 Forbidden\r\n"));
+/// assert!(bytes.ends_with(b"\r\n\r\norigin not allowed"));
+/// # Ok::<(), ws_proto::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reject {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reject {
+    /// A refusal with the given status. Statuses outside 300-599 (not a refusal) are
+    /// replaced by 500.
+    pub fn new(status: u16) -> Reject {
+        Reject {
+            status: if (300..600).contains(&status) {
+                status
+            } else {
+                500
+            },
+            headers: Vec::new(),
+            body: String::new(),
+        }
+    }
+
+    /// 400 Bad Request.
+    pub fn bad_request() -> Reject {
+        Reject::new(400)
+    }
+
+    /// 403 Forbidden: for an origin or credentials the server does not accept.
+    pub fn forbidden() -> Reject {
+        Reject::new(403)
+    }
+
+    /// 426 Upgrade Required with `Sec-WebSocket-Version: 13` (RFC 6455 4.4).
+    pub fn upgrade_required() -> Reject {
+        Reject::new(426).header("Sec-WebSocket-Version", VERSION)
+    }
+
+    /// The answer to a handshake error: its status (400 when it has none), the headers
+    /// that status calls for, and the error's text as the body.
+    pub fn for_error(error: &Error) -> Reject {
+        let reject = match error.http_status().unwrap_or(400) {
+            426 => Reject::upgrade_required(),
+            405 => Reject::new(405).header("Allow", "GET"),
+            status => Reject::new(status),
+        };
+        reject.body(error.to_string())
+    }
+
+    /// Adds a header field.
+    pub fn header(mut self, name: &str, value: &str) -> Reject {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Sets the body, sent as `text/plain`.
+    pub fn body(mut self, body: impl Into<String>) -> Reject {
+        self.body = body.into();
+        self
+    }
+
+    /// The status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The answer's bytes; it asks the client to close (`Connection: close`).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::with_capacity(128 + self.body.len());
+        out.extend_from_slice(
+            format!(
+                "HTTP/1.1 {} {}\r\n",
+                self.status,
+                reason_phrase(self.status)
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(b"Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n");
+        write_field(&mut out, "Content-Length", &self.body.len().to_string())?;
+        for (name, value) in &self.headers {
+            write_field(&mut out, name, value)?;
+        }
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(self.body.as_bytes());
+        Ok(out)
+    }
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        426 => "Upgrade Required",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
+        Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+        Origin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\n\
+        Sec-WebSocket-Version: 13\r\n\r\n";
+
+    fn parse(text: &str) -> Result<Option<Request>, Error> {
+        let mut input = RecvBuffer::new();
+        input.extend_from_slice(text.as_bytes());
+        RequestParser::new().parse(&mut input)
+    }
+
+    fn replace(from: &str, to: &str) -> String {
+        assert!(GOOD.contains(from));
+        GOOD.replace(from, to)
+    }
+
+    #[test]
+    fn rfc_example_request_and_answer() {
+        let req = parse(GOOD).unwrap().unwrap();
+        assert_eq!(req.path(), "/chat");
+        assert_eq!(req.host(), "server.example.com");
+        assert_eq!(req.protocols(), ["chat", "superchat"]);
+        let answer = String::from_utf8(req.accept().protocol("chat").to_bytes().unwrap()).unwrap();
+        // RFC 6455 1.3's answer, field for field.
+        assert_eq!(
+            answer,
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nSec-WebSocket-Protocol: chat\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn tokens_are_found_inside_lists_in_any_case() {
+        let text = replace("Connection: Upgrade", "Connection: keep-alive, UPGRADE");
+        let text = text.replace("Upgrade: websocket", "upgrade: WebSocket");
+        assert!(parse(&text).unwrap().is_some());
+    }
+
+    #[test]
+    fn each_check_has_its_error_and_status() {
+        let cases: Vec<(String, fn(&Error) -> bool, u16)> = vec![
+            (
+                replace("GET", "POST"),
+                |e| matches!(e, Error::MethodNotGet(m) if m == "POST"),
+                405,
+            ),
+            (
+                replace("HTTP/1.1", "HTTP/1.0"),
+                |e| matches!(e, Error::HttpVersion),
+                400,
+            ),
+            (
+                replace("Host: server.example.com\r\n", ""),
+                |e| matches!(e, Error::MissingHost),
+                400,
+            ),
+            (
+                replace("Host: server.example.com\r\n", "Host: a\r\nHost: b\r\n"),
+                |e| matches!(e, Error::MissingHost),
+                400,
+            ),
+            (
+                replace("Upgrade: websocket", "Upgrade: h2c"),
+                |e| matches!(e, Error::MissingUpgrade),
+                400,
+            ),
+            (
+                replace("Connection: Upgrade", "Connection: keep-alive"),
+                |e| matches!(e, Error::MissingConnection),
+                400,
+            ),
+            (
+                replace("Version: 13", "Version: 8"),
+                |e| matches!(e, Error::UnsupportedVersion),
+                426,
+            ),
+            (
+                replace("Sec-WebSocket-Version: 13\r\n", ""),
+                |e| matches!(e, Error::UnsupportedVersion),
+                426,
+            ),
+            (
+                replace("dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZQ=="),
+                |e| matches!(e, Error::InvalidKey),
+                400,
+            ),
+            (
+                replace("dGhlIHNhbXBsZSBub25jZQ==", "not base64!"),
+                |e| matches!(e, Error::InvalidKey),
+                400,
+            ),
+            (
+                replace("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""),
+                |e| matches!(e, Error::InvalidKey),
+                400,
+            ),
+            (
+                replace("Origin", "Sec-WebSocket-Extensions: ;;\r\nOrigin"),
+                |e| matches!(e, Error::InvalidExtensionHeader(_)),
+                400,
+            ),
+            (
+                replace("GET /chat HTTP/1.1", "GET /chat HTTP/1.1 x"),
+                |e| matches!(e, Error::MalformedHttp(_)),
+                400,
+            ),
+        ];
+        for (text, is_expected, status) in cases {
+            let err = parse(&text).unwrap_err();
+            assert!(is_expected(&err), "{text:?} gave {err:?}");
+            assert_eq!(err.http_status(), Some(status), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn limits_give_431() {
+        let huge = replace("Origin", &format!("X-Pad: {}\r\nOrigin", "a".repeat(9000)));
+        let err = parse(&huge).unwrap_err();
+        assert!(matches!(err, Error::HeadTooLarge { max: 8192 }));
+        assert_eq!(err.http_status(), Some(431));
+
+        let many: String = (0..70).map(|i| format!("X-{i}: v\r\n")).collect();
+        let err = parse(&replace("Origin", &format!("{many}Origin"))).unwrap_err();
+        assert!(matches!(err, Error::TooManyHeaders));
+        assert_eq!(err.http_status(), Some(431));
+    }
+
+    #[test]
+    fn byte_by_byte_arrival_keeps_trailing_bytes() {
+        let mut input = RecvBuffer::new();
+        let mut parser = RequestParser::new();
+        let mut bytes = GOOD.as_bytes().to_vec();
+        bytes.extend_from_slice(&[0x81, 0x80]);
+        let mut request = None;
+        for &b in &bytes {
+            input.extend_from_slice(&[b]);
+            if request.is_none() {
+                request = parser.parse(&mut input).unwrap();
+            }
+        }
+        assert!(request.is_some());
+        assert_eq!(input.data(), &[0x81, 0x80]);
+    }
+
+    #[test]
+    fn accessors_for_cookies_query_and_headers() {
+        let text = replace("GET /chat", "GET /chat?a=1&b=2").replace(
+            "Origin",
+            "Cookie: sid=abc; theme=\"dark\"\r\nCookie: x=1\r\nX-Custom: yes\r\nOrigin",
+        );
+        let req = parse(&text).unwrap().unwrap();
+        assert_eq!(req.query(), Some("a=1&b=2"));
+        assert_eq!(req.resource(), "/chat?a=1&b=2");
+        assert_eq!(
+            req.cookies().collect::<Vec<_>>(),
+            [("sid", "abc"), ("theme", "dark"), ("x", "1")]
+        );
+        assert_eq!(req.cookie("theme"), Some("dark"));
+        assert_eq!(req.header("x-custom"), Some("yes"));
+        assert_eq!(req.key(), "dGhlIHNhbXBsZSBub25jZQ==");
+    }
+
+    #[test]
+    fn accept_refuses_what_was_not_offered() {
+        let req = parse(GOOD).unwrap().unwrap();
+        assert!(matches!(
+            req.accept().protocol("other").to_bytes(),
+            Err(Error::UnofferedProtocol(_))
+        ));
+        assert!(matches!(
+            req.accept()
+                .extension(ExtensionOffer::new("permessage-deflate"))
+                .to_bytes(),
+            Err(Error::UnofferedExtension(_))
+        ));
+        assert!(matches!(
+            req.accept().header("X", "a\nb").to_bytes(),
+            Err(Error::InvalidHeader(_))
+        ));
+    }
+
+    #[test]
+    fn rejections_carry_status_headers_and_body() {
+        let text = String::from_utf8(Reject::upgrade_required().to_bytes().unwrap()).unwrap();
+        assert!(text.starts_with("HTTP/1.1 426 Upgrade Required\r\n"));
+        assert!(text.contains("\r\nSec-WebSocket-Version: 13\r\n"));
+        assert!(text.contains("\r\nContent-Length: 0\r\n"));
+        let text = String::from_utf8(
+            Reject::for_error(&Error::MethodNotGet("PUT".into()))
+                .to_bytes()
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(text.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"));
+        assert!(text.contains("\r\nAllow: GET\r\n"));
+        assert!(text.ends_with("request method \"PUT\" is not GET"));
+        assert_eq!(Reject::new(200).status(), 500);
+    }
+}

@@ -1,0 +1,78 @@
+//! A sans-io implementation of the WebSocket protocol (RFC 6455).
+//!
+//! Bytes go in, events and bytes come out; this crate never opens a socket, spawns a
+//! thread or reads a clock, so any runtime can drive it: blocking std sockets, a
+//! readiness loop, tokio, an embedded network stack. Its two levels are both public:
+//!
+//! - Building blocks: [`FrameHeader`] parsing (incremental: "need N more bytes" is not an
+//!   error) and encoding, [`apply_mask`], the incremental [`Utf8Validator`], [`CloseCode`]
+//!   and close payloads, and the opening [`handshake`] for both sides.
+//! - [`Session`]: one end of a connection after the handshake. It reassembles fragments,
+//!   answers pings, runs the closing handshake, enforces the limits in [`Config`], and
+//!   turns every protocol violation into the right close code and an [`Error`].
+//!
+//! # Driving it by hand
+//!
+//! A client over a blocking `TcpStream`, the way the Perl blog post drives
+//! Protocol::WebSocket::Client:
+//!
+//! ```no_run
+//! use std::io::Write;
+//! use std::net::TcpStream;
+//! use ws_proto::{handshake::ClientRequest, CloseCode, Config, Event, RecvBuffer, Role, Session};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut tcp = TcpStream::connect("127.0.0.1:8080")?;
+//! let (mut handshake, request) = ClientRequest::new("127.0.0.1", "/").port(8080).build()?;
+//! tcp.write_all(&request)?;
+//! let mut input = RecvBuffer::new();
+//! while handshake.parse(&mut input)?.is_none() {
+//!     if input.read_from(&mut tcp)? == 0 { return Err("closed during handshake".into()) }
+//! }
+//! let mut session = Session::new(Role::Client, Config::default());
+//! session.send_text("Hello")?;
+//! session.close(CloseCode::NORMAL, "done")?;
+//! session.write_to(&mut tcp)?;
+//! while !session.is_closed() {
+//!     while let Some(event) = session.decode(&mut input)? {
+//!         if let Event::Text(text) = event { println!("echo: {text}") }
+//!     }
+//!     session.write_to(&mut tcp)?; // pongs, the close answer
+//!     if input.read_from(&mut tcp)? == 0 { session.receive_eof()?; }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # Errors and panics
+//!
+//! No input makes this crate panic, and no buffer grows past the limits in [`Config`]
+//! and [`handshake::Limits`]. There is one error type, [`Error`]; protocol violations
+//! carry their close code ([`Error::close_code`]) and handshake errors their HTTP status
+//! ([`Error::http_status`]).
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod buffer;
+mod close;
+mod config;
+mod error;
+mod event;
+mod frame;
+pub mod handshake;
+mod mask;
+mod opcode;
+mod random;
+mod session;
+mod utf8;
+
+pub use buffer::RecvBuffer;
+pub use close::{CloseCode, CloseFrame, MAX_REASON_LEN, parse_close_payload};
+pub use config::Config;
+pub use error::{Error, Rejection};
+pub use event::{Event, MessageKind};
+pub use frame::{FrameHeader, HeaderParse, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
+pub use mask::apply_mask;
+pub use opcode::OpCode;
+pub use session::{Role, Session, State};
+pub use utf8::{Utf8Error, Utf8Validator};

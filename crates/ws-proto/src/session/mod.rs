@@ -1,0 +1,129 @@
+//! The WebSocket connection after the handshake, as a state machine over bytes.
+//!
+//! A [`Session`] never touches a socket. Received bytes go into a
+//! [`RecvBuffer`](crate::RecvBuffer) and [`Session::decode`] turns them into [`Event`]s;
+//! send calls queue encoded frames that the caller writes from [`Session::pending`] and
+//! acknowledges with [`Session::advance`]. The caller owns every socket, thread and clock.
+//!
+//! Lifecycle (RFC 6455 section 7):
+//!
+//! ```text
+//!            close() sent                 peer's close received
+//!   Open ─────────────────▶ CloseSent ─────────────────────────▶ Closed
+//!     │                                                            ▲
+//!     ├── peer's close received (our answer is queued) ────────────┤
+//!     ├── protocol violation (our close frame is queued) ──────────┤
+//!     └── receive_eof() (abnormal closure, 1006) ──────────────────┘
+//! ```
+//!
+//! Once [`Closed`](State::Closed) and [`pending`](Session::pending) is empty, the TCP
+//! connection may be closed: at once by a server (RFC 6455 7.1.1: "the server MUST close
+//! the underlying TCP connection immediately"), and by a client after waiting a little
+//! for the server to close it first.
+
+mod recv;
+mod send;
+
+use crate::config::Config;
+use crate::error::Error;
+
+#[cfg(test)]
+mod tests;
+
+/// Which end of the connection a session is (RFC 6455 5.1: clients mask, servers do not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The end that opened the connection; masks every frame it sends.
+    Client,
+    /// The end that accepted it; rejects unmasked frames.
+    Server,
+}
+
+/// Where a session is in its lifecycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Messages flow both ways.
+    Open,
+    /// We sent a close frame and wait for the peer's; data it still sends is dropped.
+    CloseSent,
+    /// Nothing more will be sent or delivered; close the TCP connection once
+    /// [`Session::pending`] is drained.
+    Closed,
+}
+
+/// One end of a WebSocket connection, after the handshake.
+///
+/// ```
+/// use ws_proto::{Config, Event, RecvBuffer, Role, Session};
+/// let mut client = Session::new(Role::Client, Config::default());
+/// let mut server = Session::new(Role::Server, Config::default());
+///
+/// client.send_text("Hello")?;
+/// let mut wire = RecvBuffer::new();
+/// wire.extend_from_slice(client.pending()); // "write" the client's bytes...
+/// let n = client.pending().len();
+/// client.advance(n);
+///
+/// match server.decode(&mut wire)? {         // ...and "read" them on the server
+///     Some(Event::Text(text)) => server.send_text(&text)?, // echo
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// assert_eq!(server.pending(), b"\x81\x05Hello");
+/// # Ok::<(), ws_proto::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Session {
+    role: Role,
+    config: Config,
+    state: State,
+    recv: recv::RecvState,
+    send: send::SendState,
+}
+
+impl Session {
+    /// A session in the [`Open`](State::Open) state, as after a successful handshake.
+    pub fn new(role: Role, config: Config) -> Session {
+        Session {
+            role,
+            config,
+            state: State::Open,
+            recv: recv::RecvState::default(),
+            send: send::SendState::default(),
+        }
+    }
+
+    /// Which end this is.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The settings it was made with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Where it is in its lifecycle.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Whether the session is [`Closed`](State::Closed): nothing more will be delivered.
+    pub fn is_closed(&self) -> bool {
+        self.state == State::Closed
+    }
+
+    /// Fails the connection (RFC 6455 7.1.7): queues a close frame with the error's code
+    /// if the connection was open and the error has one, and ends the session. Returns the
+    /// error for the caller to propagate.
+    fn fail(&mut self, error: Error) -> Error {
+        if let (State::Open, Some(code)) = (self.state, error.close_code()) {
+            let reason = error.to_string();
+            // A client that cannot draw a masking key cannot send the close frame; the
+            // connection ends without it, which is all that is left to do.
+            let _ = self.queue_close(Some(code), crate::close::truncate_reason(&reason));
+        }
+        self.state = State::Closed;
+        self.recv = recv::RecvState::default();
+        error
+    }
+}

@@ -1,0 +1,383 @@
+//! The receiving half of a session: frames in, events out.
+//!
+//! Each frame's header is checked and consumed as soon as it is whole. Its payload then
+//! goes one of four ways ([`Sink`]): control frames and single-frame messages wait in
+//! the receive buffer until whole and are delivered in place; frames of a fragmented
+//! message are appended to the message as their bytes arrive; data after our close frame
+//! is dropped. Payload bytes are unmasked, and text validated, as soon as they arrive,
+//! so invalid UTF-8 is refused at the first bad byte even in the middle of a frame.
+
+use std::borrow::Cow;
+
+use super::{Role, Session, State};
+use crate::buffer::RecvBuffer;
+use crate::close::parse_close_payload;
+use crate::error::Error;
+use crate::event::{Event, MessageKind};
+use crate::frame::{FrameHeader, HeaderParse};
+use crate::mask::apply_mask;
+use crate::opcode::OpCode;
+use crate::utf8::{self, Utf8Validator};
+
+/// What the receiving half remembers between calls.
+#[derive(Debug, Default)]
+pub(super) struct RecvState {
+    /// The frame whose header was consumed and whose payload is still arriving.
+    frame: Option<Frame>,
+    /// The data message in progress when it spans several frames.
+    message: Option<Message>,
+    /// UTF-8 state of the text message (or single text frame) in progress.
+    utf8: Utf8Validator,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Frame {
+    opcode: OpCode,
+    /// For data frames, the kind of the message they belong to.
+    kind: MessageKind,
+    fin: bool,
+    mask: Option<[u8; 4]>,
+    /// Payload length.
+    len: usize,
+    /// Payload bytes already unmasked (and validated, for text). For `Sink::Whole` they
+    /// are still at the front of the receive buffer; otherwise they were consumed.
+    done: usize,
+    sink: Sink,
+}
+
+/// Where a frame's payload goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sink {
+    /// A control frame: handled once whole, from the receive buffer.
+    Control,
+    /// Delivered from the receive buffer once whole: a single-frame message, or any data
+    /// frame when fragments are delivered one by one.
+    Whole,
+    /// Appended to the message being reassembled as its bytes arrive.
+    Append,
+    /// Read and dropped: data that arrives after our close frame.
+    Discard,
+}
+
+/// A data message that spans several frames.
+#[derive(Debug)]
+struct Message {
+    kind: MessageKind,
+    /// Payload bytes announced so far, over all its frames.
+    size: u64,
+    /// The payload reassembled so far (stays empty when fragments are delivered).
+    data: Vec<u8>,
+}
+
+/// What appending a piece of a fragmented message led to.
+enum Appended {
+    /// The frame needs more bytes.
+    Incomplete,
+    /// The frame is done; the message continues in another frame.
+    FrameDone,
+    /// The message is done.
+    Message(Event<'static>),
+}
+
+impl Session {
+    /// Returns the next event that the bytes in `input` complete, consuming them, or
+    /// `Ok(None)` when more bytes are needed (or the session is closed).
+    ///
+    /// Call it in a loop until it returns `Ok(None)`, then read more bytes into `input`.
+    /// Bytes that are not consumed stay at the front of `input` and are used on the next
+    /// call. Responses the protocol requires (pongs, the closing handshake) are queued to
+    /// [`pending`](Self::pending) along the way.
+    ///
+    /// On a protocol violation the session queues a close frame with the matching code
+    /// (1002, 1007 or 1009), becomes [`Closed`](State::Closed), and returns the error;
+    /// later calls return `Ok(None)`.
+    pub fn decode<'b>(&mut self, input: &'b mut RecvBuffer) -> Result<Option<Event<'b>>, Error> {
+        loop {
+            if self.state == State::Closed {
+                input.clear();
+                return Ok(None);
+            }
+            let frame = match self.recv.frame {
+                Some(frame) => frame,
+                None => match FrameHeader::parse(input.data()) {
+                    Ok(HeaderParse::Complete { header, len }) => {
+                        let frame = self.start_frame(header).map_err(|e| self.fail(e))?;
+                        input.consume(len);
+                        self.recv.frame = Some(frame);
+                        frame
+                    }
+                    Ok(HeaderParse::Incomplete { .. }) => return Ok(None),
+                    Err(err) => return Err(self.fail(err)),
+                },
+            };
+            match frame.sink {
+                Sink::Control => return self.control_frame(frame, input),
+                Sink::Whole => return self.whole_frame(frame, input),
+                Sink::Append => match self.append(frame, input)? {
+                    Appended::Incomplete => return Ok(None),
+                    Appended::FrameDone => continue,
+                    Appended::Message(event) => return Ok(Some(event)),
+                },
+                Sink::Discard => {
+                    let n = input.len().min(frame.len - frame.done);
+                    input.consume(n);
+                    if frame.done + n < frame.len {
+                        self.set_done(frame.done + n);
+                        return Ok(None);
+                    }
+                    self.recv.frame = None;
+                }
+            }
+        }
+    }
+
+    /// Reports the end of the byte stream (the peer closed TCP, or a read failed).
+    ///
+    /// Returns [`Error::AbnormalClosure`] (1006) unless the closing handshake had
+    /// completed or the connection had already failed. The session is closed afterwards.
+    pub fn receive_eof(&mut self) -> Result<(), Error> {
+        let was_closed = self.state == State::Closed;
+        self.state = State::Closed;
+        self.recv = RecvState::default();
+        if was_closed {
+            Ok(())
+        } else {
+            Err(Error::AbnormalClosure)
+        }
+    }
+
+    /// Checks a header against the role, the limits and the message in progress, and
+    /// decides where its payload goes.
+    fn start_frame(&mut self, header: FrameHeader) -> Result<Frame, Error> {
+        // RFC 6455 5.2: "MUST be 0 unless an extension is negotiated that defines
+        // meanings for non-zero values".
+        if header.rsv1 || header.rsv2 || header.rsv3 {
+            return Err(Error::ReservedBits);
+        }
+        // RFC 6455 5.1: servers close on unmasked frames, clients on masked ones.
+        match (self.role, header.mask.is_some()) {
+            (Role::Server, false) if !self.config.accept_unmasked_frames => {
+                return Err(Error::UnmaskedFrame);
+            }
+            (Role::Client, true) => return Err(Error::MaskedFrame),
+            _ => {}
+        }
+        let mut frame = Frame {
+            opcode: header.opcode,
+            kind: MessageKind::Binary,
+            fin: header.fin,
+            mask: header.mask,
+            len: 0,
+            done: 0,
+            sink: Sink::Control,
+        };
+        if header.opcode.is_control() {
+            // At most 125 bytes: FrameHeader::parse refuses more.
+            frame.len = header.payload_len as usize;
+            return Ok(frame);
+        }
+        let max_frame = self.config.max_frame_size;
+        if header.payload_len > max_frame as u64 {
+            return Err(Error::FrameTooLarge {
+                size: header.payload_len,
+                max: max_frame,
+            });
+        }
+        frame.len = header.payload_len as usize;
+        if self.state == State::CloseSent {
+            frame.sink = Sink::Discard;
+            return Ok(frame);
+        }
+        let streaming = self.config.deliver_fragments;
+        let max_message = self.config.max_message_size;
+        if header.opcode == OpCode::Continuation {
+            // RFC 6455 5.4: continuation frames only follow a first frame without FIN.
+            let message = self
+                .recv
+                .message
+                .as_mut()
+                .ok_or(Error::UnexpectedContinuation)?;
+            let size = message.size + header.payload_len;
+            if size > max_message as u64 {
+                return Err(Error::MessageTooLarge {
+                    size,
+                    max: max_message,
+                });
+            }
+            message.size = size;
+            frame.kind = message.kind;
+            frame.sink = if streaming { Sink::Whole } else { Sink::Append };
+            return Ok(frame);
+        }
+        // RFC 6455 5.4: the fragments of one message are not interleaved with another's.
+        if self.recv.message.is_some() {
+            return Err(Error::ExpectedContinuation);
+        }
+        if header.payload_len > max_message as u64 {
+            return Err(Error::MessageTooLarge {
+                size: header.payload_len,
+                max: max_message,
+            });
+        }
+        frame.kind = if header.opcode == OpCode::Text {
+            MessageKind::Text
+        } else {
+            MessageKind::Binary
+        };
+        if !header.fin {
+            self.recv.message = Some(Message {
+                kind: frame.kind,
+                size: header.payload_len,
+                data: Vec::new(),
+            });
+        }
+        frame.sink = if header.fin || streaming {
+            Sink::Whole
+        } else {
+            Sink::Append
+        };
+        Ok(frame)
+    }
+
+    /// Bytes the session itself holds for a message being reassembled.
+    #[cfg(test)]
+    pub(super) fn reassembly_len(&self) -> usize {
+        self.recv.message.as_ref().map_or(0, |m| m.data.len())
+    }
+
+    fn set_done(&mut self, done: usize) {
+        if let Some(frame) = &mut self.recv.frame {
+            frame.done = done;
+        }
+    }
+
+    /// A ping, pong or close frame, once whole.
+    fn control_frame<'b>(
+        &mut self,
+        frame: Frame,
+        input: &'b mut RecvBuffer,
+    ) -> Result<Option<Event<'b>>, Error> {
+        if input.len() < frame.len {
+            return Ok(None);
+        }
+        self.recv.frame = None;
+        let payload = input.take(frame.len);
+        if let Some(key) = frame.mask {
+            apply_mask(payload, key, 0);
+        }
+        let payload: &'b [u8] = payload;
+        match frame.opcode {
+            OpCode::Ping => {
+                // RFC 6455 5.5.2: answer a ping with a pong carrying the same payload,
+                // unless our close frame is already out (then nothing more is sent).
+                if self.config.auto_pong && self.state == State::Open {
+                    self.queue_auto_pong(payload).map_err(|e| self.fail(e))?;
+                }
+                Ok(Some(Event::Ping(Cow::Borrowed(payload))))
+            }
+            OpCode::Pong => Ok(Some(Event::Pong(Cow::Borrowed(payload)))),
+            _ => self.close_frame(payload).map(Some),
+        }
+    }
+
+    /// The peer's close frame: validated, answered if we had not closed, and the end.
+    fn close_frame<'b>(&mut self, payload: &'b [u8]) -> Result<Event<'b>, Error> {
+        let frame = parse_close_payload(payload).map_err(|e| self.fail(e))?;
+        if self.state == State::Open {
+            // RFC 6455 5.5.1: send a close frame in response, "typically echoing the
+            // status code it received".
+            let code = frame.as_ref().map(|f| f.code);
+            self.queue_close(code, "").map_err(|e| self.fail(e))?;
+        }
+        self.state = State::Closed;
+        self.recv = RecvState::default();
+        Ok(Event::Close(frame))
+    }
+
+    /// A data frame delivered in place once whole.
+    fn whole_frame<'b>(
+        &mut self,
+        frame: Frame,
+        input: &'b mut RecvBuffer,
+    ) -> Result<Option<Event<'b>>, Error> {
+        let streaming = self.config.deliver_fragments;
+        let text = frame.kind == MessageKind::Text;
+        let upto = input.len().min(frame.len);
+        if upto > frame.done {
+            let fresh = &mut input.data_mut()[frame.done..upto];
+            if let Some(key) = frame.mask {
+                apply_mask(fresh, key, frame.done);
+            }
+            // Validate as bytes arrive, to fail fast, unless the whole frame arrived at
+            // once and is a whole message: then one pass at delivery does it all.
+            let complete_at_once = frame.done == 0 && upto == frame.len;
+            if text && (streaming || !complete_at_once) && self.recv.utf8.feed(fresh).is_err() {
+                return Err(self.fail(Error::InvalidUtf8));
+            }
+            self.set_done(upto);
+        }
+        if upto < frame.len {
+            return Ok(None);
+        }
+        self.recv.frame = None;
+        let payload: &'b [u8] = input.take(frame.len);
+        if streaming {
+            if frame.fin {
+                self.recv.message = None;
+                if text && self.recv.utf8.finish().is_err() {
+                    return Err(self.fail(Error::InvalidUtf8));
+                }
+            }
+            return Ok(Some(Event::Fragment {
+                kind: frame.kind,
+                data: Cow::Borrowed(payload),
+                last: frame.fin,
+            }));
+        }
+        if !text {
+            return Ok(Some(Event::Binary(Cow::Borrowed(payload))));
+        }
+        self.recv.utf8.reset();
+        match utf8::validate(payload) {
+            Ok(text) => Ok(Some(Event::Text(Cow::Borrowed(text)))),
+            Err(_) => Err(self.fail(Error::InvalidUtf8)),
+        }
+    }
+
+    /// Moves the bytes of a fragmented message's frame into the message as they arrive.
+    fn append(&mut self, frame: Frame, input: &mut RecvBuffer) -> Result<Appended, Error> {
+        let n = input.len().min(frame.len - frame.done);
+        let chunk = input.take(n);
+        if let Some(key) = frame.mask {
+            apply_mask(chunk, key, frame.done);
+        }
+        if frame.kind == MessageKind::Text && self.recv.utf8.feed(chunk).is_err() {
+            return Err(self.fail(Error::InvalidUtf8));
+        }
+        let Some(message) = self.recv.message.as_mut() else {
+            // start_frame only chooses Append with a message in progress.
+            return Err(self.fail(Error::UnexpectedContinuation));
+        };
+        message.data.extend_from_slice(chunk);
+        if frame.done + n < frame.len {
+            self.set_done(frame.done + n);
+            return Ok(Appended::Incomplete);
+        }
+        self.recv.frame = None;
+        if !frame.fin {
+            return Ok(Appended::FrameDone);
+        }
+        let data = self.recv.message.take().map(|m| m.data).unwrap_or_default();
+        let event = match frame.kind {
+            MessageKind::Binary => Event::Binary(Cow::Owned(data)),
+            MessageKind::Text => {
+                let complete = self.recv.utf8.finish().is_ok();
+                match String::from_utf8(data) {
+                    Ok(text) if complete => Event::Text(Cow::Owned(text)),
+                    _ => return Err(self.fail(Error::InvalidUtf8)),
+                }
+            }
+        };
+        Ok(Appended::Message(event))
+    }
+}

@@ -1,0 +1,233 @@
+//! The sending half of a session: messages in, encoded frames queued for the caller.
+
+use std::io;
+
+use super::{Role, Session, State};
+use crate::buffer::SendBuffer;
+use crate::close::{CloseCode, check_reason, truncate_reason};
+use crate::error::Error;
+use crate::event::MessageKind;
+use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
+use crate::mask::apply_mask;
+use crate::opcode::OpCode;
+use crate::random;
+use crate::utf8::Utf8Validator;
+
+/// How many automatic pongs may wait unsent before new ones replace the last.
+const MAX_QUEUED_PONGS: usize = 16;
+
+/// What the sending half remembers.
+#[derive(Debug, Default)]
+pub(super) struct SendState {
+    out: SendBuffer,
+    /// The kind of the fragmented message being sent, if one is open.
+    fragmented: Option<MessageKind>,
+    /// UTF-8 state of the text message being sent in fragments.
+    utf8: Utf8Validator,
+    /// Automatic pongs queued since the caller last drained.
+    pongs: PongRun,
+}
+
+/// Unsent automatic pongs at the tail of the output.
+#[derive(Clone, Copy, Debug, Default)]
+struct PongRun {
+    count: usize,
+    /// Offset of the last one in the output.
+    last: usize,
+}
+
+impl Session {
+    /// Queues a text message in one frame.
+    pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
+        self.send_message(MessageKind::Text, text.as_bytes())
+    }
+
+    /// Queues a binary message in one frame.
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.send_message(MessageKind::Binary, data)
+    }
+
+    fn send_message(&mut self, kind: MessageKind, payload: &[u8]) -> Result<(), Error> {
+        self.check_open()?;
+        if self.send.fragmented.is_some() {
+            return Err(Error::MessageInProgress);
+        }
+        self.push_frame(
+            FrameHeader::new(kind.opcode(), payload.len() as u64),
+            payload,
+        )
+    }
+
+    /// Queues one frame of a message sent in pieces; `last` ends the message.
+    ///
+    /// The first call opens a message of `kind`; later calls must give the same kind
+    /// until `last`. Control frames (ping, pong, close) may be sent in between (RFC 6455
+    /// 5.4); whole messages may not. Text may be split anywhere, even inside a code
+    /// point: the UTF-8 is checked across pieces, and a piece that makes it invalid is
+    /// refused without being queued.
+    ///
+    /// ```
+    /// use ws_proto::{Config, MessageKind, Role, Session};
+    /// let mut s = Session::new(Role::Server, Config::default());
+    /// s.send_fragment(MessageKind::Text, b"Hel", false)?;
+    /// s.send_fragment(MessageKind::Text, b"lo", true)?;
+    /// // RFC 6455 5.7: a fragmented unmasked text message.
+    /// assert_eq!(s.pending(), b"\x01\x03Hel\x80\x02lo");
+    /// # Ok::<(), ws_proto::Error>(())
+    /// ```
+    pub fn send_fragment(
+        &mut self,
+        kind: MessageKind,
+        data: &[u8],
+        last: bool,
+    ) -> Result<(), Error> {
+        self.check_open()?;
+        let opcode = match self.send.fragmented {
+            None => kind.opcode(),
+            Some(open) if open == kind => OpCode::Continuation,
+            Some(_) => return Err(Error::MessageInProgress),
+        };
+        let mut utf8 = self.send.utf8;
+        if kind == MessageKind::Text {
+            utf8.feed(data).map_err(|_| Error::InvalidUtf8)?;
+            if last {
+                utf8.finish().map_err(|_| Error::InvalidUtf8)?;
+            }
+        }
+        let mut header = FrameHeader::new(opcode, data.len() as u64);
+        header.fin = last;
+        self.push_frame(header, data)?;
+        self.send.utf8 = utf8;
+        self.send.fragmented = (!last).then_some(kind);
+        Ok(())
+    }
+
+    /// Queues a ping; the payload is at most 125 bytes.
+    pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.send_control(OpCode::Ping, payload)
+    }
+
+    /// Queues a pong (an answer to a ping, or a one-way heartbeat, RFC 6455 5.5.3).
+    pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.send_control(OpCode::Pong, payload)
+    }
+
+    fn send_control(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+        self.check_open()?;
+        if payload.len() > MAX_CONTROL_PAYLOAD {
+            return Err(Error::ControlPayloadTooLong(payload.len()));
+        }
+        self.push_frame(FrameHeader::new(opcode, payload.len() as u64), payload)
+    }
+
+    /// Starts the closing handshake: queues a close frame and moves to
+    /// [`CloseSent`](State::CloseSent). The reason is at most 123 bytes.
+    ///
+    /// Keep calling [`decode`](Self::decode): the peer's close frame moves the session to
+    /// [`Closed`](State::Closed). Data the peer sends meanwhile is dropped.
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.check_open()?;
+        check_reason(reason)?;
+        self.queue_close(Some(code), reason)?;
+        self.state = State::CloseSent;
+        Ok(())
+    }
+
+    /// The encoded bytes waiting to be written, oldest first.
+    pub fn pending(&self) -> &[u8] {
+        self.send.out.pending()
+    }
+
+    /// Marks the first `n` bytes of [`pending`](Self::pending) as written.
+    ///
+    /// When everything is written, the output storage is freed.
+    pub fn advance(&mut self, n: usize) {
+        self.send.out.advance(n);
+        self.send.pongs = PongRun::default();
+    }
+
+    /// Writes pending bytes to `writer` until none are left or it fails.
+    ///
+    /// A convenience for blocking callers; with a non-blocking writer, an
+    /// `ErrorKind::WouldBlock` error leaves the unwritten rest pending.
+    pub fn write_to<W: io::Write + ?Sized>(&mut self, writer: &mut W) -> io::Result<()> {
+        while !self.pending().is_empty() {
+            match writer.write(self.pending()) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.advance(n),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+        writer.flush()
+    }
+
+    fn check_open(&self) -> Result<(), Error> {
+        if self.state == State::Open {
+            Ok(())
+        } else {
+            Err(Error::Closed)
+        }
+    }
+
+    /// Queues a close frame without changing state: for `close`, for answering the
+    /// peer's close, and for failing the connection.
+    pub(super) fn queue_close(
+        &mut self,
+        code: Option<CloseCode>,
+        reason: &str,
+    ) -> Result<(), Error> {
+        let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
+        let len = match code {
+            Some(code) => {
+                let reason = truncate_reason(reason).as_bytes();
+                payload[..2].copy_from_slice(&code.as_u16().to_be_bytes());
+                payload[2..2 + reason.len()].copy_from_slice(reason);
+                2 + reason.len()
+            }
+            None => 0,
+        };
+        self.push_frame(FrameHeader::new(OpCode::Close, len as u64), &payload[..len])
+    }
+
+    /// Queues the answer to a ping, replacing the last unsent one when too many wait.
+    pub(super) fn queue_auto_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+        let mut run = self.send.pongs;
+        if run.count >= MAX_QUEUED_PONGS {
+            // RFC 6455 5.5.3: an endpoint "MAY elect to send a Pong frame for only the
+            // most recently processed Ping frame". The run is reset by every other frame
+            // and by `advance`, so the last pong is at the tail and unwritten.
+            self.send.out.truncate(run.last);
+            run.count -= 1;
+        }
+        let at = self.send.out.end();
+        self.push_frame(
+            FrameHeader::new(OpCode::Pong, payload.len() as u64),
+            payload,
+        )?;
+        self.send.pongs = PongRun {
+            count: run.count + 1,
+            last: at,
+        };
+        Ok(())
+    }
+
+    /// Encodes one frame into the output; clients mask it with a fresh key.
+    fn push_frame(&mut self, mut header: FrameHeader, payload: &[u8]) -> Result<(), Error> {
+        if self.role == Role::Client {
+            header.mask = Some(random::mask_key()?);
+        }
+        let mut head = [0u8; MAX_HEADER_LEN];
+        let head_len = header.encode(&mut head);
+        let out = self.send.out.vec();
+        out.reserve(head_len + payload.len());
+        out.extend_from_slice(&head[..head_len]);
+        let start = out.len();
+        out.extend_from_slice(payload);
+        if let Some(key) = header.mask {
+            apply_mask(&mut out[start..], key, 0);
+        }
+        self.send.pongs = PongRun::default();
+        Ok(())
+    }
+}
