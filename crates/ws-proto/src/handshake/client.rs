@@ -383,11 +383,13 @@ mod tests {
         assert_eq!(response.extensions()[0].name, "permessage-deflate");
     }
 
+    type IsExpected = fn(&Error) -> bool;
+
     #[test]
     fn each_failure_has_its_own_error() {
         let (_, text) = request();
         let good = answer(&text, "");
-        let cases: Vec<(String, fn(&Error) -> bool)> = vec![
+        let cases: Vec<(String, IsExpected)> = vec![
             (good.replace("Upgrade: websocket\r\n", ""), |e| {
                 matches!(e, Error::MissingUpgrade)
             }),

@@ -447,9 +447,11 @@ mod tests {
         assert!(parse(&text).unwrap().is_some());
     }
 
+    type IsExpected = fn(&Error) -> bool;
+
     #[test]
     fn each_check_has_its_error_and_status() {
-        let cases: Vec<(String, fn(&Error) -> bool, u16)> = vec![
+        let cases: Vec<(String, IsExpected, u16)> = vec![
             (
                 replace("GET", "POST"),
                 |e| matches!(e, Error::MethodNotGet(m) if m == "POST"),

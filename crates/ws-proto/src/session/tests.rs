@@ -287,8 +287,10 @@ fn unmasked_frame_to_server() {
 
 #[test]
 fn unmasked_frames_accepted_when_opted_in() {
-    let mut config = Config::default();
-    config.accept_unmasked_frames = true;
+    let config = Config {
+        accept_unmasked_frames: true,
+        ..Config::default()
+    };
     let (events, err) = feed(
         &mut Session::new(Role::Server, config),
         &unmasked(0x81, b"legacy"),
@@ -412,8 +414,10 @@ fn invalid_utf8_fails_before_the_message_ends() {
 
 #[test]
 fn frame_over_the_limit_is_refused_at_its_header() {
-    let mut config = Config::default();
-    config.max_frame_size = 1000;
+    let config = Config {
+        max_frame_size: 1000,
+        ..Config::default()
+    };
     // Only the header is sent: the refusal does not wait for (or buffer) the payload.
     let header = [0x82, 0xFE, 0x03, 0xE9, 1, 2, 3, 4];
     assert_fails(
@@ -434,8 +438,10 @@ fn frame_over_the_limit_is_refused_at_its_header() {
 
 #[test]
 fn message_over_the_limit_is_refused_at_the_frame_that_passes_it() {
-    let mut config = Config::default();
-    config.max_message_size = 10;
+    let config = Config {
+        max_message_size: 10,
+        ..Config::default()
+    };
     let mut bytes = masked(0x02, &[0; 6]);
     bytes.extend(masked(0x00, &[0; 4]));
     bytes.extend(&masked(0x80, &[0; 1])[..6]); // header only
@@ -596,8 +602,10 @@ fn a_ping_flood_does_not_grow_the_output() {
 
 #[test]
 fn auto_pong_can_be_turned_off() {
-    let mut config = Config::default();
-    config.auto_pong = false;
+    let config = Config {
+        auto_pong: false,
+        ..Config::default()
+    };
     let mut s = Session::new(Role::Server, config);
     let (events, _) = feed(&mut s, &masked(0x89, b"p"));
     assert_eq!(events.len(), 1);
@@ -652,8 +660,10 @@ fn local_misuse_is_an_error_and_queues_nothing() {
 
 #[test]
 fn fragments_delivered_one_by_one() {
-    let mut config = Config::default();
-    config.deliver_fragments = true;
+    let config = Config {
+        deliver_fragments: true,
+        ..Config::default()
+    };
     let mut s = Session::new(Role::Server, config);
     let mut bytes = masked(0x01, &[b'a', 0xE2]);
     bytes.extend(masked(0x80, &[0x98, 0x83]));
@@ -813,11 +823,13 @@ proptest! {
         is_server in any::<bool>(),
         deliver_fragments in any::<bool>(),
     ) {
-        let mut config = Config::default();
-        config.max_frame_size = 256;
-        config.max_message_size = 1024;
-        config.deliver_fragments = deliver_fragments;
-        config.accept_unmasked_frames = true;
+        let config = Config {
+            max_frame_size: 256,
+            max_message_size: 1024,
+            deliver_fragments,
+            accept_unmasked_frames: true,
+            ..Config::default()
+        };
         let mut s = Session::new(if is_server { Role::Server } else { Role::Client }, config);
         let mut input = RecvBuffer::new();
         for chunk in chunks {
