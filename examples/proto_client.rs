@@ -32,17 +32,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut session = Session::new(Role::Client, Config::default());
     session.send_text(&message)?;
-    session.close(CloseCode::NORMAL, "done")?;
     session.write_to(&mut tcp)?;
     while !session.is_closed() {
         while let Some(event) = session.decode(&mut input)? {
             match event {
-                Event::Text(text) => println!("{text}"),
+                // The echo is back: start the closing handshake.
+                Event::Text(text) => {
+                    println!("{text}");
+                    session.close(CloseCode::NORMAL, "done")?;
+                }
                 Event::Close(frame) => println!("closed: {frame:?}"),
                 other => println!("{other:?}"),
             }
         }
-        session.write_to(&mut tcp)?; // pongs and the close answer, if any
+        session.write_to(&mut tcp)?; // our close, pongs, the answer to a close
         if !session.is_closed() && input.read_from(&mut tcp)? == 0 {
             session.receive_eof()?;
         }

@@ -179,9 +179,14 @@ pub(crate) fn check_reason(reason: &str) -> Result<(), Error> {
     }
 }
 
-/// Cuts `text` to at most 123 bytes on a character boundary, for reasons we compose
-/// ourselves (error messages).
-pub(crate) fn truncate_reason(text: &str) -> &str {
+/// Cuts `text` to at most 123 bytes on a character boundary, so that it fits in a close
+/// frame: for reasons composed from error messages or passed on from elsewhere.
+///
+/// ```
+/// let long = "é".repeat(100); // 200 bytes
+/// assert_eq!(ws_proto::truncate_reason(&long).len(), 122);
+/// ```
+pub fn truncate_reason(text: &str) -> &str {
     if text.len() <= MAX_REASON_LEN {
         return text;
     }

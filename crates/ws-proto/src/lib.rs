@@ -31,11 +31,13 @@
 //! }
 //! let mut session = Session::new(Role::Client, Config::default());
 //! session.send_text("Hello")?;
-//! session.close(CloseCode::NORMAL, "done")?;
 //! session.write_to(&mut tcp)?;
 //! while !session.is_closed() {
 //!     while let Some(event) = session.decode(&mut input)? {
-//!         if let Event::Text(text) = event { println!("echo: {text}") }
+//!         if let Event::Text(text) = event {
+//!             println!("echo: {text}");
+//!             session.close(CloseCode::NORMAL, "done")?; // then wait for the answer
+//!         }
 //!     }
 //!     session.write_to(&mut tcp)?; // pongs, the close answer
 //!     if input.read_from(&mut tcp)? == 0 { session.receive_eof()?; }
@@ -67,7 +69,7 @@ mod session;
 mod utf8;
 
 pub use buffer::RecvBuffer;
-pub use close::{CloseCode, CloseFrame, MAX_REASON_LEN, parse_close_payload};
+pub use close::{CloseCode, CloseFrame, MAX_REASON_LEN, parse_close_payload, truncate_reason};
 pub use config::Config;
 pub use error::{Error, Rejection};
 pub use event::{Event, MessageKind};

@@ -102,6 +102,13 @@ impl Session {
         &self.config
     }
 
+    /// Changes the size limits of an open session (for instance per connection, after
+    /// the handshake). They apply from the next frame header on.
+    pub fn set_limits(&mut self, max_frame_size: usize, max_message_size: usize) {
+        self.config.max_frame_size = max_frame_size;
+        self.config.max_message_size = max_message_size;
+    }
+
     /// Where it is in its lifecycle.
     pub fn state(&self) -> State {
         self.state

@@ -459,6 +459,22 @@ fn message_over_the_limit_is_refused_at_the_frame_that_passes_it() {
     );
 }
 
+#[test]
+fn limits_can_change_after_the_handshake() {
+    let mut s = server();
+    s.set_limits(4, 8);
+    assert_eq!(
+        (s.config().max_frame_size, s.config().max_message_size),
+        (4, 8)
+    );
+    assert_fails(
+        s,
+        &masked(0x82, &[0; 5]),
+        |e| matches!(e, Error::FrameTooLarge { size: 5, max: 4 }),
+        1009,
+    );
+}
+
 // ----- Closing handshake -----
 
 #[test]

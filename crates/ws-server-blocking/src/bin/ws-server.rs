@@ -1,0 +1,168 @@
+//! `ws-server`: a WebSocket echo (or broadcast) server.
+//!
+//! `cargo run --release -p ws-server-blocking --bin ws-server` serves ws://127.0.0.1:8080/
+//! and echoes every message. Ctrl-C or SIGTERM closes every client with 1001 and exits.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use ws_server_blocking::{Error, Server, tls};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "A WebSocket echo or broadcast server (Net::WebSocket::Server in Rust)"
+)]
+struct Args {
+    /// Address to listen on, IPv4 or IPv6 with a port (such as [::1]:8080).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// What to do with each message: send it back, or send it to every client.
+    #[arg(long, value_enum, default_value_t = Mode::Echo)]
+    mode: Mode,
+    /// Serve wss:// with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, requires = "tls_key", value_name = "PEM")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) for --tls-cert.
+    #[arg(long, requires = "tls_cert", value_name = "PEM")]
+    tls_key: Option<PathBuf>,
+    /// Accept only pages from this origin; others get 403 Forbidden.
+    #[arg(long)]
+    origin: Option<String>,
+    /// Ping clients silent for half this many seconds; drop them after as many more.
+    /// 0 disables.
+    #[arg(long, default_value_t = 20, value_name = "SECS")]
+    silence_max: u64,
+    /// The largest message accepted, in bytes (larger ones are closed with 1009).
+    #[arg(long, value_name = "BYTES")]
+    max_message_size: Option<usize>,
+    /// Log level: off, error, warn, info, debug or trace.
+    #[arg(long, default_value = "info", value_name = "LEVEL", value_parser = parse_level)]
+    log: log::LevelFilter,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Mode {
+    Echo,
+    Broadcast,
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(err) if !err.use_stderr() => {
+            let _ = err.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(err) => {
+            let text = err.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            eprintln!("ws-server: {}", first.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    StderrLogger::install(args.log);
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("ws-server: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<(), Error> {
+    let mut builder = Server::builder()
+        .listen(args.listen.as_str())
+        .silence_max(Duration::from_secs(args.silence_max));
+    if let Some(max) = args.max_message_size {
+        builder = builder.max_recv_size(max);
+    }
+    let scheme = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            builder = builder.tls(tls::config_from_pem(cert, key)?);
+            "wss"
+        }
+        _ => "ws",
+    };
+    let origin = args.origin;
+    let mode = args.mode;
+    let builder = builder.on_connect(move |_server, conn| {
+        if let Some(origin) = origin.clone() {
+            conn.on_handshake(move |_conn, hs| {
+                if hs.request().origin() != Some(origin.as_str()) {
+                    hs.refuse(403);
+                }
+            });
+        }
+        match mode {
+            Mode::Echo => {
+                conn.on_utf8(|conn, msg| conn.send_utf8(msg));
+                conn.on_binary(|conn, msg| conn.send_binary(msg));
+            }
+            Mode::Broadcast => {
+                conn.on_utf8(|conn, msg| {
+                    conn.server().broadcast_utf8(msg);
+                });
+                conn.on_binary(|conn, msg| {
+                    conn.server().broadcast_binary(msg);
+                });
+            }
+        }
+    });
+
+    let server = builder.bind()?;
+    let handle = server.shutdown_handle();
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            log::info!("signal {signal}: shutting down");
+            handle.shutdown();
+        }
+    });
+    let addr = server.local_addr();
+    println!(
+        "ws-server: listening on {scheme}://{addr}/ ({})",
+        if mode == Mode::Echo {
+            "echo"
+        } else {
+            "broadcast"
+        }
+    );
+    server.start()
+}
+
+fn parse_level(level: &str) -> Result<log::LevelFilter, String> {
+    level
+        .parse()
+        .map_err(|_| format!("{level:?} is not one of off, error, warn, info, debug, trace"))
+}
+
+/// Log records to stderr, one line each.
+struct StderrLogger;
+
+impl StderrLogger {
+    fn install(level: log::LevelFilter) {
+        static LOGGER: StderrLogger = StderrLogger;
+        if log::set_logger(&LOGGER).is_ok() {
+            log::set_max_level(level);
+        }
+    }
+}
+
+impl log::Log for StderrLogger {
+    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+        metadata.level() <= log::max_level()
+    }
+
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            eprintln!("[{}] {}", record.level(), record.args());
+        }
+    }
+
+    fn flush(&self) {}
+}

@@ -1,0 +1,414 @@
+//! One client connection: its state inside the server ([`Slot`]) and the handle that
+//! callbacks receive ([`Connection`]).
+//!
+//! Everything a callback may change lives behind a `Cell` or `RefCell`, so callbacks
+//! only ever need shared references: a message callback on one connection can send to
+//! every other connection (and to itself) while the server is iterating. The loop never
+//! holds one of these borrows while it calls a callback.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::time::Instant;
+
+use ws_proto::handshake::RequestParser;
+use ws_proto::{CloseCode, MessageKind, RecvBuffer, Session, truncate_reason};
+
+use crate::error::Error;
+use crate::handler::{HandlerResult, Handlers, Outcome};
+use crate::handshake::Handshake;
+use crate::server::{ConnId, Server};
+use crate::transport::Transport;
+
+/// Where a connection is in its life, as the server sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// TLS and WebSocket handshakes in progress.
+    Handshake,
+    /// Messages flow (the session may be in its closing handshake).
+    Ready,
+    /// Writing our last bytes (a close frame, a refusal); then our side is shut down.
+    Closing,
+    /// Our side is shut down; reading until the peer closes its side.
+    Draining,
+    /// Finished: removed at the end of the loop iteration.
+    Gone,
+}
+
+/// The bytes and protocol state of a connection.
+pub(crate) struct Io {
+    /// Raw bytes that go out before any frame: the handshake answer or refusal.
+    pub preface: Vec<u8>,
+    /// The request parser, while the handshake runs.
+    pub parser: Option<Box<RequestParser>>,
+    /// The session, once the handshake is accepted.
+    pub session: Option<Session>,
+}
+
+/// A connection's state inside the server.
+pub(crate) struct Slot {
+    pub id: ConnId,
+    pub addr: SocketAddr,
+    pub transport: RefCell<Transport>,
+    pub io: RefCell<Io>,
+    /// Received bytes not yet consumed; usually empty, lent to the loop while it reads.
+    pub rx: Cell<RecvBuffer>,
+    pub handlers: RefCell<Handlers>,
+    pub data: RefCell<Option<Box<dyn Any>>>,
+    pub phase: Cell<Phase>,
+    /// When the current phase times out (handshake, closing handshake, draining).
+    pub deadline: Cell<Option<Instant>>,
+    pub last_recv: Cell<Instant>,
+    /// When the first ping of the current silence was sent.
+    pub silent_since_ping: Cell<Option<Instant>>,
+    /// Queued in the server's list of connections with output to write.
+    pub dirty: Cell<bool>,
+    /// The peer closed its side of the TCP connection.
+    pub peer_eof: Cell<bool>,
+    /// `disconnect` was called before the handshake finished.
+    pub disconnect_requested: Cell<bool>,
+    /// How the connection ended, for the disconnect callback: code and reason.
+    pub closure: RefCell<Option<(u16, String)>>,
+    /// Whether the disconnect callback is owed (not after `Server::disconnect`).
+    pub notify_disconnect: Cell<bool>,
+    pub max_send_size: Cell<usize>,
+    /// (max frame size, max message size) for the session.
+    pub recv_limits: Cell<(usize, usize)>,
+}
+
+impl Slot {
+    /// Remembers the first reason the connection ended; later ones are consequences.
+    pub(crate) fn record_closure(&self, code: u16, reason: &str) {
+        let mut closure = self.closure.borrow_mut();
+        if closure.is_none() {
+            *closure = Some((code, reason.to_owned()));
+        }
+    }
+
+    /// Drops the connection at the end of this loop iteration, without more I/O.
+    pub(crate) fn abort(&self, server: &Server, code: u16, reason: &str) {
+        self.record_closure(code, reason);
+        if self.phase.get() != Phase::Gone {
+            self.phase.set(Phase::Gone);
+            server.doom(self);
+        }
+    }
+
+    pub(crate) fn session_is_open(&self) -> bool {
+        matches!(&self.io.borrow().session, Some(s) if s.state() == ws_proto::State::Open)
+    }
+}
+
+/// A client connection, as callbacks see it. Cheap to copy.
+///
+/// Perl's `Net::WebSocket::Server::Connection`: register the connection's callbacks with
+/// the `on_*` methods (usually in the server's `on_connect`), send with `send_utf8`,
+/// `send_binary` and `send`, end it with `disconnect`.
+#[derive(Clone, Copy)]
+pub struct Connection<'a> {
+    pub(crate) server: &'a Server,
+    pub(crate) slot: &'a Slot,
+}
+
+impl<'a> Connection<'a> {
+    /// A stable identifier, valid until the connection is gone; see [`Server::connection`].
+    pub fn id(&self) -> ConnId {
+        self.slot.id
+    }
+
+    /// The server this connection belongs to (Perl's `$conn->server`).
+    pub fn server(&self) -> &'a Server {
+        self.server
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.slot.addr
+    }
+
+    /// The peer's IP address (Perl's `$conn->ip`).
+    pub fn ip(&self) -> IpAddr {
+        self.slot.addr.ip()
+    }
+
+    /// The peer's port (Perl's `$conn->port`).
+    pub fn port(&self) -> u16 {
+        self.slot.addr.port()
+    }
+
+    /// Whether the handshake is done and messages can be sent.
+    pub fn is_ready(&self) -> bool {
+        self.slot.phase.get() == Phase::Ready && self.slot.session_is_open()
+    }
+
+    /// The TCP socket (Perl's `$conn->socket`). It is non-blocking and owned by the
+    /// server: read or write it only if you know what you are doing.
+    pub fn socket(&self) -> std::cell::Ref<'a, TcpStream> {
+        std::cell::Ref::map(self.slot.transport.borrow(), Transport::tcp)
+    }
+
+    /// Whether TCP_NODELAY is set.
+    pub fn nodelay(&self) -> bool {
+        self.slot
+            .transport
+            .borrow()
+            .tcp()
+            .nodelay()
+            .unwrap_or(false)
+    }
+
+    /// Sets or clears TCP_NODELAY.
+    pub fn set_nodelay(&self, nodelay: bool) -> std::io::Result<()> {
+        self.slot.transport.borrow().tcp().set_nodelay(nodelay)
+    }
+
+    /// The largest message this connection sends (Perl's `max_send_size`).
+    pub fn max_send_size(&self) -> usize {
+        self.slot.max_send_size.get()
+    }
+
+    /// Changes the largest message this connection sends.
+    pub fn set_max_send_size(&self, max: usize) {
+        self.slot.max_send_size.set(max);
+    }
+
+    /// The largest message this connection accepts (Perl's `max_recv_size`); a larger
+    /// one is answered with close code 1009.
+    pub fn max_recv_size(&self) -> usize {
+        self.slot.recv_limits.get().1
+    }
+
+    /// Changes the largest message (and frame) this connection accepts.
+    pub fn set_max_recv_size(&self, max: usize) {
+        let (frame, _) = self.slot.recv_limits.get();
+        let limits = (frame.min(max), max);
+        self.slot.recv_limits.set(limits);
+        if let Some(session) = &mut self.slot.io.borrow_mut().session {
+            session.set_limits(limits.0, limits.1);
+        }
+    }
+
+    /// Sends a text message (Perl's `send_utf8`).
+    pub fn send_utf8(&self, text: &str) -> Result<(), Error> {
+        self.queue(text.len(), |s| s.send_text(text))
+    }
+
+    /// Sends a binary message (Perl's `send_binary`).
+    pub fn send_binary(&self, data: &[u8]) -> Result<(), Error> {
+        self.queue(data.len(), |s| s.send_binary(data))
+    }
+
+    /// Sends a message of either kind (Perl's `send($type, $data)`); text must be UTF-8.
+    pub fn send(&self, kind: MessageKind, data: &[u8]) -> Result<(), Error> {
+        match kind {
+            MessageKind::Binary => self.send_binary(data),
+            MessageKind::Text => match std::str::from_utf8(data) {
+                Ok(text) => self.send_utf8(text),
+                Err(_) => Err(Error::Protocol(ws_proto::Error::InvalidUtf8)),
+            },
+        }
+    }
+
+    /// Sends a ping; the answer arrives as a `pong` event.
+    pub fn send_ping(&self, payload: &[u8]) -> Result<(), Error> {
+        self.queue(payload.len(), |s| s.send_ping(payload))
+    }
+
+    /// Queues a frame, enforcing `max_send_size` and the cap on unsent output.
+    fn queue(
+        &self,
+        size: usize,
+        send: impl FnOnce(&mut Session) -> Result<(), ws_proto::Error>,
+    ) -> Result<(), Error> {
+        let max = self.slot.max_send_size.get();
+        if size > max {
+            return Err(Error::MessageTooLarge { size, max });
+        }
+        if self.slot.phase.get() != Phase::Ready {
+            return Err(Error::NotOpen);
+        }
+        let mut io = self.slot.io.borrow_mut();
+        let Some(session) = io.session.as_mut() else {
+            return Err(Error::NotOpen);
+        };
+        let cap = self.server.settings.max_pending_output;
+        if session.pending().len() > cap {
+            drop(io);
+            log::info!(
+                "{}: dropped: peer stopped reading ({cap} bytes unsent)",
+                self.slot.addr
+            );
+            self.slot.abort(
+                self.server,
+                1006,
+                "peer stopped reading: output cap reached",
+            );
+            return Err(Error::OutputFull { max: cap });
+        }
+        send(session).map_err(|err| match err {
+            ws_proto::Error::Closed => Error::NotOpen,
+            other => Error::Protocol(other),
+        })?;
+        drop(io);
+        self.server.mark_dirty(self.slot);
+        Ok(())
+    }
+
+    /// Starts the closing handshake with `code` and `reason` (at most 123 bytes); the
+    /// connection is gone once the peer answers or `close_timeout` passes, and then the
+    /// `disconnect` callback runs. Called from the `handshake` callback, it refuses the
+    /// upgrade with 403 instead.
+    pub fn disconnect(&self, code: CloseCode, reason: &str) {
+        match self.slot.phase.get() {
+            Phase::Handshake => self.slot.disconnect_requested.set(true),
+            Phase::Ready => {
+                let closed = self
+                    .slot
+                    .io
+                    .borrow_mut()
+                    .session
+                    .as_mut()
+                    .map(|s| s.close(code, truncate_reason(reason)));
+                if let Some(Ok(())) = closed {
+                    self.slot
+                        .record_closure(code.as_u16(), truncate_reason(reason));
+                    let deadline = Instant::now() + self.server.settings.close_timeout;
+                    self.slot.deadline.set(Some(deadline));
+                    self.server.mark_dirty(self.slot);
+                }
+            }
+            Phase::Closing | Phase::Draining | Phase::Gone => {}
+        }
+    }
+
+    /// Attaches a value of any type to the connection, replacing any earlier one.
+    pub fn set_data<T: Any>(&self, value: T) {
+        *self.slot.data.borrow_mut() = Some(Box::new(value));
+    }
+
+    /// Runs `f` on the attached value, if there is one of type `T` (and it is not
+    /// already being used further up the stack).
+    pub fn with_data<T: Any, R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        let mut data = self.slot.data.try_borrow_mut().ok()?;
+        data.as_mut()?.downcast_mut::<T>().map(f)
+    }
+
+    /// Called with the client's request before the upgrade is answered: inspect the
+    /// origin, cookies, path or subprotocols; choose a subprotocol; or refuse.
+    pub fn on_handshake<R: HandlerResult>(
+        &self,
+        mut f: impl FnMut(Connection<'_>, &mut Handshake<'_>) -> R + 'static,
+    ) {
+        self.slot.handlers.borrow_mut().handshake =
+            Some(Box::new(move |c, h| f(c, h).into_result()));
+    }
+
+    /// Called once the handshake is done and messages can flow.
+    pub fn on_ready<R: HandlerResult>(&self, mut f: impl FnMut(Connection<'_>) -> R + 'static) {
+        self.slot.handlers.borrow_mut().ready = Some(Box::new(move |c| f(c).into_result()));
+    }
+
+    /// Called with each text message (Perl's `utf8` event).
+    pub fn on_utf8<R: HandlerResult>(
+        &self,
+        mut f: impl FnMut(Connection<'_>, &str) -> R + 'static,
+    ) {
+        self.slot.handlers.borrow_mut().utf8 = Some(Box::new(move |c, m| f(c, m).into_result()));
+    }
+
+    /// Called with each binary message (Perl's `binary` event).
+    pub fn on_binary<R: HandlerResult>(
+        &self,
+        mut f: impl FnMut(Connection<'_>, &[u8]) -> R + 'static,
+    ) {
+        self.slot.handlers.borrow_mut().binary = Some(Box::new(move |c, m| f(c, m).into_result()));
+    }
+
+    /// Called with each frame of a data message, when the server's session config has
+    /// `deliver_fragments` on: the kind, the payload, and whether it ends the message.
+    pub fn on_fragment<R: HandlerResult>(
+        &self,
+        mut f: impl FnMut(Connection<'_>, MessageKind, &[u8], bool) -> R + 'static,
+    ) {
+        self.slot.handlers.borrow_mut().fragment =
+            Some(Box::new(move |c, k, d, l| f(c, k, d, l).into_result()));
+    }
+
+    /// Called with each pong's payload (Perl's `pong` event).
+    pub fn on_pong<R: HandlerResult>(
+        &self,
+        mut f: impl FnMut(Connection<'_>, &[u8]) -> R + 'static,
+    ) {
+        self.slot.handlers.borrow_mut().pong = Some(Box::new(move |c, p| f(c, p).into_result()));
+    }
+
+    /// Called once when the connection is gone, with the close code and reason that
+    /// ended it: the peer's, ours, 1005 for a close frame without a code, or 1006 when
+    /// the TCP connection ended without a closing handshake (Perl's `disconnect` event).
+    pub fn on_disconnect<R: HandlerResult>(
+        &self,
+        mut f: impl FnMut(Connection<'_>, u16, &str) -> R + 'static,
+    ) {
+        self.slot.handlers.borrow_mut().disconnect =
+            Some(Box::new(move |c, code, r| f(c, code, r).into_result()));
+    }
+
+    /// Runs one of this connection's callbacks: it is taken out while it runs (so it may
+    /// replace itself), and a failure closes the connection with 1011.
+    fn call<H>(
+        &self,
+        event: &str,
+        field: fn(&mut Handlers) -> &mut Option<H>,
+        run: impl FnOnce(&mut H) -> Outcome,
+    ) {
+        let Some(mut handler) = field(&mut self.slot.handlers.borrow_mut()).take() else {
+            return;
+        };
+        let outcome = run(&mut handler);
+        let mut handlers = self.slot.handlers.borrow_mut();
+        let place = field(&mut handlers);
+        if place.is_none() {
+            *place = Some(handler);
+        }
+        drop(handlers);
+        if let Err(err) = outcome {
+            log::warn!("{}: {event} callback failed: {err}", self.slot.addr);
+            self.disconnect(CloseCode::INTERNAL_ERROR, "");
+        }
+    }
+
+    pub(crate) fn handshake_event(&self, handshake: &mut Handshake<'_>) {
+        let me = *self;
+        self.call("handshake", |h| &mut h.handshake, |f| f(me, handshake));
+    }
+
+    pub(crate) fn ready_event(&self) {
+        let me = *self;
+        self.call("ready", |h| &mut h.ready, |f| f(me));
+    }
+
+    pub(crate) fn utf8_event(&self, text: &str) {
+        let me = *self;
+        self.call("utf8", |h| &mut h.utf8, |f| f(me, text));
+    }
+
+    pub(crate) fn binary_event(&self, data: &[u8]) {
+        let me = *self;
+        self.call("binary", |h| &mut h.binary, |f| f(me, data));
+    }
+
+    pub(crate) fn fragment_event(&self, kind: MessageKind, data: &[u8], last: bool) {
+        let me = *self;
+        self.call("fragment", |h| &mut h.fragment, |f| f(me, kind, data, last));
+    }
+
+    pub(crate) fn pong_event(&self, payload: &[u8]) {
+        let me = *self;
+        self.call("pong", |h| &mut h.pong, |f| f(me, payload));
+    }
+
+    pub(crate) fn disconnect_event(&self, code: u16, reason: &str) {
+        let me = *self;
+        self.call("disconnect", |h| &mut h.disconnect, |f| f(me, code, reason));
+    }
+}

@@ -1,0 +1,109 @@
+//! Perl's Net::WebSocket::Server in Rust: a WebSocket server with callbacks, driven by one
+//! thread's readiness loop over non-blocking std sockets, on top of `ws-proto`.
+//!
+//! The three programs of the Perl module's synopsis:
+//!
+//! ```no_run
+//! use ws_server_blocking::Server;
+//!
+//! // An echo server for text messages.
+//! Server::builder()
+//!     .listen(8080)
+//!     .on_connect(|_server, conn| {
+//!         conn.on_utf8(|conn, msg| conn.send_utf8(msg));
+//!     })
+//!     .start()?;
+//! # Ok::<(), ws_server_blocking::Error>(())
+//! ```
+//!
+//! ```no_run
+//! use std::time::{Duration, SystemTime, UNIX_EPOCH};
+//! use ws_server_blocking::Server;
+//!
+//! // The time, to every client, every second.
+//! Server::builder()
+//!     .listen(8080)
+//!     .tick_period(Duration::from_secs(1))
+//!     .on_tick(|server| {
+//!         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+//!         server.broadcast_utf8(&now.to_string());
+//!     })
+//!     .start()?;
+//! # Ok::<(), ws_server_blocking::Error>(())
+//! ```
+//!
+//! ```no_run
+//! use ws_server_blocking::Server;
+//!
+//! // Broadcast every message to every client, for pages from one origin only.
+//! const ORIGIN: &str = "http://example.com";
+//! Server::builder()
+//!     .listen(8080)
+//!     .on_connect(|_server, conn| {
+//!         conn.on_handshake(|_conn, hs| {
+//!             if hs.request().origin() != Some(ORIGIN) {
+//!                 hs.refuse(403);
+//!             }
+//!         });
+//!         conn.on_utf8(|conn, msg| {
+//!             for other in conn.server().connections() {
+//!                 let _ = other.send_utf8(msg);
+//!             }
+//!         });
+//!         conn.on_binary(|conn, msg| {
+//!             conn.server().broadcast_binary(msg);
+//!         });
+//!     })
+//!     .start()?;
+//! # Ok::<(), ws_server_blocking::Error>(())
+//! ```
+//!
+//! # How callbacks reach the server and other connections
+//!
+//! Callbacks receive shared handles: `&Server` and [`Connection`] (a copyable pair of
+//! references). Every method works through them, so a message callback on one connection
+//! can iterate [`Server::connections`] and send to all of them, itself included, which is
+//! the broadcast of the Perl synopsis. This is sound without locks because everything
+//! runs on the loop's thread: each connection keeps what callbacks may change behind
+//! `Cell`s and `RefCell`s, the loop never holds one of those borrows while it calls back,
+//! and only the loop, between callbacks, adds or removes connections. Sends only queue
+//! bytes; the loop writes each connection's queue once per iteration, so replies to a
+//! batch of pipelined messages leave in one system call.
+//!
+//! A callback may return `()` or a `Result`; an error is logged and closes that
+//! connection with 1011 (see [`HandlerResult`]). Callbacks need not be `Send`: they may
+//! capture `Rc`s and `RefCell`s.
+//!
+//! # Where this differs from the Perl module
+//!
+//! It follows RFC 6455 where the Perl code does not: pings are answered; unmasked client
+//! frames, invalid close codes and invalid UTF-8 close the connection with 1002 or 1007;
+//! separate frame and message limits apply (1009); every byte is written, however slow
+//! the peer; reads never block the loop; and a peer that stays silent after
+//! `silence_max`'s ping is dropped. On top: TLS through rustls, subprotocol choice and
+//! refusals with a real HTTP status in the handshake callback, per-connection data, a
+//! cap on unsent output, a handshake timeout, a connection cap, and `log` records.
+//! Writes use `MSG_NOSIGNAL`, so a peer that vanished cannot kill the process with
+//! SIGPIPE.
+
+#![deny(missing_docs)]
+
+mod builder;
+mod connection;
+mod error;
+mod event_loop;
+mod handler;
+mod handshake;
+mod server;
+mod settings;
+pub mod tls;
+mod transport;
+mod watch;
+
+pub use builder::{Builder, Listen, Listening};
+pub use connection::Connection;
+pub use error::Error;
+pub use handler::HandlerResult;
+pub use handshake::Handshake;
+pub use server::{ConnId, Server, ShutdownHandle};
+pub use ws_proto::{CloseCode, MessageKind};

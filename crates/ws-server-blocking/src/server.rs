@@ -1,0 +1,295 @@
+//! The running server, as callbacks see it: its connections, its watched file
+//! descriptors, and the way to shut it down.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use mio::unix::SourceFd;
+use mio::{Registry, Waker};
+
+use crate::connection::{Connection, Phase, Slot};
+use crate::handler::{ConnectFn, HandlerResult, ServerFn};
+use crate::settings::Settings;
+use crate::watch::{Direction, Watchers};
+
+/// Identifies a connection for as long as it exists; never reused for another one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConnId {
+    pub(crate) index: u32,
+    pub(crate) generation: u32,
+}
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}.{}", self.index, self.generation)
+    }
+}
+
+/// Stops a running server from any thread (a signal handler's thread, a test).
+///
+/// Shutting down runs `on_shutdown`, closes the listener, closes every connection with
+/// 1001 (going away), waits up to `close_timeout` for the closing handshakes, and makes
+/// `start` return.
+#[derive(Clone, Debug)]
+pub struct ShutdownHandle {
+    pub(crate) requested: Arc<AtomicBool>,
+    pub(crate) waker: Arc<Waker>,
+}
+
+impl ShutdownHandle {
+    /// Asks the server to shut down; returns at once.
+    pub fn shutdown(&self) {
+        self.requested.store(true, Ordering::SeqCst);
+        if let Err(err) = self.waker.wake() {
+            log::error!("cannot wake the server loop: {err}");
+        }
+    }
+}
+
+/// The running server (Perl's `$serv`), as its callbacks see it.
+///
+/// Callbacks receive `&Server`: every method here works through a shared reference, so
+/// any callback (including one connection's message callback) can reach every
+/// connection.
+pub struct Server {
+    pub(crate) slots: Vec<Option<Slot>>,
+    free: Vec<usize>,
+    next_generation: u32,
+    pub(crate) settings: Settings,
+    pub(crate) registry: Registry,
+    pub(crate) local_addr: SocketAddr,
+    /// Connections with output queued by callbacks, to be written this iteration.
+    pub(crate) dirty: RefCell<Vec<usize>>,
+    /// Connections that are gone, to be removed this iteration.
+    pub(crate) doomed: RefCell<Vec<usize>>,
+    pub(crate) watchers: RefCell<Watchers>,
+    pub(crate) on_connect: RefCell<Option<ConnectFn>>,
+    pub(crate) on_tick: RefCell<Option<ServerFn>>,
+    pub(crate) on_shutdown: RefCell<Option<ServerFn>>,
+    pub(crate) shutdown: ShutdownHandle,
+    pub(crate) open: Cell<usize>,
+}
+
+impl Server {
+    pub(crate) fn new(
+        settings: Settings,
+        registry: Registry,
+        local_addr: SocketAddr,
+        shutdown: ShutdownHandle,
+    ) -> Server {
+        Server {
+            slots: Vec::new(),
+            free: Vec::new(),
+            next_generation: 0,
+            settings,
+            registry,
+            local_addr,
+            dirty: RefCell::new(Vec::new()),
+            doomed: RefCell::new(Vec::new()),
+            watchers: RefCell::new(Watchers::default()),
+            on_connect: RefCell::new(None),
+            on_tick: RefCell::new(None),
+            on_shutdown: RefCell::new(None),
+            shutdown,
+            open: Cell::new(0),
+        }
+    }
+
+    /// Starts building a server (Perl's `Net::WebSocket::Server->new`).
+    pub fn builder() -> crate::Builder {
+        crate::Builder::default()
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The connections whose handshake is done and that are not closing (Perl's
+    /// `connections`). Sending to each of them from inside a callback is the broadcast:
+    ///
+    /// ```no_run
+    /// # use ws_server_blocking::Server;
+    /// Server::builder().on_connect(|_server, conn| {
+    ///     conn.on_utf8(|conn, msg| {
+    ///         for other in conn.server().connections() {
+    ///             let _ = other.send_utf8(msg);
+    ///         }
+    ///     });
+    /// });
+    /// ```
+    pub fn connections(&self) -> impl Iterator<Item = Connection<'_>> {
+        self.slots
+            .iter()
+            .flatten()
+            .map(|slot| Connection { server: self, slot })
+            .filter(Connection::is_ready)
+    }
+
+    /// The connection with this id, if it still exists (in any phase).
+    pub fn connection(&self, id: ConnId) -> Option<Connection<'_>> {
+        let slot = self.slots.get(id.index as usize)?.as_ref()?;
+        (slot.id == id && slot.phase.get() != Phase::Gone)
+            .then_some(Connection { server: self, slot })
+    }
+
+    /// The number of connections, in every phase (handshaking, open, closing).
+    pub fn connection_count(&self) -> usize {
+        self.open.get()
+    }
+
+    /// Sends a text message to every ready connection; returns how many it was queued
+    /// for. A connection that cannot take it (closing, not reading) is skipped.
+    pub fn broadcast_utf8(&self, text: &str) -> usize {
+        self.connections()
+            .filter(|c| c.send_utf8(text).is_ok())
+            .count()
+    }
+
+    /// Sends a binary message to every ready connection; returns how many it was queued
+    /// for.
+    pub fn broadcast_binary(&self, data: &[u8]) -> usize {
+        self.connections()
+            .filter(|c| c.send_binary(data).is_ok())
+            .count()
+    }
+
+    /// Drops a connection at once, without a closing handshake and without its
+    /// `disconnect` callback (Perl's `$serv->disconnect($socket)`). To close cleanly, use
+    /// [`Connection::disconnect`].
+    pub fn disconnect(&self, id: ConnId) {
+        if let Some(conn) = self.connection(id) {
+            conn.slot.notify_disconnect.set(false);
+            conn.slot.abort(self, 1006, "dropped by the server");
+        }
+    }
+
+    /// Shuts the server down once the current callback returns (Perl's `shutdown`).
+    pub fn shutdown(&self) {
+        self.shutdown.requested.store(true, Ordering::SeqCst);
+    }
+
+    /// A handle that shuts the server down from another thread.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        self.shutdown.clone()
+    }
+
+    /// Calls `callback` whenever `fd` is readable (Perl's `watch_readable`), replacing any
+    /// earlier callback for it. `fd` can be anything pollable: stdin, a pipe, a socket.
+    /// It must stay open until [`unwatch_readable`](Self::unwatch_readable).
+    pub fn watch_readable<R: HandlerResult>(
+        &self,
+        fd: impl AsRawFd,
+        mut callback: impl FnMut(&Server, RawFd) -> R + 'static,
+    ) -> io::Result<()> {
+        let callback = Box::new(move |s: &Server, fd| callback(s, fd).into_result());
+        self.watchers.borrow_mut().watch(
+            &self.registry,
+            fd.as_raw_fd(),
+            Direction::Readable,
+            callback,
+        )
+    }
+
+    /// Calls `callback` whenever `fd` is writable (Perl's `watch_writable`).
+    pub fn watch_writable<R: HandlerResult>(
+        &self,
+        fd: impl AsRawFd,
+        mut callback: impl FnMut(&Server, RawFd) -> R + 'static,
+    ) -> io::Result<()> {
+        let callback = Box::new(move |s: &Server, fd| callback(s, fd).into_result());
+        self.watchers.borrow_mut().watch(
+            &self.registry,
+            fd.as_raw_fd(),
+            Direction::Writable,
+            callback,
+        )
+    }
+
+    /// Stops watching `fd` for readability (Perl's `unwatch_readable`).
+    pub fn unwatch_readable(&self, fd: impl AsRawFd) {
+        self.watchers
+            .borrow_mut()
+            .unwatch(&self.registry, fd.as_raw_fd(), Direction::Readable);
+    }
+
+    /// Stops watching `fd` for writability (Perl's `unwatch_writable`).
+    pub fn unwatch_writable(&self, fd: impl AsRawFd) {
+        self.watchers
+            .borrow_mut()
+            .unwatch(&self.registry, fd.as_raw_fd(), Direction::Writable);
+    }
+
+    /// The file descriptors watched for readability (Perl's `watched_readable`).
+    pub fn watched_readable(&self) -> Vec<RawFd> {
+        self.watchers.borrow().watched(Direction::Readable)
+    }
+
+    /// The file descriptors watched for writability (Perl's `watched_writable`).
+    pub fn watched_writable(&self) -> Vec<RawFd> {
+        self.watchers.borrow().watched(Direction::Writable)
+    }
+
+    /// Whether `fd` is watched for readability.
+    pub fn is_watched_readable(&self, fd: impl AsRawFd) -> bool {
+        self.watchers
+            .borrow()
+            .is_watched(fd.as_raw_fd(), Direction::Readable)
+    }
+
+    /// Whether `fd` is watched for writability.
+    pub fn is_watched_writable(&self, fd: impl AsRawFd) -> bool {
+        self.watchers
+            .borrow()
+            .is_watched(fd.as_raw_fd(), Direction::Writable)
+    }
+
+    pub(crate) fn slot(&self, index: usize) -> Option<&Slot> {
+        self.slots.get(index)?.as_ref()
+    }
+
+    /// Queues a connection's output to be written at the end of this iteration.
+    pub(crate) fn mark_dirty(&self, slot: &Slot) {
+        if !slot.dirty.replace(true) {
+            self.dirty.borrow_mut().push(slot.id.index as usize);
+        }
+    }
+
+    /// Queues a connection for removal at the end of this iteration.
+    pub(crate) fn doom(&self, slot: &Slot) {
+        self.doomed.borrow_mut().push(slot.id.index as usize);
+    }
+
+    /// Stores a new connection and returns its index.
+    pub(crate) fn insert(&mut self, make: impl FnOnce(ConnId) -> Slot) -> usize {
+        let index = self.free.pop().unwrap_or_else(|| {
+            self.slots.push(None);
+            self.slots.len() - 1
+        });
+        self.next_generation = self.next_generation.wrapping_add(1);
+        let id = ConnId {
+            index: index as u32,
+            generation: self.next_generation,
+        };
+        self.slots[index] = Some(make(id));
+        self.open.set(self.open.get() + 1);
+        index
+    }
+
+    /// Removes a connection: it leaves the poller and its socket is closed.
+    pub(crate) fn remove(&mut self, index: usize) {
+        if let Some(slot) = self.slots.get_mut(index).and_then(Option::take) {
+            let fd = slot.transport.borrow().tcp().as_raw_fd();
+            if let Err(err) = self.registry.deregister(&mut SourceFd(&fd)) {
+                log::debug!("{}: deregister failed: {err}", slot.addr);
+            }
+            self.free.push(index);
+            self.open.set(self.open.get() - 1);
+        }
+    }
+}

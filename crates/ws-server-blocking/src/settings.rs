@@ -1,0 +1,57 @@
+//! The server's settings, each with its default and why.
+
+use std::time::Duration;
+
+/// Timeouts and limits of a server; set through [`Builder`](crate::Builder).
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    /// Perl's `silence_max`: every `silence_max / 2`, a connection that received nothing
+    /// since the last check is pinged. Default 20 s; zero disables.
+    pub silence_max: Duration,
+    /// How long after the first unanswered ping a silent peer is dropped. Default: equal
+    /// to `silence_max`; `None` keeps silent peers forever (as the Perl module does).
+    pub silence_timeout: Option<Duration>,
+    /// Perl's `tick_period`: how often `on_tick` runs. Default zero: never.
+    pub tick_period: Duration,
+    /// How long a client has to complete its (TLS and) WebSocket handshake. Default 10 s;
+    /// a client that connects and sends nothing, or a byte a second, is dropped then.
+    pub handshake_timeout: Duration,
+    /// How long to wait for the peer's part of a closing handshake, and for its end of the
+    /// TCP connection, before dropping it. Default 5 s.
+    pub close_timeout: Duration,
+    /// Connections accepted at once; more are answered with 503 and closed. Default
+    /// 50,000 (the process's open-file limit also applies).
+    pub max_connections: usize,
+    /// Unsent bytes a connection may have queued when another message is sent to it; past
+    /// this the peer is taken to have stopped reading and is dropped. Default 8 MiB, so a
+    /// client that stops reading costs the server at most that plus one message.
+    pub max_pending_output: usize,
+    /// Perl's `max_send_size`: the largest message a connection sends. Default 64 MiB, the
+    /// largest message it accepts, so an echo never fails.
+    pub max_send_size: usize,
+    /// Whether TCP_NODELAY is set on accepted sockets. Default on: WebSocket messages are
+    /// small and latency-sensitive, and the server already writes each batch at once.
+    pub nodelay: bool,
+    /// Protocol limits of each connection (max frame and message size, and so on).
+    pub session: ws_proto::Config,
+    /// Limits on the handshake request (8 KiB, 64 header fields by default).
+    pub handshake_limits: ws_proto::handshake::Limits,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            silence_max: Duration::from_secs(20),
+            silence_timeout: Some(Duration::from_secs(20)),
+            tick_period: Duration::ZERO,
+            handshake_timeout: Duration::from_secs(10),
+            close_timeout: Duration::from_secs(5),
+            max_connections: 50_000,
+            max_pending_output: 8 << 20,
+            max_send_size: 64 << 20,
+            nodelay: true,
+            session: ws_proto::Config::default(),
+            handshake_limits: ws_proto::handshake::Limits::default(),
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! TLS configuration for `wss://`, with rustls and its `ring` provider.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::ServerConfig;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::error::Error;
+
+/// A server TLS configuration from a certificate chain and a private key, each in a PEM
+/// file (the chain leaf first, as web servers expect).
+///
+/// ```no_run
+/// let tls = ws_server_blocking::tls::config_from_pem("cert.pem", "key.pem")?;
+/// ws_server_blocking::Server::builder().listen(8443).tls(tls);
+/// # Ok::<(), ws_server_blocking::Error>(())
+/// ```
+pub fn config_from_pem(
+    cert_chain: impl AsRef<Path>,
+    private_key: impl AsRef<Path>,
+) -> Result<Arc<ServerConfig>, Error> {
+    let cert_path = cert_chain.as_ref();
+    let pem_error = |path: &Path, reason: String| Error::Pem {
+        path: path.to_owned(),
+        reason,
+    };
+    let certs = CertificateDer::pem_file_iter(cert_path)
+        .map_err(|e| pem_error(cert_path, e.to_string()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| pem_error(cert_path, e.to_string()))?;
+    if certs.is_empty() {
+        return Err(pem_error(cert_path, "no certificate in the file".into()));
+    }
+    let key_path = private_key.as_ref();
+    let key =
+        PrivateKeyDer::from_pem_file(key_path).map_err(|e| pem_error(key_path, e.to_string()))?;
+    config(certs, key)
+}
+
+/// A server TLS configuration from a certificate chain and key already in memory.
+pub fn config(
+    cert_chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<Arc<ServerConfig>, Error> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(cert_chain, key)?;
+    Ok(Arc::new(config))
+}

@@ -1,0 +1,137 @@
+//! A connection's byte stream: plain TCP, or TLS (rustls) over TCP, both non-blocking.
+//!
+//! The TLS handshake needs no special phase: rustls answers the client's handshake
+//! records as they are read, and plaintext simply starts to flow once it is done, so a
+//! client that stalls mid-handshake only ever costs a `WouldBlock`.
+
+use std::io::{self, Read as _, Write as _};
+use std::net::{Shutdown, TcpStream};
+
+use rustls::ServerConnection;
+use ws_proto::RecvBuffer;
+
+/// How much room a plain read offers at least.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// What one read brought.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ReadOutcome {
+    /// Plaintext bytes were added to the buffer.
+    Data,
+    /// TLS records were processed but yielded no plaintext (handshake progress).
+    Progress,
+    /// Nothing to read now.
+    WouldBlock,
+    /// The peer closed its side.
+    Eof,
+}
+
+pub(crate) enum Transport {
+    Plain(TcpStream),
+    Tls(TcpStream, Box<ServerConnection>),
+}
+
+impl Transport {
+    pub(crate) fn tcp(&self) -> &TcpStream {
+        match self {
+            Transport::Plain(tcp) | Transport::Tls(tcp, _) => tcp,
+        }
+    }
+
+    /// Reads once into `rx`.
+    pub(crate) fn read(&mut self, rx: &mut RecvBuffer) -> io::Result<ReadOutcome> {
+        match self {
+            Transport::Plain(tcp) => match (&*tcp).read(rx.spare(READ_CHUNK)) {
+                Ok(0) => Ok(ReadOutcome::Eof),
+                Ok(n) => {
+                    rx.commit(n);
+                    Ok(ReadOutcome::Data)
+                }
+                Err(err) => would_block(err),
+            },
+            Transport::Tls(tcp, tls) => read_tls(tcp, tls, rx),
+        }
+    }
+
+    /// Hands `bytes` to the stream; returns how many it took (0 when TLS's own buffer is
+    /// full and must be flushed first).
+    pub(crate) fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(tcp) => (&*tcp).write(bytes),
+            Transport::Tls(_, tls) => tls.writer().write(bytes),
+        }
+    }
+
+    /// Pushes TLS records to the socket; `Ok(true)` when none are left. Plain TCP has
+    /// nothing buffered.
+    pub(crate) fn flush(&mut self) -> io::Result<bool> {
+        let Transport::Tls(tcp, tls) = self else {
+            return Ok(true);
+        };
+        while tls.wants_write() {
+            match tls.write_tls(&mut &*tcp) {
+                Ok(_) => {}
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Whether the TLS handshake is still running.
+    pub(crate) fn is_handshaking(&self) -> bool {
+        matches!(self, Transport::Tls(_, tls) if tls.is_handshaking())
+    }
+
+    /// Bytes held by TLS that the socket has not taken yet (an estimate: records waiting).
+    pub(crate) fn has_buffered_output(&self) -> bool {
+        matches!(self, Transport::Tls(_, tls) if tls.wants_write())
+    }
+
+    /// Ends our side of the stream: a TLS close_notify, then a TCP FIN. The peer sees end
+    /// of stream after every byte we sent, and our later close cannot turn into a reset
+    /// that would destroy them.
+    pub(crate) fn shutdown_write(&mut self) {
+        if let Transport::Tls(_, tls) = self {
+            tls.send_close_notify();
+            let _ = self.flush();
+        }
+        let _ = self.tcp().shutdown(Shutdown::Write);
+    }
+}
+
+fn would_block(err: io::Error) -> io::Result<ReadOutcome> {
+    match err.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(ReadOutcome::WouldBlock),
+        _ => Err(err),
+    }
+}
+
+fn read_tls(
+    tcp: &TcpStream,
+    tls: &mut ServerConnection,
+    rx: &mut RecvBuffer,
+) -> io::Result<ReadOutcome> {
+    let mut eof = false;
+    match tls.read_tls(&mut &*tcp) {
+        Ok(0) => eof = true,
+        Ok(_) => {}
+        Err(err) => return would_block(err),
+    }
+    let state = tls
+        .process_new_packets()
+        .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))?;
+    let available = state.plaintext_bytes_to_read();
+    let peer_closed = state.peer_has_closed();
+    if available > 0 {
+        let spare = rx.spare(available);
+        let n = tls.reader().read(&mut spare[..available])?;
+        rx.commit(n);
+        return Ok(ReadOutcome::Data);
+    }
+    if eof || peer_closed {
+        return Ok(ReadOutcome::Eof);
+    }
+    Ok(ReadOutcome::Progress)
+}
