@@ -254,8 +254,8 @@ impl<'a> Connection<'a> {
         Ok(())
     }
 
-    /// Starts the closing handshake with `code` and `reason` (at most 123 bytes); the
-    /// connection is gone once the peer answers or `close_timeout` passes, and then the
+    /// Starts the closing handshake with `code` and `reason` (cut to 123 bytes); the
+    /// connection is over once the peer answers or `close_timeout` passes, and then the
     /// `disconnect` callback runs. Called from the `handshake` callback, it refuses the
     /// upgrade with 403 instead.
     pub fn disconnect(&self, code: CloseCode, reason: &str) {
@@ -342,9 +342,11 @@ impl<'a> Connection<'a> {
         self.slot.handlers.borrow_mut().pong = Some(Box::new(move |c, p| f(c, p).into_result()));
     }
 
-    /// Called once when the connection is gone, with the close code and reason that
-    /// ended it: the peer's, ours, 1005 for a close frame without a code, or 1006 when
-    /// the TCP connection ended without a closing handshake (Perl's `disconnect` event).
+    /// Called once when the connection is over: as soon as the closing handshake is
+    /// done, the connection failed, or TCP ended (Perl's `disconnect` event). It gets the
+    /// close code and reason that ended it: the peer's, ours, 1005 for a close frame
+    /// without a code, or 1006 when no closing handshake happened. Also called for a
+    /// connection whose handshake failed or was refused (with 1006).
     pub fn on_disconnect<R: HandlerResult>(
         &self,
         mut f: impl FnMut(Connection<'_>, u16, &str) -> R + 'static,

@@ -387,11 +387,7 @@ impl EventLoop {
         if slot.phase.get() != Phase::Gone {
             return;
         }
-        let (code, reason) = slot.closure.take().unwrap_or((1006, String::new()));
-        log::debug!("{}: disconnected ({code} {reason})", slot.addr);
-        if slot.notify_disconnect.get() {
-            Connection { server, slot }.disconnect_event(code, &reason);
-        }
+        report_disconnect(server, slot);
         self.server.remove(index);
     }
 
@@ -669,6 +665,20 @@ fn end_of_stream(server: &Server, slot: &Slot) {
     }
 }
 
+/// Runs the connection's disconnect callback, once, with how it ended.
+fn report_disconnect(server: &Server, slot: &Slot) {
+    if !slot.notify_disconnect.replace(false) {
+        return;
+    }
+    let (code, reason) = slot
+        .closure
+        .borrow()
+        .clone()
+        .unwrap_or((1006, String::new()));
+    log::debug!("{}: disconnected ({code} {reason})", slot.addr);
+    Connection { server, slot }.disconnect_event(code, &reason);
+}
+
 /// Writes the preface and the session's frames until done or the socket is full.
 fn write_out(slot: &Slot) -> io::Result<()> {
     let mut io = slot.io.borrow_mut();
@@ -734,6 +744,9 @@ fn settle(server: &Server, slot: &Slot) {
     if slot.phase.get() != Phase::Closing {
         return;
     }
+    // The connection is over for the application once it stops being ready; the TCP
+    // teardown below is the server's business.
+    report_disconnect(server, slot);
     let io = slot.io.borrow();
     let unsent =
         !io.preface.is_empty() || io.session.as_ref().is_some_and(|s| !s.pending().is_empty());

@@ -1,0 +1,161 @@
+//! wss:// with certificates made by the test (rcgen) and a real rustls client.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{Client, PATIENCE, echo, handshake, serve, tcp};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use ws_proto::handshake::ClientRequest;
+use ws_server_blocking::{Error, tls};
+
+struct TestCa {
+    cert: CertificateDer<'static>,
+    key: PrivateKeyDer<'static>,
+    cert_pem: String,
+    key_pem: String,
+}
+
+fn certificate() -> TestCa {
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    TestCa {
+        cert: made.cert.der().clone(),
+        key: PrivatePkcs8KeyDer::from(made.signing_key.serialize_der()).into(),
+        cert_pem: made.cert.pem(),
+        key_pem: made.signing_key.serialize_pem(),
+    }
+}
+
+fn client_config(ca: &CertificateDer<'static>) -> Arc<ClientConfig> {
+    let mut roots = RootCertStore::empty();
+    roots.add(ca.clone()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Arc::new(
+        ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+fn connect_tls(
+    addr: SocketAddr,
+    ca: &CertificateDer<'static>,
+) -> Client<StreamOwned<ClientConnection, TcpStream>> {
+    let name = ServerName::try_from("localhost").unwrap();
+    let tls = ClientConnection::new(client_config(ca), name).unwrap();
+    let stream = StreamOwned::new(tls, tcp(addr));
+    handshake(
+        stream,
+        ClientRequest::new("localhost", "/")
+            .port(addr.port())
+            .secure(true),
+    )
+    .expect("wss handshake")
+}
+
+#[test]
+fn echo_over_tls() {
+    let ca = certificate();
+    let config = tls::config(vec![ca.cert.clone()], ca.key.clone_key()).unwrap();
+    let server = serve(move |b| echo(b).tls(config));
+    let mut client = connect_tls(server.addr, &ca.cert);
+    client.send_text("secret");
+    assert_eq!(client.expect_text(), "secret");
+    let big: Vec<u8> = (0..1 << 20).map(|i: u32| i as u8).collect();
+    client.send_binary(&big);
+    assert_eq!(client.expect_binary(), big);
+    client.close(1000, "done");
+    assert_eq!(client.expect_close().0, 1000);
+}
+
+#[test]
+fn tls_from_pem_files() {
+    let ca = certificate();
+    let dir = std::env::temp_dir().join(format!("ws-server-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert_path, &ca.cert_pem).unwrap();
+    std::fs::write(&key_path, &ca.key_pem).unwrap();
+    let config = tls::config_from_pem(&cert_path, &key_path).unwrap();
+    let server = serve(move |b| echo(b).tls(config));
+    let mut client = connect_tls(server.addr, &ca.cert);
+    client.send_text("from pem");
+    assert_eq!(client.expect_text(), "from pem");
+
+    // Missing and malformed files are clear errors.
+    assert!(matches!(
+        tls::config_from_pem(dir.join("none.pem"), &key_path),
+        Err(Error::Pem { .. })
+    ));
+    assert!(matches!(
+        tls::config_from_pem(&key_path, &key_path),
+        Err(Error::Pem { .. })
+    ));
+    assert!(matches!(
+        tls::config_from_pem(&cert_path, &cert_path),
+        Err(Error::Pem { .. })
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_stalled_tls_handshake_does_not_block_other_clients() {
+    let ca = certificate();
+    let config = tls::config(vec![ca.cert.clone()], ca.key.clone_key()).unwrap();
+    let server = serve(move |b| {
+        echo(b)
+            .tls(config)
+            .handshake_timeout(Duration::from_millis(500))
+    });
+    // A client that sends the start of a TLS record and then nothing.
+    let mut stalled = tcp(server.addr);
+    stalled.write_all(&[0x16, 0x03, 0x01, 0x02]).unwrap();
+    let started = Instant::now();
+    // Others are served meanwhile.
+    for _ in 0..3 {
+        let mut client = connect_tls(server.addr, &ca.cert);
+        client.send_text("not blocked");
+        assert_eq!(client.expect_text(), "not blocked");
+    }
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "served while the stalled client waited"
+    );
+    // The stalled client is dropped at the handshake timeout.
+    let mut rest = Vec::new();
+    stalled.set_read_timeout(Some(PATIENCE)).unwrap();
+    let _ = stalled.read_to_end(&mut rest);
+    assert!(started.elapsed() >= Duration::from_millis(450));
+}
+
+#[test]
+fn a_client_that_does_not_trust_the_certificate_fails_cleanly() {
+    let ca = certificate();
+    let other = certificate();
+    let config = tls::config(vec![ca.cert.clone()], ca.key.clone_key()).unwrap();
+    let server = serve(move |b| echo(b).tls(config));
+    let name = ServerName::try_from("localhost").unwrap();
+    let tls = ClientConnection::new(client_config(&other.cert), name).unwrap();
+    let mut stream = StreamOwned::new(tls, tcp(server.addr));
+    let err = stream
+        .write_all(b"GET / HTTP/1.1\r\n\r\n")
+        .and_then(|_| stream.flush());
+    let err = match err {
+        Err(err) => err,
+        Ok(()) => stream.read(&mut [0u8; 16]).unwrap_err(),
+    };
+    assert!(
+        err.to_string().contains("invalid peer certificate"),
+        "{err}"
+    );
+    // The server is still fine.
+    let mut client = connect_tls(server.addr, &ca.cert);
+    client.send_text("ok");
+    assert_eq!(client.expect_text(), "ok");
+}

@@ -1,0 +1,33 @@
+//! Perl's `watch_readable => [\*STDIN => ...]`: each line typed on stdin is broadcast to
+//! every connected client; end of input shuts the server down.
+//!
+//! `cargo run -p examples --example stdin_broadcast`, connect clients to
+//! ws://127.0.0.1:8080/, then type lines.
+
+use std::io::{BufRead, BufReader};
+use std::os::fd::AsRawFd;
+
+use ws_server_blocking::Server;
+
+fn main() -> Result<(), ws_server_blocking::Error> {
+    let stdin = std::io::stdin();
+    let mut lines = BufReader::new(stdin.lock());
+    Server::builder()
+        .listen("127.0.0.1:8080")
+        .watch_readable(std::io::stdin().as_raw_fd(), move |server, _fd| {
+            let mut line = String::new();
+            match lines.read_line(&mut line) {
+                Ok(0) | Err(_) => server.shutdown(),
+                Ok(_) => {
+                    let sent = server.broadcast_utf8(line.trim_end_matches('\n'));
+                    eprintln!("sent to {sent} client(s)");
+                }
+            }
+        })
+        .on_connect(|_server, conn| {
+            conn.on_ready(|conn| {
+                conn.send_utf8("connected: lines typed on the server's stdin appear here")
+            });
+        })
+        .start()
+}
