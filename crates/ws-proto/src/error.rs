@@ -6,7 +6,7 @@
 //! never reach the wire.
 
 use crate::close::CloseCode;
-use crate::handshake::Headers;
+use crate::handshake::ResponseHead;
 
 /// Everything that can go wrong in this crate.
 #[derive(Debug, thiserror::Error)]
@@ -133,9 +133,10 @@ pub enum Error {
     InvalidHeader(String),
 
     // ----- Opening handshake, client side -----
-    /// The server answered with something other than 101.
+    /// The server answered with something other than 101; the answer's status line and
+    /// headers are kept so that a caller can report it or follow a redirect.
     #[error("server refused the upgrade with status {}", .0.status)]
-    Rejected(Box<Rejection>),
+    Rejected(Box<ResponseHead>),
     /// `Sec-WebSocket-Accept` missing or not derived from our key (RFC 6455 4.2.2).
     #[error("Sec-WebSocket-Accept does not match the key sent")]
     AcceptMismatch,
@@ -145,18 +146,6 @@ pub enum Error {
     /// The server answered with an extension the client did not offer.
     #[error("server answered with extension {0:?}, which was not offered")]
     UnofferedExtension(String),
-}
-
-/// A non-101 answer to a client's handshake, kept whole so that a caller can report it or
-/// follow a redirect.
-#[derive(Debug, Clone)]
-pub struct Rejection {
-    /// The HTTP status code, such as 403 or 302.
-    pub status: u16,
-    /// The reason phrase the server sent.
-    pub reason: String,
-    /// Every header field of the answer.
-    pub headers: Headers,
 }
 
 impl Error {

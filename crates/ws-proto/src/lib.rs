@@ -71,7 +71,7 @@ mod utf8;
 pub use buffer::RecvBuffer;
 pub use close::{CloseCode, CloseFrame, MAX_REASON_LEN, parse_close_payload, truncate_reason};
 pub use config::Config;
-pub use error::{Error, Rejection};
+pub use error::Error;
 pub use event::{Event, MessageKind};
 pub use frame::{FrameHeader, HeaderParse, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
 pub use mask::apply_mask;

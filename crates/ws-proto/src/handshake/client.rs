@@ -6,11 +6,11 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::extension::{ExtensionOffer, parse_extensions};
-use super::head::HeadScanner;
+use super::head::ResponseHeadParser;
 use super::headers::{Headers, is_token, write_field};
 use super::{Limits, VERSION, accept_key};
 use crate::buffer::RecvBuffer;
-use crate::error::{Error, Rejection};
+use crate::error::Error;
 use crate::random;
 
 /// What a client asks for; [`build`](Self::build) turns it into request bytes and the
@@ -178,8 +178,7 @@ impl ClientRequest {
             expected_accept: accept_key(key.as_bytes()),
             protocols: self.protocols,
             extensions: self.extensions.into_iter().map(|e| e.name).collect(),
-            scanner: HeadScanner::default(),
-            limits: self.limits,
+            head: ResponseHeadParser::new(self.limits),
         };
         Ok((handshake, out))
     }
@@ -192,8 +191,7 @@ pub struct ClientHandshake {
     protocols: Vec<String>,
     /// Names of the extensions offered.
     extensions: Vec<String>,
-    scanner: HeadScanner,
-    limits: Limits,
+    head: ResponseHeadParser,
 }
 
 impl ClientHandshake {
@@ -204,26 +202,13 @@ impl ClientHandshake {
     /// A non-101 answer is [`Error::Rejected`] with its status and headers; every failed
     /// check has its own error.
     pub fn parse(&mut self, input: &mut RecvBuffer) -> Result<Option<Response>, Error> {
-        let Some(len) = self.scanner.scan(input.data(), &self.limits)? else {
+        let Some(head) = self.head.parse(input)? else {
             return Ok(None);
         };
-        let mut slots = vec![httparse::EMPTY_HEADER; self.limits.max_headers];
-        let mut raw = httparse::Response::new(&mut slots);
-        if raw.parse(&input.data()[..len])?.is_partial() {
-            return Err(Error::MalformedHttp(httparse::Error::NewLine));
+        if head.status != 101 {
+            return Err(Error::Rejected(Box::new(head)));
         }
-        let status = raw.code.unwrap_or_default();
-        let headers = Headers::from_httparse(raw.headers);
-        let reason = raw.reason.unwrap_or_default().to_owned();
-        input.consume(len);
-        if status != 101 {
-            return Err(Error::Rejected(Box::new(Rejection {
-                status,
-                reason,
-                headers,
-            })));
-        }
-        self.check(headers).map(Some)
+        self.check(head.headers).map(Some)
     }
 
     fn check(&self, headers: Headers) -> Result<Response, Error> {

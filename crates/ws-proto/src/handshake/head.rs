@@ -1,7 +1,73 @@
-//! Finding the end of an HTTP header block without rescanning.
+//! Reading HTTP header blocks as their bytes arrive, without rescanning.
 
 use super::Limits;
+use super::headers::Headers;
+use crate::buffer::RecvBuffer;
 use crate::error::Error;
+
+/// The status line and header fields of an HTTP/1.x response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// The status code, such as 101, 200 or 403.
+    pub status: u16,
+    /// The reason phrase, such as "Switching Protocols".
+    pub reason: String,
+    /// Every header field.
+    pub headers: Headers,
+}
+
+/// Reads an HTTP/1.x response head out of a [`RecvBuffer`] as its bytes arrive: the
+/// WebSocket handshake's answer, or an HTTP proxy's answer to `CONNECT`.
+///
+/// ```
+/// use ws_proto::{RecvBuffer, handshake::{Limits, ResponseHeadParser}};
+/// let mut parser = ResponseHeadParser::new(Limits::default());
+/// let mut input = RecvBuffer::new();
+/// input.extend_from_slice(b"HTTP/1.1 200 Connection established\r\n");
+/// assert!(parser.parse(&mut input)?.is_none());
+/// input.extend_from_slice(b"\r\ntunnelled bytes");
+/// let head = parser.parse(&mut input)?.unwrap();
+/// assert_eq!((head.status, head.reason.as_str()), (200, "Connection established"));
+/// assert_eq!(input.data(), b"tunnelled bytes");
+/// # Ok::<(), ws_proto::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct ResponseHeadParser {
+    scanner: HeadScanner,
+    limits: Limits,
+}
+
+impl ResponseHeadParser {
+    /// A parser that stops at `limits`.
+    pub fn new(limits: Limits) -> ResponseHeadParser {
+        ResponseHeadParser {
+            scanner: HeadScanner::default(),
+            limits,
+        }
+    }
+
+    /// Returns the head once it is complete and consumes it from `input` (the body or
+    /// whatever follows stays); `Ok(None)` means more bytes are needed.
+    pub fn parse(&mut self, input: &mut RecvBuffer) -> Result<Option<ResponseHead>, Error> {
+        let Some(len) = self.scanner.scan(input.data(), &self.limits)? else {
+            return Ok(None);
+        };
+        let mut slots = vec![httparse::EMPTY_HEADER; self.limits.max_headers];
+        let mut raw = httparse::Response::new(&mut slots);
+        if raw.parse(&input.data()[..len])?.is_partial() {
+            // httparse stops at the first blank line; if it wants more than the block we
+            // found, a line ending inside the block is malformed.
+            return Err(Error::MalformedHttp(httparse::Error::NewLine));
+        }
+        let head = ResponseHead {
+            status: raw.code.unwrap_or_default(),
+            reason: raw.reason.unwrap_or_default().to_owned(),
+            headers: Headers::from_httparse(raw.headers),
+        };
+        input.consume(len);
+        Ok(Some(head))
+    }
+}
 
 /// Remembers how far a buffer was scanned for the blank line that ends a header block.
 #[derive(Clone, Copy, Debug, Default)]

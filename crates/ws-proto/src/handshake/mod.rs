@@ -23,6 +23,7 @@ mod server;
 
 pub use client::{ClientHandshake, ClientRequest, Response};
 pub use extension::{ExtensionOffer, ExtensionParam, parse_extensions};
+pub use head::{ResponseHead, ResponseHeadParser};
 pub use headers::Headers;
 pub use server::{Accept, Reject, Request, RequestParser};
 
