@@ -602,15 +602,22 @@ fn refuse(server: &Server, slot: &Slot, answer: Vec<u8>, reason: &str) {
 }
 
 /// Decodes every complete frame in `rx` and runs the callbacks for it.
+///
+/// Once the application has called `disconnect`, messages still arriving (sent before the
+/// peer saw our close) get no callbacks: as in Perl, a disconnected connection is done.
 fn decode(server: &Server, slot: &Slot, rx: &mut RecvBuffer) {
     let conn = Connection { server, slot };
     loop {
-        let decoded = match slot.io.borrow_mut().session.as_mut() {
-            Some(session) => session.decode(rx),
+        let (decoded, open) = match slot.io.borrow_mut().session.as_mut() {
+            Some(session) => {
+                let decoded = session.decode(rx);
+                (decoded, session.state() == ws_proto::State::Open)
+            }
             None => return,
         };
         match decoded {
             Ok(None) => break,
+            Ok(Some(Event::Text(_) | Event::Binary(_) | Event::Fragment { .. })) if !open => {}
             Ok(Some(Event::Text(text))) => conn.utf8_event(&text),
             Ok(Some(Event::Binary(data))) => conn.binary_event(&data),
             Ok(Some(Event::Fragment { kind, data, last })) => {

@@ -251,6 +251,31 @@ fn server_initiated_disconnect_completes_the_closing_handshake() {
 }
 
 #[test]
+fn no_message_callbacks_after_disconnect() {
+    let (tx, rx) = mpsc::channel();
+    let server = serve(move |b| {
+        b.on_connect(move |_, conn| {
+            let tx = tx.clone();
+            conn.on_utf8(move |conn, msg| {
+                tx.send(msg.to_owned()).unwrap();
+                conn.disconnect(CloseCode::NORMAL, "enough");
+            });
+        })
+    });
+    let mut client = connect(server.addr);
+    // Both messages leave before the client sees the server's close.
+    client.session.send_text("first").unwrap();
+    client.session.send_text("second").unwrap();
+    client.flush();
+    assert_eq!(client.expect_close(), (1000, "enough".to_owned()));
+    client.flush();
+    client.expect_eof();
+    assert_eq!(rx.recv_timeout(PATIENCE).unwrap(), "first");
+    let late = rx.recv_timeout(Duration::from_millis(200));
+    assert!(late.is_err(), "no callback after disconnect: {late:?}");
+}
+
+#[test]
 fn callback_errors_close_with_1011_and_max_send_size_applies() {
     let server = serve(|b| {
         b.max_send_size(10).on_connect(|_, conn| {

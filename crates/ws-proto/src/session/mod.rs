@@ -44,7 +44,8 @@ pub enum Role {
 pub enum State {
     /// Messages flow both ways.
     Open,
-    /// We sent a close frame and wait for the peer's; data it still sends is dropped.
+    /// We sent a close frame and wait for the peer's. Messages the peer sent before it
+    /// saw ours are still delivered; its pings are no longer answered.
     CloseSent,
     /// Nothing more will be sent or delivered; close the TCP connection once
     /// [`Session::pending`] is drained.

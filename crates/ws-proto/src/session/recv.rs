@@ -1,11 +1,16 @@
 //! The receiving half of a session: frames in, events out.
 //!
 //! Each frame's header is checked and consumed as soon as it is whole. Its payload then
-//! goes one of four ways ([`Sink`]): control frames and single-frame messages wait in
+//! goes one of three ways ([`Sink`]): control frames and single-frame messages wait in
 //! the receive buffer until whole and are delivered in place; frames of a fragmented
-//! message are appended to the message as their bytes arrive; data after our close frame
-//! is dropped. Payload bytes are unmasked, and text validated, as soon as they arrive,
-//! so invalid UTF-8 is refused at the first bad byte even in the middle of a frame.
+//! message are appended to the message as their bytes arrive. Payload bytes are
+//! unmasked, and text validated, as soon as they arrive, so invalid UTF-8 is refused at
+//! the first bad byte even in the middle of a frame.
+//!
+//! After our close frame, the peer's messages are still delivered: it may have sent them
+//! before it saw our close, and RFC 6455 1.4 only discards data after *receiving* a close
+//! ("after receiving a control frame indicating the connection should be closed, a peer
+//! discards any further data received"). Its pings are no longer answered.
 
 use std::borrow::Cow;
 
@@ -55,8 +60,6 @@ enum Sink {
     Whole,
     /// Appended to the message being reassembled as its bytes arrive.
     Append,
-    /// Read and dropped: data that arrives after our close frame.
-    Discard,
 }
 
 /// A data message that spans several frames.
@@ -118,15 +121,6 @@ impl Session {
                     Appended::FrameDone => continue,
                     Appended::Message(event) => return Ok(Some(event)),
                 },
-                Sink::Discard => {
-                    let n = input.len().min(frame.len - frame.done);
-                    input.consume(n);
-                    if frame.done + n < frame.len {
-                        self.set_done(frame.done + n);
-                        return Ok(None);
-                    }
-                    self.recv.frame = None;
-                }
             }
         }
     }
@@ -184,10 +178,6 @@ impl Session {
             });
         }
         frame.len = header.payload_len as usize;
-        if self.state == State::CloseSent {
-            frame.sink = Sink::Discard;
-            return Ok(frame);
-        }
         let streaming = self.config.deliver_fragments;
         let max_message = self.config.max_message_size;
         if header.opcode == OpCode::Continuation {

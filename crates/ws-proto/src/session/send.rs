@@ -124,7 +124,8 @@ impl Session {
     /// [`CloseSent`](State::CloseSent). The reason is at most 123 bytes.
     ///
     /// Keep calling [`decode`](Self::decode): the peer's close frame moves the session to
-    /// [`Closed`](State::Closed). Data the peer sends meanwhile is dropped.
+    /// [`Closed`](State::Closed). Messages the peer sent before it saw our close are
+    /// still delivered meanwhile.
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         self.check_open()?;
         check_reason(reason)?;

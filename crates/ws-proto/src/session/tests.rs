@@ -485,7 +485,9 @@ fn we_close_first() {
     assert_eq!(s.pending(), b"\x88\x05\x03\xe8bye");
     assert!(matches!(s.send_text("more"), Err(Error::Closed)));
     assert!(matches!(s.close(CloseCode::NORMAL, ""), Err(Error::Closed)));
-    // Data the peer sent before seeing our close is dropped; pings are not answered.
+    // Messages the peer sent before seeing our close are still delivered (RFC 6455 1.4
+    // only discards after *receiving* a close); pings are not answered; a message left
+    // unfinished by the peer's close is dropped.
     let mut bytes = masked(0x81, b"late data");
     bytes.extend(masked(0x01, b"frag"));
     bytes.extend(masked(0x89, b"ping"));
@@ -495,6 +497,7 @@ fn we_close_first() {
     assert_eq!(
         events,
         vec![
+            text("late data"),
             Event::Ping(Cow::Owned(b"ping".to_vec())),
             Event::Close(Some(CloseFrame {
                 code: CloseCode::NORMAL,

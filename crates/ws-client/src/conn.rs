@@ -1,0 +1,253 @@
+//! One connection shared by a reading half and a writing half, on two threads at once.
+//!
+//! The ws-proto session (and the TLS state, for `wss://`) sit behind one mutex, `state`,
+//! which is never held during a blocking socket call: the reader blocks in `read` on its
+//! own handle of the socket with no lock held, then locks `state` to decode what arrived.
+//! Writing goes through a second mutex, `out`, the socket's write side, taken while
+//! `state` is still held (hand over hand), so that bytes leave in the order they were
+//! encoded, as TLS records must.
+//!
+//! Whoever holds `out` writes everything queued before letting go, and lets go of `out`
+//! before `state`. The reader only *tries* to take `out` (for pongs and close answers):
+//! if the writer holds it, the writer will send the reader's bytes too, and the reader
+//! never waits behind a blocked write. No byte can be stranded: between the writer's last
+//! check for more bytes and its release of `out`, `state` is locked, so nobody can queue.
+
+use std::io::{Read as _, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+
+use rustls::ClientConnection;
+use ws_proto::{Event, RecvBuffer, Session};
+
+use crate::client::Message;
+use crate::error::Error;
+
+/// The protocol state of the connection.
+pub(crate) struct State {
+    pub session: Session,
+    pub tls: Option<ClientConnection>,
+}
+
+impl State {
+    /// Turns everything queued into bytes for the socket (encrypting them for TLS).
+    fn take_outgoing(&mut self) -> Result<Vec<u8>, Error> {
+        let pending = self.session.pending();
+        let n = pending.len();
+        let bytes = match &mut self.tls {
+            None => pending.to_vec(),
+            Some(tls) => {
+                if n > 0 {
+                    tls.writer().write_all(pending)?;
+                }
+                let mut records = Vec::new();
+                while tls.wants_write() {
+                    tls.write_tls(&mut records)?;
+                }
+                records
+            }
+        };
+        self.session.advance(n);
+        Ok(bytes)
+    }
+}
+
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    out: Mutex<TcpStream>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flush {
+    /// Wait for the socket's write side.
+    Wait,
+    /// Leave the bytes to whoever is writing, if anyone is.
+    Try,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A thread that panicked while holding the lock leaves consistent data behind (every
+    // update is a single call into ws-proto or rustls), so carry on.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    pub(crate) fn new(
+        session: Session,
+        tls: Option<ClientConnection>,
+        out: TcpStream,
+    ) -> Arc<Shared> {
+        Arc::new(Shared {
+            state: Mutex::new(State { session, tls }),
+            out: Mutex::new(out),
+        })
+    }
+
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    /// Writes everything queued in `state`; see the module docs for the protocol.
+    pub(crate) fn flush<'s>(
+        &'s self,
+        mut state: MutexGuard<'s, State>,
+        mode: Flush,
+    ) -> Result<(), Error> {
+        let mut out = match mode {
+            Flush::Wait => lock(&self.out),
+            Flush::Try => match self.out.try_lock() {
+                Ok(out) => out,
+                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => return Ok(()),
+            },
+        };
+        loop {
+            let bytes = state.take_outgoing()?;
+            if bytes.is_empty() {
+                drop(out);
+                return Ok(());
+            }
+            drop(state);
+            let written = out.write_all(&bytes);
+            state = self.state();
+            written?;
+        }
+    }
+
+    /// Runs a send on the session and writes its bytes.
+    pub(crate) fn send(
+        &self,
+        send: impl FnOnce(&mut Session) -> Result<(), ws_proto::Error>,
+    ) -> Result<(), Error> {
+        let mut state = self.state();
+        send(&mut state.session).map_err(|err| match err {
+            ws_proto::Error::Closed => Error::ConnectionClosed,
+            other => Error::Send(other),
+        })?;
+        self.flush(state, Flush::Wait)
+    }
+
+    /// Sends raw bytes (the handshake request) ahead of any frame.
+    pub(crate) fn send_raw(&self, bytes: &[u8]) -> Result<(), Error> {
+        let mut state = self.state();
+        match &mut state.tls {
+            Some(tls) => tls.writer().write_all(bytes)?,
+            None => lock(&self.out).write_all(bytes)?,
+        }
+        self.flush(state, Flush::Wait)
+    }
+}
+
+/// What a read from the socket brought.
+pub(crate) enum Read {
+    Data,
+    Eof,
+}
+
+/// The reading half's own state: its handle of the socket and its buffers.
+pub(crate) struct ReadSide {
+    pub shared: Arc<Shared>,
+    pub tcp: TcpStream,
+    /// Plaintext received and not yet decoded.
+    pub input: RecvBuffer,
+    /// Ciphertext received before TLS could take it (bytes that came with a proxy's
+    /// answer), for `wss://`.
+    pub early_records: Vec<u8>,
+    pub secure: bool,
+}
+
+impl ReadSide {
+    /// Blocks until bytes arrive (or end of stream), with no lock held while blocked.
+    pub(crate) fn read_more(&mut self) -> Result<Read, Error> {
+        if !self.secure {
+            return Ok(match self.input.read_from(&mut self.tcp)? {
+                0 => Read::Eof,
+                _ => Read::Data,
+            });
+        }
+        let mut records = std::mem::take(&mut self.early_records);
+        if records.is_empty() {
+            let mut chunk = vec![0u8; 16 * 1024];
+            let n = self.tcp.read(&mut chunk)?;
+            chunk.truncate(n);
+            records = chunk;
+        }
+        let eof = records.is_empty();
+        let mut state = self.shared.state();
+        let Some(tls) = state.tls.as_mut() else {
+            return Ok(Read::Eof);
+        };
+        let mut rest = records.as_slice();
+        let mut closed = false;
+        loop {
+            if !rest.is_empty() {
+                tls.read_tls(&mut rest)?;
+            }
+            let io_state = match tls.process_new_packets() {
+                Ok(io_state) => io_state,
+                Err(err) => {
+                    // Send the alert rustls queued, then report.
+                    let _ = self.shared.flush(state, Flush::Try);
+                    return Err(Error::Tls(err));
+                }
+            };
+            let available = io_state.plaintext_bytes_to_read();
+            if available > 0 {
+                let spare = self.input.spare(available);
+                let n = tls.reader().read(&mut spare[..available])?;
+                self.input.commit(n);
+            }
+            closed |= io_state.peer_has_closed();
+            if rest.is_empty() {
+                break;
+            }
+        }
+        // Handshake messages and alerts rustls wants to send.
+        self.shared.flush(state, Flush::Try)?;
+        Ok(if eof || (closed && self.input.is_empty()) {
+            Read::Eof
+        } else {
+            Read::Data
+        })
+    }
+
+    /// Decodes the next event out of what was received.
+    pub(crate) fn decode(&mut self) -> Result<Option<Message>, Error> {
+        let mut state = self.shared.state();
+        match state.session.decode(&mut self.input) {
+            Ok(event) => {
+                let message = event.map(message_of);
+                self.shared.flush(state, Flush::Try)?;
+                Ok(message)
+            }
+            Err(err) => {
+                // The close frame with the error's code goes out before we stop.
+                let _ = self.shared.flush(state, Flush::Wait);
+                Err(Error::Protocol(err))
+            }
+        }
+    }
+
+    /// The stream ended: clean if the closing handshake was done.
+    pub(crate) fn end_of_stream(&mut self) -> Error {
+        match self.shared.state().session.receive_eof() {
+            Ok(()) => Error::ConnectionClosed,
+            Err(_) => Error::AbnormalClosure,
+        }
+    }
+}
+
+fn message_of(event: Event<'_>) -> Message {
+    match event {
+        Event::Text(text) => Message::Text(text.into_owned()),
+        Event::Binary(data) => Message::Binary(data.into_owned()),
+        Event::Fragment { kind, data, last } => Message::Fragment {
+            kind,
+            data: data.into_owned(),
+            last,
+        },
+        Event::Ping(data) => Message::Ping(data.into_owned()),
+        Event::Pong(data) => Message::Pong(data.into_owned()),
+        Event::Close(frame) => Message::Close(frame.map(|f| f.into_owned())),
+    }
+}

@@ -1,0 +1,48 @@
+//! A blocking WebSocket client for `ws://` and `wss://`, over `ws-proto`.
+//!
+//! The echo client of the Perl blog post, grown up:
+//!
+//! ```no_run
+//! use ws_client::{CloseCode, Message};
+//!
+//! let mut client = ws_client::ClientBuilder::new("wss://echo.example.com/chat")
+//!     .origin("https://example.com")
+//!     .protocol("chat.v1")
+//!     .connect()?;
+//! client.send_text("Hello, WebSocket")?;
+//! if let Message::Text(echo) = client.recv()? {
+//!     println!("{echo}");
+//! }
+//! client.close(CloseCode::NORMAL, "bye")?;
+//! while client.recv().is_ok() {} // the server's close, then the end of the stream
+//! # Ok::<(), ws_client::Error>(())
+//! ```
+//!
+//! - URLs: `ws://` and `wss://`, default and explicit ports, paths with queries, IPv6
+//!   literals (`ws://[::1]:9001/x`); host names are resolved and every address is tried
+//!   in turn. Anything else is an [`Error::Url`] before any connection is made.
+//! - `wss://` through rustls: the web PKI roots by default, extra CAs
+//!   ([`ClientBuilder::ca_file`]), a client certificate; SNI and host name verification
+//!   are always on, and a certificate that does not verify is [`Error::Tls`].
+//! - [`Client::split`] gives a [`Reader`] and a [`Writer`] that work from two threads at
+//!   once: one thread can block in `recv` while another sends. Both share one ws-proto
+//!   session; see the `conn` module for how they stay ordered without races.
+//! - An HTTP proxy ([`ClientBuilder::proxy`]): a `CONNECT` tunnel, with basic
+//!   authentication, for `ws://` and `wss://`.
+//! - Each way a connection can end is a distinct result; see [`Error`].
+
+#![deny(missing_docs)]
+
+mod builder;
+mod client;
+mod conn;
+mod error;
+mod proxy;
+mod tls;
+mod url;
+
+pub use builder::{ClientBuilder, connect};
+pub use client::{Client, Message, Reader, Writer};
+pub use error::Error;
+pub use url::Url;
+pub use ws_proto::{CloseCode, CloseFrame, Config, MessageKind};
