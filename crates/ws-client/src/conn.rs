@@ -13,7 +13,7 @@
 //! never waits behind a blocked write. No byte can be stranded: between the writer's last
 //! check for more bytes and its release of `out`, `state` is locked, so nobody can queue.
 
-use std::io::{Read as _, Write};
+use std::io::{self, Read as _, Write};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 
@@ -37,12 +37,24 @@ impl State {
         let bytes = match &mut self.tls {
             None => pending.to_vec(),
             Some(tls) => {
-                if n > 0 {
-                    tls.writer().write_all(pending)?;
-                }
+                // rustls takes a bounded amount of plaintext at a time (64 KiB by
+                // default): feed it in pieces, taking the records out in between.
                 let mut records = Vec::new();
-                while tls.wants_write() {
-                    tls.write_tls(&mut records)?;
+                let mut fed = 0;
+                loop {
+                    if fed < n {
+                        fed += tls.writer().write(&pending[fed..])?;
+                    }
+                    let before = records.len();
+                    while tls.wants_write() {
+                        tls.write_tls(&mut records)?;
+                    }
+                    if fed == n {
+                        break;
+                    }
+                    if records.len() == before {
+                        return Err(Error::Io(io::ErrorKind::WriteZero.into()));
+                    }
                 }
                 records
             }

@@ -22,8 +22,8 @@ struct Args {
     /// The server: ws://HOST[:PORT]/PATH or wss://...
     url: String,
     /// Extra handshake header, as 'Name: value' (repeatable).
-    #[arg(long = "header", value_name = "'NAME: VALUE'")]
-    headers: Vec<String>,
+    #[arg(long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
     /// Origin header to send.
     #[arg(long)]
     origin: Option<String>,
@@ -80,15 +80,20 @@ fn main() -> ExitCode {
     }
 }
 
+fn parse_header(header: &str) -> Result<(String, String), String> {
+    match header.split_once(':') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_owned(), value.trim().to_owned()))
+        }
+        _ => Err("must look like 'Name: value'".to_owned()),
+    }
+}
+
 fn connect(args: &Args) -> Result<Client, Error> {
     let mut builder =
         ClientBuilder::new(&args.url).connect_timeout(Some(Duration::from_secs(args.timeout)));
-    for header in &args.headers {
-        let (name, value) = header.split_once(':').ok_or_else(|| Error::Url {
-            url: header.clone(),
-            reason: "a --header must look like 'Name: value'",
-        })?;
-        builder = builder.header(name.trim(), value.trim());
+    for (name, value) in &args.headers {
+        builder = builder.header(name, value);
     }
     if let Some(origin) = &args.origin {
         builder = builder.origin(origin);
