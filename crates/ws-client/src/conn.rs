@@ -3,19 +3,22 @@
 //! The ws-proto session (and the TLS state, for `wss://`) sit behind one mutex, `state`,
 //! which is never held during a blocking socket call: the reader blocks in `read` on its
 //! own handle of the socket with no lock held, then locks `state` to decode what arrived.
-//! Writing goes through a second mutex, `out`, the socket's write side, taken while
-//! `state` is still held (hand over hand), so that bytes leave in the order they were
-//! encoded, as TLS records must.
 //!
-//! Whoever holds `out` writes everything queued before letting go, and lets go of `out`
-//! before `state`. The reader only *tries* to take `out` (for pongs and close answers):
-//! if the writer holds it, the writer will send the reader's bytes too, and the reader
-//! never waits behind a blocked write. No byte can be stranded: between the writer's last
-//! check for more bytes and its release of `out`, `state` is locked, so nobody can queue.
+//! Writing: whoever finds the `writing` flag clear sets it (under the mutex) and so owns
+//! the socket's write side. It takes everything queued (encrypting it, for TLS), lets go
+//! of the mutex, writes, and comes back for more, until nothing is left; then it clears
+//! the flag, still under the mutex. Bytes therefore leave in the order they were encoded,
+//! as TLS records must, and none is stranded: anything queued while a write is under way
+//! is taken by that writer before it stops. With one mutex there is no lock order to get
+//! wrong.
+//!
+//! A sender that finds a write under way waits (on a condition variable, mutex released)
+//! until its bytes are out, which gives it backpressure. The reader never waits: its pongs
+//! and close answers are left to the writer under way, if there is one.
 
 use std::io::{self, Read as _, Write};
 use std::net::TcpStream;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use rustls::ClientConnection;
 use ws_proto::{Event, RecvBuffer, Session};
@@ -27,6 +30,12 @@ use crate::error::Error;
 pub(crate) struct State {
     pub session: Session,
     pub tls: Option<ClientConnection>,
+    /// A thread owns the socket's write side and is writing.
+    writing: bool,
+    /// Batches written so far; senders wait for the batch that carries their bytes.
+    batches: u64,
+    /// A write failed: the connection cannot send any more.
+    broken: Option<io::ErrorKind>,
 }
 
 impl State {
@@ -66,14 +75,17 @@ impl State {
 
 pub(crate) struct Shared {
     state: Mutex<State>,
-    out: Mutex<TcpStream>,
+    /// Signalled after each batch written, and when the writer stops.
+    written: Condvar,
+    /// The socket's write side; written only by the thread that set `writing`.
+    tcp: TcpStream,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flush {
-    /// Wait for the socket's write side.
+    /// Return once the bytes queued so far are written.
     Wait,
-    /// Leave the bytes to whoever is writing, if anyone is.
+    /// Leave the bytes to the writer under way, if there is one.
     Try,
 }
 
@@ -87,11 +99,18 @@ impl Shared {
     pub(crate) fn new(
         session: Session,
         tls: Option<ClientConnection>,
-        out: TcpStream,
+        tcp: TcpStream,
     ) -> Arc<Shared> {
         Arc::new(Shared {
-            state: Mutex::new(State { session, tls }),
-            out: Mutex::new(out),
+            state: Mutex::new(State {
+                session,
+                tls,
+                writing: false,
+                batches: 0,
+                broken: None,
+            }),
+            written: Condvar::new(),
+            tcp,
         })
     }
 
@@ -99,30 +118,59 @@ impl Shared {
         lock(&self.state)
     }
 
-    /// Writes everything queued in `state`; see the module docs for the protocol.
+    /// Gets everything queued in `state` written; see the module docs for the protocol.
     pub(crate) fn flush<'s>(
         &'s self,
         mut state: MutexGuard<'s, State>,
         mode: Flush,
     ) -> Result<(), Error> {
-        let mut out = match mode {
-            Flush::Wait => lock(&self.out),
-            Flush::Try => match self.out.try_lock() {
-                Ok(out) => out,
-                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-                Err(TryLockError::WouldBlock) => return Ok(()),
-            },
-        };
+        if state.writing {
+            if mode == Flush::Try {
+                return Ok(());
+            }
+            // The batch under way may have been taken before our bytes were queued; the
+            // one after it carries them.
+            let target = state.batches + 2;
+            while state.writing && state.batches < target && state.broken.is_none() {
+                state = self
+                    .written
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        }
+        if let Some(kind) = state.broken {
+            return Err(io::Error::from(kind).into());
+        }
+        if state.writing {
+            // Our bytes are out, written by the other thread.
+            return Ok(());
+        }
+        state.writing = true;
         loop {
-            let bytes = state.take_outgoing()?;
+            let bytes = match state.take_outgoing() {
+                Ok(bytes) => bytes,
+                Err(err) => {
+                    state.writing = false;
+                    self.written.notify_all();
+                    return Err(err);
+                }
+            };
             if bytes.is_empty() {
-                drop(out);
+                state.writing = false;
+                self.written.notify_all();
                 return Ok(());
             }
             drop(state);
-            let written = out.write_all(&bytes);
+            let result = (&self.tcp).write_all(&bytes);
             state = self.state();
-            written?;
+            state.batches += 1;
+            if let Err(err) = result {
+                state.writing = false;
+                state.broken = Some(err.kind());
+                self.written.notify_all();
+                return Err(err.into());
+            }
+            self.written.notify_all();
         }
     }
 
@@ -139,12 +187,13 @@ impl Shared {
         self.flush(state, Flush::Wait)
     }
 
-    /// Sends raw bytes (the handshake request) ahead of any frame.
+    /// Sends raw bytes (the handshake request) ahead of any frame. Only called before the
+    /// connection is handed out, so no other thread can be writing.
     pub(crate) fn send_raw(&self, bytes: &[u8]) -> Result<(), Error> {
         let mut state = self.state();
         match &mut state.tls {
             Some(tls) => tls.writer().write_all(bytes)?,
-            None => lock(&self.out).write_all(bytes)?,
+            None => (&self.tcp).write_all(bytes)?,
         }
         self.flush(state, Flush::Wait)
     }

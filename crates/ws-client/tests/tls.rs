@@ -170,3 +170,53 @@ fn a_client_certificate_for_a_server_that_requires_one() {
     let refused = ClientBuilder::new(&url).ca_cert(pki.ca_cert()).connect();
     assert!(refused.is_err());
 }
+
+#[test]
+fn two_writers_and_a_reader_share_one_tls_connection() {
+    // TLS records must leave in the order they were encrypted: two writer threads and the
+    // reader's pongs (the server pings every 50 ms) all go through one connection.
+    let pki = Pki::new();
+    let config = pki.server_config();
+    let server = serve("127.0.0.1:0", move |b| {
+        echo(b)
+            .tls(config)
+            .silence_max(std::time::Duration::from_millis(100))
+    });
+    let client = ClientBuilder::new(&format!("wss://localhost:{}/", server.addr.port()))
+        .ca_cert(pki.ca_cert())
+        .connect()
+        .unwrap();
+    let (mut reader, writer) = client.split();
+    let writers: Vec<_> = ["a", "b"]
+        .into_iter()
+        .map(|name| {
+            let writer = writer.clone();
+            std::thread::spawn(move || {
+                for i in 0..1000 {
+                    writer.send_text(&format!("{name}{i}")).unwrap();
+                    if i % 250 == 0 {
+                        std::thread::sleep(std::time::Duration::from_millis(60));
+                    }
+                }
+            })
+        })
+        .collect();
+    let (mut next_a, mut next_b) = (0, 0);
+    while next_a + next_b < 2000 {
+        match reader.recv().unwrap() {
+            Message::Text(t) if t.starts_with('a') => {
+                assert_eq!(t, format!("a{next_a}"));
+                next_a += 1;
+            }
+            Message::Text(t) => {
+                assert_eq!(t, format!("b{next_b}"));
+                next_b += 1;
+            }
+            Message::Ping(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    for w in writers {
+        w.join().unwrap();
+    }
+}

@@ -145,6 +145,13 @@ impl RecvBuffer {
         let n = n.min(self.len());
         let from = self.start;
         self.start += n;
+        if self.start == self.end {
+            // Empty: the next bytes go to the front again (the returned slice keeps the
+            // storage borrowed, so nothing can overwrite it meanwhile). Without this, the
+            // next large frame would start at the old end and soon need compacting.
+            self.start = 0;
+            self.end = 0;
+        }
         &mut self.storage[from..from + n]
     }
 
@@ -244,6 +251,17 @@ mod tests {
         assert_eq!(buf.data(), b" world");
         assert_eq!(buf.take(100), b" world");
         assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn taking_everything_rewinds_to_the_front() {
+        let mut buf = RecvBuffer::new();
+        buf.extend_from_slice(&[7; 1000]);
+        let cap = buf.capacity();
+        assert_eq!(buf.take(1000).len(), 1000);
+        // The next bytes land at the front: filling the whole capacity needs no room.
+        buf.extend_from_slice(&vec![1; cap]);
+        assert_eq!(buf.capacity(), cap);
     }
 
     #[test]

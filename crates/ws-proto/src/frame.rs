@@ -136,14 +136,16 @@ impl FrameHeader {
         if payload_len >> 63 != 0 {
             return Err(Error::InvalidLength);
         }
-        let mask = masked.then(|| {
-            [
+        let mask = if masked {
+            Some([
                 bytes[len - 4],
                 bytes[len - 3],
                 bytes[len - 2],
                 bytes[len - 1],
-            ]
-        });
+            ])
+        } else {
+            None
+        };
         Ok(HeaderParse::Complete {
             header: FrameHeader {
                 fin,

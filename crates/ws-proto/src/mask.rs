@@ -3,7 +3,8 @@
 //! This is the hot path of every server: each byte a client sends goes through it.
 //! The main loop works on aligned 64-byte blocks with a pre-rotated 64-byte key pattern,
 //! which the compiler turns into SIMD XORs on any target, in safe code; short buffers
-//! and the unaligned head go 8 bytes at a time.
+//! and the unaligned head go 8 bytes at a time. On x86-64 the same loop is also compiled
+//! for AVX2 and chosen at run time when the CPU has it.
 
 /// Bytes per block of the main loop; a multiple of 4 so the key pattern repeats exactly.
 const BLOCK: usize = 64;
@@ -30,8 +31,34 @@ const ALIGN: usize = 32;
 /// assert_eq!(&payload, b"Hello");
 /// ```
 pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
-    if data.len() < BLOCK {
-        return mask_words(data, rotate(key, offset));
+    #[cfg(target_arch = "x86_64")]
+    if data.len() >= 4 * BLOCK && std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2 (checked just above), which is all that calling a
+        // function compiled with `target_feature(enable = "avx2")` requires.
+        #[allow(unsafe_code)]
+        unsafe {
+            apply_mask_avx2(data, key, offset)
+        };
+        return;
+    }
+    apply_mask_portable(data, key, offset);
+}
+
+/// The same loop compiled for AVX2: 32-byte XORs instead of SSE2's 16, which doubles the
+/// speed on large payloads (measured in `benches/mask.rs`). No intrinsics: only the code
+/// generation differs.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn apply_mask_avx2(data: &mut [u8], key: [u8; 4], offset: usize) {
+    apply_mask_portable(data, key, offset);
+}
+
+#[inline(always)]
+fn apply_mask_portable(data: &mut [u8], key: [u8; 4], offset: usize) {
+    // Below two blocks, building the pattern and aligning cost more than they save.
+    if data.len() < 2 * BLOCK {
+        mask_words(data, rotate(key, offset));
+        return;
     }
     // Payloads sit right after a 2-14 byte header, so they rarely start aligned: take
     // the bytes up to the next boundary one by one, then whole blocks from there.
@@ -53,6 +80,7 @@ pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
 }
 
 /// The key as seen from byte `offset` of the payload.
+#[inline(always)]
 fn rotate(key: [u8; 4], offset: usize) -> [u8; 4] {
     let shift = offset % 4;
     [
@@ -64,6 +92,7 @@ fn rotate(key: [u8; 4], offset: usize) -> [u8; 4] {
 }
 
 /// Masks a short buffer 8 bytes at a time; `key` is already rotated to `data[0]`.
+#[inline(always)]
 fn mask_words(data: &mut [u8], key: [u8; 4]) {
     let word = u64::from_ne_bytes([
         key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
@@ -102,6 +131,24 @@ mod tests {
                     naive(&mut slow, key, offset);
                     assert_eq!(fast, slow, "offset {offset} len {len} start {start}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn every_path_matches_the_definition_on_long_buffers() {
+        // Long enough for the AVX2 path (when the CPU has it) and the portable one.
+        let source: Vec<u8> = (0..5000u32).map(|i| (i * 13) as u8).collect();
+        for offset in 0..4 {
+            for len in [255, 256, 257, 1000, 4999] {
+                let mut expected = source[1..1 + len].to_vec();
+                naive(&mut expected, [9, 8, 7, 6], offset);
+                let mut fast = source[1..1 + len].to_vec();
+                apply_mask(&mut fast, [9, 8, 7, 6], offset);
+                assert_eq!(fast, expected, "dispatched, offset {offset} len {len}");
+                let mut portable = source[1..1 + len].to_vec();
+                apply_mask_portable(&mut portable, [9, 8, 7, 6], offset);
+                assert_eq!(portable, expected, "portable, offset {offset} len {len}");
             }
         }
     }

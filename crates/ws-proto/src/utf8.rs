@@ -108,6 +108,42 @@ fn sequence_len(lead: u8) -> usize {
     }
 }
 
+/// Views bytes that a [`Utf8Validator`] accepted as text, without validating them again.
+///
+/// Validating twice would cost a second pass over every text message: the bytes are
+/// validated once, block by block, as they are unmasked.
+///
+/// # Safety
+///
+/// `bytes` must be exactly the bytes fed, in order, to one validator since its last
+/// reset; none of those feeds may have failed, and its `finish` must have succeeded.
+#[allow(unsafe_code)]
+pub(crate) unsafe fn str_from_validated(bytes: &[u8]) -> &str {
+    debug_assert!(
+        std::str::from_utf8(bytes).is_ok(),
+        "the validator accepted invalid UTF-8"
+    );
+    // SAFETY: the caller guarantees the validator accepted exactly these bytes, and the
+    // validator accepts exactly what `std::str::from_utf8` accepts (see the property tests
+    // below, which compare them on every split, byte by byte included).
+    unsafe { std::str::from_utf8_unchecked(bytes) }
+}
+
+/// [`str_from_validated`] for an owned buffer.
+///
+/// # Safety
+///
+/// As for [`str_from_validated`].
+#[allow(unsafe_code)]
+pub(crate) unsafe fn string_from_validated(bytes: Vec<u8>) -> String {
+    debug_assert!(
+        std::str::from_utf8(&bytes).is_ok(),
+        "the validator accepted invalid UTF-8"
+    );
+    // SAFETY: as in `str_from_validated`.
+    unsafe { String::from_utf8_unchecked(bytes) }
+}
+
 /// Validates a whole buffer at once and returns it as text.
 pub fn validate(bytes: &[u8]) -> Result<&str, Utf8Error> {
     simdutf8::basic::from_utf8(bytes).map_err(|_| Utf8Error)

@@ -214,6 +214,7 @@ impl Session {
         } else {
             MessageKind::Binary
         };
+        self.recv.utf8.reset();
         if !header.fin {
             self.recv.message = Some(Message {
                 kind: frame.kind,
@@ -293,15 +294,19 @@ impl Session {
         let streaming = self.config.deliver_fragments;
         let text = frame.kind == MessageKind::Text;
         let upto = input.len().min(frame.len);
-        if upto > frame.done {
-            let fresh = &mut input.data_mut()[frame.done..upto];
+        // A small message that arrived whole is unmasked and then validated in one call
+        // (cheaper than the incremental validator for a few bytes, and it yields the
+        // text); otherwise bytes are unmasked and validated as they arrive.
+        let small_and_whole =
+            !streaming && frame.done == 0 && upto == frame.len && frame.len <= BLOCK;
+        if small_and_whole {
             if let Some(key) = frame.mask {
-                apply_mask(fresh, key, frame.done);
+                apply_mask(&mut input.data_mut()[..upto], key, 0);
             }
-            // Validate as bytes arrive, to fail fast, unless the whole frame arrived at
-            // once and is a whole message: then one pass at delivery does it all.
-            let complete_at_once = frame.done == 0 && upto == frame.len;
-            if text && (streaming || !complete_at_once) && self.recv.utf8.feed(fresh).is_err() {
+        } else if upto > frame.done {
+            let fresh = &mut input.data_mut()[frame.done..upto];
+            let utf8 = text.then_some(&mut self.recv.utf8);
+            if unmask_and_validate(fresh, frame.mask, frame.done, utf8).is_err() {
                 return Err(self.fail(Error::InvalidUtf8));
             }
             self.set_done(upto);
@@ -327,21 +332,36 @@ impl Session {
         if !text {
             return Ok(Some(Event::Binary(Cow::Borrowed(payload))));
         }
-        self.recv.utf8.reset();
-        match utf8::validate(payload) {
-            Ok(text) => Ok(Some(Event::Text(Cow::Borrowed(text)))),
-            Err(_) => Err(self.fail(Error::InvalidUtf8)),
+        if small_and_whole {
+            return match utf8::validate(payload) {
+                Ok(text) => Ok(Some(Event::Text(Cow::Borrowed(text)))),
+                Err(_) => Err(self.fail(Error::InvalidUtf8)),
+            };
         }
+        if self.recv.utf8.finish().is_err() {
+            return Err(self.fail(Error::InvalidUtf8));
+        }
+        // SAFETY: every byte of `payload` went through `self.recv.utf8`, in order, as it
+        // arrived (above, on this call or earlier ones; the validator was reset when the
+        // frame started), no feed failed, and `finish` succeeded.
+        #[allow(unsafe_code)]
+        let text = unsafe { utf8::str_from_validated(payload) };
+        Ok(Some(Event::Text(Cow::Borrowed(text))))
     }
 
     /// Moves the bytes of a fragmented message's frame into the message as they arrive.
     fn append(&mut self, frame: Frame, input: &mut RecvBuffer) -> Result<Appended, Error> {
         let n = input.len().min(frame.len - frame.done);
         let chunk = input.take(n);
-        if let Some(key) = frame.mask {
-            apply_mask(chunk, key, frame.done);
-        }
-        if frame.kind == MessageKind::Text && self.recv.utf8.feed(chunk).is_err() {
+        let text = frame.kind == MessageKind::Text;
+        if unmask_and_validate(
+            chunk,
+            frame.mask,
+            frame.done,
+            text.then_some(&mut self.recv.utf8),
+        )
+        .is_err()
+        {
             return Err(self.fail(Error::InvalidUtf8));
         }
         let Some(message) = self.recv.message.as_mut() else {
@@ -361,13 +381,40 @@ impl Session {
         let event = match frame.kind {
             MessageKind::Binary => Event::Binary(Cow::Owned(data)),
             MessageKind::Text => {
-                let complete = self.recv.utf8.finish().is_ok();
-                match String::from_utf8(data) {
-                    Ok(text) if complete => Event::Text(Cow::Owned(text)),
-                    _ => return Err(self.fail(Error::InvalidUtf8)),
+                if self.recv.utf8.finish().is_err() {
+                    return Err(self.fail(Error::InvalidUtf8));
                 }
+                // SAFETY: every byte of `data` went through `self.recv.utf8`, in order, as
+                // its frames arrived (the validator was reset when the message started),
+                // no feed failed, and `finish` succeeded.
+                #[allow(unsafe_code)]
+                let text = unsafe { utf8::string_from_validated(data) };
+                Event::Text(Cow::Owned(text))
             }
         };
         Ok(Appended::Message(event))
     }
+}
+
+/// Bytes per step of [`unmask_and_validate`]: small enough to stay in L1 between the two.
+const BLOCK: usize = 16 * 1024;
+
+/// Unmasks newly arrived payload bytes and, for text, validates them, block by block, so
+/// that each block is validated while still in cache from being unmasked: one pass over
+/// memory instead of two.
+fn unmask_and_validate(
+    bytes: &mut [u8],
+    mask: Option<[u8; 4]>,
+    offset: usize,
+    mut utf8: Option<&mut Utf8Validator>,
+) -> Result<(), utf8::Utf8Error> {
+    for (i, block) in bytes.chunks_mut(BLOCK).enumerate() {
+        if let Some(key) = mask {
+            apply_mask(block, key, offset + i * BLOCK);
+        }
+        if let Some(validator) = utf8.as_deref_mut() {
+            validator.feed(block)?;
+        }
+    }
+    Ok(())
 }

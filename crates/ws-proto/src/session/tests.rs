@@ -199,6 +199,36 @@ fn single_frame_messages_are_delivered_in_place() {
     assert!(matches!(s.decode(&mut input).unwrap(), Some(Event::Text(Cow::Owned(t))) if t == "ab"));
 }
 
+#[test]
+fn large_text_is_validated_across_block_and_read_boundaries() {
+    // 3-byte code points: the 16 KiB validation blocks and the reads below split them.
+    let text = "\u{2603}".repeat(40 * 1024 / 3);
+    let frame = masked(0x81, text.as_bytes());
+    for read in [frame.len(), 7919, 16 * 1024 + 1] {
+        let mut s = server();
+        let mut input = RecvBuffer::new();
+        let mut events = Vec::new();
+        for piece in frame.chunks(read) {
+            input.extend_from_slice(piece);
+            events.extend(drain(&mut s, &mut input).0);
+        }
+        assert_eq!(
+            events,
+            vec![Event::Text(Cow::Owned(text.clone()))],
+            "reads of {read}"
+        );
+    }
+    // And a bad byte deep inside is still refused.
+    let mut bad = text.clone().into_bytes();
+    bad[30_000] = 0xFF;
+    assert_fails(
+        server(),
+        &masked(0x81, &bad),
+        |e| matches!(e, Error::InvalidUtf8),
+        1007,
+    );
+}
+
 // ----- Every protocol error, with the close code it queues -----
 
 fn assert_fails(mut session: Session, bytes: &[u8], expected: fn(&Error) -> bool, code: u16) {
