@@ -63,6 +63,8 @@ pub(crate) struct Slot {
     pub silent_since_ping: Cell<Option<Instant>>,
     /// Queued in the server's list of connections with output to write.
     pub dirty: Cell<bool>,
+    /// The poller reports writability (only while output is blocked).
+    pub watching_writable: Cell<bool>,
     /// The peer closed its side of the TCP connection.
     pub peer_eof: Cell<bool>,
     /// `disconnect` was called before the handshake finished.

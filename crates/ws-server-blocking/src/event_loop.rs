@@ -38,6 +38,16 @@ const READS_PER_EVENT: usize = 16;
 /// How often deadlines (handshake, closing handshake, draining) are checked.
 const HOUSEKEEPING: Duration = Duration::from_millis(250);
 
+/// What the poller reported for one token.
+#[derive(Clone, Copy)]
+struct Readiness {
+    token: Token,
+    readable: bool,
+    writable: bool,
+    /// The peer closed its side, or the socket failed.
+    hangup: bool,
+}
+
 pub(crate) struct EventLoop {
     poll: Poll,
     events: Events,
@@ -50,7 +60,7 @@ pub(crate) struct EventLoop {
     /// is edge-triggered and will not report them again).
     unfinished: Vec<usize>,
     /// Readiness of this iteration, copied out of `events`.
-    ready: Vec<(Token, bool, bool)>,
+    ready: Vec<Readiness>,
     next_tick: Option<Instant>,
     next_housekeeping: Instant,
     next_silence_check: Option<Instant>,
@@ -100,17 +110,17 @@ impl EventLoop {
                 return Err(err.into());
             }
             self.ready.clear();
-            self.ready.extend(self.events.iter().map(|e| {
-                let readable = e.is_readable() || e.is_read_closed() || e.is_error();
-                let writable = e.is_writable() || e.is_write_closed();
-                (e.token(), readable, writable)
+            self.ready.extend(self.events.iter().map(|e| Readiness {
+                token: e.token(),
+                readable: e.is_readable() || e.is_read_closed() || e.is_error(),
+                writable: e.is_writable() || e.is_write_closed(),
+                hangup: e.is_read_closed() || e.is_error(),
             }));
             for i in 0..self.ready.len() {
-                let (token, readable, writable) = self.ready[i];
-                self.dispatch(token, readable, writable);
+                self.dispatch(self.ready[i]);
             }
             for index in std::mem::take(&mut self.unfinished) {
-                self.read(index);
+                self.read(index, true);
             }
             self.timers();
             self.settle_all();
@@ -136,7 +146,15 @@ impl EventLoop {
         next.map(|at| at.saturating_duration_since(Instant::now()))
     }
 
-    fn dispatch(&mut self, token: Token, readable: bool, writable: bool) {
+    fn dispatch(
+        &mut self,
+        Readiness {
+            token,
+            readable,
+            writable,
+            hangup,
+        }: Readiness,
+    ) {
         match token {
             LISTENER => self.accept(),
             WAKER => {}
@@ -152,7 +170,7 @@ impl EventLoop {
             }
             Token(index) => {
                 if readable {
-                    self.read(index);
+                    self.read(index, hangup);
                 }
                 if writable {
                     self.flush(index);
@@ -252,6 +270,7 @@ impl EventLoop {
             last_recv: now.into(),
             silent_since_ping: None.into(),
             dirty: false.into(),
+            watching_writable: false.into(),
             peer_eof: false.into(),
             disconnect_requested: false.into(),
             closure: Default::default(),
@@ -259,7 +278,8 @@ impl EventLoop {
             max_send_size: max_send_size.into(),
             recv_limits: limits.into(),
         });
-        let interest = Interest::READABLE | Interest::WRITABLE;
+        // Writability is only watched while output is blocked (see `watch_writable`).
+        let interest = Interest::READABLE;
         if let Err(err) = self
             .server
             .registry
@@ -286,7 +306,12 @@ impl EventLoop {
     // ----- Reading -----
 
     /// Reads from a connection until the socket is drained or its budget is spent.
-    fn read(&mut self, index: usize) {
+    ///
+    /// A short read means the socket held no more data, and with edge-triggered polling
+    /// any later arrival is reported again, so reading stops there (saving a system call
+    /// that would only say `WouldBlock`). Not so when the peer also closed its side
+    /// (`hangup`): the end of stream came with the same edge and must be read now.
+    fn read(&mut self, index: usize, hangup: bool) {
         for _ in 0..READS_PER_EVENT {
             let server = &self.server;
             let Some(slot) = server.slot(index) else {
@@ -301,11 +326,11 @@ impl EventLoop {
             }
             let outcome = slot.transport.borrow_mut().read(&mut rx);
             let more = match outcome {
-                Ok(ReadOutcome::Data) => {
+                Ok(ReadOutcome::Data { drained }) => {
                     slot.last_recv.set(Instant::now());
                     slot.silent_since_ping.set(None);
                     process(server, slot, &mut rx);
-                    true
+                    !drained || hangup
                 }
                 Ok(ReadOutcome::Progress) => {
                     if slot.transport.borrow().has_buffered_output() {
@@ -353,10 +378,13 @@ impl EventLoop {
         if matches!(slot.phase.get(), Phase::Gone | Phase::Draining) {
             return;
         }
-        if let Err(err) = write_out(slot) {
-            log::debug!("{}: write failed: {err}", slot.addr);
-            slot.abort(server, 1006, "write error");
-            return;
+        match write_out(slot) {
+            Ok(all_out) => watch_writable(server, slot, !all_out),
+            Err(err) => {
+                log::debug!("{}: write failed: {err}", slot.addr);
+                slot.abort(server, 1006, "write error");
+                return;
+            }
         }
         settle(server, slot);
     }
@@ -686,8 +714,9 @@ fn report_disconnect(server: &Server, slot: &Slot) {
     Connection { server, slot }.disconnect_event(code, &reason);
 }
 
-/// Writes the preface and the session's frames until done or the socket is full.
-fn write_out(slot: &Slot) -> io::Result<()> {
+/// Writes the preface and the session's frames until done or the socket is full;
+/// returns whether everything went out.
+fn write_out(slot: &Slot) -> io::Result<bool> {
     let mut io = slot.io.borrow_mut();
     let mut transport = slot.transport.borrow_mut();
     loop {
@@ -708,7 +737,7 @@ fn write_out(slot: &Slot) -> io::Result<()> {
                     return Err(io::ErrorKind::WriteZero.into());
                 }
                 if !transport.flush()? {
-                    return Ok(());
+                    return Ok(false);
                 }
             }
             Ok(n) => {
@@ -723,12 +752,38 @@ fn write_out(slot: &Slot) -> io::Result<()> {
                     }
                 }
             }
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(false),
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
             Err(err) => return Err(err),
         }
     }
-    transport.flush().map(|_| ())
+    transport.flush()
+}
+
+/// Asks the poller to report writability only while the connection has output the
+/// socket would not take: otherwise every acknowledgement from the peer would wake the
+/// loop for nothing.
+fn watch_writable(server: &Server, slot: &Slot, blocked: bool) {
+    if slot.watching_writable.get() == blocked {
+        return;
+    }
+    let interest = if blocked {
+        Interest::READABLE | Interest::WRITABLE
+    } else {
+        Interest::READABLE
+    };
+    let fd = slot.transport.borrow().tcp().as_raw_fd();
+    let token = Token(slot.id.index as usize);
+    match server
+        .registry
+        .reregister(&mut SourceFd(&fd), token, interest)
+    {
+        Ok(()) => slot.watching_writable.set(blocked),
+        Err(err) => {
+            log::warn!("{}: cannot change polled events: {err}", slot.addr);
+            slot.abort(server, 1006, "poll error");
+        }
+    }
 }
 
 /// Moves a connection's lifecycle on after I/O: a closed session starts closing, and a

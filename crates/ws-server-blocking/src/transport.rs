@@ -16,8 +16,11 @@ const READ_CHUNK: usize = 64 * 1024;
 /// What one read brought.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum ReadOutcome {
-    /// Plaintext bytes were added to the buffer.
-    Data,
+    /// Plaintext bytes were added to the buffer. `drained`: the read came back short, so
+    /// the socket held no more; with edge-triggered polling, any later arrival is reported
+    /// again, so there is no need to read on until `WouldBlock` (a system call saved per
+    /// readiness event).
+    Data { drained: bool },
     /// TLS records were processed but yielded no plaintext (handshake progress).
     Progress,
     /// Nothing to read now.
@@ -41,14 +44,18 @@ impl Transport {
     /// Reads once into `rx`.
     pub(crate) fn read(&mut self, rx: &mut RecvBuffer) -> io::Result<ReadOutcome> {
         match self {
-            Transport::Plain(tcp) => match (&*tcp).read(rx.spare(READ_CHUNK)) {
-                Ok(0) => Ok(ReadOutcome::Eof),
-                Ok(n) => {
-                    rx.commit(n);
-                    Ok(ReadOutcome::Data)
+            Transport::Plain(tcp) => {
+                let spare = rx.spare(READ_CHUNK);
+                let room = spare.len();
+                match (&*tcp).read(spare) {
+                    Ok(0) => Ok(ReadOutcome::Eof),
+                    Ok(n) => {
+                        rx.commit(n);
+                        Ok(ReadOutcome::Data { drained: n < room })
+                    }
+                    Err(err) => would_block(err),
                 }
-                Err(err) => would_block(err),
-            },
+            }
             Transport::Tls(tcp, tls) => read_tls(tcp, tls, rx),
         }
     }
@@ -128,7 +135,8 @@ fn read_tls(
         let spare = rx.spare(available);
         let n = tls.reader().read(&mut spare[..available])?;
         rx.commit(n);
-        return Ok(ReadOutcome::Data);
+        // rustls chose how much to read: only `WouldBlock` says the socket is drained.
+        return Ok(ReadOutcome::Data { drained: false });
     }
     if eof || peer_closed {
         return Ok(ReadOutcome::Eof);

@@ -640,6 +640,46 @@ fn sending_before_ready_or_after_close_is_refused() {
 }
 
 #[test]
+fn a_close_answer_and_end_of_stream_arriving_together_are_both_seen() {
+    // The server fails a connection (its close frame and end of stream go out), and the
+    // client's close answer and end of stream then arrive together, while the server is
+    // busy with another client: one readiness edge for both. The server must see the end
+    // of stream then, not at close_timeout (30 s here; Running::join gives up after 10 s).
+    let server = serve(|b| {
+        b.close_timeout(Duration::from_secs(30))
+            .on_connect(|_, conn| {
+                conn.on_utf8(|_, _| thread::sleep(Duration::from_millis(300)));
+            })
+    });
+    let mut failing = connect(server.addr);
+    failing.stream.write_all(&[0x81, 0x02, b'h', b'i']).unwrap(); // unmasked: 1002
+    let mut close_and_eof = Vec::new();
+    failing.stream.read_to_end(&mut close_and_eof).unwrap();
+    assert_eq!(
+        (close_and_eof[0], &close_and_eof[2..4]),
+        (0x88, &[0x03, 0xEA][..]),
+        "close 1002"
+    );
+    let mut busy = connect(server.addr);
+    busy.send_text("keep the server busy");
+    thread::sleep(Duration::from_millis(100));
+    // A masked close answer (mask 0), then end of stream, while the server sleeps.
+    failing
+        .stream
+        .write_all(&[0x88, 0x82, 0, 0, 0, 0, 0x03, 0xEA])
+        .unwrap();
+    failing.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    thread::sleep(Duration::from_millis(400));
+    server.handle.shutdown();
+    busy.expect_close();
+    busy.flush();
+    drop(busy);
+    server
+        .join()
+        .expect("no connection left waiting for an end of stream it missed");
+}
+
+#[test]
 fn stream_shutdown_is_reported_as_1006_even_with_unread_output() {
     let (tx, rx) = mpsc::channel();
     let server = serve(move |b| disconnects(b, tx));

@@ -220,8 +220,8 @@ impl Session {
         }
         let mut head = [0u8; MAX_HEADER_LEN];
         let head_len = header.encode(&mut head);
+        self.send.out.reserve_aligned(head_len + payload.len());
         let out = self.send.out.vec();
-        out.reserve(head_len + payload.len());
         out.extend_from_slice(&head[..head_len]);
         let start = out.len();
         out.extend_from_slice(payload);

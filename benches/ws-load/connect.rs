@@ -1,0 +1,130 @@
+//! Connection churn: connect, handshake, close, `concurrency` at a time.
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use mio::{Events, Interest, Poll, Token};
+
+use crate::wire;
+
+#[derive(clap::Args)]
+pub struct ConnectArgs {
+    /// Server address, host:port.
+    addr: String,
+    /// Cycles in progress at once.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Seconds measured.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Seconds run before measuring.
+    #[arg(long, default_value_t = 1.0)]
+    warmup: f64,
+}
+
+enum Stage {
+    /// Waiting for the TCP connection.
+    Connecting,
+    /// Request sent, reading the answer's head.
+    Handshaking,
+    /// Close sent, reading until the server closes TCP.
+    Closing,
+}
+
+struct Slot {
+    tcp: mio::net::TcpStream,
+    stage: Stage,
+    got: Vec<u8>,
+}
+
+pub fn run(args: &ConnectArgs) -> io::Result<()> {
+    let addr: SocketAddr = args.addr.parse().map_err(io::Error::other)?;
+    let request = wire::handshake_request(&args.addr, "/");
+    let close = wire::close_frame();
+    let mut poll = Poll::new()?;
+    let mut slots: Vec<Slot> = Vec::new();
+    for i in 0..args.concurrency {
+        slots.push(open(&poll, addr, i)?);
+    }
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs_f64(args.warmup);
+    let measure_until = measure_from + Duration::from_secs_f64(args.duration);
+    let (mut cycles, mut errors) = (0u64, 0u64);
+    let mut events = Events::with_capacity(256);
+    let mut buf = [0u8; 4096];
+    while Instant::now() < measure_until {
+        poll.poll(&mut events, Some(Duration::from_millis(50)))?;
+        for event in events.iter() {
+            let i = event.token().0;
+            let slot = &mut slots[i];
+            let outcome: io::Result<bool> = (|| {
+                if let Stage::Connecting = slot.stage {
+                    if let Some(err) = slot.tcp.take_error()? {
+                        return Err(err);
+                    }
+                    if slot.tcp.peer_addr().is_err() {
+                        return Ok(false); // not connected yet
+                    }
+                    slot.tcp.write_all(&request)?;
+                    slot.stage = Stage::Handshaking;
+                }
+                loop {
+                    match slot.tcp.read(&mut buf) {
+                        Ok(0) => return Ok(matches!(slot.stage, Stage::Closing)),
+                        Ok(n) => slot.got.extend_from_slice(&buf[..n]),
+                        Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(err) => return Err(err),
+                    }
+                    if let Stage::Handshaking = slot.stage
+                        && let Some(len) = wire::head_len(&slot.got)
+                    {
+                        if !wire::is_switching(&slot.got) {
+                            return Err(io::Error::other("handshake refused"));
+                        }
+                        slot.got.drain(..len);
+                        slot.tcp.write_all(&close)?;
+                        slot.stage = Stage::Closing;
+                    }
+                }
+                Ok(false)
+            })();
+            let finished = match outcome {
+                Ok(false) => continue,
+                Ok(true) => {
+                    if Instant::now() >= measure_from {
+                        cycles += 1;
+                    }
+                    true
+                }
+                Err(_) => {
+                    errors += 1;
+                    true
+                }
+            };
+            if finished {
+                let _ = poll.registry().deregister(&mut slots[i].tcp);
+                slots[i] = open(&poll, addr, i)?;
+            }
+        }
+    }
+    let rate = cycles as f64 / args.duration;
+    println!(
+        "connect: {} at a time: {rate:.0} connect+handshake+close cycles/s ({errors} errors)",
+        args.concurrency
+    );
+    println!("RESULT rate={rate:.0} errors={errors}");
+    Ok(())
+}
+
+fn open(poll: &Poll, addr: SocketAddr, i: usize) -> io::Result<Slot> {
+    let mut tcp = mio::net::TcpStream::connect(addr)?;
+    tcp.set_nodelay(true)?;
+    poll.registry()
+        .register(&mut tcp, Token(i), Interest::READABLE | Interest::WRITABLE)?;
+    Ok(Slot {
+        tcp,
+        stage: Stage::Connecting,
+        got: Vec::new(),
+    })
+}
