@@ -339,6 +339,9 @@ mod tests {
     }
 
     proptest! {
+
+        #![proptest_config(crate::test_support::proptest_config())]
+
         #[test]
         fn encode_then_parse_round_trips(header in any_header()) {
             let mut out = [0u8; MAX_HEADER_LEN];

@@ -80,3 +80,21 @@ pub use mask::apply_mask;
 pub use opcode::OpCode;
 pub use session::{Role, Session, State};
 pub use utf8::{Utf8Error, Utf8Validator};
+
+#[cfg(test)]
+mod test_support {
+    /// Property tests run 256 cases natively; under Miri, which is about a thousand
+    /// times slower, a handful, without reading or writing regression files (Miri
+    /// isolates the file system).
+    pub(crate) fn proptest_config() -> proptest::test_runner::Config {
+        if cfg!(miri) {
+            proptest::test_runner::Config {
+                cases: 6,
+                failure_persistence: None,
+                ..proptest::test_runner::Config::default()
+            }
+        } else {
+            proptest::test_runner::Config::default()
+        }
+    }
+}

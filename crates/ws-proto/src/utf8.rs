@@ -222,6 +222,9 @@ mod tests {
     }
 
     proptest! {
+
+        #![proptest_config(crate::test_support::proptest_config())]
+
         #[test]
         fn agrees_with_std_on_every_split(bytes in mostly_utf8(),
                                           cuts in prop::collection::vec(0usize..80, 0..6)) {

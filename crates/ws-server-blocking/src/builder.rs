@@ -148,6 +148,15 @@ impl Builder {
         self
     }
 
+    /// How much unsent output a connection may have before the server stops reading from
+    /// it (until the output drains to half): a peer that sends requests faster than it
+    /// reads the answers is slowed down by TCP's flow control rather than growing the
+    /// server's memory. Default 1 MiB.
+    pub fn read_pause(mut self, bytes: usize) -> Self {
+        self.settings.read_pause = bytes;
+        self
+    }
+
     /// The largest message a connection sends (Perl's `max_send_size`). Default 64 MiB.
     pub fn max_send_size(mut self, max: usize) -> Self {
         self.settings.max_send_size = max;

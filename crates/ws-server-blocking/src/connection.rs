@@ -65,6 +65,8 @@ pub(crate) struct Slot {
     pub dirty: Cell<bool>,
     /// The poller reports writability (only while output is blocked).
     pub watching_writable: Cell<bool>,
+    /// Not read from until its unsent output drains (see `Builder::read_pause`).
+    pub reading_paused: Cell<bool>,
     /// The peer closed its side of the TCP connection.
     pub peer_eof: Cell<bool>,
     /// `disconnect` was called before the handshake finished.

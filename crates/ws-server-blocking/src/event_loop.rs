@@ -271,6 +271,7 @@ impl EventLoop {
             silent_since_ping: None.into(),
             dirty: false.into(),
             watching_writable: false.into(),
+            reading_paused: false.into(),
             peer_eof: false.into(),
             disconnect_requested: false.into(),
             closure: Default::default(),
@@ -318,6 +319,12 @@ impl EventLoop {
                 return;
             };
             if slot.phase.get() == Phase::Gone {
+                return;
+            }
+            // Backpressure (see `Builder::read_pause`): resumed by `flush` once the
+            // output drains to half.
+            if unsent(slot) > server.settings.read_pause {
+                slot.reading_paused.set(true);
                 return;
             }
             let mut rx = slot.rx.take();
@@ -385,6 +392,11 @@ impl EventLoop {
                 slot.abort(server, 1006, "write error");
                 return;
             }
+        }
+        if slot.reading_paused.get() && unsent(slot) <= server.settings.read_pause / 2 {
+            // Bytes may be waiting in the socket with no new edge to report them.
+            slot.reading_paused.set(false);
+            self.unfinished.push(index);
         }
         settle(server, slot);
     }
@@ -712,6 +724,12 @@ fn report_disconnect(server: &Server, slot: &Slot) {
         .unwrap_or((1006, String::new()));
     log::debug!("{}: disconnected ({code} {reason})", slot.addr);
     Connection { server, slot }.disconnect_event(code, &reason);
+}
+
+/// Bytes queued for a connection and not yet handed to the socket.
+fn unsent(slot: &Slot) -> usize {
+    let io = slot.io.borrow();
+    io.preface.len() + io.session.as_ref().map_or(0, |s| s.pending().len())
 }
 
 /// Writes the preface and the session's frames until done or the socket is full;

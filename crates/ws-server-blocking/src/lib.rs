@@ -74,6 +74,30 @@
 //! connection with 1011 (see [`HandlerResult`]). Callbacks need not be `Send`: they may
 //! capture `Rc`s and `RefCell`s.
 //!
+//! # Limits and their defaults
+//!
+//! Nothing a peer sends can make the server hold memory without bound, and every limit can
+//! be changed on the [`Builder`] (most also from the `ws-server` command line):
+//!
+//! | limit | default | what happens past it |
+//! |---|---|---|
+//! | [`handshake_limits`](Builder::handshake_limits): header block | 8 KiB | 431 and close |
+//! | [`handshake_limits`](Builder::handshake_limits): header fields | 64 | 431 and close |
+//! | [`handshake_timeout`](Builder::handshake_timeout) | 10 s | connection dropped |
+//! | [`max_connections`](Builder::max_connections) | 50,000 | 503 and close |
+//! | [`max_frame_size`](Builder::max_frame_size) | 16 MiB | close 1009, at the frame header |
+//! | [`max_recv_size`](Builder::max_recv_size) (message) | 64 MiB | close 1009, at the frame that passes it |
+//! | [`max_send_size`](Builder::max_send_size) | 64 MiB | the send fails |
+//! | [`read_pause`](Builder::read_pause) | 1 MiB unsent | the connection is not read until its output drains to half |
+//! | [`max_pending_output`](Builder::max_pending_output) | 8 MiB unsent | connection dropped (it stopped reading) |
+//! | [`silence_max`](Builder::silence_max) / [`silence_timeout`](Builder::silence_timeout) | 20 s / 20 s | ping, then drop |
+//! | [`close_timeout`](Builder::close_timeout) | 5 s | connection dropped |
+//! | queued automatic pongs | 16 | older unsent pongs are replaced (RFC 6455 5.5.3) |
+//!
+//! So a connection costs at most about one frame being received, one message being
+//! reassembled, and its unsent output: a peer cannot make the server allocate what a
+//! frame header announces before the limits have been checked.
+//!
 //! # Where this differs from the Perl module
 //!
 //! It follows RFC 6455 where the Perl code does not: pings are answered; unmasked client

@@ -26,6 +26,10 @@ pub(crate) struct Settings {
     /// this the peer is taken to have stopped reading and is dropped. Default 8 MiB, so a
     /// client that stops reading costs the server at most that plus one message.
     pub max_pending_output: usize,
+    /// A connection with more unsent output than this is not read from until it drains
+    /// to half of it, so a peer that sends faster than it reads is slowed by TCP's flow
+    /// control. Default 1 MiB.
+    pub read_pause: usize,
     /// Perl's `max_send_size`: the largest message a connection sends. Default 64 MiB, the
     /// largest message it accepts, so an echo never fails.
     pub max_send_size: usize,
@@ -48,6 +52,7 @@ impl Default for Settings {
             close_timeout: Duration::from_secs(5),
             max_connections: 50_000,
             max_pending_output: 8 << 20,
+            read_pause: 1 << 20,
             max_send_size: 64 << 20,
             nodelay: true,
             session: ws_proto::Config::default(),

@@ -232,6 +232,9 @@ mod tests {
     }
 
     proptest! {
+
+        #![proptest_config(crate::test_support::proptest_config())]
+
         #[test]
         fn display_round_trips(name in token(),
                                params in prop::collection::vec((token(), prop::option::of(token())), 0..4)) {

@@ -849,6 +849,9 @@ fn round_trip(sender_role: Role, msgs: &[Msg], sizes: &[usize]) -> Result<(), Te
 }
 
 proptest! {
+
+    #![proptest_config(crate::test_support::proptest_config())]
+
     #[test]
     fn client_to_server_round_trip(msgs in prop::collection::vec(any_msg(), 0..8),
                                    sizes in prop::collection::vec(1usize..600, 1..6)) {

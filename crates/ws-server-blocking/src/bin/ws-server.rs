@@ -37,8 +37,23 @@ struct Args {
     #[arg(long, default_value_t = 20, value_name = "SECS")]
     silence_max: u64,
     /// The largest message accepted, in bytes (larger ones are closed with 1009).
+    /// Default 64 MiB.
     #[arg(long, value_name = "BYTES")]
     max_message_size: Option<usize>,
+    /// The largest frame accepted, in bytes (larger ones are closed with 1009).
+    /// Default 16 MiB.
+    #[arg(long, value_name = "BYTES")]
+    max_frame_size: Option<usize>,
+    /// Unsent bytes a connection may have queued before it is dropped as not reading.
+    /// Default 8 MiB.
+    #[arg(long, value_name = "BYTES")]
+    max_pending_output: Option<usize>,
+    /// Seconds a client has to complete its handshake.
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    handshake_timeout: u64,
+    /// Connections served at once; more are answered with 503.
+    #[arg(long, default_value_t = 50_000, value_name = "N")]
+    max_connections: usize,
     /// Log level: off, error, warn, info, debug or trace.
     #[arg(long, default_value = "info", value_name = "LEVEL", value_parser = parse_level)]
     log: log::LevelFilter,
@@ -78,8 +93,17 @@ fn run(args: Args) -> Result<(), Error> {
     let mut builder = Server::builder()
         .listen(args.listen.as_str())
         .silence_max(Duration::from_secs(args.silence_max));
+    builder = builder
+        .handshake_timeout(Duration::from_secs(args.handshake_timeout))
+        .max_connections(args.max_connections);
     if let Some(max) = args.max_message_size {
         builder = builder.max_recv_size(max);
+    }
+    if let Some(max) = args.max_frame_size {
+        builder = builder.max_frame_size(max);
+    }
+    if let Some(max) = args.max_pending_output {
+        builder = builder.max_pending_output(max);
     }
     let scheme = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
