@@ -68,6 +68,10 @@ pub enum Error {
         max: usize,
     },
 
+    /// A compressed message whose data is not valid deflate (RFC 7692, close 1007).
+    #[error("invalid compressed data")]
+    InvalidCompressedData,
+
     // ----- End of the connection -----
     /// The byte stream ended without a closing handshake (reported as 1006, never sent).
     #[error("connection ended without a closing handshake")]
@@ -87,6 +91,12 @@ pub enum Error {
     /// continued a message of the other kind.
     #[error("a fragmented message of another kind is in progress")]
     MessageInProgress,
+    /// The compressor failed (it should not: a bug or an allocation failure).
+    #[error("compression failed")]
+    Compression,
+    /// A permessage-deflate answer that breaks RFC 7692 7.1, or an invalid local setting.
+    #[error("permessage-deflate negotiation failed: {0}")]
+    DeflateNegotiation(&'static str),
     /// The operating system's secure random generator failed.
     #[error("secure random generator failed: {0}")]
     Random(getrandom::Error),
@@ -171,7 +181,7 @@ impl Error {
             | ExpectedContinuation
             | InvalidClosePayload
             | InvalidCloseCode(_) => Some(CloseCode::PROTOCOL_ERROR),
-            InvalidUtf8 => Some(CloseCode::INVALID_PAYLOAD),
+            InvalidUtf8 | InvalidCompressedData => Some(CloseCode::INVALID_PAYLOAD),
             FrameTooLarge { .. } | MessageTooLarge { .. } => Some(CloseCode::MESSAGE_TOO_BIG),
             _ => None,
         }

@@ -60,6 +60,7 @@
 mod buffer;
 mod close;
 mod config;
+mod deflate;
 mod error;
 mod event;
 mod frame;
@@ -73,6 +74,7 @@ mod utf8;
 pub use buffer::RecvBuffer;
 pub use close::{CloseCode, CloseFrame, MAX_REASON_LEN, parse_close_payload, truncate_reason};
 pub use config::Config;
+pub use deflate::{DeflateConfig, DeflateParams};
 pub use error::Error;
 pub use event::{Event, MessageKind};
 pub use frame::{FrameHeader, HeaderParse, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};

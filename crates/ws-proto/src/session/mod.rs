@@ -25,8 +25,11 @@ mod recv;
 mod send;
 
 use crate::config::Config;
+use crate::deflate::{Deflate, DeflateParams};
 use crate::error::Error;
 
+#[cfg(test)]
+mod deflate_tests;
 #[cfg(test)]
 mod tests;
 
@@ -79,6 +82,8 @@ pub struct Session {
     state: State,
     recv: recv::RecvState,
     send: send::SendState,
+    /// permessage-deflate, when negotiated (boxed: most sessions go without).
+    deflate: Option<Box<Deflate>>,
 }
 
 impl Session {
@@ -90,7 +95,25 @@ impl Session {
             state: State::Open,
             recv: recv::RecvState::default(),
             send: send::SendState::default(),
+            deflate: None,
         }
+    }
+
+    /// A session with permessage-deflate (RFC 7692), as agreed in the handshake (see
+    /// [`DeflateConfig`](crate::DeflateConfig)).
+    ///
+    /// Messages at least [`DeflateParams::min_size`] long (and every fragmented message)
+    /// are sent compressed; compressed messages received are inflated, with
+    /// `max_message_size` applying to the inflated size, checked as it grows.
+    pub fn with_deflate(role: Role, config: Config, params: DeflateParams) -> Session {
+        let mut session = Session::new(role, config);
+        session.deflate = Some(Box::new(Deflate::new(&params, role)));
+        session
+    }
+
+    /// Whether permessage-deflate is in use.
+    pub fn is_compressing(&self) -> bool {
+        self.deflate.is_some()
     }
 
     /// Which end this is.

@@ -1,11 +1,12 @@
 //! The receiving half of a session: frames in, events out.
 //!
 //! Each frame's header is checked and consumed as soon as it is whole. Its payload then
-//! goes one of three ways ([`Sink`]): control frames and single-frame messages wait in
+//! goes one of four ways ([`Sink`]): control frames and single-frame messages wait in
 //! the receive buffer until whole and are delivered in place; frames of a fragmented
-//! message are appended to the message as their bytes arrive. Payload bytes are
-//! unmasked, and text validated, as soon as they arrive, so invalid UTF-8 is refused at
-//! the first bad byte even in the middle of a frame.
+//! message are appended to the message as their bytes arrive; frames of a compressed
+//! message are inflated into it as they arrive. Payload bytes are unmasked, and text
+//! validated, as soon as they arrive, so invalid UTF-8 is refused at the first bad byte
+//! even in the middle of a frame.
 //!
 //! After our close frame, the peer's messages are still delivered: it may have sent them
 //! before it saw our close, and RFC 6455 1.4 only discards data after *receiving* a close
@@ -60,16 +61,23 @@ enum Sink {
     Whole,
     /// Appended to the message being reassembled as its bytes arrive.
     Append,
+    /// Inflated into the message as its bytes arrive (permessage-deflate).
+    Inflate,
 }
 
-/// A data message that spans several frames.
+/// A data message that spans several frames, or is compressed.
 #[derive(Debug)]
 struct Message {
     kind: MessageKind,
     /// Payload bytes announced so far, over all its frames.
     size: u64,
-    /// The payload reassembled so far (stays empty when fragments are delivered).
+    /// The payload reassembled (or inflated) so far; when fragments are delivered one by
+    /// one, only the current fragment's.
     data: Vec<u8>,
+    /// The message is compressed (RSV1 on its first frame).
+    compressed: bool,
+    /// Inflated bytes already delivered as fragments.
+    delivered: usize,
 }
 
 /// What appending a piece of a fragmented message led to.
@@ -116,11 +124,18 @@ impl Session {
             match frame.sink {
                 Sink::Control => return self.control_frame(frame, input),
                 Sink::Whole => return self.whole_frame(frame, input),
-                Sink::Append => match self.append(frame, input)? {
-                    Appended::Incomplete => return Ok(None),
-                    Appended::FrameDone => continue,
-                    Appended::Message(event) => return Ok(Some(event)),
-                },
+                Sink::Append | Sink::Inflate => {
+                    let appended = if frame.sink == Sink::Append {
+                        self.append(frame, input)?
+                    } else {
+                        self.inflate(frame, input)?
+                    };
+                    match appended {
+                        Appended::Incomplete => return Ok(None),
+                        Appended::FrameDone => continue,
+                        Appended::Message(event) => return Ok(Some(event)),
+                    }
+                }
             }
         }
     }
@@ -144,8 +159,14 @@ impl Session {
     /// decides where its payload goes.
     fn start_frame(&mut self, header: FrameHeader) -> Result<Frame, Error> {
         // RFC 6455 5.2: "MUST be 0 unless an extension is negotiated that defines
-        // meanings for non-zero values".
-        if header.rsv1 || header.rsv2 || header.rsv3 {
+        // meanings for non-zero values". RFC 7692 6.1: with permessage-deflate, RSV1
+        // marks the first frame of a compressed message, and nothing else.
+        let compressed_start =
+            header.rsv1 && matches!(header.opcode, OpCode::Text | OpCode::Binary);
+        if header.rsv2
+            || header.rsv3
+            || (header.rsv1 && (!compressed_start || self.deflate.is_none()))
+        {
             return Err(Error::ReservedBits);
         }
         // RFC 6455 5.1: servers close on unmasked frames, clients on masked ones.
@@ -188,7 +209,8 @@ impl Session {
                 .as_mut()
                 .ok_or(Error::UnexpectedContinuation)?;
             let size = message.size + header.payload_len;
-            if size > max_message as u64 {
+            // A compressed message's limit is on its inflated size, checked as it grows.
+            if size > max_message as u64 && !message.compressed {
                 return Err(Error::MessageTooLarge {
                     size,
                     max: max_message,
@@ -196,14 +218,18 @@ impl Session {
             }
             message.size = size;
             frame.kind = message.kind;
-            frame.sink = if streaming { Sink::Whole } else { Sink::Append };
+            frame.sink = match (message.compressed, streaming) {
+                (true, _) => Sink::Inflate,
+                (false, true) => Sink::Whole,
+                (false, false) => Sink::Append,
+            };
             return Ok(frame);
         }
         // RFC 6455 5.4: the fragments of one message are not interleaved with another's.
         if self.recv.message.is_some() {
             return Err(Error::ExpectedContinuation);
         }
-        if header.payload_len > max_message as u64 {
+        if header.payload_len > max_message as u64 && !compressed_start {
             return Err(Error::MessageTooLarge {
                 size: header.payload_len,
                 max: max_message,
@@ -215,14 +241,18 @@ impl Session {
             MessageKind::Binary
         };
         self.recv.utf8.reset();
-        if !header.fin {
+        if !header.fin || compressed_start {
             self.recv.message = Some(Message {
                 kind: frame.kind,
                 size: header.payload_len,
                 data: Vec::new(),
+                compressed: compressed_start,
+                delivered: 0,
             });
         }
-        frame.sink = if header.fin || streaming {
+        frame.sink = if compressed_start {
+            Sink::Inflate
+        } else if header.fin || streaming {
             Sink::Whole
         } else {
             Sink::Append
@@ -377,16 +407,96 @@ impl Session {
         if !frame.fin {
             return Ok(Appended::FrameDone);
         }
+        self.finish_message(frame.kind)
+    }
+
+    /// Inflates the bytes of a compressed message's frame into the message as they
+    /// arrive; the message limit applies to the inflated size as it grows.
+    fn inflate(&mut self, frame: Frame, input: &mut RecvBuffer) -> Result<Appended, Error> {
+        let n = input.len().min(frame.len - frame.done);
+        let chunk = input.take(n);
+        if let Some(key) = frame.mask {
+            apply_mask(chunk, key, frame.done);
+        }
+        let frame_done = frame.done + n == frame.len;
+        let streaming = self.config.deliver_fragments;
+        let max_message = self.config.max_message_size;
+        let inflated = match (self.recv.message.as_mut(), self.deflate.as_mut()) {
+            (Some(message), Some(deflate)) => {
+                let before = message.data.len();
+                let limit = max_message.saturating_sub(message.delivered);
+                let last = frame_done && frame.fin;
+                deflate
+                    .decompressor
+                    .decompress(chunk, &mut message.data, limit, last)
+                    .map(|()| before)
+            }
+            // start_frame only chooses Inflate for a compressed message.
+            _ => Err(Error::UnexpectedContinuation),
+        };
+        let before = match inflated {
+            Ok(before) => before,
+            Err(err) => return Err(self.fail(err)),
+        };
+        if frame.kind == MessageKind::Text {
+            let fresh = self
+                .recv
+                .message
+                .as_ref()
+                .map_or(&[][..], |m| &m.data[before..]);
+            if self.recv.utf8.feed(fresh).is_err() {
+                return Err(self.fail(Error::InvalidUtf8));
+            }
+        }
+        if !frame_done {
+            self.set_done(frame.done + n);
+            return Ok(Appended::Incomplete);
+        }
+        self.recv.frame = None;
+        if streaming {
+            return self.deliver_fragment(frame);
+        }
+        if !frame.fin {
+            return Ok(Appended::FrameDone);
+        }
+        self.finish_message(frame.kind)
+    }
+
+    /// One inflated frame of a compressed message, when fragments are delivered.
+    fn deliver_fragment(&mut self, frame: Frame) -> Result<Appended, Error> {
+        let data = match self.recv.message.as_mut() {
+            Some(message) => {
+                let data = std::mem::take(&mut message.data);
+                message.delivered += data.len();
+                data
+            }
+            None => Vec::new(),
+        };
+        if frame.fin {
+            self.recv.message = None;
+            if frame.kind == MessageKind::Text && self.recv.utf8.finish().is_err() {
+                return Err(self.fail(Error::InvalidUtf8));
+            }
+        }
+        Ok(Appended::Message(Event::Fragment {
+            kind: frame.kind,
+            data: Cow::Owned(data),
+            last: frame.fin,
+        }))
+    }
+
+    /// Hands over a reassembled (or inflated) message.
+    fn finish_message(&mut self, kind: MessageKind) -> Result<Appended, Error> {
         let data = self.recv.message.take().map(|m| m.data).unwrap_or_default();
-        let event = match frame.kind {
+        let event = match kind {
             MessageKind::Binary => Event::Binary(Cow::Owned(data)),
             MessageKind::Text => {
                 if self.recv.utf8.finish().is_err() {
                     return Err(self.fail(Error::InvalidUtf8));
                 }
                 // SAFETY: every byte of `data` went through `self.recv.utf8`, in order, as
-                // its frames arrived (the validator was reset when the message started),
-                // no feed failed, and `finish` succeeded.
+                // it was appended or inflated (the validator was reset when the message
+                // started), no feed failed, and `finish` succeeded.
                 #[allow(unsafe_code)]
                 let text = unsafe { utf8::string_from_validated(data) };
                 Event::Text(Cow::Owned(text))

@@ -20,8 +20,9 @@ const MAX_QUEUED_PONGS: usize = 16;
 #[derive(Debug, Default)]
 pub(super) struct SendState {
     out: SendBuffer,
-    /// The kind of the fragmented message being sent, if one is open.
-    fragmented: Option<MessageKind>,
+    /// The kind of the fragmented message being sent, if one is open, and whether it is
+    /// compressed.
+    fragmented: Option<(MessageKind, bool)>,
     /// UTF-8 state of the text message being sent in fragments.
     utf8: Utf8Validator,
     /// Automatic pongs queued since the caller last drained.
@@ -52,10 +53,24 @@ impl Session {
         if self.send.fragmented.is_some() {
             return Err(Error::MessageInProgress);
         }
-        self.push_frame(
-            FrameHeader::new(kind.opcode(), payload.len() as u64),
-            payload,
-        )
+        let mut header = FrameHeader::new(kind.opcode(), payload.len() as u64);
+        match self
+            .deflate
+            .as_mut()
+            .filter(|d| payload.len() >= d.min_size)
+        {
+            Some(deflate) => {
+                // RFC 7692 6.1: RSV1 on the (first) frame of a compressed message.
+                let mut compressed = Vec::new();
+                deflate
+                    .compressor
+                    .compress(payload, &mut compressed, true)?;
+                header.payload_len = compressed.len() as u64;
+                header.rsv1 = true;
+                self.push_frame(header, &compressed)
+            }
+            None => self.push_frame(header, payload),
+        }
     }
 
     /// Queues one frame of a message sent in pieces; `last` ends the message.
@@ -82,9 +97,11 @@ impl Session {
         last: bool,
     ) -> Result<(), Error> {
         self.check_open()?;
-        let opcode = match self.send.fragmented {
-            None => kind.opcode(),
-            Some(open) if open == kind => OpCode::Continuation,
+        // With permessage-deflate, a message sent in pieces is compressed piece by piece
+        // (its size is not known when it starts).
+        let (opcode, compressed) = match self.send.fragmented {
+            None => (kind.opcode(), self.deflate.is_some()),
+            Some((open, compressed)) if open == kind => (OpCode::Continuation, compressed),
             Some(_) => return Err(Error::MessageInProgress),
         };
         let mut utf8 = self.send.utf8;
@@ -96,9 +113,18 @@ impl Session {
         }
         let mut header = FrameHeader::new(opcode, data.len() as u64);
         header.fin = last;
-        self.push_frame(header, data)?;
+        match self.deflate.as_mut().filter(|_| compressed) {
+            Some(deflate) => {
+                let mut piece = Vec::new();
+                deflate.compressor.compress(data, &mut piece, last)?;
+                header.payload_len = piece.len() as u64;
+                header.rsv1 = opcode != OpCode::Continuation;
+                self.push_frame(header, &piece)?;
+            }
+            None => self.push_frame(header, data)?,
+        }
         self.send.utf8 = utf8;
-        self.send.fragmented = (!last).then_some(kind);
+        self.send.fragmented = (!last).then_some((kind, compressed));
         Ok(())
     }
 
