@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use ws_proto::handshake::{ClientRequest, Limits};
-use ws_proto::{Config, RecvBuffer, Role, Session};
+use ws_proto::{Config, DeflateConfig, RecvBuffer, Role, Session};
 
 use crate::client::Client;
 use crate::conn::{Read, ReadSide, Shared};
@@ -42,6 +42,7 @@ pub struct ClientBuilder {
     limits: Limits,
     tls: TlsSettings,
     proxy: Option<String>,
+    deflate: Option<DeflateConfig>,
 }
 
 impl ClientBuilder {
@@ -61,6 +62,7 @@ impl ClientBuilder {
             limits: Limits::default(),
             tls: TlsSettings::default(),
             proxy: None,
+            deflate: Some(DeflateConfig::default()),
         }
     }
 
@@ -121,6 +123,26 @@ impl ClientBuilder {
     /// whole messages, for streaming large messages.
     pub fn deliver_fragments(mut self, on: bool) -> Self {
         self.config.deliver_fragments = on;
+        self
+    }
+
+    /// Offers permessage-deflate (RFC 7692) with these settings, or (`None`) does not.
+    /// Default: offered with [`DeflateConfig::default`], as browsers do; the server
+    /// decides, and [`Client::is_compressing`](crate::Client::is_compressing) tells.
+    ///
+    /// Compressing costs about 256 KiB for the compressor and 40 KiB for the
+    /// decompressor, allocated when first needed and kept for the connection (freed after
+    /// each message on a side without context takeover).
+    ///
+    /// ```no_run
+    /// use ws_client::{ClientBuilder, DeflateConfig};
+    /// let mut config = DeflateConfig::default();
+    /// config.client_no_context_takeover = true; // keep our memory down
+    /// let client = ClientBuilder::new("ws://127.0.0.1:8080/").deflate(Some(config)).connect()?;
+    /// # Ok::<(), ws_client::Error>(())
+    /// ```
+    pub fn deflate(mut self, config: Option<DeflateConfig>) -> Self {
+        self.deflate = config;
         self
     }
 
@@ -200,6 +222,9 @@ impl ClientBuilder {
         for (name, value) in &self.headers {
             request = request.header(name, value);
         }
+        if let Some(deflate) = &self.deflate {
+            request = request.extension(deflate.offer());
+        }
         let (mut handshake, request) = request.build().map_err(Error::Handshake)?;
 
         let dial = proxy.as_ref().unwrap_or(&url);
@@ -223,7 +248,7 @@ impl ClientBuilder {
         };
         let secure = tls.is_some();
         let shared = Shared::new(
-            Session::new(Role::Client, self.config),
+            Session::new(Role::Client, self.config.clone()),
             tls,
             tcp.try_clone()?,
         );
@@ -254,6 +279,16 @@ impl ClientBuilder {
                 )));
             }
         };
+        // RFC 7692 5: an answer that does not fit the offer fails the connection.
+        if let Some(deflate) = &self.deflate {
+            let agreed = deflate
+                .check_answer(response.extensions())
+                .map_err(Error::Handshake)?;
+            if let Some(params) = agreed {
+                side.shared.state().session =
+                    Session::with_deflate(Role::Client, self.config, params);
+            }
+        }
         side.tcp.set_read_timeout(self.read_timeout)?;
         side.tcp.set_write_timeout(self.write_timeout)?;
         log::debug!("connected to {} ({peer})", self.url);

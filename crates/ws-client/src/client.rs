@@ -108,6 +108,11 @@ impl Client {
         self.writer.info.response.protocol()
     }
 
+    /// Whether permessage-deflate was agreed in the handshake.
+    pub fn is_compressing(&self) -> bool {
+        self.writer.shared.state().session.is_compressing()
+    }
+
     /// The server's handshake answer (headers included).
     pub fn response(&self) -> &Response {
         &self.writer.info.response

@@ -45,4 +45,4 @@ pub use builder::{ClientBuilder, connect};
 pub use client::{Client, Message, Reader, Writer};
 pub use error::Error;
 pub use url::Url;
-pub use ws_proto::{CloseCode, CloseFrame, Config, MessageKind};
+pub use ws_proto::{CloseCode, CloseFrame, Config, DeflateConfig, MessageKind};

@@ -211,3 +211,29 @@ fn wss_with_a_ca_file_and_through_a_proxy() {
             .starts_with("CONNECT localhost:")
     );
 }
+
+#[test]
+fn echo_test_compresses_unless_told_not_to() {
+    let server = serve("127.0.0.1:0", |b| {
+        echo(b.deflate(Some(ws_client::DeflateConfig::default())))
+    });
+    let url = format!("ws://{}/", server.addr);
+    let out = ws_client(&["--echo-test", "20", "--size", "5000", &url], b"");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out)
+            .starts_with("echo test: 20 messages of 5000 bytes, compressed, all echoed unchanged"),
+        "{}",
+        stdout(&out)
+    );
+    let out = ws_client(
+        &["--no-deflate", "--echo-test", "20", "--size", "5000", &url],
+        b"",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("echo test: 20 messages of 5000 bytes, all echoed unchanged"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -191,6 +191,27 @@ impl Builder {
         self
     }
 
+    /// Accepts permessage-deflate (RFC 7692) from clients that offer it, with these
+    /// settings; `None` (the default) declines it.
+    ///
+    /// Off by default because it is a trade: it saves bandwidth on text that compresses
+    /// well, at the cost of CPU, and of memory per connection that sends compressed
+    /// messages: about 256 KiB for the compressor and 40 KiB for the decompressor with
+    /// context takeover (the default), kept for the life of the connection. With
+    /// `server_no_context_takeover` the compressor is freed after each message. Idle
+    /// connections and connections that never compress pay nothing. Each connection's
+    /// `on_handshake` callback may still decline it with
+    /// [`Handshake::decline_deflate`](crate::Handshake::decline_deflate).
+    ///
+    /// ```no_run
+    /// use ws_server_blocking::{DeflateConfig, Server};
+    /// let builder = Server::builder().deflate(Some(DeflateConfig::default()));
+    /// ```
+    pub fn deflate(mut self, config: Option<ws_proto::DeflateConfig>) -> Self {
+        self.settings.deflate = config;
+        self
+    }
+
     /// Limits on the handshake request (size of the header block, number of fields).
     pub fn handshake_limits(mut self, limits: ws_proto::handshake::Limits) -> Self {
         self.settings.handshake_limits = limits;

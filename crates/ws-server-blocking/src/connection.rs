@@ -145,6 +145,11 @@ impl<'a> Connection<'a> {
         self.slot.phase.get() == Phase::Ready && self.slot.session_is_open()
     }
 
+    /// Whether permessage-deflate was agreed in the handshake.
+    pub fn is_compressing(&self) -> bool {
+        matches!(&self.slot.io.borrow().session, Some(s) if s.is_compressing())
+    }
+
     /// The TCP socket (Perl's `$conn->socket`). It is non-blocking and owned by the
     /// server: read or write it only if you know what you are doing.
     pub fn socket(&self) -> std::cell::Ref<'a, TcpStream> {

@@ -596,7 +596,7 @@ fn handshake(server: &Server, slot: &Slot, rx: &mut RecvBuffer) -> bool {
         }
     };
     let conn = Connection { server, slot };
-    let mut hs = Handshake::new(&request);
+    let mut hs = Handshake::new(&request, server.settings.deflate.clone());
     conn.handshake_event(&mut hs);
     if slot.phase.get() == Phase::Gone {
         return false;
@@ -604,14 +604,20 @@ fn handshake(server: &Server, slot: &Slot, rx: &mut RecvBuffer) -> bool {
     if slot.disconnect_requested.get() && !hs.is_refused() {
         hs.refuse(403);
     }
-    let (accepted, answer) = hs.answer();
-    if !accepted {
-        log::info!("{}: handshake refused by the application", slot.addr);
-        refuse(server, slot, answer, "handshake refused");
-        return false;
-    }
+    let (answer, deflate) = match hs.answer() {
+        Ok(accepted) => accepted,
+        Err(refusal) => {
+            log::info!("{}: handshake refused by the application", slot.addr);
+            refuse(server, slot, refusal, "handshake refused");
+            return false;
+        }
+    };
     let (max_frame, max_message) = slot.recv_limits.get();
-    let mut session = Session::new(Role::Server, server.settings.session.clone());
+    let config = server.settings.session.clone();
+    let mut session = match deflate {
+        Some(params) => Session::with_deflate(Role::Server, config, params),
+        None => Session::new(Role::Server, config),
+    };
     session.set_limits(max_frame, max_message);
     {
         let mut io = slot.io.borrow_mut();

@@ -1,6 +1,7 @@
 //! What a connection's `handshake` callback sees of the client's request, and decides.
 
 use ws_proto::handshake::{Reject, Request};
+use ws_proto::{DeflateConfig, DeflateParams};
 
 /// The client's upgrade request, and the server's answer in the making.
 ///
@@ -24,15 +25,17 @@ pub struct Handshake<'r> {
     protocol: Option<String>,
     headers: Vec<(String, String)>,
     refusal: Option<Reject>,
+    deflate: Option<DeflateConfig>,
 }
 
 impl<'r> Handshake<'r> {
-    pub(crate) fn new(request: &'r Request) -> Handshake<'r> {
+    pub(crate) fn new(request: &'r Request, deflate: Option<DeflateConfig>) -> Handshake<'r> {
         Handshake {
             request,
             protocol: None,
             headers: Vec::new(),
             refusal: None,
+            deflate,
         }
     }
 
@@ -74,23 +77,38 @@ impl<'r> Handshake<'r> {
         self.refusal.is_some()
     }
 
-    /// The bytes to send: the refusal, or the 101 answer (`Ok(true)` when it is a 101).
-    pub(crate) fn answer(self) -> (bool, Vec<u8>) {
+    /// Goes without compression on this connection even if the server accepts
+    /// permessage-deflate ([`Builder::deflate`](crate::Builder::deflate)) and the client
+    /// offered it.
+    pub fn decline_deflate(&mut self) {
+        self.deflate = None;
+    }
+
+    /// The answer to send: `Ok` with the 101's bytes and the compression agreed, if any,
+    /// or `Err` with the refusal's bytes.
+    pub(crate) fn answer(self) -> Result<(Vec<u8>, Option<DeflateParams>), Vec<u8>> {
         if let Some(reject) = self.refusal {
-            return (false, reject_bytes(&reject));
+            return Err(reject_bytes(&reject));
         }
         let mut accept = self.request.accept();
         if let Some(protocol) = &self.protocol {
             accept = accept.protocol(protocol);
         }
+        let mut params = None;
+        if let Some(config) = &self.deflate
+            && let Some((agreed, answer)) = config.accept(self.request.extensions())
+        {
+            accept = accept.extension(answer);
+            params = Some(agreed);
+        }
         for (name, value) in &self.headers {
             accept = accept.header(name, value);
         }
         match accept.to_bytes() {
-            Ok(bytes) => (true, bytes),
+            Ok(bytes) => Ok((bytes, params)),
             Err(err) => {
                 log::error!("handshake answer cannot be built: {err}");
-                (false, reject_bytes(&Reject::new(500)))
+                Err(reject_bytes(&Reject::new(500)))
             }
         }
     }

@@ -130,4 +130,4 @@ pub use error::Error;
 pub use handler::HandlerResult;
 pub use handshake::Handshake;
 pub use server::{ConnId, Server, ShutdownHandle};
-pub use ws_proto::{CloseCode, MessageKind};
+pub use ws_proto::{CloseCode, DeflateConfig, MessageKind};

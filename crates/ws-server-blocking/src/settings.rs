@@ -40,6 +40,10 @@ pub(crate) struct Settings {
     pub session: ws_proto::Config,
     /// Limits on the handshake request (8 KiB, 64 header fields by default).
     pub handshake_limits: ws_proto::handshake::Limits,
+    /// permessage-deflate, when a client offers it. Default off: compression costs CPU,
+    /// and about 300 KiB per connection that sends compressed messages with context
+    /// takeover (see [`Builder::deflate`](crate::Builder::deflate)).
+    pub deflate: Option<ws_proto::DeflateConfig>,
 }
 
 impl Default for Settings {
@@ -57,6 +61,7 @@ impl Default for Settings {
             nodelay: true,
             session: ws_proto::Config::default(),
             handshake_limits: ws_proto::handshake::Limits::default(),
+            deflate: None,
         }
     }
 }

@@ -129,3 +129,32 @@ fn origin_option_refuses_other_pages_with_403() {
     child.kill().unwrap();
     let _ = child.wait();
 }
+
+#[test]
+fn deflate_options_turn_compression_on_and_off() {
+    let offer = |addr: SocketAddr| {
+        let request = ws_proto::handshake::ClientRequest::new("127.0.0.1", "/")
+            .port(addr.port())
+            .extension(ws_proto::DeflateConfig::default().offer());
+        let client = common::connect_with(addr, request).unwrap();
+        client
+            .response
+            .extensions()
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    };
+    for (args, expected) in [
+        (&[][..], &[][..]),
+        (&["--deflate"][..], &["permessage-deflate"][..]),
+        (&["--deflate", "--no-deflate"][..], &[][..]),
+        (
+            &["--no-deflate", "--deflate"][..],
+            &["permessage-deflate"][..],
+        ),
+    ] {
+        let server = common::ServerProcess::start(args);
+        assert_eq!(offer(server.addr), expected, "{args:?}");
+        server.terminate();
+    }
+}

@@ -48,6 +48,12 @@ struct Args {
     /// Message size in bytes for --echo-test.
     #[arg(long, value_name = "BYTES", default_value_t = 64)]
     size: usize,
+    /// Offer permessage-deflate compression (the default; the server decides).
+    #[arg(long, overrides_with = "no_deflate")]
+    deflate: bool,
+    /// Do not offer compression.
+    #[arg(long, overrides_with = "deflate")]
+    no_deflate: bool,
     /// Connect and handshake timeout, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     timeout: u64,
@@ -106,6 +112,9 @@ fn connect(args: &Args) -> Result<Client, Error> {
     }
     if let Some(proxy) = &args.proxy {
         builder = builder.proxy(proxy);
+    }
+    if args.no_deflate {
+        builder = builder.deflate(None);
     }
     builder.connect()
 }
@@ -166,6 +175,11 @@ fn hex(data: &[u8]) -> String {
 
 fn echo_test(mut client: Client, count: usize, size: usize, binary: bool) -> Result<(), Error> {
     let mut rtts = Vec::with_capacity(count);
+    let compression = if client.is_compressing() {
+        ", compressed"
+    } else {
+        ""
+    };
     for i in 0..count {
         let payload: Vec<u8> = (0..size).map(|j| b'a' + ((i * 7 + j) % 26) as u8).collect();
         let started = Instant::now();
@@ -201,7 +215,7 @@ fn echo_test(mut client: Client, count: usize, size: usize, binary: bool) -> Res
         println!("echo test: 0 messages");
     } else {
         println!(
-            "echo test: {count} messages of {size} bytes, all echoed unchanged; round trip min {:?} p50 {:?} p99 {:?} max {:?}",
+            "echo test: {count} messages of {size} bytes{compression}, all echoed unchanged; round trip min {:?} p50 {:?} p99 {:?} max {:?}",
             at(0.0),
             at(0.5),
             at(0.99),
