@@ -90,7 +90,7 @@ cd "$work"
 
 if [ "$mode" = server ]; then
     cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p ws-server-blocking --bin ws-server
-    "$root/target/release/ws-server" --listen "127.0.0.1:$port" --log warn > "$work/ws-server.log" 2>&1 &
+    "$root/target/release/ws-server" --listen "127.0.0.1:$port" --deflate --log warn > "$work/ws-server.log" 2>&1 &
     pids+=($!)
     wait_for_port "$port"
     cat > "$work/fuzzingclient.json" << JSON

@@ -5,7 +5,7 @@ Usage: autobahn_report.py INDEX_JSON AGENT RESULTS_JSON ALLOWED_TXT MODE
 Prints the count of each result, writes the per-case results to RESULTS_JSON (sorted,
 so that the committed file shows any change as a diff), and exits 1 if a case FAILED,
 if a NON-STRICT or UNIMPLEMENTED case is not allowed in ALLOWED_TXT, or if a case is
-worse than in the committed RESULTS_JSON.
+worse than in the committed RESULTS_JSON or missing.
 """
 
 import collections
@@ -67,6 +67,10 @@ def main():
         old = previous.get(case)
         if old and RANK.get(r["behavior"], 5) > RANK.get(old["behavior"], 5):
             problems.append("%s regressed: %s -> %s" % (case, old["behavior"], r["behavior"]))
+
+    for case in previous:
+        if case not in results:
+            problems.append("%s is missing from the report" % case)
 
     with open(results_path, "w") as f:
         json.dump(results, f, indent=1, sort_keys=False)

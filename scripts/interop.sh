@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Interoperability with python-websockets (which negotiates permessage-deflate by
+# default), both ways: its clients against ws-server, ws-client against its servers.
+#
+#   scripts/interop.sh
+#
+# Needs Python 3.9 or later. Creates a virtualenv under target/interop/ (nothing is
+# installed globally) with a pinned python-websockets from PyPI, then runs
+# scripts/interop_websockets.py against the release binaries.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$root/target/interop"
+venv="$work/venv"
+websockets_version="17.4"
+
+if ! "$venv/bin/python" -c "import websockets, sys; sys.exit(websockets.__version__ != '$websockets_version')" 2> /dev/null; then
+    python3 -c 'import sys; sys.exit(sys.version_info < (3, 9))' || {
+        echo "interop: Python 3.9 or later is required" >&2
+        exit 1
+    }
+    echo "interop: creating a virtualenv with python-websockets $websockets_version"
+    rm -rf "$venv"
+    mkdir -p "$work"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "websockets==$websockets_version"
+fi
+
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" \
+    -p ws-server-blocking --bin ws-server -p ws-client --bin ws-client
+"$venv/bin/python" "$root/scripts/interop_websockets.py" \
+    "$root/target/release/ws-server" "$root/target/release/ws-client"
