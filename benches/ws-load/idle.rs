@@ -1,6 +1,6 @@
 //! Idle connections: how much resident memory each one costs the server.
 
-use std::io;
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
@@ -19,6 +19,52 @@ pub struct IdleArgs {
     /// Seconds to wait after the last handshake before measuring.
     #[arg(long, default_value_t = 2.0)]
     settle: f64,
+    /// Offer permessage-deflate in each handshake.
+    #[arg(long)]
+    deflate: bool,
+    /// Exchange one text message on each connection before it idles (compressed with
+    /// --deflate), so that the server allocates what a used connection holds.
+    #[arg(long)]
+    exchange: bool,
+}
+
+/// A JSON-like text message of about 1 KiB.
+fn message() -> String {
+    (0..20)
+        .map(|i| format!("{{\"id\":{i},\"user\":\"user{}\",\"online\":true}},", i * 7))
+        .collect()
+}
+
+/// The message's frame: compressed as RFC 7692 7.2.1 says (raw deflate, sync flush, tail
+/// removed) with RSV1 set, or plain.
+fn message_frame(deflate: bool) -> Vec<u8> {
+    let text = message();
+    if !deflate {
+        return wire::masked_frame(0x1, text.as_bytes());
+    }
+    let mut compress = flate2::Compress::new(flate2::Compression::default(), false);
+    let mut out = Vec::with_capacity(text.len() + 64);
+    compress
+        .compress_vec(text.as_bytes(), &mut out, flate2::FlushCompress::Sync)
+        .expect("compressing a small message");
+    assert!(
+        out.ends_with(&[0, 0, 0xff, 0xff]),
+        "a sync flush ends with the tail"
+    );
+    out.truncate(out.len() - 4);
+    // 0x40: RSV1, "this message is compressed".
+    wire::masked_frame(0x40 | 0x1, &out)
+}
+
+/// Sends the message and waits for the first byte of the answer; returns whether the
+/// answer is compressed.
+fn exchange(tcp: &mut TcpStream, frame: &[u8]) -> io::Result<bool> {
+    tcp.set_nonblocking(false)?;
+    tcp.write_all(frame)?;
+    let mut first = [0u8; 1];
+    tcp.read_exact(&mut first)?;
+    tcp.set_nonblocking(true)?;
+    Ok(first[0] & 0x40 != 0)
 }
 
 /// The server's resident set size in KiB.
@@ -33,10 +79,27 @@ fn rss_kib(pid: u32) -> io::Result<u64> {
 
 pub fn run(args: &IdleArgs) -> io::Result<()> {
     let before = rss_kib(args.server_pid)?;
+    let extra = if args.deflate {
+        wire::DEFLATE_OFFER
+    } else {
+        ""
+    };
+    let request = wire::handshake_request_with(&args.addr, "/", extra);
+    let frame = message_frame(args.deflate);
     let mut held: Vec<TcpStream> = Vec::with_capacity(args.connections);
+    let mut compressed_answers = 0;
     for _ in 0..args.connections {
-        let (tcp, _) = wire::connect(&args.addr, &args.addr, "/")?;
+        let (mut tcp, _) = wire::connect_with(&args.addr, &request)?;
+        if args.exchange && exchange(&mut tcp, &frame)? {
+            compressed_answers += 1;
+        }
         held.push(tcp);
+    }
+    if args.exchange {
+        println!(
+            "idle: one {}-byte message exchanged per connection, {compressed_answers} answers compressed",
+            message().len()
+        );
     }
     std::thread::sleep(Duration::from_secs_f64(args.settle));
     let after = rss_kib(args.server_pid)?;

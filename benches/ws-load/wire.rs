@@ -10,9 +10,18 @@ use std::net::TcpStream;
 pub const MASK: [u8; 4] = [0x5a, 0x3c, 0x96, 0x0f];
 
 pub fn handshake_request(host: &str, path: &str) -> Vec<u8> {
+    handshake_request_with(host, path, "")
+}
+
+/// The offer of permessage-deflate, as browsers send it.
+pub const DEFLATE_OFFER: &str =
+    "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n";
+
+/// A handshake request with extra header lines (each ending in CRLF).
+pub fn handshake_request_with(host: &str, path: &str, extra: &str) -> Vec<u8> {
     format!(
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n"
     )
     .into_bytes()
 }
@@ -33,9 +42,14 @@ pub fn head_len(bytes: &[u8]) -> Option<usize> {
 /// Connects and completes a handshake, blocking; returns the stream (non-blocking) and
 /// any bytes that came after the answer.
 pub fn connect(addr: &str, host: &str, path: &str) -> io::Result<(TcpStream, Vec<u8>)> {
+    connect_with(addr, &handshake_request(host, path))
+}
+
+/// Connects and sends `request`; as [`connect`].
+pub fn connect_with(addr: &str, request: &[u8]) -> io::Result<(TcpStream, Vec<u8>)> {
     let mut tcp = TcpStream::connect(addr)?;
     tcp.set_nodelay(true)?;
-    tcp.write_all(&handshake_request(host, path))?;
+    tcp.write_all(request)?;
     let mut got = Vec::with_capacity(256);
     let mut buf = [0u8; 1024];
     loop {

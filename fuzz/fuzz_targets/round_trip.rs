@@ -1,10 +1,11 @@
 //! Differential: arbitrary messages encoded by one role and decoded by the other, through
-//! arbitrary splits of the byte stream, come out exactly as they went in.
+//! arbitrary splits of the byte stream, with or without permessage-deflate (any agreed
+//! parameters), come out exactly as they went in.
 #![no_main]
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use ws_proto::{CloseCode, Config, Event, MessageKind, RecvBuffer, Role, Session};
+use ws_proto::{CloseCode, Config, DeflateParams, Event, MessageKind, RecvBuffer, Role, Session};
 
 #[derive(Arbitrary, Debug)]
 enum Message {
@@ -16,15 +17,46 @@ enum Message {
 }
 
 #[derive(Arbitrary, Debug)]
+struct Compression {
+    server_no_context_takeover: bool,
+    client_no_context_takeover: bool,
+    server_max_window_bits: u8,
+    client_max_window_bits: u8,
+    level: u8,
+    min_size: u8,
+}
+
+impl Compression {
+    fn params(&self) -> DeflateParams {
+        DeflateParams {
+            server_no_context_takeover: self.server_no_context_takeover,
+            client_no_context_takeover: self.client_no_context_takeover,
+            server_max_window_bits: 8 + self.server_max_window_bits % 8,
+            client_max_window_bits: 8 + self.client_max_window_bits % 8,
+            level: u32::from(self.level % 10),
+            min_size: usize::from(self.min_size),
+        }
+    }
+}
+
+#[derive(Arbitrary, Debug)]
 struct Input {
     client_sends: bool,
+    compression: Option<Compression>,
     messages: Vec<Message>,
     reads: Vec<u8>,
 }
 
+fn session(role: Role, compression: &Option<Compression>) -> Session {
+    match compression {
+        Some(c) => Session::with_deflate(role, Config::default(), c.params()),
+        None => Session::new(role, Config::default()),
+    }
+}
+
 fuzz_target!(|input: Input| {
     let (from, to) = if input.client_sends { (Role::Client, Role::Server) } else { (Role::Server, Role::Client) };
-    let mut sender = Session::new(from, Config::default());
+    let mut sender = session(from, &input.compression);
     let mut expected = Vec::new();
     for message in input.messages {
         match message {
@@ -69,7 +101,7 @@ fuzz_target!(|input: Input| {
     sender.close(CloseCode::NORMAL, "end").unwrap();
     let wire = sender.pending().to_vec();
 
-    let mut receiver = Session::new(to, Config::default());
+    let mut receiver = session(to, &input.compression);
     let mut buffer = RecvBuffer::new();
     let mut events = Vec::new();
     let mut at = 0;

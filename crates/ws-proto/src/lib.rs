@@ -10,6 +10,9 @@
 //! - [`Session`]: one end of a connection after the handshake. It reassembles fragments,
 //!   answers pings, runs the closing handshake, enforces the limits in [`Config`], and
 //!   turns every protocol violation into the right close code and an [`Error`].
+//! - permessage-deflate (RFC 7692): [`DeflateConfig`] negotiates it in the handshake
+//!   (offer, accept, check the answer) and [`Session::with_deflate`] compresses and
+//!   inflates messages, with the message limit applied to the inflated size.
 //!
 //! # Driving it by hand
 //!

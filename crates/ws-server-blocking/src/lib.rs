@@ -86,7 +86,8 @@
 //! | [`handshake_timeout`](Builder::handshake_timeout) | 10 s | connection dropped |
 //! | [`max_connections`](Builder::max_connections) | 50,000 | 503 and close |
 //! | [`max_frame_size`](Builder::max_frame_size) | 16 MiB | close 1009, at the frame header |
-//! | [`max_recv_size`](Builder::max_recv_size) (message) | 64 MiB | close 1009, at the frame that passes it |
+//! | [`max_recv_size`](Builder::max_recv_size) (message) | 64 MiB | close 1009, at the frame that passes it; for a compressed message, at the byte of inflated output that passes it |
+//! | [`deflate`](Builder::deflate) | off | with it on, about 300 KiB per connection that exchanges compressed messages (nothing for idle ones) |
 //! | [`max_send_size`](Builder::max_send_size) | 64 MiB | the send fails |
 //! | [`read_pause`](Builder::read_pause) | 1 MiB unsent | the connection is not read until its output drains to half |
 //! | [`max_pending_output`](Builder::max_pending_output) | 8 MiB unsent | connection dropped (it stopped reading) |
@@ -105,8 +106,8 @@
 //! separate frame and message limits apply (1009); every byte is written, however slow
 //! the peer; reads never block the loop; and a peer that stays silent after
 //! `silence_max`'s ping is dropped. On top: TLS through rustls, subprotocol choice and
-//! refusals with a real HTTP status in the handshake callback, per-connection data, a
-//! cap on unsent output, a handshake timeout, a connection cap, and `log` records.
+//! refusals with a real HTTP status in the handshake callback, permessage-deflate
+//! compression (RFC 7692), per-connection data, a cap on unsent output, a handshake timeout, a connection cap, and `log` records.
 //! Writes use `MSG_NOSIGNAL`, so a peer that vanished cannot kill the process with
 //! SIGPIPE.
 

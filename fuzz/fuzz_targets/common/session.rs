@@ -1,8 +1,9 @@
 //! A session of either role fed arbitrary bytes in arbitrary pieces (what a hostile peer
-//! could send after the handshake): it never panics, stays within its limits, and
-//! reports only what the bytes can mean.
+//! could send after the handshake), with or without permessage-deflate: it never panics,
+//! stays within its limits (the message limit applying to inflated sizes), and reports
+//! only what the bytes can mean.
 
-use ws_proto::{CloseCode, Config, Event, RecvBuffer, Role, Session, State};
+use ws_proto::{CloseCode, Config, DeflateConfig, Event, RecvBuffer, Role, Session, State};
 
 const MAX_FRAME: usize = 4096;
 const MAX_MESSAGE: usize = 16384;
@@ -15,9 +16,20 @@ pub fn run(role: Role, data: &[u8]) {
     config.deliver_fragments = split & 1 == 1;
     // Lets the fuzzer reach past the first header of a server with unmasked frames.
     config.accept_unmasked_frames = split & 2 == 2;
-    let mut session = Session::new(role, config);
+    // Bit 2: permessage-deflate, with context takeover or (bit 7) without.
+    let deflate = split & 4 == 4;
+    let mut session = if deflate {
+        let mut offer = DeflateConfig::default();
+        offer.client_no_context_takeover = split & 0x80 != 0;
+        let (params, _) = DeflateConfig::default().accept(&[offer.offer()]).unwrap();
+        Session::with_deflate(role, config, params)
+    } else {
+        Session::new(role, config)
+    };
     let mut input = RecvBuffer::new();
-    let piece = usize::from(split >> 2).max(1);
+    let piece = usize::from((split >> 3) & 0x0f).max(1);
+    // A delivered fragment of a compressed message is what its frame inflates to.
+    let max_fragment = if deflate { MAX_MESSAGE } else { MAX_FRAME };
     let mut closed_seen = false;
     for chunk in data.chunks(piece) {
         input.extend_from_slice(chunk);
@@ -28,7 +40,7 @@ pub fn run(role: Role, data: &[u8]) {
                     match event {
                         Event::Text(text) => assert!(text.len() <= MAX_MESSAGE),
                         Event::Binary(bytes) => assert!(bytes.len() <= MAX_MESSAGE),
-                        Event::Fragment { data, .. } => assert!(data.len() <= MAX_FRAME),
+                        Event::Fragment { data, .. } => assert!(data.len() <= max_fragment),
                         Event::Ping(p) | Event::Pong(p) => assert!(p.len() <= 125),
                         Event::Close(frame) => {
                             if let Some(frame) = frame {

@@ -80,7 +80,7 @@ impl Compressor {
     }
 
     /// Whether the compression state is allocated (for tests of memory use).
-    #[cfg(test)]
+    #[cfg(all(test, not(miri)))]
     pub(crate) fn is_allocated(&self) -> bool {
         self.state.is_some()
     }
@@ -175,7 +175,7 @@ impl Decompressor {
         }
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(miri)))]
     pub(crate) fn is_allocated(&self) -> bool {
         self.state.is_some()
     }
@@ -188,7 +188,8 @@ fn too_large(size: usize, max: usize) -> Error {
     }
 }
 
-#[cfg(test)]
+// Not under Miri: see session/mod.rs.
+#[cfg(all(test, not(miri)))]
 mod tests {
     use super::*;
 
