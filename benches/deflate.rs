@@ -45,22 +45,30 @@ fn messages(size: usize) -> Vec<String> {
         .collect()
 }
 
-fn params() -> DeflateParams {
-    let offer = DeflateConfig::default().offer();
-    DeflateConfig::default().accept(&[offer]).unwrap().0
+fn params(level: u32) -> DeflateParams {
+    let mut config = DeflateConfig::default();
+    config.level = level;
+    config.accept(&[config.offer()]).unwrap().0
 }
 
-fn session(role: Role, compress: bool) -> Session {
-    if compress {
-        Session::with_deflate(role, Config::default(), params())
-    } else {
-        Session::new(role, Config::default())
+/// A session that compresses at `level`, or not at all.
+fn session(role: Role, level: Option<u32>) -> Session {
+    match level {
+        Some(level) => Session::with_deflate(role, Config::default(), params(level)),
+        None => Session::new(role, Config::default()),
     }
 }
 
+/// What is compared: the default level, the fastest, and no compression.
+const MODES: [(&str, Option<u32>); 3] = [
+    ("deflate level 6 (default)", Some(6)),
+    ("deflate level 1", Some(1)),
+    ("uncompressed", None),
+];
+
 /// Sends every message through a fresh session and returns the bytes on the wire.
-fn send_all(role: Role, compress: bool, texts: &[String]) -> usize {
-    let mut sender = session(role, compress);
+fn send_all(role: Role, level: Option<u32>, texts: &[String]) -> usize {
+    let mut sender = session(role, level);
     let mut wire = 0;
     for text in texts {
         sender.send_text(text).unwrap();
@@ -72,16 +80,16 @@ fn send_all(role: Role, compress: bool, texts: &[String]) -> usize {
 }
 
 /// The client's masked frames for every message, as a server reads them.
-fn client_stream(compress: bool, texts: &[String]) -> Vec<u8> {
-    let mut client = session(Role::Client, compress);
+fn client_stream(level: Option<u32>, texts: &[String]) -> Vec<u8> {
+    let mut client = session(Role::Client, level);
     for text in texts {
         client.send_text(text).unwrap();
     }
     client.pending().to_vec()
 }
 
-fn decode_all(compress: bool, stream: &[u8], count: usize) {
-    let mut server = session(Role::Server, compress);
+fn decode_all(level: Option<u32>, stream: &[u8], count: usize) {
+    let mut server = session(Role::Server, level);
     let mut input = RecvBuffer::new();
     input.extend_from_slice(stream);
     let mut decoded = 0;
@@ -98,15 +106,18 @@ fn print_ratios() {
     for (size, name) in SIZES {
         let texts = messages(size);
         let plain: usize = texts.iter().map(String::len).sum();
-        let compressed = send_all(Role::Server, true, &texts);
-        let uncompressed = send_all(Role::Server, false, &texts);
-        println!(
-            "deflate ratio {name}: {} messages, {plain} bytes of text, {uncompressed} bytes \
-             on the wire uncompressed, {compressed} compressed ({:.1}%, {:.2}:1)",
-            texts.len(),
-            100.0 * compressed as f64 / plain as f64,
-            plain as f64 / compressed as f64
-        );
+        let uncompressed = send_all(Role::Server, None, &texts);
+        for level in [6, 1] {
+            let compressed = send_all(Role::Server, Some(level), &texts);
+            println!(
+                "deflate ratio {name}, level {level}: {} messages, {plain} bytes of text, \
+                 {uncompressed} bytes on the wire uncompressed, {compressed} compressed \
+                 ({:.1}%, {:.2}:1)",
+                texts.len(),
+                100.0 * compressed as f64 / plain as f64,
+                plain as f64 / compressed as f64
+            );
+        }
     }
 }
 
@@ -116,9 +127,9 @@ fn compress(c: &mut Criterion) {
     for (size, name) in SIZES {
         let texts = messages(size);
         group.throughput(Throughput::Bytes((texts.len() * size) as u64));
-        for (label, on) in [("deflate", true), ("uncompressed", false)] {
+        for (label, level) in MODES {
             group.bench_with_input(BenchmarkId::new(label, name), &texts, |b, texts| {
-                b.iter(|| send_all(Role::Server, on, texts))
+                b.iter(|| send_all(Role::Server, level, texts))
             });
         }
     }
@@ -130,10 +141,10 @@ fn decompress(c: &mut Criterion) {
     for (size, name) in SIZES {
         let texts = messages(size);
         group.throughput(Throughput::Bytes((texts.len() * size) as u64));
-        for (label, on) in [("deflate", true), ("uncompressed", false)] {
-            let stream = client_stream(on, &texts);
+        for (label, level) in MODES {
+            let stream = client_stream(level, &texts);
             group.bench_with_input(BenchmarkId::new(label, name), &stream, |b, stream| {
-                b.iter(|| decode_all(on, stream, texts.len()))
+                b.iter(|| decode_all(level, stream, texts.len()))
             });
         }
     }

@@ -22,6 +22,10 @@ pub struct IdleArgs {
     /// Offer permessage-deflate in each handshake.
     #[arg(long)]
     deflate: bool,
+    /// With --deflate, ask for no context takeover both ways, so that the server frees
+    /// its compression state after each message.
+    #[arg(long, requires = "deflate")]
+    no_context_takeover: bool,
     /// Exchange one text message on each connection before it idles (compressed with
     /// --deflate), so that the server allocates what a used connection holds.
     #[arg(long)]
@@ -79,10 +83,10 @@ fn rss_kib(pid: u32) -> io::Result<u64> {
 
 pub fn run(args: &IdleArgs) -> io::Result<()> {
     let before = rss_kib(args.server_pid)?;
-    let extra = if args.deflate {
-        wire::DEFLATE_OFFER
-    } else {
-        ""
+    let extra = match (args.deflate, args.no_context_takeover) {
+        (false, _) => "",
+        (true, false) => wire::DEFLATE_OFFER,
+        (true, true) => wire::DEFLATE_OFFER_NO_CONTEXT_TAKEOVER,
     };
     let request = wire::handshake_request_with(&args.addr, "/", extra);
     let frame = message_frame(args.deflate);

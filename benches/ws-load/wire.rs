@@ -17,6 +17,10 @@ pub fn handshake_request(host: &str, path: &str) -> Vec<u8> {
 pub const DEFLATE_OFFER: &str =
     "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n";
 
+/// The offer of permessage-deflate with no context takeover either way.
+pub const DEFLATE_OFFER_NO_CONTEXT_TAKEOVER: &str = "Sec-WebSocket-Extensions: permessage-deflate; \
+     server_no_context_takeover; client_no_context_takeover; client_max_window_bits\r\n";
+
 /// A handshake request with extra header lines (each ending in CRLF).
 pub fn handshake_request_with(host: &str, path: &str, extra: &str) -> Vec<u8> {
     format!(

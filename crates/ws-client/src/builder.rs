@@ -130,7 +130,7 @@ impl ClientBuilder {
     /// Default: offered with [`DeflateConfig::default`], as browsers do; the server
     /// decides, and [`Client::is_compressing`](crate::Client::is_compressing) tells.
     ///
-    /// Compressing costs about 256 KiB for the compressor and 40 KiB for the
+    /// Compressing costs about 310 KiB for the compressor and 20 to 40 KiB for the
     /// decompressor, allocated when first needed and kept for the connection (freed after
     /// each message on a side without context takeover).
     ///

@@ -195,10 +195,12 @@ impl Builder {
     /// settings; `None` (the default) declines it.
     ///
     /// Off by default because it is a trade: it saves bandwidth on text that compresses
-    /// well, at the cost of CPU, and of memory per connection that sends compressed
-    /// messages: about 256 KiB for the compressor and 40 KiB for the decompressor with
-    /// context takeover (the default), kept for the life of the connection. With
-    /// `server_no_context_takeover` the compressor is freed after each message. Idle
+    /// well (JSON-like text to a fifth of its size), at the cost of CPU, and of memory per
+    /// connection that sends compressed messages: about 310 KiB for the compressor and 20
+    /// to 40 KiB for the decompressor with context takeover (the default), kept for the
+    /// life of the connection. With `server_no_context_takeover` the compressor is freed
+    /// after each message (measured: 1 KiB per connection after a compressed exchange with
+    /// no context takeover either way, against 332 KiB with it). Idle
     /// connections and connections that never compress pay nothing. Each connection's
     /// `on_handshake` callback may still decline it with
     /// [`Handshake::decline_deflate`](crate::Handshake::decline_deflate).

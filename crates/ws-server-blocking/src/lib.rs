@@ -87,7 +87,7 @@
 //! | [`max_connections`](Builder::max_connections) | 50,000 | 503 and close |
 //! | [`max_frame_size`](Builder::max_frame_size) | 16 MiB | close 1009, at the frame header |
 //! | [`max_recv_size`](Builder::max_recv_size) (message) | 64 MiB | close 1009, at the frame that passes it; for a compressed message, at the byte of inflated output that passes it |
-//! | [`deflate`](Builder::deflate) | off | with it on, about 300 KiB per connection that exchanges compressed messages (nothing for idle ones) |
+//! | [`deflate`](Builder::deflate) | off | with it on, about 330 KiB per connection that exchanged compressed messages with context takeover (nothing for idle ones) |
 //! | [`max_send_size`](Builder::max_send_size) | 64 MiB | the send fails |
 //! | [`read_pause`](Builder::read_pause) | 1 MiB unsent | the connection is not read until its output drains to half |
 //! | [`max_pending_output`](Builder::max_pending_output) | 8 MiB unsent | connection dropped (it stopped reading) |

@@ -41,7 +41,7 @@ pub(crate) struct Settings {
     /// Limits on the handshake request (8 KiB, 64 header fields by default).
     pub handshake_limits: ws_proto::handshake::Limits,
     /// permessage-deflate, when a client offers it. Default off: compression costs CPU,
-    /// and about 300 KiB per connection that sends compressed messages with context
+    /// and about 330 KiB per connection that sends compressed messages with context
     /// takeover (see [`Builder::deflate`](crate::Builder::deflate)).
     pub deflate: Option<ws_proto::DeflateConfig>,
 }

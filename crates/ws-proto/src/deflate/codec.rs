@@ -19,7 +19,9 @@ fn zlib_bits(bits: u8) -> u8 {
 /// One side's compression context, kept between messages unless the agreement says to
 /// reset it (then it is freed, to save its memory between messages).
 pub(crate) struct Compressor {
-    state: Option<Compress>,
+    /// Boxed: flate2's stream header is a few hundred bytes, which an idle connection
+    /// that agreed to compress should not pay for.
+    state: Option<Box<Compress>>,
     bits: u8,
     level: u32,
     reset_each_message: bool,
@@ -46,7 +48,7 @@ impl Compressor {
         let (bits, level) = (zlib_bits(self.bits), Compression::new(self.level));
         let state = self
             .state
-            .get_or_insert_with(|| Compress::new_with_window_bits(level, false, bits));
+            .get_or_insert_with(|| Box::new(Compress::new_with_window_bits(level, false, bits)));
         let start = out.len();
         loop {
             // compress_vec writes into spare capacity only.
@@ -89,7 +91,8 @@ impl Compressor {
 /// The peer's compression context, mirrored: kept between messages unless the peer
 /// resets its own after each one.
 pub(crate) struct Decompressor {
-    state: Option<Decompress>,
+    /// Boxed, as the compressor's.
+    state: Option<Box<Decompress>>,
     bits: u8,
     reset_each_message: bool,
     /// The peer ended its stream with a final block: the next message starts afresh.
@@ -131,7 +134,7 @@ impl Decompressor {
         let bits = zlib_bits(self.bits);
         let state = self
             .state
-            .get_or_insert_with(|| Decompress::new_with_window_bits(false, bits));
+            .get_or_insert_with(|| Box::new(Decompress::new_with_window_bits(false, bits)));
         loop {
             if self.ended {
                 // The peer ended its deflate stream with a final block: the message is

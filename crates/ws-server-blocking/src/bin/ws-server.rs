@@ -52,7 +52,7 @@ struct Args {
     #[arg(long, default_value_t = 10, value_name = "SECS")]
     handshake_timeout: u64,
     /// Accept permessage-deflate (RFC 7692) from clients that offer it. Saves bandwidth
-    /// on text that compresses; costs CPU, and about 300 KiB per connection that sends
+    /// on text that compresses; costs CPU, and about 330 KiB per connection that sends
     /// compressed messages.
     #[arg(long, overrides_with = "no_deflate")]
     deflate: bool,
