@@ -59,13 +59,22 @@ if [ ! -x "$venv/bin/wstest" ]; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check autobahntestsuite
 fi
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+# Prints N distinct free ports (all bound at once, so that none repeats).
+free_ports() {
+    python3 -c 'import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
 }
 
 wait_for_port() {
-    local port="$1" tries=100
+    local port="$1" pid="$2" tries=600
     while ! (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; do
+        if ! kill -0 "$pid" 2> /dev/null; then
+            echo "autobahn: the process meant to listen on port $port has exited" >&2
+            return 1
+        fi
         tries=$((tries - 1))
         if [ "$tries" -eq 0 ]; then
             echo "autobahn: nothing listens on port $port" >&2
@@ -83,52 +92,99 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port="$(free_port)"
-reports="$work/$mode-reports"
-rm -rf "$reports"
+# The cases run in two shards at once, one per core: wstest (Python) spends more time per
+# case than either of our programs, so one sequential run leaves a core idle. The split
+# balances the compression cases (12.*, 13.*), which take nearly all of the time.
+shard_b='"12.5.*", "13.2.*", "13.3.*", "13.4.*", "13.5.*", "13.6.*", "13.7.*"'
+shard_cases=('"cases": ["*"], "exclude-cases": ['"$shard_b"']' '"cases": ['"$shard_b"'], "exclude-cases": []')
+
+# Reports the CPU seconds a process has used so far (Linux /proc, else nothing).
+cpu_seconds() {
+    local stat
+    stat="$(cat "/proc/$1/stat" 2> /dev/null)" || return 0
+    set -- ${stat##*) }
+    echo "$(((${12} + ${13}) / $(getconf CLK_TCK))) s"
+}
+
+reports=()
+rm -rf "$work/$mode"-reports*
 cd "$work"
+start=$SECONDS
 
 if [ "$mode" = server ]; then
     cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p ws-server-blocking --bin ws-server
+    port="$(free_ports 1)"
     "$root/target/release/ws-server" --listen "127.0.0.1:$port" --deflate --log warn > "$work/ws-server.log" 2>&1 &
-    pids+=($!)
-    wait_for_port "$port"
-    cat > "$work/fuzzingclient.json" << JSON
+    server_pid=$!
+    pids+=("$server_pid")
+    wait_for_port "$port" "$server_pid"
+    echo "autobahn: running every case against ws-server on port $port, in two shards"
+    shards=()
+    for i in 0 1; do
+        reports+=("$work/$mode-reports-$i")
+        cat > "$work/fuzzingclient-$i.json" << JSON
 {
-  "outdir": "$reports",
+  "outdir": "${reports[$i]}",
   "servers": [{"agent": "ws-server", "url": "ws://127.0.0.1:$port"}],
-  "cases": ["*"],
-  "exclude-cases": [],
+  ${shard_cases[$i]},
   "exclude-agent-cases": {}
 }
 JSON
-    echo "autobahn: running every case against ws-server on port $port"
-    "$venv/bin/wstest" -m fuzzingclient -s "$work/fuzzingclient.json" > "$work/wstest.log" 2>&1 || {
-        tail -20 "$work/wstest.log" >&2
-        exit 1
-    }
+        "$venv/bin/wstest" -m fuzzingclient -s "$work/fuzzingclient-$i.json" > "$work/wstest-$i.log" 2>&1 &
+        shards+=($!)
+        pids+=($!)
+    done
+    for i in 0 1; do
+        wait "${shards[$i]}" || {
+            tail -20 "$work/wstest-$i.log" >&2
+            exit 1
+        }
+    done
+    echo "autobahn: ws-server used $(cpu_seconds "$server_pid") of CPU"
     agent=ws-server
 else
     cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p examples --example autobahn_client
-    cat > "$work/fuzzingserver.json" << JSON
+    echo "autobahn: running every case with the ws-client example, in two shards"
+    read -r -a ports <<< "$(free_ports 2)"
+    servers=()
+    for i in 0 1; do
+        reports+=("$work/$mode-reports-$i")
+        cat > "$work/fuzzingserver-$i.json" << JSON
 {
-  "url": "ws://127.0.0.1:$port",
-  "outdir": "$reports",
-  "cases": ["*"],
-  "exclude-cases": [],
+  "url": "ws://127.0.0.1:${ports[$i]}",
+  "outdir": "${reports[$i]}",
+  ${shard_cases[$i]},
   "exclude-agent-cases": {}
 }
 JSON
-    "$venv/bin/wstest" -m fuzzingserver -s "$work/fuzzingserver.json" > "$work/wstest.log" 2>&1 &
-    pids+=($!)
-    wait_for_port "$port"
-    echo "autobahn: running every case with the ws-client example against port $port"
-    "$root/target/release/examples/autobahn_client" "ws://127.0.0.1:$port" > "$work/client.log" 2>&1 || {
-        tail -20 "$work/client.log" >&2
-        exit 1
-    }
+        # --webport 0: no report web server (it would want port 8080, in each shard).
+        "$venv/bin/wstest" -m fuzzingserver --webport 0 -s "$work/fuzzingserver-$i.json" \
+            > "$work/wstest-$i.log" 2>&1 &
+        servers+=($!)
+        pids+=($!)
+    done
+    clients=()
+    for i in 0 1; do
+        wait_for_port "${ports[$i]}" "${servers[$i]}" || {
+            tail -5 "$work/wstest-$i.log" >&2
+            exit 1
+        }
+        "$root/target/release/examples/autobahn_client" "ws://127.0.0.1:${ports[$i]}" > "$work/client-$i.log" 2>&1 &
+        clients+=($!)
+    done
+    for i in 0 1; do
+        wait "${clients[$i]}" || {
+            tail -20 "$work/client-$i.log" >&2
+            exit 1
+        }
+    done
     agent=ws-client
 fi
+echo "autobahn: cases ran in $((SECONDS - start)) s"
 
-python3 "$root/scripts/autobahn_report.py" "$reports/index.json" "$agent" \
-    "$root/autobahn/$mode-results.json" "$root/autobahn/allowed.txt" "$mode"
+indexes=()
+for dir in "${reports[@]}"; do
+    indexes+=("$dir/index.json")
+done
+python3 "$root/scripts/autobahn_report.py" "$agent" "$root/autobahn/$mode-results.json" \
+    "$root/autobahn/allowed.txt" "$mode" "${indexes[@]}"

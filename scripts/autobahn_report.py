@@ -1,8 +1,8 @@
 """Summarises an Autobahn report and judges it.
 
-Usage: autobahn_report.py INDEX_JSON AGENT RESULTS_JSON ALLOWED_TXT MODE
+Usage: autobahn_report.py AGENT RESULTS_JSON ALLOWED_TXT MODE INDEX_JSON...
 
-Prints the count of each result, writes the per-case results to RESULTS_JSON (sorted,
+Merges the reports (one per shard of the cases), prints the count of each result, writes the per-case results to RESULTS_JSON (sorted,
 so that the committed file shows any change as a diff), and exits 1 if a case FAILED,
 if a NON-STRICT or UNIMPLEMENTED case is not allowed in ALLOWED_TXT, or if a case is
 worse than in the committed RESULTS_JSON or missing.
@@ -36,9 +36,11 @@ def load_allowed(path, mode):
 
 
 def main():
-    index_path, agent, results_path, allowed_path, mode = sys.argv[1:6]
-    with open(index_path) as f:
-        report = json.load(f)[agent]
+    agent, results_path, allowed_path, mode = sys.argv[1:5]
+    report = {}
+    for index_path in sys.argv[5:]:
+        with open(index_path) as f:
+            report.update(json.load(f)[agent])
     results = {
         case: {"behavior": r["behavior"], "behaviorClose": r["behaviorClose"]}
         for case, r in sorted(report.items(), key=lambda kv: case_key(kv[0]))

@@ -51,15 +51,21 @@ impl Compressor {
             .get_or_insert_with(|| Box::new(Compress::new_with_window_bits(level, false, bits)));
         let start = out.len();
         loop {
-            // compress_vec writes into spare capacity only.
-            out.reserve(input.len() / 2 + 64);
-            let before = state.total_in();
-            state
-                .compress_vec(input, out, FlushCompress::Sync)
-                .map_err(|_| Error::Compression)?;
-            input = &input[(state.total_in() - before) as usize..];
+            // Output goes into `room` zeroed bytes past the end, cut back to what was
+            // written. (flate2's `compress_vec` would zero all of the spare capacity on
+            // each call: for a send buffer with room left from a large message, many
+            // times the bytes written.)
+            let room = input.len() / 2 + 64;
+            let end = out.len();
+            out.resize(end + room, 0);
+            let (before_in, before_out) = (state.total_in(), state.total_out());
+            let status = state.compress(input, &mut out[end..], FlushCompress::Sync);
+            let produced = (state.total_out() - before_out) as usize;
+            out.truncate(end + produced);
+            status.map_err(|_| Error::Compression)?;
+            input = &input[(state.total_in() - before_in) as usize..];
             // The flush is complete once all input is in and output space is left over.
-            if input.is_empty() && out.len() < out.capacity() {
+            if input.is_empty() && produced < room {
                 break;
             }
         }
@@ -135,6 +141,7 @@ impl Decompressor {
         let state = self
             .state
             .get_or_insert_with(|| Box::new(Decompress::new_with_window_bits(false, bits)));
+        let mut wanted = input.len().saturating_mul(4).max(1024);
         loop {
             if self.ended {
                 // The peer ended its deflate stream with a final block: the message is
@@ -148,17 +155,21 @@ impl Decompressor {
             if out.len() >= ceiling {
                 return Err(too_large(out.len(), limit));
             }
-            if out.len() == out.capacity() {
-                let wanted = out.capacity().max(input.len().saturating_mul(4)).max(1024);
-                let target = (out.len() + wanted).min(ceiling);
-                out.reserve_exact(target - out.len());
+            let room = wanted.min(ceiling - out.len());
+            if out.capacity() - out.len() < room {
+                // Exact, so that the buffer never holds more than the limit allows.
+                out.reserve_exact(out.capacity().max(room).min(ceiling - out.len()));
             }
+            // As in `compress`: zero only the room offered, not all the spare capacity
+            // (`decompress_vec` would, for each frame of a message in many frames).
+            let end = out.len();
+            out.resize(end + room, 0);
             let (before_in, before_out) = (state.total_in(), state.total_out());
-            let status = state
-                .decompress_vec(input, out, FlushDecompress::Sync)
-                .map_err(|_| Error::InvalidCompressedData)?;
+            let status = state.decompress(input, &mut out[end..], FlushDecompress::Sync);
             let consumed = (state.total_in() - before_in) as usize;
             let produced = (state.total_out() - before_out) as usize;
+            out.truncate(end + produced);
+            let status = status.map_err(|_| Error::InvalidCompressedData)?;
             input = &input[consumed..];
             if out.len() > limit {
                 return Err(too_large(out.len(), limit));
@@ -168,13 +179,14 @@ impl Decompressor {
                 continue;
             }
             // Done with this input once it is all in and inflate left room unused.
-            if input.is_empty() && out.len() < out.capacity() {
+            if input.is_empty() && produced < room {
                 return Ok(());
             }
-            if consumed == 0 && produced == 0 && out.len() < out.capacity() {
+            if consumed == 0 && produced == 0 {
                 // No progress with room to spare: the data is not deflate.
                 return Err(Error::InvalidCompressedData);
             }
+            wanted = wanted.saturating_mul(2);
         }
     }
 
