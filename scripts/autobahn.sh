@@ -6,7 +6,8 @@
 #
 # Needs Python 2.7 (the suite is Python 2 only): python2.7 on PATH, or pyenv's 2.7.x.
 # Creates a virtualenv under target/autobahn/ (nothing is installed globally), installs
-# autobahntestsuite from PyPI into it, runs every case, prints the count of each result,
+# autobahntestsuite from PyPI into it, runs every case (in two shards at once, as two
+# wstest processes against one ws-server, or two clients), prints the count of each result,
 # writes the per-case results to autobahn/<mode>-results.json (committed: a regression
 # shows as a diff), and exits non-zero on any FAILED case, any NON-STRICT or
 # UNIMPLEMENTED case not allowed in autobahn/allowed.txt, or any case worse than the
@@ -106,6 +107,17 @@ cpu_seconds() {
     echo "$(((${12} + ${13}) / $(getconf CLK_TCK))) s"
 }
 
+# Waits for each shard's process (PID LOG pairs); a failure shows the end of its log.
+wait_shards() {
+    while [ $# -gt 0 ]; do
+        wait "$1" || {
+            tail -20 "$2" >&2
+            exit 1
+        }
+        shift 2
+    done
+}
+
 reports=()
 rm -rf "$work/$mode"-reports*
 cd "$work"
@@ -131,15 +143,10 @@ if [ "$mode" = server ]; then
 }
 JSON
         "$venv/bin/wstest" -m fuzzingclient -s "$work/fuzzingclient-$i.json" > "$work/wstest-$i.log" 2>&1 &
-        shards+=($!)
+        shards+=($! "$work/wstest-$i.log")
         pids+=($!)
     done
-    for i in 0 1; do
-        wait "${shards[$i]}" || {
-            tail -20 "$work/wstest-$i.log" >&2
-            exit 1
-        }
-    done
+    wait_shards "${shards[@]}"
     echo "autobahn: ws-server used $(cpu_seconds "$server_pid") of CPU"
     agent=ws-server
 else
@@ -170,14 +177,9 @@ JSON
             exit 1
         }
         "$root/target/release/examples/autobahn_client" "ws://127.0.0.1:${ports[$i]}" > "$work/client-$i.log" 2>&1 &
-        clients+=($!)
+        clients+=($! "$work/client-$i.log")
     done
-    for i in 0 1; do
-        wait "${clients[$i]}" || {
-            tail -20 "$work/client-$i.log" >&2
-            exit 1
-        }
-    done
+    wait_shards "${clients[@]}"
     agent=ws-client
 fi
 echo "autobahn: cases ran in $((SECONDS - start)) s"
