@@ -28,9 +28,7 @@ use crate::config::Config;
 use crate::deflate::{Deflate, DeflateParams};
 use crate::error::Error;
 
-// Compression tests run zlib-rs over megabytes, which would take hours under Miri; none
-// of ws-proto's own unsafe code is on their path.
-#[cfg(all(test, not(miri)))]
+#[cfg(test)]
 mod deflate_tests;
 #[cfg(test)]
 mod tests;
