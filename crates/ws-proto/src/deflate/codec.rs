@@ -50,12 +50,14 @@ impl Compressor {
             .state
             .get_or_insert_with(|| Box::new(Compress::new_with_window_bits(level, false, bits)));
         let start = out.len();
+        // Doubled on each turn, so that zlib's pending output never trickles out in
+        // small pieces.
+        let mut room = input.len() / 2 + 64;
         loop {
             // Output goes into `room` zeroed bytes past the end, cut back to what was
             // written. (flate2's `compress_vec` would zero all of the spare capacity on
             // each call: for a send buffer with room left from a large message, many
             // times the bytes written.)
-            let room = input.len() / 2 + 64;
             let end = out.len();
             out.resize(end + room, 0);
             let (before_in, before_out) = (state.total_in(), state.total_out());
@@ -68,6 +70,7 @@ impl Compressor {
             if input.is_empty() && produced < room {
                 break;
             }
+            room = room.saturating_mul(2);
         }
         if last {
             if out[start..].ends_with(&TAIL) {
