@@ -304,12 +304,8 @@ fn ten_thousand_idle_connections_each_get_1001_at_shutdown() {
     let _turn = turn();
     let server = ServerProcess::start(&[]);
     let mut clients: Vec<TcpStream> = (0..10_000).map(|_| raw_connect(server.addr)).collect();
-    let pid_status = {
-        let server = server;
-        server.terminate()
-    };
     assert!(
-        pid_status.success(),
+        server.terminate().success(),
         "ws-server exits cleanly after SIGTERM"
     );
     for (i, client) in clients.iter_mut().enumerate() {

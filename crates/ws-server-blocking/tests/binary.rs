@@ -2,11 +2,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use common::connect;
+use common::{ServerProcess, connect};
 
 fn ws_server() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ws-server"))
@@ -14,45 +13,20 @@ fn ws_server() -> Command {
 
 #[test]
 fn serves_echo_and_closes_clients_with_1001_on_sigterm() {
-    let mut child = ws_server()
-        .args(["--listen", "127.0.0.1:0", "--log", "warn"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    // "ws-server: listening on ws://127.0.0.1:PORT/ (echo)"
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("ws://"))
-        .expect(&line);
-    let addr: SocketAddr = url
-        .trim_start_matches("ws://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
-
-    let mut client = connect(addr);
+    let server = ServerProcess::start(&[]);
+    let mut client = connect(server.addr);
     client.send_text("through the binary");
     assert_eq!(client.expect_text(), "through the binary");
     client.send_binary(&[0, 1, 2]);
     assert_eq!(client.expect_binary(), [0, 1, 2]);
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    server.sigterm();
     assert_eq!(client.expect_close(), (1001, "server shutdown".to_owned()));
     client.flush();
     client.expect_eof();
+    // The server half-closed and waits for our end of the stream before it exits.
     drop(client);
-    assert!(
-        child.wait().unwrap().success(),
-        "exits cleanly after SIGTERM"
-    );
+    assert!(server.wait().success(), "exits cleanly after SIGTERM");
 }
 
 #[test]
@@ -91,31 +65,8 @@ fn bad_usage_is_one_line_on_stderr_and_a_failure() {
 
 #[test]
 fn origin_option_refuses_other_pages_with_403() {
-    let mut child = ws_server()
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--origin",
-            "https://good.example",
-            "--log",
-            "off",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("ws://"))
-        .expect(&line);
-    let addr: SocketAddr = url
-        .trim_start_matches("ws://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
+    let server = ServerProcess::start(&["--origin", "https://good.example"]);
+    let addr = server.addr;
     let request = |origin: &str| {
         ws_proto::handshake::ClientRequest::new("127.0.0.1", "/")
             .port(addr.port())
@@ -126,8 +77,6 @@ fn origin_option_refuses_other_pages_with_403() {
     let mut client = common::connect_with(addr, request("https://good.example")).unwrap();
     client.send_text("welcome");
     assert_eq!(client.expect_text(), "welcome");
-    child.kill().unwrap();
-    let _ = child.wait();
 }
 
 #[test]
@@ -153,7 +102,7 @@ fn deflate_options_turn_compression_on_and_off() {
             &["permessage-deflate"][..],
         ),
     ] {
-        let server = common::ServerProcess::start(args);
+        let server = ServerProcess::start(args);
         assert_eq!(offer(server.addr), expected, "{args:?}");
         server.terminate();
     }

@@ -299,12 +299,23 @@ impl ServerProcess {
     }
 
     /// Sends SIGTERM and waits for the exit.
-    pub fn terminate(mut self) -> std::process::ExitStatus {
+    pub fn terminate(self) -> std::process::ExitStatus {
+        self.sigterm();
+        self.wait()
+    }
+
+    /// Sends SIGTERM: the server closes every connection with 1001, then exits.
+    pub fn sigterm(&self) {
         let pid = self.child.id().to_string();
-        std::process::Command::new("kill")
+        let sent = std::process::Command::new("kill")
             .args(["-TERM", &pid])
             .status()
             .unwrap();
+        assert!(sent.success());
+    }
+
+    /// Waits for the process to exit.
+    pub fn wait(mut self) -> std::process::ExitStatus {
         let deadline = std::time::Instant::now() + PATIENCE;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
