@@ -243,6 +243,17 @@ fn the_client_compresses_on_the_wire() {
     );
 }
 
+/// Connects, offering `offer`, to a server that answers with `extensions` as its
+/// `Sec-WebSocket-Extensions`, and returns the error the client must fail with.
+fn connect_answered(extensions: &str, offer: Option<DeflateConfig>) -> Error {
+    let header = format!("Sec-WebSocket-Extensions: {extensions}\r\n");
+    let addr = answering(move |head| switching(head, &header), |_| {});
+    ClientBuilder::new(&format!("ws://{addr}/"))
+        .deflate(offer)
+        .connect()
+        .unwrap_err()
+}
+
 #[test]
 fn the_client_fails_on_an_answer_it_did_not_allow() {
     for (answer, what) in [
@@ -265,11 +276,7 @@ fn the_client_fails_on_an_answer_it_did_not_allow() {
         ("permessage-deflate; mystery=1", "unknown parameter"),
         ("permessage-deflate, permessage-deflate", "answered twice"),
     ] {
-        let addr = answering(
-            move |head| switching(head, &format!("Sec-WebSocket-Extensions: {answer}\r\n")),
-            |_| {},
-        );
-        let err = ws_client::connect(&format!("ws://{addr}/")).unwrap_err();
+        let err = connect_answered(answer, Some(DeflateConfig::default()));
         assert!(
             matches!(
                 err,
@@ -279,21 +286,12 @@ fn the_client_fails_on_an_answer_it_did_not_allow() {
         );
     }
     // A window the client asked to be limited and the server did not limit.
-    let addr = answering(
-        |head| {
-            switching(
-                head,
-                "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=12\r\n",
-            )
-        },
-        |_| {},
-    );
     let mut config = DeflateConfig::default();
     config.server_max_window_bits = 10;
-    let err = ClientBuilder::new(&format!("ws://{addr}/"))
-        .deflate(Some(config))
-        .connect()
-        .unwrap_err();
+    let err = connect_answered(
+        "permessage-deflate; server_max_window_bits=12",
+        Some(config),
+    );
     assert!(
         matches!(
             err,
@@ -302,14 +300,7 @@ fn the_client_fails_on_an_answer_it_did_not_allow() {
         "{err}"
     );
     // Compression the client did not offer at all.
-    let addr = answering(
-        |head| switching(head, "Sec-WebSocket-Extensions: permessage-deflate\r\n"),
-        |_| {},
-    );
-    let err = ClientBuilder::new(&format!("ws://{addr}/"))
-        .deflate(None)
-        .connect()
-        .unwrap_err();
+    let err = connect_answered("permessage-deflate", None);
     assert!(
         matches!(
             err,
