@@ -104,13 +104,13 @@ fn redacted(text: &str) -> String {
     let Some((scheme, rest)) = text.split_once("://") else {
         return text.to_owned();
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..end].rfind('@') {
-        Some(at) => match rest[..at].split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***{}", &rest[at..]),
-            None => text.to_owned(),
-        },
-        None => text.to_owned(),
+    // A password may hold unencoded '/', '?' or '#' by mistake: it runs from the first ':'
+    // of the user part to the last '@'.
+    match (rest.split_once(':'), rest.rfind('@')) {
+        (Some((user, _)), Some(at)) if user.len() < at && !user.contains(['/', '?', '#']) => {
+            format!("{scheme}://{user}:***{}", &rest[at..])
+        }
+        _ => text.to_owned(),
     }
 }
 
@@ -372,6 +372,8 @@ mod tests {
         let text = err.to_string();
         assert!(!text.contains("s3cret"), "{text}");
         assert!(text.contains("http://alice:***@proxy:99999/"), "{text}");
+        let text = Url::parse_proxy("http://alice:p#s/s@proxy/").unwrap_err().to_string();
+        assert!(text.contains("\"http://alice:***@proxy/\""), "{text}");
     }
 
     // RFC 3986 3.2.1: userinfo is percent-encoded.
