@@ -152,7 +152,9 @@ impl ClientBuilder {
     /// server. When it passes, `recv` closes TCP itself and returns
     /// [`Error::CloseTimeout`], saying whether the server's close frame had arrived.
     /// Default 10 s; `None` waits for the server for ever. Shorter frees a hung
-    /// connection sooner; too short cuts off a slow server's last messages.
+    /// connection sooner; too short cuts off a slow server's last messages. After a
+    /// [`split`](Client::split), a reader blocked in `recv` notices a close sent by the
+    /// [`Writer`](crate::Writer) within a quarter of this time (it wakes that often).
     pub fn close_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.close_timeout = timeout;
         self

@@ -243,6 +243,7 @@ impl Reader {
                                 silent: now - self.side.clock.last_heard,
                             });
                         }
+                        Due::Watch => {}
                         Due::Close => {
                             self.ended = true;
                             self.side.shutdown();

@@ -34,6 +34,8 @@ pub(crate) enum Due {
     Dead,
     /// The closing handshake took too long: close TCP.
     Close,
+    /// Nothing to do but look again (see [`Timeouts::next`]).
+    Watch,
 }
 
 /// The reader's record of what happened when.
@@ -83,7 +85,15 @@ impl Timeouts {
             (true, Some(idle), None) => Some((clock.last_heard + idle, Due::Ping)),
             _ => None,
         };
-        [read, close, keepalive]
+        // After a split, the writer's thread may send a close while the reader is blocked
+        // in a read it began before: wake up now and then to start the close timeout's
+        // clock, late by at most a quarter of it.
+        let now = Instant::now();
+        let watch = match (open, self.close) {
+            (true, Some(t)) => Some((now + t / 4, Due::Watch)),
+            _ => None,
+        };
+        [read, close, keepalive, watch]
             .into_iter()
             .flatten()
             .min_by_key(|(at, _)| *at)
@@ -110,13 +120,19 @@ mod tests {
         let s = |n| Duration::from_secs(n);
         assert_eq!(timeouts(None, None, None).next(&clock, t0, None, true), None);
         assert_eq!(
-            timeouts(Some(3), Some(10), Some(20)).next(&clock, t0, None, true),
+            timeouts(Some(3), None, Some(20)).next(&clock, t0, None, true),
             Some((t0 + s(3), Due::Read))
         );
         assert_eq!(
-            timeouts(None, Some(10), Some(20)).next(&clock, t0, None, true),
+            timeouts(None, None, Some(20)).next(&clock, t0, None, true),
             Some((t0 + s(20), Due::Ping))
         );
+        // While open, a close timeout means looking again every quarter of it.
+        let (at, due) = timeouts(None, Some(40), Some(20))
+            .next(&clock, t0, None, true)
+            .unwrap();
+        assert_eq!(due, Due::Watch);
+        assert!(at >= t0 + s(10) && at < t0 + s(20));
         assert_eq!(
             timeouts(None, Some(10), Some(20)).next(&clock, t0, Some(t0), false),
             Some((t0 + s(10), Due::Close))
