@@ -7,38 +7,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ws_proto::handshake::Response;
-use ws_proto::{CloseCode, CloseFrame, MessageKind};
+use ws_proto::{CloseCode, MessageKind};
 
 use crate::conn::{Read, ReadSide, Shared};
 use crate::error::Error;
+use crate::message::Message;
 use crate::timers::{Due, KEEPALIVE_PAYLOAD};
-
-/// Something received.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Message {
-    /// A text message.
-    Text(String),
-    /// A binary message.
-    Binary(Vec<u8>),
-    /// A ping; the pong is already sent.
-    Ping(Vec<u8>),
-    /// A pong (except those answering the client's own keepalive pings).
-    Pong(Vec<u8>),
-    /// The server's close frame (`None`: no status code). The closing handshake is done;
-    /// the next `recv` waits for the server to close TCP and returns
-    /// [`Error::ConnectionClosed`].
-    Close(Option<CloseFrame<'static>>),
-    /// One frame of a message, when [`ClientBuilder::deliver_fragments`](crate::ClientBuilder::deliver_fragments)
-    /// is on.
-    Fragment {
-        /// The kind of the message.
-        kind: MessageKind,
-        /// The frame's payload.
-        data: Vec<u8>,
-        /// Whether it ends the message.
-        last: bool,
-    },
-}
 
 /// A connected WebSocket client.
 ///
@@ -224,15 +198,17 @@ impl Reader {
             };
             let mut timeouts = self.side.timeouts;
             timeouts.read = self.read_timeout.get();
-            let next = timeouts
-                .next(&self.side.clock, started, closing_since, open);
+            let next = timeouts.next(&self.side.clock, started, closing_since, open);
             let now = Instant::now();
             let wait = match next {
                 Some((at, due)) if at <= now => {
                     match due {
                         Due::Read => return Err(Error::Timeout),
                         Due::Ping => {
-                            log::debug!("silent for {:?}: keepalive ping", now - self.side.clock.last_heard);
+                            log::debug!(
+                                "silent for {:?}: keepalive ping",
+                                now - self.side.clock.last_heard
+                            );
                             self.side.clock.ping_sent = Some(now);
                             self.side.send_keepalive_ping()?;
                         }
@@ -247,7 +223,9 @@ impl Reader {
                         Due::Close => {
                             self.ended = true;
                             self.side.shutdown();
-                            return Err(Error::CloseTimeout { answered: !open_or_sent(&self.side) });
+                            return Err(Error::CloseTimeout {
+                                answered: !open_or_sent(&self.side),
+                            });
                         }
                     }
                     continue;

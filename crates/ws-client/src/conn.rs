@@ -22,10 +22,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use rustls::ClientConnection;
-use ws_proto::{Event, RecvBuffer, Session, State as SessionState};
+use ws_proto::{RecvBuffer, Session, State as SessionState};
 
-use crate::client::Message;
 use crate::error::Error;
+use crate::message::{Message, message_of};
 use crate::timers::{Clock, KEEPALIVE_PAYLOAD, Timeouts};
 
 /// The protocol state of the connection.
@@ -346,20 +346,5 @@ impl ReadSide {
             Ok(()) => Error::ConnectionClosed,
             Err(_) => Error::AbnormalClosure,
         }
-    }
-}
-
-fn message_of(event: Event<'_>) -> Message {
-    match event {
-        Event::Text(text) => Message::Text(text.into_owned()),
-        Event::Binary(data) => Message::Binary(data.into_owned()),
-        Event::Fragment { kind, data, last } => Message::Fragment {
-            kind,
-            data: data.into_owned(),
-            last,
-        },
-        Event::Ping(data) => Message::Ping(data.into_owned()),
-        Event::Pong(data) => Message::Pong(data.into_owned()),
-        Event::Close(frame) => Message::Close(frame.map(|f| f.into_owned())),
     }
 }

@@ -103,7 +103,9 @@ pub enum Error {
     /// The server stayed silent through a keepalive ping and its timeout (see
     /// [`ClientBuilder::keepalive`](crate::ClientBuilder::keepalive)), as a peer that
     /// vanished without a FIN does; the client closed TCP.
-    #[error("the server sent nothing for {silent:?}, not even a pong to a keepalive ping; closed the TCP connection")]
+    #[error(
+        "the server sent nothing for {silent:?}, not even a pong to a keepalive ping; closed the TCP connection"
+    )]
     KeepaliveTimeout {
         /// How long nothing had arrived.
         silent: Duration,

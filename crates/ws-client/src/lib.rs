@@ -43,6 +43,7 @@ mod client;
 mod conn;
 mod deadline;
 mod error;
+mod message;
 mod proxy;
 mod timers;
 mod tls;
@@ -52,7 +53,8 @@ pub use builder::{
     ClientBuilder, DEFAULT_CLOSE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE,
     DEFAULT_KEEPALIVE_TIMEOUT, DEFAULT_WRITE_TIMEOUT, connect,
 };
-pub use client::{Client, Message, Reader, Writer};
+pub use client::{Client, Reader, Writer};
 pub use error::Error;
+pub use message::Message;
 pub use url::Url;
 pub use ws_proto::{CloseCode, CloseFrame, Config, DeflateConfig, MessageKind};

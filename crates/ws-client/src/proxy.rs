@@ -21,7 +21,10 @@ const STAGE: &str = "proxy CONNECT";
 pub(crate) fn authorization(proxy: &Url) -> Option<String> {
     let user = proxy.user.as_deref()?;
     let password = proxy.password.as_deref().unwrap_or("");
-    Some(format!("Basic {}", BASE64.encode(format!("{user}:{password}"))))
+    Some(format!(
+        "Basic {}",
+        BASE64.encode(format!("{user}:{password}"))
+    ))
 }
 
 /// Asks the proxy on `tcp` for a tunnel to `target`, within `deadline`; returns any bytes

@@ -118,7 +118,10 @@ mod tests {
         let clock = Clock::new();
         let t0 = clock.last_heard;
         let s = |n| Duration::from_secs(n);
-        assert_eq!(timeouts(None, None, None).next(&clock, t0, None, true), None);
+        assert_eq!(
+            timeouts(None, None, None).next(&clock, t0, None, true),
+            None
+        );
         assert_eq!(
             timeouts(Some(3), None, Some(20)).next(&clock, t0, None, true),
             Some((t0 + s(3), Due::Read))

@@ -162,7 +162,10 @@ fn parse_any(text: &str, kind: Kind) -> Result<Url, Error> {
     if rest.is_empty() || rest.starts_with(['/', '?', '#', '@']) {
         return Err(invalid(text, "the host is missing after ://"));
     }
-    if text.bytes().any(|b| b.is_ascii_whitespace() || b.is_ascii_control()) {
+    if text
+        .bytes()
+        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    {
         return Err(invalid(
             text,
             "a space or control character must be percent-encoded (%20 for a space)",
@@ -172,7 +175,9 @@ fn parse_any(text: &str, kind: Kind) -> Result<Url, Error> {
         return Err(invalid(
             text,
             match kind {
-                Kind::Server => "a fragment (#...) MUST NOT be used in a WebSocket URL (RFC 6455 3)",
+                Kind::Server => {
+                    "a fragment (#...) MUST NOT be used in a WebSocket URL (RFC 6455 3)"
+                }
                 Kind::Proxy => {
                     "a # starts a fragment: percent-encode it as %23 in a user name or password"
                 }
@@ -372,7 +377,9 @@ mod tests {
         let text = err.to_string();
         assert!(!text.contains("s3cret"), "{text}");
         assert!(text.contains("http://alice:***@proxy:99999/"), "{text}");
-        let text = Url::parse_proxy("http://alice:p#s/s@proxy/").unwrap_err().to_string();
+        let text = Url::parse_proxy("http://alice:p#s/s@proxy/")
+            .unwrap_err()
+            .to_string();
         assert!(text.contains("\"http://alice:***@proxy/\""), "{text}");
     }
 

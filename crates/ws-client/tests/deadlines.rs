@@ -57,7 +57,9 @@ fn sees_end_of_stream(stream: &mut TcpStream) -> bool {
 
 /// A server that completes the handshake, then runs `then` with a channel on which it
 /// reports whether the client ended TCP.
-fn misbehaving(then: impl FnOnce(&mut TcpStream) + Send + 'static) -> (String, mpsc::Receiver<bool>) {
+fn misbehaving(
+    then: impl FnOnce(&mut TcpStream) + Send + 'static,
+) -> (String, mpsc::Receiver<bool>) {
     let (tx, rx) = mpsc::channel();
     let addr = answering(
         |head| switching(head, ""),
@@ -252,10 +254,19 @@ fn a_proxy_that_never_answers_connect_times_out_naming_the_step() {
         .connect()
         .unwrap_err();
     assert!(
-        matches!(err, Error::ConnectTimeout { stage: "proxy CONNECT", .. }),
+        matches!(
+            err,
+            Error::ConnectTimeout {
+                stage: "proxy CONNECT",
+                ..
+            }
+        ),
         "{err:?}"
     );
-    assert_eq!(err.to_string(), "timed out after 300ms during the proxy CONNECT");
+    assert_eq!(
+        err.to_string(),
+        "timed out after 300ms during the proxy CONNECT"
+    );
     drop(release);
 }
 
@@ -267,7 +278,13 @@ fn a_tls_server_that_never_answers_the_hello_times_out_naming_the_step() {
         .connect()
         .unwrap_err();
     assert!(
-        matches!(err, Error::ConnectTimeout { stage: "TLS handshake", .. }),
+        matches!(
+            err,
+            Error::ConnectTimeout {
+                stage: "TLS handshake",
+                ..
+            }
+        ),
         "{err:?}"
     );
     drop(release);
@@ -284,7 +301,10 @@ fn a_trickling_server_cannot_stretch_the_handshake() {
             return;
         };
         let started = Instant::now();
-        for byte in b"HTTP/1.1 101 Switching Protocols\r\nX-Slow: ".iter().cycle() {
+        for byte in b"HTTP/1.1 101 Switching Protocols\r\nX-Slow: "
+            .iter()
+            .cycle()
+        {
             if stream.write_all(&[*byte]).is_err() || started.elapsed() > PATIENCE {
                 break;
             }
@@ -300,7 +320,13 @@ fn a_trickling_server_cannot_stretch_the_handshake() {
         .connect()
         .unwrap_err();
     assert!(
-        matches!(err, Error::ConnectTimeout { stage: "WebSocket handshake", .. }),
+        matches!(
+            err,
+            Error::ConnectTimeout {
+                stage: "WebSocket handshake",
+                ..
+            }
+        ),
         "{err:?}"
     );
 }

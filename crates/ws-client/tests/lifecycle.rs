@@ -231,7 +231,10 @@ fn a_server_close_code_other_than_1000_is_status_3() {
     });
     let ended = start(&[&url], &[]).wait();
     assert_eq!(ended.status, Some(3));
-    assert_eq!(ended.stderr, "ws-client: server closed with 1001 (going away) restarting\n");
+    assert_eq!(
+        ended.stderr,
+        "ws-client: server closed with 1001 (going away) restarting\n"
+    );
 }
 
 #[test]
@@ -285,7 +288,9 @@ fn a_server_that_vanishes_without_a_fin_ends_the_client_with_status_4() {
     release.send(()).unwrap();
     assert_eq!(ended.status, Some(4));
     assert!(
-        ended.stderr.starts_with("ws-client: the server sent nothing for ")
+        ended
+            .stderr
+            .starts_with("ws-client: the server sent nothing for ")
             && ended
                 .stderr
                 .ends_with(", not even a pong to a keepalive ping; closed the TCP connection\n"),

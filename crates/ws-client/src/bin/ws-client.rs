@@ -264,7 +264,10 @@ fn interactive(client: Client, args: &Args) -> u8 {
                     Err(mpsc::RecvTimeoutError::Disconnected) => None,
                 },
                 _ => {
-                    log::debug!("stdin ended and the server was quiet for {:?}: closing", args.linger);
+                    log::debug!(
+                        "stdin ended and the server was quiet for {:?}: closing",
+                        args.linger
+                    );
                     quiet_since = None;
                     we_closed.store(true, Ordering::SeqCst);
                     if let Err(err) = writer.close(CloseCode::NORMAL, "") {
@@ -343,7 +346,9 @@ fn print_messages(
     loop {
         let printed = match reader.recv() {
             Ok(Message::Text(text)) => print(&mut stdout, |out| writeln!(out, "{text}")),
-            Ok(Message::Binary(data)) if binary_out => print(&mut stdout, |out| out.write_all(&data)),
+            Ok(Message::Binary(data)) if binary_out => {
+                print(&mut stdout, |out| out.write_all(&data))
+            }
             Ok(Message::Binary(data)) => print(&mut stdout, |out| writeln!(out, "{}", hex(&data))),
             Ok(Message::Close(frame)) => {
                 server_close = Some(frame);
@@ -363,7 +368,10 @@ fn print_messages(
 }
 
 /// Writes to stdout unless it failed before; false once it has failed.
-fn print(stdout: &mut Option<io::StdoutLock<'_>>, write: impl FnOnce(&mut io::StdoutLock<'_>) -> io::Result<()>) -> bool {
+fn print(
+    stdout: &mut Option<io::StdoutLock<'_>>,
+    write: impl FnOnce(&mut io::StdoutLock<'_>) -> io::Result<()>,
+) -> bool {
     let Some(out) = stdout else { return false };
     match write(out).and_then(|()| out.flush()) {
         Ok(()) => true,
