@@ -1,9 +1,11 @@
 //! Connecting: URL, TCP (every resolved address in turn), proxy tunnel, TLS, handshake.
 
 use std::io;
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::mpsc;
+use std::thread;
 use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
@@ -46,8 +48,7 @@ pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 ///
 /// | wait | setting | default |
 /// |---|---|---|
-/// | resolving the host name | the system resolver's own (`/etc/resolv.conf`) | about 5 s per server, a few tries |
-/// | TCP connect, proxy `CONNECT`, TLS handshake, WebSocket handshake, together | [`connect_timeout`](Self::connect_timeout) | 30 s |
+/// | name resolution, TCP connect, proxy `CONNECT`, TLS handshake, WebSocket handshake, together | [`connect_timeout`](Self::connect_timeout) | 30 s |
 /// | one `recv` call | [`read_timeout`](Self::read_timeout) | none ([`Error::Timeout`]) |
 /// | writing (a server that stops reading) | [`write_timeout`](Self::write_timeout) | 30 s |
 /// | a silent server (no FIN: cable pulled, NAT entry gone) | [`keepalive`](Self::keepalive), [`keepalive_timeout`](Self::keepalive_timeout) | ping after 20 s, give up 20 s later ([`Error::KeepaliveTimeout`]) |
@@ -121,7 +122,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The limit on connecting, as a whole: TCP connect, the proxy's `CONNECT`, the TLS
+    /// The limit on connecting, as a whole: name resolution, TCP connect, the proxy's `CONNECT`, the TLS
     /// handshake and the WebSocket handshake must all be done within it, or
     /// [`connect`](Self::connect) returns [`Error::ConnectTimeout`] naming the step under
     /// way. Default 30 s; `None` leaves each step to the operating system (a silent server
@@ -389,13 +390,7 @@ impl ClientBuilder {
 
 /// Connects to the first address of `url`'s host that accepts, within `deadline`.
 fn dial_tcp(url: &Url, deadline: &Deadline) -> Result<(TcpStream, SocketAddr), Error> {
-    let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port)
-        .to_socket_addrs()
-        .map_err(|source| Error::Resolve {
-            host: url.host.clone(),
-            source,
-        })?
-        .collect();
+    let addrs = resolve(url, deadline)?;
     let mut last = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
     for addr in addrs {
         let attempt = match deadline.remaining("TCP connect")? {
@@ -414,4 +409,35 @@ fn dial_tcp(url: &Url, deadline: &Deadline) -> Result<(TcpStream, SocketAddr), E
         addr: url.authority(),
         source: last,
     })
+}
+
+/// Resolves `url`'s host within `deadline`. The system resolver takes no timeout, so it
+/// runs on a thread of its own that is left behind if the deadline passes (it ends when
+/// the resolver gives up, after its own timeouts).
+fn resolve(url: &Url, deadline: &Deadline) -> Result<Vec<SocketAddr>, Error> {
+    const STAGE: &str = "name resolution";
+    if let Ok(ip) = url.host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, url.port)]);
+    }
+    let (tx, rx) = mpsc::channel();
+    let (host, port) = (url.host.clone(), url.port);
+    thread::Builder::new()
+        .name("ws-client resolver".into())
+        .spawn(move || {
+            let found = (host.as_str(), port)
+                .to_socket_addrs()
+                .map(|addrs| addrs.collect::<Vec<_>>());
+            let _ = tx.send(found);
+        })?;
+    let found = match deadline.remaining(STAGE)? {
+        Some(left) => rx.recv_timeout(left).ok(),
+        None => rx.recv().ok(),
+    };
+    match found {
+        Some(found) => found.map_err(|source| Error::Resolve {
+            host: url.host.clone(),
+            source,
+        }),
+        None => Err(deadline.name(STAGE)(Error::Timeout)),
+    }
 }

@@ -79,7 +79,7 @@ pub enum Error {
     #[error("timed out")]
     Timeout,
     /// Connecting did not finish within [`ClientBuilder::connect_timeout`](crate::ClientBuilder::connect_timeout):
-    /// `stage` says which step was under way (`"TCP connect"`, `"proxy CONNECT"`,
+    /// `stage` says which step was under way (`"name resolution"`, `"TCP connect"`, `"proxy CONNECT"`,
     /// `"TLS handshake"`, `"WebSocket handshake"`).
     #[error("timed out after {limit:?} during the {stage}")]
     ConnectTimeout {
