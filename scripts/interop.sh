@@ -2,7 +2,9 @@
 # Interoperability with python-websockets (which negotiates permessage-deflate by
 # default), both ways: its clients against ws-server, ws-client against its servers.
 #
-#   scripts/interop.sh
+#   scripts/interop.sh              the whole check
+#   scripts/interop.sh --venv-only  only make the virtualenv (ws-client's lifecycle tests
+#                                   use its python-websockets echo server)
 #
 # Needs Python 3.9 or later. Creates a virtualenv under target/interop/ (nothing is
 # installed globally) with a pinned python-websockets from PyPI, then runs
@@ -24,6 +26,9 @@ if ! "$venv/bin/python" -c "import websockets, sys; sys.exit(websockets.__versio
     mkdir -p "$work"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "websockets==$websockets_version"
+fi
+if [[ "${1:-}" == --venv-only ]]; then
+    exit 0
 fi
 
 cargo build --release --quiet --manifest-path "$root/Cargo.toml" \

@@ -1,12 +1,19 @@
 """Interoperability with python-websockets, compression included.
 
 Usage: interop_websockets.py WS_SERVER_BINARY WS_CLIENT_BINARY
+       interop_websockets.py --echo-server [--no-compression]
 
 1. Our ws-server (started here with --deflate) against python-websockets clients offering
    permessage-deflate with every parameter combination: each must be agreed and every kind
    of message must echo unchanged, ending in a clean 1000 close.
 2. Our ws-client binary against python-websockets echo servers answering with each
    parameter combination: the echo test must pass and say that it compressed.
+3. Lines piped into our ws-client against a python-websockets echo server, compression on
+   and off: every echo must be printed, though that server stops sending once it has our
+   close (issue 11 item 5), and the exit status must be 0.
+
+With --echo-server it only runs an echo server on 127.0.0.1, prints its port, and serves
+until its stdin ends (for ws-client's own tests).
 
 Exits non-zero with a message on the first failure. Run by scripts/interop.sh.
 """
@@ -109,12 +116,39 @@ def python_servers_against_our_client(ws_client):
             print("interop: ws-client -> python-websockets server %s: echo OK" % (params or "defaults"))
 
 
+def piped_lines_against_python_echo(ws_client):
+    for compression in ("deflate", None):
+        with serve(echo, "127.0.0.1", 0, compression=compression) as server:
+            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread.start()
+            url = "ws://127.0.0.1:%d/" % server.socket.getsockname()[1]
+            out = subprocess.run([ws_client, url], input="hello\nsecond line\n",
+                                 capture_output=True, text=True, timeout=60)
+            check(out.returncode == 0 and out.stdout == "hello\nsecond line\n",
+                  "piped lines against python-websockets (compression %s): status %d, stdout %r, stderr %r"
+                  % (compression, out.returncode, out.stdout, out.stderr))
+            server.shutdown()
+            thread.join(timeout=10)
+            print("interop: lines piped into ws-client -> python-websockets (compression %s): OK" % compression)
+
+
+def echo_server_until_stdin_ends(compression):
+    with serve(echo, "127.0.0.1", 0, compression=compression) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        print(server.socket.getsockname()[1], flush=True)
+        sys.stdin.read()
+
+
 def main():
+    if sys.argv[1:2] == ["--echo-server"]:
+        echo_server_until_stdin_ends(None if "--no-compression" in sys.argv else "deflate")
+        return
     ws_server, ws_client = sys.argv[1:3]
     for path in (ws_server, ws_client):
         check(os.access(path, os.X_OK), "%s is not an executable" % path)
     our_server_against_python_clients(ws_server)
     python_servers_against_our_client(ws_client)
+    piped_lines_against_python_echo(ws_client)
     print("interop: all OK")
 
 

@@ -1,9 +1,11 @@
 //! Connecting: URL, TCP (every resolved address in turn), proxy tunnel, TLS, handshake.
 
 use std::io;
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::mpsc;
+use std::thread;
 use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
@@ -12,8 +14,10 @@ use ws_proto::{Config, DeflateConfig, RecvBuffer, Role, Session};
 
 use crate::client::Client;
 use crate::conn::{Read, ReadSide, Shared};
+use crate::deadline::Deadline;
 use crate::error::Error;
 use crate::proxy;
+use crate::timers::{Clock, Timeouts};
 use crate::tls::TlsSettings;
 use crate::url::Url;
 
@@ -27,7 +31,34 @@ pub fn connect(url: &str) -> Result<Client, Error> {
     ClientBuilder::new(url).connect()
 }
 
+/// The default of [`ClientBuilder::connect_timeout`].
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default of [`ClientBuilder::write_timeout`].
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default of [`ClientBuilder::close_timeout`].
+pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default of [`ClientBuilder::keepalive`].
+pub const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(20);
+/// The default of [`ClientBuilder::keepalive_timeout`].
+pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// A connection being configured; [`connect`](Self::connect) opens it.
+///
+/// Every wait on the server has a deadline:
+///
+/// | wait | setting | default |
+/// |---|---|---|
+/// | name resolution, TCP connect, proxy `CONNECT`, TLS handshake, WebSocket handshake, together | [`connect_timeout`](Self::connect_timeout) | 30 s |
+/// | one `recv` call | [`read_timeout`](Self::read_timeout) | none ([`Error::Timeout`]) |
+/// | writing (a server that stops reading) | [`write_timeout`](Self::write_timeout) | 30 s |
+/// | a silent server (no FIN: cable pulled, NAT entry gone) | [`keepalive`](Self::keepalive), [`keepalive_timeout`](Self::keepalive_timeout) | ping after 20 s, give up 20 s later ([`Error::KeepaliveTimeout`]) |
+/// | the closing handshake, to the end of TCP | [`close_timeout`](Self::close_timeout) | 10 s ([`Error::CloseTimeout`]) |
+///
+/// The keepalive and close timeouts are kept by [`Client::recv`] (or [`Reader::recv`]
+/// after a split) while it waits; a program that never calls `recv` has only the write
+/// timeout.
+///
+/// [`Reader::recv`]: crate::Reader::recv
 #[must_use = "a ClientBuilder does nothing until connect()"]
 pub struct ClientBuilder {
     url: String,
@@ -37,6 +68,9 @@ pub struct ClientBuilder {
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    close_timeout: Option<Duration>,
+    keepalive: Option<Duration>,
+    keepalive_timeout: Duration,
     nodelay: bool,
     config: Config,
     limits: Limits,
@@ -54,9 +88,12 @@ impl ClientBuilder {
             origin: None,
             protocols: Vec::new(),
             headers: Vec::new(),
-            connect_timeout: Some(Duration::from_secs(30)),
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
             read_timeout: None,
-            write_timeout: None,
+            write_timeout: Some(DEFAULT_WRITE_TIMEOUT),
+            close_timeout: Some(DEFAULT_CLOSE_TIMEOUT),
+            keepalive: Some(DEFAULT_KEEPALIVE),
+            keepalive_timeout: DEFAULT_KEEPALIVE_TIMEOUT,
             nodelay: true,
             config: Config::default(),
             limits: Limits::default(),
@@ -85,25 +122,60 @@ impl ClientBuilder {
         self
     }
 
-    /// The limit on connecting, and on each read of the handshake. Default 30 s; `None`
-    /// leaves it to the operating system.
+    /// The limit on connecting, as a whole: name resolution, TCP connect, the proxy's `CONNECT`, the TLS
+    /// handshake and the WebSocket handshake must all be done within it, or
+    /// [`connect`](Self::connect) returns [`Error::ConnectTimeout`] naming the step under
+    /// way. Default 30 s; `None` leaves each step to the operating system (a silent server
+    /// then blocks the handshake for ever).
     pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
-    /// The limit on each read after the handshake. Default none: `recv` blocks until
-    /// something arrives. When it passes, `recv` returns [`Error::Timeout`] and the
-    /// connection stays usable.
+    /// The limit on each `recv` call after the handshake. Default none: `recv` waits until
+    /// something arrives (the keepalive and close timeouts still end a dead connection).
+    /// When it passes, `recv` returns [`Error::Timeout`] and the connection stays usable.
     pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.read_timeout = timeout;
         self
     }
 
-    /// The limit on each write. Default none. After a write times out the connection is
-    /// in an unknown state and should be dropped.
+    /// The limit on each write to the socket, for a server that stops reading. Default
+    /// 30 s; `None`: a send may block for ever. When it passes the send returns
+    /// [`Error::Timeout`] and the connection cannot send any more.
     pub fn write_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.write_timeout = timeout;
+        self
+    }
+
+    /// How long the closing handshake may take, from the first close frame (ours, or the
+    /// server's that we answer) to the end of TCP, which RFC 6455 7.1.1 leaves to the
+    /// server. When it passes, `recv` closes TCP itself and returns
+    /// [`Error::CloseTimeout`], saying whether the server's close frame had arrived.
+    /// Default 10 s; `None` waits for the server for ever. Shorter frees a hung
+    /// connection sooner; too short cuts off a slow server's last messages. After a
+    /// [`split`](Client::split), a reader blocked in `recv` notices a close sent by the
+    /// [`Writer`](crate::Writer) within a quarter of this time (it wakes that often).
+    pub fn close_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.close_timeout = timeout;
+        self
+    }
+
+    /// Keepalive: after this long with nothing received, `recv` sends a ping; if nothing
+    /// (a pong or anything else) arrives within [`keepalive_timeout`](Self::keepalive_timeout)
+    /// after it, the server is taken for gone: TCP is closed and `recv` returns
+    /// [`Error::KeepaliveTimeout`]. This finds servers that vanished without a FIN, which
+    /// TCP alone never reports to a reader. Default 20 s; `None` turns it off. Pongs to
+    /// these pings are not returned by `recv`. Shorter finds dead servers sooner at the
+    /// cost of a ping (6 bytes plus 19 of payload, each way) per interval of silence.
+    pub fn keepalive(mut self, interval: Option<Duration>) -> Self {
+        self.keepalive = interval;
+        self
+    }
+
+    /// How long after a keepalive ping silence means the server is gone. Default 20 s.
+    pub fn keepalive_timeout(mut self, timeout: Duration) -> Self {
+        self.keepalive_timeout = timeout;
         self
     }
 
@@ -227,13 +299,12 @@ impl ClientBuilder {
         }
         let (mut handshake, request) = request.build().map_err(Error::Handshake)?;
 
+        let deadline = Deadline::start(self.connect_timeout);
         let dial = proxy.as_ref().unwrap_or(&url);
-        let (mut tcp, peer) = dial_tcp(dial, self.connect_timeout)?;
+        let (mut tcp, peer) = dial_tcp(dial, &deadline)?;
         tcp.set_nodelay(self.nodelay)?;
-        tcp.set_read_timeout(self.connect_timeout)?;
-        tcp.set_write_timeout(self.connect_timeout)?;
         let leftover = match &proxy {
-            Some(proxy_url) => proxy::connect(&mut tcp, proxy_url, &url)?,
+            Some(proxy_url) => proxy::connect(&mut tcp, proxy_url, &url, &deadline)?,
             None => RecvBuffer::new(),
         };
         let tls = match tls {
@@ -266,13 +337,33 @@ impl ClientBuilder {
                 Vec::new()
             },
             secure,
+            timeouts: Timeouts {
+                read: self.read_timeout,
+                close: self.close_timeout,
+                keepalive: self.keepalive,
+                keepalive_timeout: self.keepalive_timeout,
+            },
+            clock: Clock::new(),
+            socket_timeout: None,
         };
-        side.shared.send_raw(&request)?;
+        let stage = |side: &ReadSide| {
+            let tls = side.shared.state();
+            match &tls.tls {
+                Some(tls) if tls.is_handshaking() => "TLS handshake",
+                _ => "WebSocket handshake",
+            }
+        };
+        deadline.arm(&side.tcp, stage(&side))?;
+        side.shared
+            .send_raw(&request)
+            .map_err(deadline.name(stage(&side)))?;
         let response = loop {
             if let Some(response) = handshake.parse(&mut side.input).map_err(Error::Handshake)? {
                 break response;
             }
-            if let Read::Eof = side.read_more()? {
+            let stage = stage(&side);
+            deadline.arm(&side.tcp, stage)?;
+            if let Read::Eof = side.read_more().map_err(deadline.name(stage))? {
                 return Err(Error::Io(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "the server closed the connection during the handshake",
@@ -289,25 +380,20 @@ impl ClientBuilder {
                     Session::with_deflate(Role::Client, self.config, params);
             }
         }
-        side.tcp.set_read_timeout(self.read_timeout)?;
+        side.tcp.set_read_timeout(None)?;
         side.tcp.set_write_timeout(self.write_timeout)?;
+        side.clock = Clock::new();
         log::debug!("connected to {} ({peer})", self.url);
         Ok(Client::new(side, response, peer))
     }
 }
 
-/// Connects to the first address of `url`'s host that accepts.
-fn dial_tcp(url: &Url, timeout: Option<Duration>) -> Result<(TcpStream, SocketAddr), Error> {
-    let addrs: Vec<SocketAddr> = (url.host.as_str(), url.port)
-        .to_socket_addrs()
-        .map_err(|source| Error::Resolve {
-            host: url.host.clone(),
-            source,
-        })?
-        .collect();
+/// Connects to the first address of `url`'s host that accepts, within `deadline`.
+fn dial_tcp(url: &Url, deadline: &Deadline) -> Result<(TcpStream, SocketAddr), Error> {
+    let addrs = resolve(url, deadline)?;
     let mut last = io::Error::new(io::ErrorKind::NotFound, "the host has no address");
     for addr in addrs {
-        let attempt = match timeout {
+        let attempt = match deadline.remaining("TCP connect")? {
             Some(timeout) => TcpStream::connect_timeout(&addr, timeout),
             None => TcpStream::connect(addr),
         };
@@ -323,4 +409,35 @@ fn dial_tcp(url: &Url, timeout: Option<Duration>) -> Result<(TcpStream, SocketAd
         addr: url.authority(),
         source: last,
     })
+}
+
+/// Resolves `url`'s host within `deadline`. The system resolver takes no timeout, so it
+/// runs on a thread of its own that is left behind if the deadline passes (it ends when
+/// the resolver gives up, after its own timeouts).
+fn resolve(url: &Url, deadline: &Deadline) -> Result<Vec<SocketAddr>, Error> {
+    const STAGE: &str = "name resolution";
+    if let Ok(ip) = url.host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, url.port)]);
+    }
+    let (tx, rx) = mpsc::channel();
+    let (host, port) = (url.host.clone(), url.port);
+    thread::Builder::new()
+        .name("ws-client resolver".into())
+        .spawn(move || {
+            let found = (host.as_str(), port)
+                .to_socket_addrs()
+                .map(|addrs| addrs.collect::<Vec<_>>());
+            let _ = tx.send(found);
+        })?;
+    let found = match deadline.remaining(STAGE)? {
+        Some(left) => rx.recv_timeout(left).ok(),
+        None => rx.recv().ok(),
+    };
+    match found {
+        Some(found) => found.map_err(|source| Error::Resolve {
+            host: url.host.clone(),
+            source,
+        }),
+        None => Err(deadline.name(STAGE)(Error::Timeout)),
+    }
 }

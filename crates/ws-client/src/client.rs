@@ -1,42 +1,18 @@
 //! The connected client, and its two halves.
 
+use std::cell::Cell;
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ws_proto::handshake::Response;
-use ws_proto::{CloseCode, CloseFrame, MessageKind};
+use ws_proto::{CloseCode, MessageKind};
 
 use crate::conn::{Read, ReadSide, Shared};
 use crate::error::Error;
-
-/// Something received.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Message {
-    /// A text message.
-    Text(String),
-    /// A binary message.
-    Binary(Vec<u8>),
-    /// A ping; the pong is already sent.
-    Ping(Vec<u8>),
-    /// A pong.
-    Pong(Vec<u8>),
-    /// The server's close frame (`None`: no status code). The closing handshake is done;
-    /// the next `recv` waits for the server to close TCP and returns
-    /// [`Error::ConnectionClosed`].
-    Close(Option<CloseFrame<'static>>),
-    /// One frame of a message, when [`ClientBuilder::deliver_fragments`](crate::ClientBuilder::deliver_fragments)
-    /// is on.
-    Fragment {
-        /// The kind of the message.
-        kind: MessageKind,
-        /// The frame's payload.
-        data: Vec<u8>,
-        /// Whether it ends the message.
-        last: bool,
-    },
-}
+use crate::message::Message;
+use crate::timers::{Due, KEEPALIVE_PAYLOAD};
 
 /// A connected WebSocket client.
 ///
@@ -58,6 +34,7 @@ impl Client {
         let info = Arc::new(Info { response, peer });
         Client {
             reader: Reader {
+                read_timeout: Cell::new(read_side.timeouts.read),
                 side: read_side,
                 ended: false,
                 info: info.clone(),
@@ -123,7 +100,8 @@ impl Client {
         self.writer.info.peer
     }
 
-    /// Changes the read timeout; `None` blocks for ever.
+    /// Changes the limit on each `recv` call ([`Error::Timeout`]); `None`: no limit
+    /// (the keepalive and close timeouts still apply).
     pub fn set_read_timeout(&self, timeout: Option<Duration>) -> Result<(), Error> {
         self.reader.set_read_timeout(timeout)
     }
@@ -185,17 +163,25 @@ impl fmt::Debug for Writer {
 pub struct Reader {
     side: ReadSide,
     ended: bool,
+    /// The limit on one `recv` call.
+    read_timeout: Cell<Option<Duration>>,
     info: Arc<Info>,
 }
 
 impl Reader {
     /// The next message; see [`Client::recv`].
+    ///
+    /// While it waits it keeps the connection's deadlines (see the `timers` module): the
+    /// read timeout, the keepalive (a ping after silence; [`Error::KeepaliveTimeout`] if
+    /// silence goes on), and the close timeout ([`Error::CloseTimeout`]).
     pub fn recv(&mut self) -> Result<Message, Error> {
+        let started = Instant::now();
         loop {
             if self.ended {
                 return Err(Error::ConnectionClosed);
             }
             match self.side.decode() {
+                Ok(Some(Message::Pong(data))) if data == KEEPALIVE_PAYLOAD => continue,
                 Ok(Some(message)) => return Ok(message),
                 Ok(None) => {}
                 Err(err) => {
@@ -203,13 +189,59 @@ impl Reader {
                     return Err(err);
                 }
             }
+            let (closing_since, open) = {
+                let state = self.side.shared.state();
+                (
+                    state.closing_since,
+                    state.session.state() == ws_proto::State::Open,
+                )
+            };
+            let mut timeouts = self.side.timeouts;
+            timeouts.read = self.read_timeout.get();
+            let next = timeouts.next(&self.side.clock, started, closing_since, open);
+            let now = Instant::now();
+            let wait = match next {
+                Some((at, due)) if at <= now => {
+                    match due {
+                        Due::Read => return Err(Error::Timeout),
+                        Due::Ping => {
+                            log::debug!(
+                                "silent for {:?}: keepalive ping",
+                                now - self.side.clock.last_heard
+                            );
+                            self.side.clock.ping_sent = Some(now);
+                            self.side.send_keepalive_ping()?;
+                        }
+                        Due::Dead => {
+                            self.ended = true;
+                            self.side.shutdown();
+                            return Err(Error::KeepaliveTimeout {
+                                silent: now - self.side.clock.last_heard,
+                            });
+                        }
+                        Due::Watch => {}
+                        Due::Close => {
+                            self.ended = true;
+                            self.side.shutdown();
+                            return Err(Error::CloseTimeout {
+                                answered: !open_or_sent(&self.side),
+                            });
+                        }
+                    }
+                    continue;
+                }
+                Some((at, _)) => Some(at - now),
+                None => None,
+            };
+            self.side.set_socket_timeout(wait)?;
             match self.side.read_more() {
-                Ok(Read::Data) => {}
+                Ok(Read::Data) => self.side.clock.heard(),
                 Ok(Read::Eof) | Err(Error::AbnormalClosure) => {
                     self.ended = true;
                     return Err(self.side.end_of_stream());
                 }
-                Err(Error::Timeout) => return Err(Error::Timeout),
+                // A deadline passed: the top of the loop sees which.
+                Err(Error::Timeout) => {}
                 Err(err) => {
                     self.ended = true;
                     return Err(err);
@@ -218,9 +250,10 @@ impl Reader {
         }
     }
 
-    /// Changes the read timeout; `None` blocks for ever.
+    /// Changes the limit on each `recv` call; see [`Client::set_read_timeout`].
     pub fn set_read_timeout(&self, timeout: Option<Duration>) -> Result<(), Error> {
-        Ok(self.side.tcp.set_read_timeout(timeout)?)
+        self.read_timeout.set(timeout);
+        Ok(())
     }
 
     /// The server's handshake answer.
@@ -271,4 +304,10 @@ impl Writer {
     pub fn protocol(&self) -> Option<&str> {
         self.info.response.protocol()
     }
+}
+
+/// Whether the server's close frame has not arrived yet (the session is open, or only our
+/// close is out).
+fn open_or_sent(side: &ReadSide) -> bool {
+    side.shared.state().session.state() != ws_proto::State::Closed
 }

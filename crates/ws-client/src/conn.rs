@@ -17,14 +17,16 @@
 //! and close answers are left to the writer under way, if there is one.
 
 use std::io::{self, Read as _, Write};
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use rustls::ClientConnection;
-use ws_proto::{Event, RecvBuffer, Session};
+use ws_proto::{RecvBuffer, Session, State as SessionState};
 
-use crate::client::Message;
 use crate::error::Error;
+use crate::message::{Message, message_of};
+use crate::timers::{Clock, KEEPALIVE_PAYLOAD, Timeouts};
 
 /// The protocol state of the connection.
 pub(crate) struct State {
@@ -36,9 +38,18 @@ pub(crate) struct State {
     batches: u64,
     /// A write failed: the connection cannot send any more.
     broken: Option<io::ErrorKind>,
+    /// When the first close frame was sent or received: the close timeout runs from here.
+    pub closing_since: Option<Instant>,
 }
 
 impl State {
+    /// Starts the close timeout's clock once the session has left the open state.
+    fn note_closing(&mut self) {
+        if self.closing_since.is_none() && self.session.state() != SessionState::Open {
+            self.closing_since = Some(Instant::now());
+        }
+    }
+
     /// Turns everything queued into bytes for the socket (encrypting them for TLS).
     fn take_outgoing(&mut self) -> Result<Vec<u8>, Error> {
         let pending = self.session.pending();
@@ -108,6 +119,7 @@ impl Shared {
                 writing: false,
                 batches: 0,
                 broken: None,
+                closing_since: None,
             }),
             written: Condvar::new(),
             tcp,
@@ -180,10 +192,12 @@ impl Shared {
         send: impl FnOnce(&mut Session) -> Result<(), ws_proto::Error>,
     ) -> Result<(), Error> {
         let mut state = self.state();
-        send(&mut state.session).map_err(|err| match err {
+        let sent = send(&mut state.session).map_err(|err| match err {
             ws_proto::Error::Closed => Error::ConnectionClosed,
             other => Error::Send(other),
-        })?;
+        });
+        state.note_closing();
+        sent?;
         self.flush(state, Flush::Wait)
     }
 
@@ -215,6 +229,12 @@ pub(crate) struct ReadSide {
     /// answer), for `wss://`.
     pub early_records: Vec<u8>,
     pub secure: bool,
+    /// The read, close and keepalive timeouts.
+    pub timeouts: Timeouts,
+    /// When bytes last arrived, and the keepalive ping in flight.
+    pub clock: Clock,
+    /// The read timeout last set on the socket, to skip setting the same again.
+    pub socket_timeout: Option<Duration>,
 }
 
 impl ReadSide {
@@ -272,16 +292,47 @@ impl ReadSide {
         })
     }
 
+    /// Sets the socket's read timeout for the next read, if it changed.
+    pub(crate) fn set_socket_timeout(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
+        // A zero timeout means "none" to the socket: wait at least a millisecond.
+        let timeout = timeout.map(|t| t.max(Duration::from_millis(1)));
+        if timeout != self.socket_timeout {
+            self.tcp.set_read_timeout(timeout)?;
+            self.socket_timeout = timeout;
+        }
+        Ok(())
+    }
+
+    /// Queues a keepalive ping and writes it unless a write is under way (which then
+    /// takes it): the reader never waits on the socket's write side.
+    pub(crate) fn send_keepalive_ping(&mut self) -> Result<(), Error> {
+        let mut state = self.shared.state();
+        match state.session.send_ping(KEEPALIVE_PAYLOAD) {
+            Ok(()) => self.shared.flush(state, Flush::Try),
+            // Closing: the close timeout bounds the wait instead.
+            Err(_) => Ok(()),
+        }
+    }
+
+    /// Ends the TCP connection both ways, for a deadline that passed. Any thread blocked
+    /// on the socket returns.
+    pub(crate) fn shutdown(&self) {
+        let _ = self.tcp.shutdown(Shutdown::Both);
+    }
+
     /// Decodes the next event out of what was received.
     pub(crate) fn decode(&mut self) -> Result<Option<Message>, Error> {
         let mut state = self.shared.state();
-        match state.session.decode(&mut self.input) {
+        let decoded = state.session.decode(&mut self.input);
+        match decoded {
             Ok(event) => {
                 let message = event.map(message_of);
+                state.note_closing();
                 self.shared.flush(state, Flush::Try)?;
                 Ok(message)
             }
             Err(err) => {
+                state.note_closing();
                 // The close frame with the error's code goes out before we stop.
                 let _ = self.shared.flush(state, Flush::Wait);
                 Err(Error::Protocol(err))
@@ -295,20 +346,5 @@ impl ReadSide {
             Ok(()) => Error::ConnectionClosed,
             Err(_) => Error::AbnormalClosure,
         }
-    }
-}
-
-fn message_of(event: Event<'_>) -> Message {
-    match event {
-        Event::Text(text) => Message::Text(text.into_owned()),
-        Event::Binary(data) => Message::Binary(data.into_owned()),
-        Event::Fragment { kind, data, last } => Message::Fragment {
-            kind,
-            data: data.into_owned(),
-            last,
-        },
-        Event::Ping(data) => Message::Ping(data.into_owned()),
-        Event::Pong(data) => Message::Pong(data.into_owned()),
-        Event::Close(frame) => Message::Close(frame.map(|f| f.into_owned())),
     }
 }

@@ -2,6 +2,7 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Everything that can go wrong with a client connection.
 ///
@@ -13,6 +14,9 @@ use std::path::PathBuf;
 /// | `Err(ConnectionClosed)` | after that, the server closed TCP: a clean end; also any call after the end |
 /// | `Err(AbnormalClosure)` | TCP ended (end of stream or reset) without a closing handshake |
 /// | `Err(Protocol(e))` | the server broke the protocol; we sent a close frame with `e`'s code and stopped |
+/// | `Err(CloseTimeout { answered: true })` | the closing handshake was done but the server kept TCP open for the whole close timeout; we closed TCP (RFC 6455 7.1.1 lets the client do so) |
+/// | `Err(CloseTimeout { answered: false })` | a close frame was sent and the server did not answer within the close timeout; we closed TCP |
+/// | `Err(KeepaliveTimeout { .. })` | nothing came from the server for the keepalive's idle time plus its timeout, a ping included; we closed TCP (a peer gone without a FIN) |
 /// | `Err(Timeout)` | the read timeout passed; the connection is still usable |
 /// | `Err(Io(e))` | another I/O error; the connection is over |
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +78,38 @@ pub enum Error {
     /// A read or write timeout passed.
     #[error("timed out")]
     Timeout,
+    /// Connecting did not finish within [`ClientBuilder::connect_timeout`](crate::ClientBuilder::connect_timeout):
+    /// `stage` says which step was under way (`"name resolution"`, `"TCP connect"`, `"proxy CONNECT"`,
+    /// `"TLS handshake"`, `"WebSocket handshake"`).
+    #[error("timed out after {limit:?} during the {stage}")]
+    ConnectTimeout {
+        /// The step that was under way.
+        stage: &'static str,
+        /// The limit that passed.
+        limit: Duration,
+    },
+    /// The closing handshake did not end within [`ClientBuilder::close_timeout`](crate::ClientBuilder::close_timeout),
+    /// so the client closed TCP itself.
+    #[error("{}", if *answered {
+        "the server answered the close but kept the TCP connection open past the close timeout; closed it"
+    } else {
+        "the server did not answer the close within the close timeout; closed the TCP connection"
+    })]
+    CloseTimeout {
+        /// Whether the server's close frame had arrived (the closing handshake was done,
+        /// only the end of TCP was missing).
+        answered: bool,
+    },
+    /// The server stayed silent through a keepalive ping and its timeout (see
+    /// [`ClientBuilder::keepalive`](crate::ClientBuilder::keepalive)), as a peer that
+    /// vanished without a FIN does; the client closed TCP.
+    #[error(
+        "the server sent nothing for {silent:?}, not even a pong to a keepalive ping; closed the TCP connection"
+    )]
+    KeepaliveTimeout {
+        /// How long nothing had arrived.
+        silent: Duration,
+    },
     /// The connection ended cleanly, or was already over.
     #[error("connection closed")]
     ConnectionClosed,

@@ -18,9 +18,14 @@
 //! # Ok::<(), ws_client::Error>(())
 //! ```
 //!
-//! - URLs: `ws://` and `wss://`, default and explicit ports, paths with queries, IPv6
-//!   literals (`ws://[::1]:9001/x`); host names are resolved and every address is tried
-//!   in turn. Anything else is an [`Error::Url`] before any connection is made.
+//! - URLs: `ws://` and `wss://`, parsed as browsers do (WHATWG, the `url` crate): default
+//!   and explicit ports, paths with queries, IPv6 literals (`ws://[::1]:9001/x`),
+//!   international host names (IDNA); host names are resolved and every address is tried
+//!   in turn. Anything else is an [`Error::Url`] saying what is wrong, before any
+//!   connection is made.
+//! - Every wait on the server has a deadline, a setting and a default: see the table on
+//!   [`ClientBuilder`]. A keepalive finds servers that vanished without a FIN; a close
+//!   timeout ends a closing handshake the server does not finish.
 //! - `wss://` through rustls: the web PKI roots by default, extra CAs
 //!   ([`ClientBuilder::ca_file`]), a client certificate; SNI and host name verification
 //!   are always on, and a certificate that does not verify is [`Error::Tls`].
@@ -36,13 +41,20 @@
 mod builder;
 mod client;
 mod conn;
+mod deadline;
 mod error;
+mod message;
 mod proxy;
+mod timers;
 mod tls;
 mod url;
 
-pub use builder::{ClientBuilder, connect};
-pub use client::{Client, Message, Reader, Writer};
+pub use builder::{
+    ClientBuilder, DEFAULT_CLOSE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE,
+    DEFAULT_KEEPALIVE_TIMEOUT, DEFAULT_WRITE_TIMEOUT, connect,
+};
+pub use client::{Client, Reader, Writer};
 pub use error::Error;
+pub use message::Message;
 pub use url::Url;
 pub use ws_proto::{CloseCode, CloseFrame, Config, DeflateConfig, MessageKind};

@@ -125,7 +125,7 @@ fn echo_test_fails_on_a_changed_message() {
     assert!(!out.status.success());
     assert_eq!(
         stderr(&out),
-        "ws-client: I/O error: echo test: message 0 came back changed\n"
+        "ws-client: echo test: message 0 came back changed\n"
     );
 }
 

@@ -255,7 +255,20 @@ fn a_server_that_never_answers_times_out() {
         .connect_timeout(Some(Duration::from_millis(300)))
         .connect()
         .unwrap_err();
-    assert!(matches!(err, Error::Timeout), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::ConnectTimeout {
+                stage: "WebSocket handshake",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "timed out after 300ms during the WebSocket handshake"
+    );
     assert!(started.elapsed() < Duration::from_secs(5));
     drop(tx);
 }

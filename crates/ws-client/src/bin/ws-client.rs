@@ -1,22 +1,68 @@
 //! `ws-client URL`: the echo client of the Perl blog post, grown up.
 //!
 //! Each line of stdin goes out as a text message and each message received is printed on
-//! its own line; end of stdin closes the connection with 1000 and waits for the server's
-//! close. `--echo-test N --size S` sends N messages of S bytes, checks that each comes back
-//! unchanged, and prints round-trip times.
+//! its own line. When stdin ends the client lingers until the server has been quiet for
+//! `--linger` (so that replies still on their way are printed), then closes with 1000
+//! and waits for the server's close. `--echo-test N --size S` sends N messages of S
+//! bytes, checks that each comes back unchanged, and prints round-trip times. The exit
+//! status says how the connection ended (see `--help`).
 
 use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use ws_client::{Client, ClientBuilder, CloseCode, Error, Message};
+use ws_client::{Client, ClientBuilder, CloseCode, CloseFrame, Error, Message, Reader, Writer};
+
+/// The exit statuses, as `--help` lists them.
+mod status {
+    /// The connection ended with a closing handshake: ours (1000, or 1001 when stdout
+    /// was closed) or the server's with 1000 or no code.
+    pub const NORMAL: u8 = 0;
+    /// Could not connect (URL, name, TCP, proxy, TLS, handshake), or `--echo-test` got a
+    /// message back changed.
+    pub const FAILED: u8 = 1;
+    /// The command line is wrong.
+    pub const USAGE: u8 = 2;
+    /// The server closed with a code other than 1000.
+    pub const SERVER_CLOSED: u8 = 3;
+    /// The connection was lost without a closing handshake: reset, end of stream, a
+    /// protocol error, or a server silent through a keepalive ping.
+    pub const LOST: u8 = 4;
+    /// The server did not answer our close within `--close-timeout`.
+    pub const CLOSE_TIMEOUT: u8 = 5;
+}
+
+const AFTER_HELP: &str = "\
+Lifecycle:
+  Each stdin line is sent as a message; each message received is printed on its own line.
+  When stdin ends, the client lingers until no message has arrived for --linger seconds
+  (replies still on their way get printed; a server that keeps sending keeps it open),
+  then sends a close (1000) and waits, at most --close-timeout, for the server's close
+  and the end of TCP. If the server closes first, the client ends at once. If stdout is
+  closed (as by `| head -1`), the client closes with 1001 and ends.
+
+Exit status:
+  0  normal close: a closing handshake, ours or the server's with 1000 (or no code)
+  1  could not connect, or --echo-test got a message back changed
+  2  usage error
+  3  the server closed with another code (printed on stderr)
+  4  connection lost without a closing handshake (network error, reset, protocol error,
+     or no answer to a keepalive ping)
+  5  the server did not answer our close within --close-timeout
+
+Diagnostics go to stderr through env_logger: RUST_LOG=debug shows more.";
 
 #[derive(Parser)]
 #[command(
     version,
-    about = "A WebSocket client: stdin lines out as messages, received messages printed"
+    about = "A WebSocket client: stdin lines out as messages, received messages printed",
+    after_help = AFTER_HELP
 )]
 struct Args {
     /// The server: ws://HOST[:PORT]/PATH or wss://...
@@ -33,7 +79,8 @@ struct Args {
     /// Also trust the CA certificates in this PEM file.
     #[arg(long, value_name = "PEM")]
     ca_file: Option<PathBuf>,
-    /// Connect through this HTTP proxy (http://[user:pass@]host:port).
+    /// Connect through this HTTP proxy: http://[user:password@]host:port, with
+    /// percent-encoded user and password (%40 for @, %2F for /, %23 for #).
     #[arg(long, value_name = "URL")]
     proxy: Option<String>,
     /// Send each line as a binary message.
@@ -54,36 +101,73 @@ struct Args {
     /// Do not offer compression.
     #[arg(long, overrides_with = "deflate")]
     no_deflate: bool,
-    /// Connect and handshake timeout, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    timeout: u64,
+    /// Limit on connecting as a whole (TCP, proxy, TLS, handshake), in seconds; 0: none.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_secs)]
+    timeout: Duration,
+    /// After stdin ends, close once no message has arrived for this many seconds; 0:
+    /// close at once.
+    #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_secs)]
+    linger: Duration,
+    /// Limit on the closing handshake (our close to the end of TCP), in seconds; 0: none.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    close_timeout: Duration,
+    /// Send a ping after this many seconds without a message from the server; 0: never.
+    #[arg(long, value_name = "SECS", default_value = "20", value_parser = parse_secs)]
+    keepalive: Duration,
+    /// Give the server up if nothing arrives this many seconds after a keepalive ping.
+    #[arg(long, value_name = "SECS", default_value = "20", value_parser = parse_secs)]
+    keepalive_timeout: Duration,
+    /// Limit on each write to a server that stops reading, in seconds; 0: none.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_secs)]
+    write_timeout: Duration,
 }
 
 fn main() -> ExitCode {
+    init_logger();
     let args = match Args::try_parse() {
         Ok(args) => args,
         Err(err) if !err.use_stderr() => {
+            // --help and --version; a closed stdout is no error here.
             let _ = err.print();
             return ExitCode::SUCCESS;
         }
         Err(err) => {
             let text = err.to_string();
             let first = text.lines().next().unwrap_or_default();
-            eprintln!("ws-client: {}", first.trim_start_matches("error: "));
-            return ExitCode::from(2);
+            log::error!("{}", first.trim_start_matches("error: "));
+            return ExitCode::from(status::USAGE);
         }
     };
-    let result = connect(&args).and_then(|client| match args.echo_test {
-        Some(count) => echo_test(client, count, args.size, args.binary),
-        None => interactive(client, args.binary, args.binary_out),
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+    let client = match connect(&args) {
+        Ok(client) => client,
         Err(err) => {
-            eprintln!("ws-client: {err}");
-            ExitCode::FAILURE
+            log::error!("{err}");
+            return ExitCode::from(status::FAILED);
         }
-    }
+    };
+    let status = match args.echo_test {
+        Some(count) => echo_test(client, count, args.size, args.binary),
+        None => interactive(client, &args),
+    };
+    ExitCode::from(status)
+}
+
+/// env_logger, warnings and errors by default (RUST_LOG overrides); each record one line
+/// `ws-client: ...`. A stderr that cannot be written is ignored, never a panic.
+fn init_logger() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .format(|buf, record| match record.level() {
+            log::Level::Error => writeln!(buf, "ws-client: {}", record.args()),
+            log::Level::Warn => writeln!(buf, "ws-client: warning: {}", record.args()),
+            level => writeln!(
+                buf,
+                "ws-client: {} {}: {}",
+                level.as_str().to_lowercase(),
+                record.target(),
+                record.args()
+            ),
+        })
+        .init();
 }
 
 fn parse_header(header: &str) -> Result<(String, String), String> {
@@ -95,9 +179,25 @@ fn parse_header(header: &str) -> Result<(String, String), String> {
     }
 }
 
+fn parse_secs(text: &str) -> Result<Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .ok_or_else(|| "must be a number of seconds, 0 or more".to_owned())
+}
+
+/// `None` for 0, the flags' way of saying "no limit".
+fn limit(secs: Duration) -> Option<Duration> {
+    (!secs.is_zero()).then_some(secs)
+}
+
 fn connect(args: &Args) -> Result<Client, Error> {
-    let mut builder =
-        ClientBuilder::new(&args.url).connect_timeout(Some(Duration::from_secs(args.timeout)));
+    let mut builder = ClientBuilder::new(&args.url)
+        .connect_timeout(limit(args.timeout))
+        .write_timeout(limit(args.write_timeout))
+        .close_timeout(limit(args.close_timeout))
+        .keepalive(limit(args.keepalive))
+        .keepalive_timeout(args.keepalive_timeout);
     for (name, value) in &args.headers {
         builder = builder.header(name, value);
     }
@@ -119,115 +219,275 @@ fn connect(args: &Args) -> Result<Client, Error> {
     builder.connect()
 }
 
-/// Lines in, messages out; messages in, lines out. The reader runs on its own thread so
-/// that messages are printed while stdin is idle.
-fn interactive(client: Client, binary: bool, binary_out: bool) -> Result<(), Error> {
-    let (mut reader, writer) = client.split();
-    let printer = std::thread::spawn(move || -> Result<(), Error> {
-        let mut stdout = io::stdout().lock();
-        loop {
-            match reader.recv() {
-                Ok(Message::Text(text)) => writeln!(stdout, "{text}").map_err(Error::Io)?,
-                Ok(Message::Binary(data)) if binary_out => {
-                    stdout.write_all(&data).map_err(Error::Io)?
-                }
-                Ok(Message::Binary(data)) => {
-                    writeln!(stdout, "{}", hex(&data)).map_err(Error::Io)?
-                }
-                Ok(Message::Close(frame)) => {
-                    if let Some(frame) = frame.filter(|f| f.code != CloseCode::NORMAL) {
-                        eprintln!(
-                            "ws-client: server closed with {} {}",
-                            frame.code, frame.reason
-                        );
-                    }
-                }
-                Ok(_) => {}
-                Err(Error::ConnectionClosed) => return Ok(()),
-                Err(err) => return Err(err),
-            }
-            stdout.flush().map_err(Error::Io)?;
-        }
+/// What the main thread hears from the others.
+enum Event {
+    /// Stdin ended (or could not be read): start lingering.
+    StdinEnded,
+    /// A message was printed: the server is not quiet.
+    Heard,
+    /// The connection is over; the exit status.
+    Ended(u8),
+}
+
+/// Lines in, messages out; messages in, lines out. Stdin and the socket each have a
+/// thread (either may block at any time); this one decides when to close and when the
+/// program ends.
+fn interactive(client: Client, args: &Args) -> u8 {
+    let (reader, writer) = client.split();
+    let we_closed = Arc::new(AtomicBool::new(false));
+    let (events, heard) = mpsc::channel();
+
+    let sender = writer.clone();
+    let to_main = events.clone();
+    let binary = args.binary;
+    thread::spawn(move || {
+        send_stdin(&sender, binary);
+        let _ = to_main.send(Event::StdinEnded);
     });
-    for line in io::stdin().lock().lines() {
-        let line = line.map_err(Error::Io)?;
+    let printer = {
+        let (writer, we_closed, binary_out) = (writer.clone(), we_closed.clone(), args.binary_out);
+        thread::spawn(move || {
+            let status = print_messages(reader, &writer, &we_closed, binary_out, &events);
+            let _ = events.send(Event::Ended(status));
+        })
+    };
+
+    // Linger after stdin ends until the server has been quiet for `--linger`.
+    let mut quiet_since: Option<Instant> = None;
+    let status = loop {
+        let event = match quiet_since {
+            None => heard.recv().ok(),
+            Some(since) => match args.linger.checked_sub(since.elapsed()) {
+                Some(left) if !left.is_zero() => match heard.recv_timeout(left) {
+                    Ok(event) => Some(event),
+                    Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => None,
+                },
+                _ => {
+                    log::debug!(
+                        "stdin ended and the server was quiet for {:?}: closing",
+                        args.linger
+                    );
+                    quiet_since = None;
+                    we_closed.store(true, Ordering::SeqCst);
+                    if let Err(err) = writer.close(CloseCode::NORMAL, "") {
+                        log::debug!("close: {err}");
+                    }
+                    continue;
+                }
+            },
+        };
+        match event {
+            Some(Event::StdinEnded) if !we_closed.load(Ordering::SeqCst) => {
+                quiet_since = Some(Instant::now())
+            }
+            Some(Event::Heard) if quiet_since.is_some() => quiet_since = Some(Instant::now()),
+            Some(Event::Ended(status)) => break status,
+            Some(_) => {}
+            // Both threads gone without a word: cannot happen, but end rather than hang.
+            None => break status::LOST,
+        }
+    };
+    let _ = printer.join();
+    status
+}
+
+/// Sends each stdin line (without its line end) until stdin ends or sending fails.
+fn send_stdin(writer: &Writer, binary: bool) {
+    let mut stdin = io::stdin().lock();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match stdin.read_until(b'\n', &mut line) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(err) => {
+                log::error!("cannot read stdin: {err}");
+                return;
+            }
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+        }
         let sent = if binary {
-            writer.send_binary(line.as_bytes())
+            writer.send_binary(&line)
         } else {
-            writer.send_text(&line)
+            match std::str::from_utf8(&line) {
+                Ok(text) => writer.send_text(text),
+                Err(_) => {
+                    log::warn!("a stdin line is not UTF-8; sent with U+FFFD (use --binary)");
+                    writer.send_text(&String::from_utf8_lossy(&line))
+                }
+            }
         };
         if let Err(err) = sent {
-            // The connection ended; the printer thread says why.
+            // The connection ended; the printer thread reports how.
             log::debug!("send failed: {err}");
-            break;
+            return;
         }
     }
-    match writer.close(CloseCode::NORMAL, "") {
-        Ok(()) | Err(Error::ConnectionClosed) => {}
-        Err(err) => return Err(err),
+}
+
+/// Prints each message until the connection ends; returns the exit status. If stdout
+/// cannot be written (its reader went away) it closes with 1001 and carries on reading
+/// until the closing handshake is done.
+fn print_messages(
+    mut reader: Reader,
+    writer: &Writer,
+    we_closed: &AtomicBool,
+    binary_out: bool,
+    events: &mpsc::Sender<Event>,
+) -> u8 {
+    let mut stdout = Some(io::stdout().lock());
+    let mut server_close: Option<Option<CloseFrame<'static>>> = None;
+    loop {
+        let printed = match reader.recv() {
+            Ok(Message::Text(text)) => print(&mut stdout, |out| writeln!(out, "{text}")),
+            Ok(Message::Binary(data)) if binary_out => {
+                print(&mut stdout, |out| out.write_all(&data))
+            }
+            Ok(Message::Binary(data)) => print(&mut stdout, |out| writeln!(out, "{}", hex(&data))),
+            Ok(Message::Close(frame)) => {
+                server_close = Some(frame);
+                continue;
+            }
+            Ok(_) => continue,
+            Err(err) => return ending(err, server_close, we_closed.load(Ordering::SeqCst)),
+        };
+        let _ = events.send(Event::Heard);
+        if !printed && !we_closed.swap(true, Ordering::SeqCst) {
+            log::debug!("stdout is closed: closing the connection with 1001");
+            if let Err(err) = writer.close(CloseCode::GOING_AWAY, "stdout closed") {
+                log::debug!("close: {err}");
+            }
+        }
     }
-    printer.join().unwrap_or(Err(Error::ConnectionClosed))
+}
+
+/// Writes to stdout unless it failed before; false once it has failed.
+fn print(
+    stdout: &mut Option<io::StdoutLock<'_>>,
+    write: impl FnOnce(&mut io::StdoutLock<'_>) -> io::Result<()>,
+) -> bool {
+    let Some(out) = stdout else { return false };
+    match write(out).and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(err) => {
+            log::debug!("cannot write stdout: {err}");
+            *stdout = None;
+            false
+        }
+    }
+}
+
+/// The exit status for how the connection ended, with a line on stderr where it was not
+/// a normal close.
+fn ending(err: Error, server_close: Option<Option<CloseFrame<'static>>>, we_closed: bool) -> u8 {
+    match err {
+        Error::ConnectionClosed | Error::CloseTimeout { answered: true } => {
+            if let Error::CloseTimeout { .. } = err {
+                log::warn!("{err}");
+            }
+            match server_close.flatten() {
+                Some(frame) if !we_closed && frame.code != CloseCode::NORMAL => {
+                    log::error!("server closed with {} {}", frame.code, frame.reason);
+                    status::SERVER_CLOSED
+                }
+                _ => status::NORMAL,
+            }
+        }
+        Error::CloseTimeout { answered: false } => {
+            log::error!("{err}");
+            status::CLOSE_TIMEOUT
+        }
+        err => {
+            log::error!("{err}");
+            status::LOST
+        }
+    }
 }
 
 fn hex(data: &[u8]) -> String {
     data.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn echo_test(mut client: Client, count: usize, size: usize, binary: bool) -> Result<(), Error> {
-    let mut rtts = Vec::with_capacity(count);
+fn echo_test(mut client: Client, count: usize, size: usize, binary: bool) -> u8 {
     let compression = if client.is_compressing() {
         ", compressed"
     } else {
         ""
     };
+    let mut rtts = Vec::with_capacity(count);
     for i in 0..count {
-        let payload: Vec<u8> = (0..size).map(|j| b'a' + ((i * 7 + j) % 26) as u8).collect();
-        let started = Instant::now();
-        if binary {
-            client.send_binary(&payload)?;
-        } else {
-            client.send_text(std::str::from_utf8(&payload).expect("ASCII"))?;
-        }
-        let echoed = loop {
-            match client.recv()? {
-                Message::Text(text) if !binary => break text.into_bytes(),
-                Message::Binary(data) if binary => break data,
-                Message::Ping(_) | Message::Pong(_) => {}
-                other => return Err(mismatch(i, &format!("got {other:?}"))),
-            }
-        };
-        rtts.push(started.elapsed());
-        if echoed != payload {
-            return Err(mismatch(i, "came back changed"));
+        match echo_one(&mut client, i, size, binary) {
+            Ok(rtt) => rtts.push(rtt),
+            Err(Some(err)) => return ending(err, None, false),
+            Err(None) => return status::FAILED,
         }
     }
-    client.close(CloseCode::NORMAL, "")?;
-    loop {
+    if let Err(err) = client.close(CloseCode::NORMAL, "") {
+        return ending(err, None, true);
+    }
+    let mut server_close = None;
+    let status = loop {
         match client.recv() {
+            Ok(Message::Close(frame)) => server_close = Some(frame),
             Ok(_) => {}
-            Err(Error::ConnectionClosed) => break,
-            Err(err) => return Err(err),
+            Err(err) => break ending(err, server_close, true),
         }
-    }
+    };
     rtts.sort_unstable();
     let at = |q: f64| rtts[((rtts.len() - 1) as f64 * q).round() as usize];
-    if rtts.is_empty() {
-        println!("echo test: 0 messages");
+    let report = if rtts.is_empty() {
+        "echo test: 0 messages".to_owned()
     } else {
-        println!(
+        format!(
             "echo test: {count} messages of {size} bytes{compression}, all echoed unchanged; round trip min {:?} p50 {:?} p99 {:?} max {:?}",
             at(0.0),
             at(0.5),
             at(0.99),
             at(1.0)
-        );
+        )
+    };
+    if let Err(err) = writeln!(io::stdout(), "{report}") {
+        log::debug!("cannot write stdout: {err}");
     }
-    Ok(())
+    status
 }
 
-fn mismatch(index: usize, what: &str) -> Error {
-    Error::Io(io::Error::new(
-        io::ErrorKind::InvalidData,
-        format!("echo test: message {index} {what}"),
-    ))
+/// One round trip; `Err(None)` when the message came back wrong (said on stderr).
+fn echo_one(
+    client: &mut Client,
+    i: usize,
+    size: usize,
+    binary: bool,
+) -> Result<Duration, Option<Error>> {
+    let payload: Vec<u8> = (0..size).map(|j| b'a' + ((i * 7 + j) % 26) as u8).collect();
+    let started = Instant::now();
+    if binary {
+        client.send_binary(&payload).map_err(Some)?;
+    } else {
+        let text = String::from_utf8_lossy(&payload);
+        client.send_text(&text).map_err(Some)?;
+    }
+    let echoed = loop {
+        match client.recv().map_err(Some)? {
+            Message::Text(text) if !binary => break text.into_bytes(),
+            Message::Binary(data) if binary => break data,
+            Message::Ping(_) | Message::Pong(_) => {}
+            other => {
+                log::error!("echo test: message {i}: got {other:?}");
+                return Err(None);
+            }
+        }
+    };
+    let rtt = started.elapsed();
+    if echoed != payload {
+        log::error!("echo test: message {i} came back changed");
+        return Err(None);
+    }
+    Ok(rtt)
 }
