@@ -8,9 +8,9 @@
 //! Client side: [`ClientRequest`] builds the request and a [`ClientHandshake`] that
 //! checks the server's answer as its bytes arrive and yields a [`Response`].
 //!
-//! Both parsers scan only the bytes that are new since their last call for the blank line
-//! that ends the header block, and hand the block to `httparse` once, when it is
-//! complete: a request that arrives one byte at a time costs linear time, not quadratic
+//! Both parsers scan only the bytes that are new since their last call for the empty line
+//! that ends the header block (with CRLF or bare LF line ends, as `httparse` reads them:
+//! RFC 9112 2.2), and hand the block to `httparse` once, when it is complete: a request that arrives one byte at a time costs linear time, not quadratic
 //! (re-parsing on every read was the cause of RUSTSEC-2023-0065 in another crate). Both
 //! stop at [`Limits::max_head_size`] bytes and [`Limits::max_headers`] fields. Bytes that
 //! follow the header block stay in the buffer for the [`Session`](crate::Session).
@@ -19,6 +19,7 @@ mod client;
 mod extension;
 mod head;
 mod headers;
+mod scan;
 mod server;
 
 pub use client::{ClientHandshake, ClientRequest, Response};

@@ -5,8 +5,8 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::extension::{ExtensionOffer, parse_extensions};
-use super::head::HeadScanner;
 use super::headers::{Headers, write_field};
+use super::scan::HeadScanner;
 use super::{Limits, VERSION, accept_key};
 use crate::buffer::RecvBuffer;
 use crate::error::Error;
