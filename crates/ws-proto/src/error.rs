@@ -120,6 +120,15 @@ pub enum Error {
     /// The request is not HTTP/1.1 or later (400, RFC 6455 4.1).
     #[error("HTTP version older than 1.1")]
     HttpVersion,
+    /// A request target that is neither an origin form nor an absolute form with a
+    /// WebSocket or HTTP scheme (400, RFC 9112 3.2); `reason` names the rule.
+    #[error("request target {target:?} refused: {reason}")]
+    InvalidTarget {
+        /// The target as sent.
+        target: String,
+        /// Which rule it breaks.
+        reason: &'static str,
+    },
     /// No `Host` header (400, RFC 6455 4.1).
     #[error("missing Host header")]
     MissingHost,
@@ -202,6 +211,7 @@ impl Error {
             UnsupportedVersion => Some(426),
             MalformedHttp(_)
             | HttpVersion
+            | InvalidTarget { .. }
             | MissingHost
             | MissingUpgrade
             | MissingConnection

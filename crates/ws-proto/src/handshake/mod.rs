@@ -21,6 +21,7 @@ mod head;
 mod headers;
 mod scan;
 mod server;
+mod target;
 
 pub use client::{ClientHandshake, ClientRequest, Response};
 pub use extension::{ExtensionOffer, ExtensionParam, parse_extensions};
