@@ -65,7 +65,9 @@ fn an_absolute_form_request_is_routed_on_its_path() {
         ("/chat".into(), Some("room=1".into()), "example.com".into())
     );
     // The connection works: a masked "hi" (mask 0) comes back.
-    stream.write_all(&[0x81, 0x82, 0, 0, 0, 0, b'h', b'i']).unwrap();
+    stream
+        .write_all(&[0x81, 0x82, 0, 0, 0, 0, b'h', b'i'])
+        .unwrap();
     let mut echo = [0u8; 4];
     stream.read_exact(&mut echo).unwrap();
     assert_eq!(echo, [0x81, 0x02, b'h', b'i']);
@@ -87,7 +89,10 @@ fn authority_and_asterisk_targets_get_400_naming_the_rule() {
         stream.write_all(request.as_bytes()).unwrap();
         let mut answer = String::new();
         stream.read_to_string(&mut answer).unwrap();
-        assert!(answer.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{answer}");
+        assert!(
+            answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{answer}"
+        );
         assert!(answer.contains(&format!("RFC 9112 {rule}")), "{answer}");
     }
     assert!(rx.try_recv().is_err(), "the callback never saw them");
