@@ -60,7 +60,7 @@ impl RequestParser {
         let Some(len) = self.scanner.scan(input.data(), &self.limits)? else {
             return Ok(None);
         };
-        let mut slots = vec![httparse::EMPTY_HEADER; self.limits.max_headers];
+        let mut slots = vec![httparse::EMPTY_HEADER; self.limits.header_slots()];
         let mut raw = httparse::Request::new(&mut slots);
         if raw.parse(&input.data()[..len])?.is_partial() {
             // httparse stops at the first blank line; if it wants more than the block we
