@@ -248,3 +248,44 @@ fn max_send_size_and_silence_timeout_flags_apply() {
     }
     assert_eq!(&got[..2], &[0x89, 0x00], "pinged first: {got:02x?}");
 }
+
+#[test]
+fn rust_log_sets_the_level_unless_the_log_flag_is_given() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    // (args, whether a debug record is expected)
+    for (args, debug) in [(&[][..], true), (&["--log", "warn"][..], false)] {
+        let mut child = ws_server()
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr: SocketAddr = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("ws://"))
+            .expect(&line)
+            .trim_end_matches('/')
+            .parse()
+            .unwrap();
+        let mut client = connect(addr);
+        client.send_text("logged");
+        assert_eq!(client.expect_text(), "logged");
+        drop(client);
+        kill(&child, "-TERM");
+        assert!(wait_exit(&mut child).success());
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert_eq!(
+            stderr.contains("connected"),
+            debug,
+            "{args:?} with RUST_LOG=debug: {stderr}"
+        );
+    }
+}

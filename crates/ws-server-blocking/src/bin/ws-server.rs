@@ -21,7 +21,11 @@ use ws_server_blocking::{DeflateConfig, Error, Server, tls};
 #[derive(Parser)]
 #[command(
     version,
-    about = "A WebSocket echo or broadcast server (Net::WebSocket::Server in Rust)"
+    about = "A WebSocket echo or broadcast server (Net::WebSocket::Server in Rust)",
+    after_help = "SIGINT or SIGTERM closes every client with 1001 and exits once they have \
+        answered (or --close-timeout passed); a second signal exits at once.\n\
+        Log records go to stderr (--log, or RUST_LOG when --log is not given); a closed \
+        stderr or stdout never stops the server."
 )]
 struct Args {
     /// Address to listen on, IPv4 or IPv6 with a port (such as [::1]:8080).
