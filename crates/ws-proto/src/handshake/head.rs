@@ -3,7 +3,7 @@
 
 use super::Limits;
 use super::headers::Headers;
-use super::scan::HeadScanner;
+use super::scan::{HeadScanner, Scan};
 use crate::buffer::RecvBuffer;
 use crate::error::Error;
 
@@ -51,8 +51,14 @@ impl ResponseHeadParser {
     /// Returns the head once it is complete and consumes it from `input` (the body or
     /// whatever follows stays); `Ok(None)` means more bytes are needed.
     pub fn parse(&mut self, input: &mut RecvBuffer) -> Result<Option<ResponseHead>, Error> {
-        let Some(len) = self.scanner.scan(input.data(), &self.limits)? else {
-            return Ok(None);
+        let len = match self.scanner.scan(input.data(), &self.limits) {
+            Scan::Complete(len) => len,
+            Scan::Partial => return Ok(None),
+            Scan::TooLarge => {
+                return Err(Error::HeadTooLarge {
+                    max: self.limits.max_head_size,
+                });
+            }
         };
         let mut slots = vec![httparse::EMPTY_HEADER; self.limits.header_slots()];
         let mut raw = httparse::Response::new(&mut slots);

@@ -16,7 +16,17 @@
 //! inside a line, say) is left for it to refuse once the block is complete.
 
 use super::Limits;
-use crate::error::Error;
+
+/// What a scan found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scan {
+    /// The block is not complete yet.
+    Partial,
+    /// The block is complete and takes this many bytes, its ending empty line included.
+    Complete(usize),
+    /// `max_head_size` bytes hold no complete block (the caller answers 431).
+    TooLarge,
+}
 
 /// Remembers how far a buffer was scanned for the line that ends a header block, so
 /// that each byte is examined once however the block is split across reads.
@@ -31,12 +41,10 @@ pub(crate) struct HeadScanner {
 }
 
 impl HeadScanner {
-    /// The length of the header block at the front of `data`, its ending empty line
-    /// included, once it is complete; `Ok(None)` while more bytes are needed.
+    /// Whether the header block at the front of `data` is complete, and its length.
     ///
     /// `data` must be the bytes given to the previous call plus any that arrived since.
-    /// Fails with [`Error::HeadTooLarge`] once `max_head_size` bytes hold no complete block.
-    pub(crate) fn scan(&mut self, data: &[u8], limits: &Limits) -> Result<Option<usize>, Error> {
+    pub(crate) fn scan(&mut self, data: &[u8], limits: &Limits) -> Scan {
         let limit = data.len().min(limits.max_head_size);
         while self.scanned < limit {
             let Some(at) = data[self.scanned..limit].iter().position(|&b| b == b'\n') else {
@@ -51,15 +59,14 @@ impl HeadScanner {
             if !empty {
                 self.started = true;
             } else if self.started {
-                return Ok(Some(end + 1));
+                return Scan::Complete(end + 1);
             }
         }
         if data.len() >= limits.max_head_size {
-            return Err(Error::HeadTooLarge {
-                max: limits.max_head_size,
-            });
+            Scan::TooLarge
+        } else {
+            Scan::Partial
         }
-        Ok(None)
     }
 }
 
@@ -69,11 +76,11 @@ mod tests {
     use proptest::prelude::*;
 
     /// Scans `bytes` given in two parts, split at `cut`.
-    fn scan_split(bytes: &[u8], cut: usize, limits: &Limits) -> Result<Option<usize>, Error> {
+    fn scan_split(bytes: &[u8], cut: usize, limits: &Limits) -> Scan {
         let mut scanner = HeadScanner::default();
-        match scanner.scan(&bytes[..cut], limits)? {
-            Some(len) => Ok(Some(len)),
-            None => scanner.scan(bytes, limits),
+        match scanner.scan(&bytes[..cut], limits) {
+            Scan::Partial => scanner.scan(bytes, limits),
+            done => done,
         }
     }
 
@@ -115,16 +122,16 @@ mod tests {
                 assert_eq!(httparse_end(&bytes), Some(head.len()), "{head:?}");
                 for cut in 0..=bytes.len() {
                     assert_eq!(
-                        scan_split(&bytes, cut, &limits).unwrap(),
-                        Some(head.len()),
+                        scan_split(&bytes, cut, &limits),
+                        Scan::Complete(head.len()),
                         "{head:?} cut at {cut}"
                     );
                 }
                 // Every proper prefix of the head needs more bytes.
                 for cut in 0..head.len() {
                     assert_eq!(
-                        HeadScanner::default().scan(&bytes[..cut], &limits).unwrap(),
-                        None,
+                        HeadScanner::default().scan(&bytes[..cut], &limits),
+                        Scan::Partial,
                         "{head:?} prefix of {cut}"
                     );
                 }
@@ -144,8 +151,8 @@ mod tests {
             let bytes = head.as_bytes();
             assert_eq!(httparse_end(bytes), Some(bytes.len()), "{head:?}");
             assert_eq!(
-                HeadScanner::default().scan(bytes, &limits).unwrap(),
-                Some(bytes.len()),
+                HeadScanner::default().scan(bytes, &limits),
+                Scan::Complete(bytes.len()),
                 "{head:?}"
             );
         }
@@ -159,8 +166,8 @@ mod tests {
         assert_eq!(httparse_end(head.as_bytes()), Some(head.len()));
         for cut in 0..=head.len() {
             assert_eq!(
-                scan_split(head.as_bytes(), cut, &Limits::default()).unwrap(),
-                Some(head.len()),
+                scan_split(head.as_bytes(), cut, &Limits::default()),
+                Scan::Complete(head.len()),
                 "cut at {cut}"
             );
         }
@@ -177,10 +184,8 @@ mod tests {
             "GET / HTTP/1.1\r\nA: b\r",
         ] {
             assert_eq!(
-                HeadScanner::default()
-                    .scan(partial.as_bytes(), &limits)
-                    .unwrap(),
-                None,
+                HeadScanner::default().scan(partial.as_bytes(), &limits),
+                Scan::Partial,
                 "{partial:?}"
             );
         }
@@ -213,7 +218,7 @@ mod tests {
             bytes.extend_from_slice(&tail);
             prop_assert_eq!(httparse_end(&bytes), Some(head.len()));
             let cut = cut.index(bytes.len() + 1);
-            prop_assert_eq!(scan_split(&bytes, cut, &Limits::default()).unwrap(), Some(head.len()));
+            prop_assert_eq!(scan_split(&bytes, cut, &Limits::default()), Scan::Complete(head.len()));
         }
     }
 
@@ -226,24 +231,21 @@ mod tests {
             ..Limits::default()
         };
         let mut scanner = HeadScanner::default();
-        assert!(scanner.scan(&[b'a'; 31], &limits).unwrap().is_none());
-        assert!(matches!(
-            scanner.scan(&[b'a'; 32], &limits),
-            Err(Error::HeadTooLarge { max: 32 })
-        ));
+        assert_eq!(scanner.scan(&[b'a'; 31], &limits), Scan::Partial);
+        assert_eq!(scanner.scan(&[b'a'; 32], &limits), Scan::TooLarge);
         // A block that ends exactly at the limit is accepted, with either line end.
         for end in [&b"\r\n\r\n"[..], b"\n\n"] {
             let mut exact = vec![b'a'; 32 - end.len()];
             exact.extend_from_slice(end);
             assert_eq!(
-                HeadScanner::default().scan(&exact, &limits).unwrap(),
-                Some(32)
+                HeadScanner::default().scan(&exact, &limits),
+                Scan::Complete(32)
             );
         }
         // Empty lines count towards it too: they are part of what is read.
-        assert!(matches!(
+        assert_eq!(
             HeadScanner::default().scan(&[b'\n'; 40], &limits),
-            Err(Error::HeadTooLarge { max: 32 })
-        ));
+            Scan::TooLarge
+        );
     }
 }

@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::extension::{ExtensionOffer, parse_extensions};
 use super::headers::{Headers, write_field};
-use super::scan::HeadScanner;
+use super::scan::{HeadScanner, Scan};
 use super::target::Target;
 use super::{Limits, VERSION, accept_key};
 use crate::buffer::RecvBuffer;
@@ -57,8 +57,14 @@ impl RequestParser {
     /// Every error has an HTTP status ([`Error::http_status`]); answer it with
     /// [`Reject::for_error`] and close the connection.
     pub fn parse(&mut self, input: &mut RecvBuffer) -> Result<Option<Request>, Error> {
-        let Some(len) = self.scanner.scan(input.data(), &self.limits)? else {
-            return Ok(None);
+        let len = match self.scanner.scan(input.data(), &self.limits) {
+            Scan::Complete(len) => len,
+            Scan::Partial => return Ok(None),
+            Scan::TooLarge => {
+                return Err(Error::HeadTooLarge {
+                    max: self.limits.max_head_size,
+                });
+            }
         };
         let mut slots = vec![httparse::EMPTY_HEADER; self.limits.header_slots()];
         let mut raw = httparse::Request::new(&mut slots);
@@ -642,6 +648,26 @@ mod tests {
             assert_eq!((req.path(), req.host()), ("/chat", "example.com"));
             assert_eq!(input.data(), &[0x81, 0x80], "cut at {cut}");
         }
+    }
+
+    #[test]
+    fn header_slots_are_bounded_by_the_head_size() {
+        let mut limits = Limits::default();
+        assert_eq!(limits.header_slots(), 64);
+        limits.max_headers = usize::MAX;
+        assert_eq!(limits.header_slots(), 8 * 1024 / 3 + 1);
+        // The most fields a block of 8 KiB can hold still parse.
+        let mut request = b"GET / HTTP/1.1\n".to_vec();
+        while request.len() + 3 + 1 <= 8 * 1024 {
+            request.extend_from_slice(b"a:\n");
+        }
+        request.push(b'\n');
+        let mut input = RecvBuffer::new();
+        input.extend_from_slice(&request);
+        let err = RequestParser::with_limits(limits)
+            .parse(&mut input)
+            .unwrap_err();
+        assert!(matches!(err, Error::MissingHost), "{err:?}");
     }
 
     #[test]
