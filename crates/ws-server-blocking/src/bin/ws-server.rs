@@ -78,7 +78,8 @@ struct Args {
     #[arg(long, default_value_t = 64, value_name = "N")]
     max_headers: usize,
     /// The largest message sent, in bytes: an echo of a larger one fails and closes the
-    /// connection with 1011. Default 64 MiB; raise it with --max-message-size.
+    /// connection with 1011. Default 64 MiB; raise it together with --max-message-size
+    /// past 64 MiB, so that every message accepted can be echoed.
     #[arg(long, value_name = "BYTES")]
     max_send_size: Option<usize>,
     /// Accept permessage-deflate (RFC 7692) from clients that offer it. Saves bandwidth
