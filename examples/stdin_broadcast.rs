@@ -4,7 +4,7 @@
 //! `cargo run -p examples --example stdin_broadcast`, connect clients to
 //! ws://127.0.0.1:8080/, then type lines.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::os::fd::AsRawFd;
 
 use ws_server_blocking::Server;
@@ -20,7 +20,8 @@ fn main() -> Result<(), ws_server_blocking::Error> {
                 Ok(0) | Err(_) => server.shutdown(),
                 Ok(_) => {
                     let sent = server.broadcast_utf8(line.trim_end_matches('\n'));
-                    eprintln!("sent to {sent} client(s)");
+                    // A closed stderr must not kill the server: the note is dropped.
+                    let _ = writeln!(std::io::stderr(), "sent to {sent} client(s)");
                 }
             }
         })

@@ -35,12 +35,21 @@ pub fn is_switching(head: &[u8]) -> bool {
     head.starts_with(b"HTTP/1.1 101")
 }
 
-/// The length of the HTTP head at the front of `bytes`, blank line included.
+/// The length of the HTTP head at the front of `bytes`, its ending empty line included.
+///
+/// RFC 9112 2.2: a recipient may take a bare LF for a line end, as httparse (and so
+/// ws-proto and most servers' clients) does; the head ends at the first empty line,
+/// `\r\n` or `\n`, after the status line.
 pub fn head_len(bytes: &[u8]) -> Option<usize> {
-    bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|at| at + 4)
+    let mut line_start = 0;
+    for (at, _) in bytes.iter().enumerate().filter(|(_, b)| **b == b'\n') {
+        let line = &bytes[line_start..at];
+        if line_start > 0 && (line.is_empty() || line == b"\r") {
+            return Some(at + 1);
+        }
+        line_start = at + 1;
+    }
+    None
 }
 
 /// Connects and completes a handshake, blocking; returns the stream (non-blocking) and
@@ -98,4 +107,19 @@ pub fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
 /// A masked close frame with code 1000.
 pub fn close_frame() -> Vec<u8> {
     masked_frame(0x8, &1000u16.to_be_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::head_len;
+
+    #[test]
+    fn head_ends_at_the_first_empty_line_with_either_line_end() {
+        let crlf = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81";
+        assert_eq!(head_len(crlf), Some(crlf.len() - 1));
+        let lf = b"HTTP/1.1 101 Switching Protocols\nUpgrade: websocket\n\n\x81";
+        assert_eq!(head_len(lf), Some(lf.len() - 1));
+        assert_eq!(head_len(b"HTTP/1.1 101 OK\nA: b\n\r\n"), Some(23));
+        assert_eq!(head_len(b"HTTP/1.1 101 OK\r\nA: b\r\n"), None);
+    }
 }

@@ -1,6 +1,7 @@
 //! The server's handshake parser on arbitrary bytes in arbitrary pieces: never panics;
 //! an accepted request satisfies every RFC 6455 4.2.1 check and can be answered; a
-//! refusal always has an HTTP status; nothing past the size limit is ever kept.
+//! refusal always has an HTTP status; nothing past the size limit is ever kept; the
+//! target is normalised to a path starting with `/`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -22,6 +23,8 @@ fuzz_target!(|data: &[u8]| {
                 assert!(!host.is_empty());
                 assert_eq!(request.key().len(), 24, "a 16-byte key is 24 base64 characters");
                 assert!(request.resource().starts_with(request.path()));
+                // RFC 9112 3.2: whichever form came, the path is an absolute path.
+                assert!(request.path().starts_with('/'));
                 let answer = request.accept().to_bytes().expect("an accepted request can be answered");
                 assert!(answer.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
                 return;

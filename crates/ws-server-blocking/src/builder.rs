@@ -129,7 +129,10 @@ impl Builder {
         self
     }
 
-    /// How long to wait for the peer's side of a closing handshake. Default 5 s.
+    /// How long to wait for the peer's side of a closing handshake, for it to read the
+    /// bytes it is owed once either side closed or it sent its FIN, and for its end of
+    /// the TCP connection; past it the connection is dropped. Also how long a shutdown
+    /// waits for every client's close before `start` returns. Default 5 s.
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
         self.settings.close_timeout = timeout;
         self
@@ -214,7 +217,8 @@ impl Builder {
         self
     }
 
-    /// Limits on the handshake request (size of the header block, number of fields).
+    /// Limits on the handshake request: the size of the header block (default 8 KiB)
+    /// and the number of fields (default 64); past either the request gets 431.
     pub fn handshake_limits(mut self, limits: ws_proto::handshake::Limits) -> Self {
         self.settings.handshake_limits = limits;
         self

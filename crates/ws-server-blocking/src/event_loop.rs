@@ -708,9 +708,14 @@ fn end_of_stream(server: &Server, slot: &Slot) {
     }
     match slot.phase.get() {
         // Anything still queued (the answer to a close frame that came with the end of
-        // stream) is written first.
+        // stream) is written first, within `close_timeout`: a peer that half-closed and
+        // never reads again must not hold the connection for ever.
         Phase::Ready | Phase::Closing => {
             slot.phase.set(Phase::Closing);
+            if slot.deadline.get().is_none() {
+                slot.deadline
+                    .set(Some(Instant::now() + server.settings.close_timeout));
+            }
             server.mark_dirty(slot);
         }
         Phase::Handshake => slot.abort(server, 1006, "connection closed during the handshake"),

@@ -77,27 +77,46 @@
 //! # Limits and their defaults
 //!
 //! Nothing a peer sends can make the server hold memory without bound, and every limit can
-//! be changed on the [`Builder`] (most also from the `ws-server` command line):
+//! be changed on the [`Builder`] (and, but for `read_pause`, from the `ws-server` command
+//! line):
 //!
-//! | limit | default | what happens past it |
-//! |---|---|---|
-//! | [`handshake_limits`](Builder::handshake_limits): header block | 8 KiB | 431 and close |
-//! | [`handshake_limits`](Builder::handshake_limits): header fields | 64 | 431 and close |
-//! | [`handshake_timeout`](Builder::handshake_timeout) | 10 s | connection dropped |
-//! | [`max_connections`](Builder::max_connections) | 50,000 | 503 and close |
-//! | [`max_frame_size`](Builder::max_frame_size) | 16 MiB | close 1009, at the frame header |
-//! | [`max_recv_size`](Builder::max_recv_size) (message) | 64 MiB | close 1009, at the frame that passes it; for a compressed message, at the byte of inflated output that passes it |
-//! | [`deflate`](Builder::deflate) | off | with it on, about 330 KiB per connection that exchanged compressed messages with context takeover (nothing for idle ones) |
-//! | [`max_send_size`](Builder::max_send_size) | 64 MiB | the send fails |
-//! | [`read_pause`](Builder::read_pause) | 1 MiB unsent | the connection is not read until its output drains to half |
-//! | [`max_pending_output`](Builder::max_pending_output) | 8 MiB unsent | connection dropped (it stopped reading) |
-//! | [`silence_max`](Builder::silence_max) / [`silence_timeout`](Builder::silence_timeout) | 20 s / 20 s | ping, then drop |
-//! | [`close_timeout`](Builder::close_timeout) | 5 s | connection dropped |
-//! | queued automatic pongs | 16 | older unsent pongs are replaced (RFC 6455 5.5.3) |
+//! | limit | default | `ws-server` flag | what happens past it |
+//! |---|---|---|---|
+//! | [`handshake_limits`](Builder::handshake_limits): header block | 8 KiB | `--max-head-size` | 431 and close |
+//! | [`handshake_limits`](Builder::handshake_limits): header fields | 64 | `--max-headers` | 431 and close |
+//! | [`max_connections`](Builder::max_connections) | 50,000 | `--max-connections` | 503 and close |
+//! | [`max_frame_size`](Builder::max_frame_size) | 16 MiB | `--max-frame-size` | close 1009, at the frame header |
+//! | [`max_recv_size`](Builder::max_recv_size) (message) | 64 MiB | `--max-message-size` | close 1009, at the frame that passes it; for a compressed message, at the byte of inflated output that passes it |
+//! | [`deflate`](Builder::deflate) | off | `--deflate` | with it on, about 330 KiB per connection that exchanged compressed messages with context takeover (nothing for idle ones) |
+//! | [`max_send_size`](Builder::max_send_size) | 64 MiB | `--max-send-size` | the send fails |
+//! | [`read_pause`](Builder::read_pause) | 1 MiB unsent | none | the connection is not read until its output drains to half |
+//! | [`max_pending_output`](Builder::max_pending_output) | 8 MiB unsent | `--max-pending-output` | connection dropped (it stopped reading) |
+//! | queued automatic pongs | 16 | none | older unsent pongs are replaced (RFC 6455 5.5.3) |
 //!
 //! So a connection costs at most about one frame being received, one message being
 //! reassembled, and its unsent output: a peer cannot make the server allocate what a
 //! frame header announces before the limits have been checked.
+//!
+//! # Every wait on the peer has a deadline
+//!
+//! A peer can stop taking part at any point: stop sending, stop reading, or keep its end
+//! of the TCP connection open. Each state in which the server waits on it ends at a
+//! deadline, after which the connection is dropped (the `disconnect` callback has then
+//! run, with 1006 unless a close frame was exchanged):
+//!
+//! | the server waits for | deadline (default) | `ws-server` flag | tested in |
+//! |---|---|---|---|
+//! | the TLS handshake and the upgrade request, from accept | [`handshake_timeout`](Builder::handshake_timeout) (10 s) | `--handshake-timeout` | `tests/server.rs`, `tests/tls.rs` |
+//! | a sign of life from a ready peer: any frame, or the pong to a ping sent after `silence_max / 2` of silence | [`silence_max`](Builder::silence_max) then [`silence_timeout`](Builder::silence_timeout) (20 s, 20 s; `None` waits for ever, as Perl does) | `--silence-max`, `--silence-timeout` | `tests/server.rs`, `tests/binary.rs` |
+//! | the peer to read what it is owed, when it does not read but keeps sending | the silence deadline above: its input is not read meanwhile ([`read_pause`](Builder::read_pause)), or it is dropped at [`max_pending_output`](Builder::max_pending_output) | as above | `tests/server.rs`, `tests/adversarial.rs` |
+//! | the peer's close frame, after ours | [`close_timeout`](Builder::close_timeout) (5 s) | `--close-timeout` | `tests/deadlines.rs` |
+//! | the peer to read our last bytes (a refusal, owed messages, our close), after either side closed or after its FIN | [`close_timeout`](Builder::close_timeout) | `--close-timeout` | `tests/deadlines.rs` |
+//! | the peer's end of stream, after we shut down our side | [`close_timeout`](Builder::close_timeout) | `--close-timeout` | `tests/deadlines.rs` |
+//! | every client's close at shutdown | [`close_timeout`](Builder::close_timeout); then `start` returns | `--close-timeout`; a second signal exits `ws-server` at once | `tests/deadlines.rs`, `tests/binary.rs` |
+//!
+//! With `silence_max` zero (or `silence_timeout` `None`), a ready peer that sends nothing
+//! and reads nothing is kept for ever, as in the Perl module: that is the one wait an
+//! operator can choose to leave unbounded.
 //!
 //! # Where this differs from the Perl module
 //!

@@ -16,8 +16,9 @@ pub(crate) struct Settings {
     /// How long a client has to complete its (TLS and) WebSocket handshake. Default 10 s;
     /// a client that connects and sends nothing, or a byte a second, is dropped then.
     pub handshake_timeout: Duration,
-    /// How long to wait for the peer's part of a closing handshake, and for its end of the
-    /// TCP connection, before dropping it. Default 5 s.
+    /// How long to wait for the peer's part of a closing handshake, for it to read what
+    /// it is owed once either side closed (or after its FIN), and for its end of the TCP
+    /// connection, before dropping it; also how long a shutdown waits. Default 5 s.
     pub close_timeout: Duration,
     /// Connections accepted at once; more are answered with 503 and closed. Default
     /// 50,000 (the process's open-file limit also applies).

@@ -107,3 +107,185 @@ fn deflate_options_turn_compression_on_and_off() {
         server.terminate();
     }
 }
+
+/// Starts `ws-server --listen 127.0.0.1:0 ARGS` with stdout and stderr piped, reads the
+/// address from the first line, then closes both pipes' reading ends, as
+/// `ws-server 2>&1 | head -1` does once `head` exits.
+fn start_with_closed_output(args: &[&str]) -> (std::process::Child, SocketAddr) {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut child = ws_server()
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    drop(child.stderr.take());
+    let addr = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("ws://"))
+        .expect(&line)
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    (child, addr)
+}
+
+/// Sends `signal` to the process.
+fn kill(child: &std::process::Child, signal: &str) {
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Waits for the process to exit, for at most PATIENCE.
+fn wait_exit(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("ws-server did not exit");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn closed_stderr_and_stdout_neither_kill_nor_wedge_the_server() {
+    // With --log debug every connection is logged: each record now fails to write.
+    let (mut child, addr) = start_with_closed_output(&["--log", "debug"]);
+    let answer = common::raw_exchange(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    for _ in 0..3 {
+        let mut client = connect(addr);
+        client.send_text("still serving");
+        assert_eq!(client.expect_text(), "still serving");
+    }
+    assert!(child.try_wait().unwrap().is_none(), "still running");
+    kill(&child, "-TERM");
+    assert!(wait_exit(&mut child).success(), "SIGTERM still stops it");
+}
+
+#[test]
+fn a_signal_stops_the_server_even_when_its_log_record_cannot_be_written() {
+    // Nothing is logged before the signal at info; the signal's own record then fails.
+    // The signal thread asks for shutdown before it logs.
+    let (mut child, _addr) = start_with_closed_output(&["--log", "info"]);
+    kill(&child, "-TERM");
+    assert!(wait_exit(&mut child).success());
+}
+
+#[test]
+fn a_second_signal_exits_at_once() {
+    let (mut child, addr) = start_with_closed_output(&["--close-timeout", "60"]);
+    // A client that will never answer the server's close: a graceful shutdown would
+    // wait the whole close timeout for it.
+    let mut stuck = common::raw_connect(addr);
+    kill(&child, "-TERM");
+    let mut close = [0u8; 2];
+    std::io::Read::read_exact(&mut stuck, &mut close).unwrap();
+    assert_eq!(close[0], 0x88, "the first signal started the shutdown");
+    kill(&child, "-INT");
+    let status = wait_exit(&mut child);
+    // 128 + SIGINT: the forced exit, not the graceful one (which would be 0).
+    assert_eq!(status.code(), Some(130), "{status:?}");
+}
+
+#[test]
+fn handshake_caps_can_be_raised_from_the_command_line() {
+    let request = |extra: &str| {
+        format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n"
+        )
+    };
+    let big_cookie = format!("Cookie: session={}\r\n", "c".repeat(10 * 1024));
+    let many_fields: String = (0..80).map(|i| format!("X-Field-{i}: v\r\n")).collect();
+    let status = |addr: SocketAddr, extra: &str| {
+        let mut stream = common::tcp(addr);
+        std::io::Write::write_all(&mut stream, request(extra).as_bytes()).unwrap();
+        let mut head = [0u8; 12];
+        std::io::Read::read_exact(&mut stream, &mut head).unwrap();
+        String::from_utf8_lossy(&head[9..12]).into_owned()
+    };
+    let default = ServerProcess::start(&[]);
+    assert_eq!(status(default.addr, &big_cookie), "431");
+    assert_eq!(status(default.addr, &many_fields), "431");
+    let raised = ServerProcess::start(&["--max-head-size", "16384", "--max-headers", "100"]);
+    assert_eq!(status(raised.addr, &big_cookie), "101");
+    assert_eq!(status(raised.addr, &many_fields), "101");
+}
+
+#[test]
+fn max_send_size_and_silence_timeout_flags_apply() {
+    // An echo larger than --max-send-size fails, closing the connection with 1011.
+    let server = ServerProcess::start(&["--max-send-size", "10"]);
+    let mut client = connect(server.addr);
+    client.send_text("0123456789");
+    assert_eq!(client.expect_text(), "0123456789");
+    client.send_text("0123456789a");
+    assert_eq!(client.expect_close().0, 1011);
+
+    // A client that never answers pings is dropped after --silence-timeout.
+    let server = ServerProcess::start(&["--silence-max", "1", "--silence-timeout", "1"]);
+    let mut mute = common::raw_connect(server.addr);
+    let mut got = Vec::new();
+    match std::io::Read::read_to_end(&mut mute, &mut got) {
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(err) => panic!("not dropped: {err}"),
+    }
+    assert_eq!(&got[..2], &[0x89, 0x00], "pinged first: {got:02x?}");
+}
+
+#[test]
+fn rust_log_sets_the_level_unless_the_log_flag_is_given() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    // (args, whether a debug record is expected)
+    for (args, debug) in [(&[][..], true), (&["--log", "warn"][..], false)] {
+        let mut child = ws_server()
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr: SocketAddr = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("ws://"))
+            .expect(&line)
+            .trim_end_matches('/')
+            .parse()
+            .unwrap();
+        let mut client = connect(addr);
+        client.send_text("logged");
+        assert_eq!(client.expect_text(), "logged");
+        drop(client);
+        kill(&child, "-TERM");
+        assert!(wait_exit(&mut child).success());
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert_eq!(
+            stderr.contains("connected"),
+            debug,
+            "{args:?} with RUST_LOG=debug: {stderr}"
+        );
+    }
+}

@@ -8,9 +8,9 @@
 //! Client side: [`ClientRequest`] builds the request and a [`ClientHandshake`] that
 //! checks the server's answer as its bytes arrive and yields a [`Response`].
 //!
-//! Both parsers scan only the bytes that are new since their last call for the blank line
-//! that ends the header block, and hand the block to `httparse` once, when it is
-//! complete: a request that arrives one byte at a time costs linear time, not quadratic
+//! Both parsers scan only the bytes that are new since their last call for the empty line
+//! that ends the header block (with CRLF or bare LF line ends, as `httparse` reads them:
+//! RFC 9112 2.2), and hand the block to `httparse` once, when it is complete: a request that arrives one byte at a time costs linear time, not quadratic
 //! (re-parsing on every read was the cause of RUSTSEC-2023-0065 in another crate). Both
 //! stop at [`Limits::max_head_size`] bytes and [`Limits::max_headers`] fields. Bytes that
 //! follow the header block stay in the buffer for the [`Session`](crate::Session).
@@ -19,7 +19,9 @@ mod client;
 mod extension;
 mod head;
 mod headers;
+mod scan;
 mod server;
+mod target;
 
 pub use client::{ClientHandshake, ClientRequest, Response};
 pub use extension::{ExtensionOffer, ExtensionParam, parse_extensions};
@@ -62,6 +64,15 @@ pub struct Limits {
     /// The most header fields. Default 64; more are answered with 431. The parser keeps
     /// this many slots on the stack while parsing.
     pub max_headers: usize,
+}
+
+impl Limits {
+    /// The header slots a parse needs: `max_headers`, but never more than a block of
+    /// `max_head_size` bytes can hold (each field line takes at least 3 bytes, `a:` and
+    /// a line end), so a large `max_headers` costs nothing.
+    pub(crate) fn header_slots(&self) -> usize {
+        self.max_headers.min(self.max_head_size / 3 + 1)
+    }
 }
 
 impl Default for Limits {

@@ -5,8 +5,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::extension::{ExtensionOffer, parse_extensions};
-use super::head::HeadScanner;
 use super::headers::{Headers, write_field};
+use super::scan::{HeadScanner, Scan};
+use super::target::Target;
 use super::{Limits, VERSION, accept_key};
 use crate::buffer::RecvBuffer;
 use crate::error::Error;
@@ -56,10 +57,16 @@ impl RequestParser {
     /// Every error has an HTTP status ([`Error::http_status`]); answer it with
     /// [`Reject::for_error`] and close the connection.
     pub fn parse(&mut self, input: &mut RecvBuffer) -> Result<Option<Request>, Error> {
-        let Some(len) = self.scanner.scan(input.data(), &self.limits)? else {
-            return Ok(None);
+        let len = match self.scanner.scan(input.data(), &self.limits) {
+            Scan::Complete(len) => len,
+            Scan::Partial => return Ok(None),
+            Scan::TooLarge => {
+                return Err(Error::HeadTooLarge {
+                    max: self.limits.max_head_size,
+                });
+            }
         };
-        let mut slots = vec![httparse::EMPTY_HEADER; self.limits.max_headers];
+        let mut slots = vec![httparse::EMPTY_HEADER; self.limits.header_slots()];
         let mut raw = httparse::Request::new(&mut slots);
         if raw.parse(&input.data()[..len])?.is_partial() {
             // httparse stops at the first blank line; if it wants more than the block we
@@ -75,7 +82,10 @@ impl RequestParser {
 /// A checked WebSocket upgrade request.
 #[derive(Clone, Debug)]
 pub struct Request {
-    target: String,
+    /// The target as sent on the request line.
+    raw_target: String,
+    /// The target in origin form, and the authority of an absolute form.
+    target: Target,
     headers: Headers,
     key: String,
     protocols: Vec<String>,
@@ -93,6 +103,8 @@ impl Request {
         if raw.version != Some(1) {
             return Err(Error::HttpVersion);
         }
+        let raw_target = raw.path.unwrap_or_default();
+        let target = Target::parse(raw_target)?;
         let headers = Headers::from_httparse(raw.headers);
         // RFC 9112 3.2: exactly one Host field.
         let hosts: Vec<&[u8]> = headers.get_all("host").collect();
@@ -122,7 +134,8 @@ impl Request {
             extensions.extend(parse_extensions(value)?);
         }
         Ok(Request {
-            target: raw.path.unwrap_or("/").to_owned(),
+            raw_target: raw_target.to_owned(),
+            target,
             headers,
             key,
             protocols,
@@ -130,26 +143,38 @@ impl Request {
         })
     }
 
-    /// The request target as sent: path and query, such as `/chat?room=1`.
+    /// The resource asked for, in origin form: path and query, such as `/chat?room=1`,
+    /// whichever form the client sent (RFC 9112 3.2); see [`target`](Self::target) for
+    /// the target as sent.
     pub fn resource(&self) -> &str {
-        &self.target
+        &self.target.resource
     }
 
-    /// The path part of the target, such as `/chat`.
+    /// The request target exactly as sent on the request line: an origin form such as
+    /// `/chat?room=1`, or an absolute form such as `ws://example.com/chat?room=1`.
+    pub fn target(&self) -> &str {
+        &self.raw_target
+    }
+
+    /// The path, without the query, such as `/chat` (also for an absolute-form target
+    /// such as `ws://example.com/chat?room=1`); never empty.
     pub fn path(&self) -> &str {
-        self.target
-            .split_once('?')
-            .map_or(&self.target, |(path, _)| path)
+        self.target.path()
     }
 
-    /// The query part of the target without the `?`, if any.
+    /// The query without the `?`, if any, such as `room=1`.
     pub fn query(&self) -> Option<&str> {
-        self.target.split_once('?').map(|(_, query)| query)
+        self.target.query()
     }
 
-    /// The `Host` header (always present: the request is refused without it).
+    /// The host the request is for, with its port if one was given: the authority of an
+    /// absolute-form target, which replaces `Host` (RFC 9112 3.2.2), or else the `Host`
+    /// header (always present: the request is refused without it).
     pub fn host(&self) -> &str {
-        self.headers.get("host").unwrap_or_default()
+        match &self.target.authority {
+            Some(authority) => authority,
+            None => self.headers.get("host").unwrap_or_default(),
+        }
     }
 
     /// The `Origin` header, sent by browsers; servers use it to refuse foreign pages.
@@ -536,6 +561,113 @@ mod tests {
         let err = parse(&replace("Origin", &format!("{many}Origin"))).unwrap_err();
         assert!(matches!(err, Error::TooManyHeaders));
         assert_eq!(err.http_status(), Some(431));
+    }
+
+    // ----- RFC 9112 3.2: the request target -----
+
+    /// The request of issue 11: an absolute-form target sent through a proxy.
+    const THROUGH_PROXY: &str = "GET ws://example.com/chat?room=1 HTTP/1.1\r\n\
+        Host: proxy.internal:8080\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+        Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+    #[test]
+    fn absolute_form_target_is_normalised_and_its_authority_replaces_host() {
+        // RFC 9112 3.2.2: "A server MUST accept the absolute-form", and the target's
+        // host information replaces the Host header field.
+        let req = parse(THROUGH_PROXY).unwrap().unwrap();
+        assert_eq!(req.path(), "/chat");
+        assert_eq!(req.query(), Some("room=1"));
+        assert_eq!(req.host(), "example.com");
+        assert_eq!(req.resource(), "/chat?room=1");
+        assert_eq!(req.target(), "ws://example.com/chat?room=1");
+        assert_eq!(req.header("host"), Some("proxy.internal:8080"));
+        for scheme in ["wss", "http", "https"] {
+            let text = THROUGH_PROXY.replace("ws://", &format!("{scheme}://"));
+            let req = parse(&text).unwrap().unwrap();
+            assert_eq!(
+                (req.path(), req.query(), req.host()),
+                ("/chat", Some("room=1"), "example.com")
+            );
+        }
+    }
+
+    #[test]
+    fn origin_form_target_keeps_the_host_header() {
+        // RFC 9112 3.2.1.
+        let req = parse(&replace("GET /chat", "GET /chat?room=1"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (req.path(), req.query(), req.host()),
+            ("/chat", Some("room=1"), "server.example.com")
+        );
+        assert_eq!(req.target(), "/chat?room=1");
+    }
+
+    #[test]
+    fn authority_and_asterisk_forms_are_refused_with_400() {
+        // RFC 9112 3.2.3: the authority form is for CONNECT; 3.2.4: `*` for OPTIONS.
+        for (target, rule) in [
+            ("example.com:443", "RFC 9112 3.2.3"),
+            ("*", "RFC 9112 3.2.4"),
+        ] {
+            let err = parse(&replace("GET /chat ", &format!("GET {target} "))).unwrap_err();
+            assert!(
+                matches!(&err, Error::InvalidTarget { target: t, .. } if t == target),
+                "{err:?}"
+            );
+            assert_eq!(err.http_status(), Some(400));
+            assert!(err.to_string().contains(rule), "{err}");
+            let answer = String::from_utf8(Reject::for_error(&err).to_bytes().unwrap()).unwrap();
+            assert!(
+                answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+                "{answer}"
+            );
+        }
+    }
+
+    // ----- RFC 9112 2.2: bare LF line ends -----
+
+    #[test]
+    fn a_request_with_bare_lf_line_ends_is_read_at_every_split() {
+        // "a recipient MAY recognize a single LF as a line terminator and ignore any
+        // preceding CR"; httparse does, so the request parser does.
+        let text = THROUGH_PROXY.replace("\r\n", "\n");
+        let mut bytes = text.clone().into_bytes();
+        bytes.extend_from_slice(&[0x81, 0x80]);
+        for cut in 0..=bytes.len() {
+            let mut input = RecvBuffer::new();
+            let mut parser = RequestParser::new();
+            input.extend_from_slice(&bytes[..cut]);
+            let mut request = parser.parse(&mut input).unwrap();
+            input.extend_from_slice(&bytes[cut..]);
+            if request.is_none() {
+                request = parser.parse(&mut input).unwrap();
+            }
+            let req = request.unwrap_or_else(|| panic!("no request with a cut at {cut}"));
+            assert_eq!((req.path(), req.host()), ("/chat", "example.com"));
+            assert_eq!(input.data(), &[0x81, 0x80], "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn header_slots_are_bounded_by_the_head_size() {
+        let mut limits = Limits::default();
+        assert_eq!(limits.header_slots(), 64);
+        limits.max_headers = usize::MAX;
+        assert_eq!(limits.header_slots(), 8 * 1024 / 3 + 1);
+        // The most fields a block of 8 KiB can hold still parse.
+        let mut request = b"GET / HTTP/1.1\n".to_vec();
+        while request.len() + "a:\n".len() < 8 * 1024 {
+            request.extend_from_slice(b"a:\n");
+        }
+        request.push(b'\n');
+        let mut input = RecvBuffer::new();
+        input.extend_from_slice(&request);
+        let err = RequestParser::with_limits(limits)
+            .parse(&mut input)
+            .unwrap_err();
+        assert!(matches!(err, Error::MissingHost), "{err:?}");
     }
 
     #[test]

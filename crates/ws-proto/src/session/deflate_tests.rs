@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use proptest::prelude::*;
 
 use super::*;
-use crate::{CloseCode, DeflateParams, Event, MessageKind, RecvBuffer, apply_mask};
+use crate::{CloseCode, DeflateParams, Event, MessageKind, OpCode, RecvBuffer, apply_mask};
 
 fn params() -> DeflateParams {
     DeflateParams {
@@ -95,24 +95,33 @@ fn rfc_7692_uncompressed_block_and_two_fragments() {
 
 #[test]
 fn rsv1_anywhere_but_a_first_data_frame_is_a_protocol_error() {
-    let cases: [&[u8]; 3] = [
+    let cases: [(&[u8], OpCode); 3] = [
         // RSV1 on a continuation.
-        &[
-            0x41, 0x03, 0xf2, 0x48, 0xcd, 0xc0, 0x04, 0xc9, 0xc9, 0x07, 0x00,
-        ],
+        (
+            &[
+                0x41, 0x03, 0xf2, 0x48, 0xcd, 0xc0, 0x04, 0xc9, 0xc9, 0x07, 0x00,
+            ],
+            OpCode::Continuation,
+        ),
         // RSV1 on a ping.
-        &[0xc9, 0x00],
+        (&[0xc9, 0x00], OpCode::Ping),
         // RSV1 on a close.
-        &[0xc8, 0x00],
+        (&[0xc8, 0x00], OpCode::Close),
     ];
-    for wire in cases {
+    for (wire, opcode) in cases {
         let mut client = deflate_session(Role::Client, params());
         let (_, err) = decode_all(&mut client, wire);
         assert!(
-            matches!(err, Some(Error::ReservedBits)),
+            matches!(err, Some(Error::MisplacedCompressedBit(op)) if op == opcode),
             "{wire:02x?}: {err:?}"
         );
-        assert_eq!(err.unwrap().close_code(), Some(CloseCode::PROTOCOL_ERROR));
+        let err = err.unwrap();
+        assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
+        // The close reason names the rule broken: RFC 7692 6.1, not "no extension".
+        let reason = err.to_string();
+        assert!(reason.contains("RFC 7692 6.1"), "{reason}");
+        assert!(!reason.contains("negotiated extension"), "{reason}");
+        assert!(reason.len() <= crate::MAX_REASON_LEN, "{reason}");
     }
     // Without the extension RSV1 is refused even on a data frame.
     let mut plain = Session::new(Role::Client, Config::default());

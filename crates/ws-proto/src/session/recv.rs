@@ -163,11 +163,11 @@ impl Session {
         // marks the first frame of a compressed message, and nothing else.
         let compressed_start =
             header.rsv1 && matches!(header.opcode, OpCode::Text | OpCode::Binary);
-        if header.rsv2
-            || header.rsv3
-            || (header.rsv1 && (!compressed_start || self.deflate.is_none()))
-        {
+        if header.rsv2 || header.rsv3 || (header.rsv1 && self.deflate.is_none()) {
             return Err(Error::ReservedBits);
+        }
+        if header.rsv1 && !compressed_start {
+            return Err(Error::MisplacedCompressedBit(header.opcode));
         }
         // RFC 6455 5.1: servers close on unmasked frames, clients on masked ones.
         match (self.role, header.mask.is_some()) {

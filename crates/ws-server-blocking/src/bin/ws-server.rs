@@ -1,8 +1,15 @@
 //! `ws-server`: a WebSocket echo (or broadcast) server.
 //!
 //! `cargo run --release -p ws-server-blocking --bin ws-server` serves ws://127.0.0.1:8080/
-//! and echoes every message. Ctrl-C or SIGTERM closes every client with 1001 and exits.
+//! and echoes every message. Ctrl-C or SIGTERM closes every client with 1001 and exits; a
+//! second one exits at once.
+//!
+//! Log records go to stderr through `env_logger` (`--log LEVEL`, or `RUST_LOG` when
+//! `--log` is not given). Output that cannot be written (a closed stderr or stdout, as
+//! after `ws-server 2>&1 | head -1`) is dropped: it never stops the server or its
+//! signal handling.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -14,7 +21,11 @@ use ws_server_blocking::{DeflateConfig, Error, Server, tls};
 #[derive(Parser)]
 #[command(
     version,
-    about = "A WebSocket echo or broadcast server (Net::WebSocket::Server in Rust)"
+    about = "A WebSocket echo or broadcast server (Net::WebSocket::Server in Rust)",
+    after_help = "SIGINT or SIGTERM closes every client with 1001 and exits once they have \
+        answered (or --close-timeout passed); a second signal exits at once.\n\
+        Log records go to stderr (--log, or RUST_LOG when --log is not given); a closed \
+        stderr or stdout never stops the server."
 )]
 struct Args {
     /// Address to listen on, IPv4 or IPv6 with a port (such as [::1]:8080).
@@ -48,9 +59,29 @@ struct Args {
     /// Default 8 MiB.
     #[arg(long, value_name = "BYTES")]
     max_pending_output: Option<usize>,
-    /// Seconds a client has to complete its handshake.
+    /// Seconds a pinged client may stay silent before it is dropped; 0 keeps silent
+    /// clients (as the Perl module does). Default: --silence-max.
+    #[arg(long, value_name = "SECS")]
+    silence_timeout: Option<u64>,
+    /// Seconds a client has to complete its handshake (TLS included).
     #[arg(long, default_value_t = 10, value_name = "SECS")]
     handshake_timeout: u64,
+    /// Seconds to wait for a client's part of a closing handshake, for its end of the
+    /// TCP connection, and for it to read what it is still owed; then it is dropped.
+    #[arg(long, default_value_t = 5, value_name = "SECS")]
+    close_timeout: u64,
+    /// The largest handshake request header block, in bytes; larger ones get 431.
+    /// Raise it for sites with many or large cookies.
+    #[arg(long, default_value_t = 8 * 1024, value_name = "BYTES")]
+    max_head_size: usize,
+    /// The most header fields in a handshake request; more get 431.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    max_headers: usize,
+    /// The largest message sent, in bytes: an echo of a larger one fails and closes the
+    /// connection with 1011. Default 64 MiB; raise it together with --max-message-size
+    /// past 64 MiB, so that every message accepted can be echoed.
+    #[arg(long, value_name = "BYTES")]
+    max_send_size: Option<usize>,
     /// Accept permessage-deflate (RFC 7692) from clients that offer it. Saves bandwidth
     /// on text that compresses; costs CPU, and about 330 KiB per connection that sends
     /// compressed messages.
@@ -62,9 +93,10 @@ struct Args {
     /// Connections served at once; more are answered with 503.
     #[arg(long, default_value_t = 50_000, value_name = "N")]
     max_connections: usize,
-    /// Log level: off, error, warn, info, debug or trace.
-    #[arg(long, default_value = "info", value_name = "LEVEL", value_parser = parse_level)]
-    log: log::LevelFilter,
+    /// Log level: off, error, warn, info, debug or trace. Default: RUST_LOG if set
+    /// (env_logger's syntax, such as `ws_server_blocking=debug`), else info.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
+    log: Option<log::LevelFilter>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -83,27 +115,61 @@ fn main() -> ExitCode {
         Err(err) => {
             let text = err.to_string();
             let first = text.lines().next().unwrap_or_default();
-            eprintln!("ws-server: {}", first.trim_start_matches("error: "));
+            say_err(first.trim_start_matches("error: "));
             return ExitCode::from(2);
         }
     };
-    StderrLogger::install(args.log);
+    init_logger(args.log);
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("ws-server: {err}");
+            say_err(&err.to_string());
             ExitCode::FAILURE
         }
     }
+}
+
+/// One line on stderr; dropped if stderr cannot be written.
+fn say_err(text: &str) {
+    let _ = writeln!(std::io::stderr(), "ws-server: {text}");
+}
+
+/// Log records to stderr via env_logger: `--log LEVEL` if given, else `RUST_LOG`, else
+/// info. env_logger drops a record it cannot write.
+fn init_logger(level: Option<log::LevelFilter>) {
+    let mut builder = env_logger::Builder::new();
+    match level {
+        Some(level) => {
+            builder.filter_level(level);
+        }
+        None if std::env::var_os("RUST_LOG").is_some() => {
+            builder.parse_env("RUST_LOG");
+        }
+        None => {
+            builder.filter_level(log::LevelFilter::Info);
+        }
+    }
+    let _ = builder.try_init();
 }
 
 fn run(args: Args) -> Result<(), Error> {
     let mut builder = Server::builder()
         .listen(args.listen.as_str())
         .silence_max(Duration::from_secs(args.silence_max));
+    if let Some(secs) = args.silence_timeout {
+        builder = builder.silence_timeout((secs > 0).then(|| Duration::from_secs(secs)));
+    }
+    let mut limits = ws_proto::handshake::Limits::default();
+    limits.max_head_size = args.max_head_size;
+    limits.max_headers = args.max_headers;
     builder = builder
         .handshake_timeout(Duration::from_secs(args.handshake_timeout))
+        .close_timeout(Duration::from_secs(args.close_timeout))
+        .handshake_limits(limits)
         .max_connections(args.max_connections);
+    if let Some(max) = args.max_send_size {
+        builder = builder.max_send_size(max);
+    }
     if let Some(max) = args.max_message_size {
         builder = builder.max_recv_size(max);
     }
@@ -153,20 +219,30 @@ fn run(args: Args) -> Result<(), Error> {
     let handle = server.shutdown_handle();
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     std::thread::spawn(move || {
-        if let Some(signal) = signals.forever().next() {
-            log::info!("signal {signal}: shutting down");
+        let mut signals = signals.forever();
+        if let Some(signal) = signals.next() {
+            // Shutdown is asked for first, so that nothing after it can keep it from
+            // happening.
             handle.shutdown();
+            log::info!("signal {signal}: shutting down (a second signal exits at once)");
+        }
+        if let Some(signal) = signals.next() {
+            log::warn!("signal {signal} again: exiting at once");
+            std::process::exit(128 + signal);
         }
     });
     let addr = server.local_addr();
-    println!(
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(
+        stdout,
         "ws-server: listening on {scheme}://{addr}/ ({})",
         if mode == Mode::Echo {
             "echo"
         } else {
             "broadcast"
         }
-    );
+    )
+    .and_then(|()| stdout.flush());
     server.start()
 }
 
@@ -174,30 +250,4 @@ fn parse_level(level: &str) -> Result<log::LevelFilter, String> {
     level
         .parse()
         .map_err(|_| format!("{level:?} is not one of off, error, warn, info, debug, trace"))
-}
-
-/// Log records to stderr, one line each.
-struct StderrLogger;
-
-impl StderrLogger {
-    fn install(level: log::LevelFilter) {
-        static LOGGER: StderrLogger = StderrLogger;
-        if log::set_logger(&LOGGER).is_ok() {
-            log::set_max_level(level);
-        }
-    }
-}
-
-impl log::Log for StderrLogger {
-    fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
-        metadata.level() <= log::max_level()
-    }
-
-    fn log(&self, record: &log::Record<'_>) {
-        if self.enabled(record.metadata()) {
-            eprintln!("[{}] {}", record.level(), record.args());
-        }
-    }
-
-    fn flush(&self) {}
 }
