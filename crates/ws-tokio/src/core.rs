@@ -102,8 +102,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             match self.session.decode(&mut self.input) {
                 Ok(Some(event)) => {
                     let message = Message::from_event(event);
-                    if matches!(message, Message::Ping(_)) {
-                        // The pong is queued: send it now rather than at the next poll.
+                    if matches!(message, Message::Ping(_) | Message::Close(_)) {
+                        // The pong or the close answer is queued: send it now rather
+                        // than at the next poll, which may never come.
                         let mut wcx = Context::from_waker(write_waker);
                         if let Poll::Ready(Err(err)) = self.poll_drain(&mut wcx) {
                             self.phase = Phase::Done;
