@@ -94,6 +94,14 @@ impl AsyncWrite for ClientStream {
     }
 }
 
+/// tokio-rustls reports TLS failures as I/O errors that wrap the rustls error.
+fn tls_error(err: io::Error) -> Error {
+    match err.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        Some(tls) => Error::Tls(tls.clone()),
+        None => Error::Io(err),
+    }
+}
+
 /// A `ws://` or `wss://` URL, checked (RFC 6455 3).
 #[derive(Debug)]
 struct Target {
@@ -332,11 +340,11 @@ impl ClientBuilder {
     /// connection.
     ///
     /// Errors: [`Error::Url`] (checked before any I/O), [`Error::Io`] (resolving,
-    /// connecting, TLS handshake: an untrusted certificate is an `InvalidData` I/O
-    /// error), [`Error::ProxyRefused`], [`Error::Protocol`] with the handshake rule the
-    /// server broke ([`ws_proto::Error::Rejected`] carries a non-101 status),
-    /// [`Error::Tls`] for an unusable TLS configuration, and [`Error::HandshakeTimeout`]
-    /// past the connect timeout.
+    /// connecting), [`Error::Tls`] (an unusable configuration, or a TLS handshake that
+    /// failed: an untrusted certificate is `rustls::Error::InvalidCertificate`),
+    /// [`Error::ProxyRefused`], [`Error::Protocol`] with the handshake rule the server
+    /// broke ([`ws_proto::Error::Rejected`] carries a non-101 status), and
+    /// [`Error::HandshakeTimeout`] past the connect timeout.
     pub async fn connect(self) -> Result<WebSocketStream<ClientStream>, Error> {
         let target = Target::parse(&self.url)?;
         let proxy = self.proxy.as_deref().map(Proxy::parse).transpose()?;
@@ -370,7 +378,10 @@ impl ClientBuilder {
                         url: self.url.clone(),
                         reason: "the host is not a valid TLS server name".into(),
                     })?;
-                    let tls = TlsConnector::from(config).connect(name, tcp).await?;
+                    let tls = TlsConnector::from(config)
+                        .connect(name, tcp)
+                        .await
+                        .map_err(tls_error)?;
                     ClientStream::Tls(Box::new(tls))
                 }
                 None => ClientStream::Plain(tcp),
