@@ -68,7 +68,7 @@ pub use settings::Settings;
 pub use split::{ReadHalf, WriteHalf};
 pub use stream::WebSocketStream;
 #[cfg(feature = "http")]
-pub use upgrade::{Upgrade, upgrade};
+pub use upgrade::{Refusal, Upgrade, upgrade};
 
 pub use ws_proto::handshake::{Reject, Request};
 pub use ws_proto::{CloseCode, CloseFrame, Config, DeflateConfig, MessageKind, Role};

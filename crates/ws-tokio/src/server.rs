@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use ws_proto::handshake::{Limits, Reject, Request, RequestParser};
-use ws_proto::{DeflateConfig, RecvBuffer, Role};
+use ws_proto::{DeflateConfig, DeflateParams, RecvBuffer, Role};
 
 use crate::error::Error;
 use crate::settings::Settings;
@@ -145,7 +145,7 @@ impl Acceptor {
         &self,
         io: &mut S,
         callback: F,
-    ) -> Result<(Option<String>, Option<ws_proto::DeflateParams>, RecvBuffer), Error>
+    ) -> Result<(Option<String>, Option<DeflateParams>, RecvBuffer), Error>
     where
         S: AsyncRead + AsyncWrite + Unpin,
         F: FnOnce(&Request) -> Result<Option<String>, Reject>,
@@ -179,8 +179,29 @@ impl Acceptor {
                 return Err(Error::Refused(status));
             }
         };
+        let (answer, deflate) = match self.answer(&request, protocol.as_deref()) {
+            Ok(answer) => answer,
+            Err(err) => {
+                // The callback chose a subprotocol the client did not offer.
+                answer_and_close(io, &Reject::new(500).body(err.to_string())).await;
+                return Err(err.into());
+            }
+        };
+        io.write_all(&answer).await?;
+        io.flush().await?;
+        Ok((protocol, deflate, input))
+    }
+
+    /// The `101 Switching Protocols` answer to `request`, with the subprotocol chosen
+    /// and permessage-deflate agreed if configured and offered; fails if the
+    /// subprotocol was not offered.
+    pub(crate) fn answer(
+        &self,
+        request: &Request,
+        protocol: Option<&str>,
+    ) -> Result<(Vec<u8>, Option<DeflateParams>), ws_proto::Error> {
         let mut accept = request.accept();
-        if let Some(protocol) = &protocol {
+        if let Some(protocol) = protocol {
             accept = accept.protocol(protocol);
         }
         // RFC 7692 5.1: offers we cannot accept are declined, not errors.
@@ -191,17 +212,12 @@ impl Acceptor {
         if let Some((_, answer)) = &deflate {
             accept = accept.extension(answer.clone());
         }
-        let answer = match accept.to_bytes() {
-            Ok(answer) => answer,
-            Err(err) => {
-                // The callback chose a subprotocol the client did not offer.
-                answer_and_close(io, &Reject::new(500).body(err.to_string())).await;
-                return Err(err.into());
-            }
-        };
-        io.write_all(&answer).await?;
-        io.flush().await?;
-        Ok((protocol, deflate.map(|(params, _)| params), input))
+        Ok((accept.to_bytes()?, deflate.map(|(params, _)| params)))
+    }
+
+    /// The settings connections get.
+    pub(crate) fn stream_settings(&self) -> &Settings {
+        &self.settings
     }
 }
 
