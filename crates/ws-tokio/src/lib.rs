@@ -9,7 +9,7 @@
 //!
 //! - Server: [`accept`], [`accept_with`] (a callback sees the request and picks a
 //!   subprotocol or refuses with an HTTP status), [`Acceptor`] for settings; with the
-//!   `http` feature, [`upgrade`] takes hyper's or axum's `http::Request` as is.
+//!   `http` feature, `upgrade` takes hyper's or axum's `http::Request` as is.
 //! - Client: [`connect`] and [`ClientBuilder`] (headers, origin, subprotocols, private
 //!   CAs, client certificates, HTTP `CONNECT` proxy, deflate offer, timeouts), `wss://`
 //!   through tokio-rustls with the web PKI roots.

@@ -28,8 +28,9 @@ pub enum Message {
     /// A close frame; `None` carries no status code. Received: the peer's close, after
     /// which the stream ends. Sent: starts the closing handshake (RFC 6455 7.1.2).
     Close(Option<CloseFrame<'static>>),
-    /// One frame of a message, when [`Config::deliver_fragments`](ws_proto::Config) is on
-    /// (receive only; send fragments through [`WebSocketStream::session_mut`](crate::WebSocketStream::session_mut)).
+    /// One frame of a message: received when [`Config::deliver_fragments`](ws_proto::Config)
+    /// is on; sent, it queues one frame of a message sent in pieces (see
+    /// [`Session::send_fragment`](ws_proto::Session::send_fragment)).
     Fragment {
         /// The kind of the message it belongs to.
         kind: MessageKind,
