@@ -16,7 +16,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::{Instant, Sleep, sleep};
+use tokio::time::{Instant, Sleep, sleep, sleep_until};
 use ws_proto::{CloseCode, RecvBuffer, Role, Session, State};
 
 use crate::error::Error;
@@ -42,8 +42,8 @@ enum Phase {
 #[derive(Debug)]
 struct Keepalive {
     timer: Pin<Box<Sleep>>,
-    /// A ping is out and nothing was heard since.
-    awaiting: bool,
+    /// When our ping went out, while it waits for an answer.
+    ping_sent: Option<Instant>,
 }
 
 /// A session, its transport and its clocks.
@@ -56,8 +56,8 @@ pub(crate) struct Core<S> {
     phase: Phase,
     close_timer: Option<Pin<Box<Sleep>>>,
     keepalive: Option<Keepalive>,
-    /// Bytes arrived since the keepalive timer last fired.
-    heard: bool,
+    /// When bytes last arrived (or the stream started), for keepalive.
+    last_heard: Instant,
     /// Bytes were written to the transport since its last flush (TLS streams buffer).
     unflushed: bool,
 }
@@ -72,7 +72,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             phase: Phase::Open,
             close_timer: None,
             keepalive: None,
-            heard: false,
+            last_heard: Instant::now(),
             unflushed: false,
         }
     }
@@ -142,7 +142,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                     return Poll::Ready(self.session.receive_eof().err().map(|e| Err(e.into())));
                 }
                 Poll::Ready(Ok(_)) => {
-                    self.heard = true;
+                    if self.settings.ping_interval.is_some() {
+                        self.last_heard = Instant::now();
+                    }
                     continue;
                 }
                 Poll::Ready(Err(err)) => {
@@ -291,30 +293,36 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         let Some(interval) = self.settings.ping_interval else {
             return Poll::Pending;
         };
+        let last_heard = self.last_heard;
         let keepalive = self.keepalive.get_or_insert_with(|| Keepalive {
-            timer: Box::pin(sleep(interval)),
-            awaiting: false,
+            timer: Box::pin(sleep_until(last_heard + interval)),
+            ping_sent: None,
         });
         loop {
             ready!(keepalive.timer.as_mut().poll(cx));
-            if std::mem::take(&mut self.heard) {
-                // Heard from the peer during the last period: alive.
-                keepalive.awaiting = false;
-                keepalive.timer.as_mut().reset(Instant::now() + interval);
-            } else if keepalive.awaiting {
-                // RFC 6455 7.4.1: 1011, "an unexpected condition", as python-websockets.
-                let _ = self
-                    .session
-                    .close(CloseCode::INTERNAL_ERROR, "keepalive ping timeout");
-                return Poll::Ready(Err(Error::KeepaliveTimeout(self.settings.pong_timeout)));
-            } else {
-                keepalive.awaiting = true;
-                let timeout = self.settings.pong_timeout;
-                keepalive.timer.as_mut().reset(Instant::now() + timeout);
-                if self.session.send_ping(b"keepalive").is_ok() {
-                    return Poll::Ready(Ok(()));
+            let now = Instant::now();
+            match keepalive.ping_sent {
+                // Heard from the peer since our ping (or within the interval): alive.
+                Some(sent) if self.last_heard >= sent => keepalive.ping_sent = None,
+                None if now < self.last_heard + interval => {}
+                Some(_) => {
+                    // RFC 6455 7.4.1: 1011, "an unexpected condition", as python-websockets.
+                    let _ = self
+                        .session
+                        .close(CloseCode::INTERNAL_ERROR, "keepalive ping timeout");
+                    return Poll::Ready(Err(Error::KeepaliveTimeout(self.settings.pong_timeout)));
+                }
+                None => {
+                    keepalive.ping_sent = Some(now);
+                    let timeout = self.settings.pong_timeout;
+                    keepalive.timer.as_mut().reset(now + timeout);
+                    if self.session.send_ping(b"keepalive").is_ok() {
+                        return Poll::Ready(Ok(()));
+                    }
+                    continue;
                 }
             }
+            keepalive.timer.as_mut().reset(self.last_heard + interval);
         }
     }
 }

@@ -216,6 +216,7 @@ impl Acceptor {
     }
 
     /// The settings connections get.
+    #[cfg(feature = "http")]
     pub(crate) fn stream_settings(&self) -> &Settings {
         &self.settings
     }
