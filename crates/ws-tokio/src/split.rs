@@ -24,7 +24,6 @@ use ws_proto::CloseCode;
 use crate::core::Core;
 use crate::error::Error;
 use crate::message::Message;
-use crate::stream::WebSocketStream;
 
 const READER: usize = 0;
 const WRITER: usize = 1;
@@ -79,11 +78,12 @@ impl<S> Shared<S> {
     }
 }
 
-pub(crate) fn split<S>(stream: WebSocketStream<S>) -> (ReadHalf<S>, WriteHalf<S>) {
+/// The halves of a stream's parts.
+pub(crate) fn split<S>(core: Core<S>, protocol: Option<String>) -> (ReadHalf<S>, WriteHalf<S>) {
     let wakers = Arc::new(WriteWakers::default());
     let shared = Arc::new(Shared {
-        core: Mutex::new(stream.core),
-        protocol: stream.protocol,
+        core: Mutex::new(core),
+        protocol,
         write_waker: Waker::from(wakers.clone()),
         wakers,
     });
@@ -95,7 +95,33 @@ pub(crate) fn split<S>(stream: WebSocketStream<S>) -> (ReadHalf<S>, WriteHalf<S>
     )
 }
 
-/// The receiving half of a split [`WebSocketStream`]: a [`Stream`] of messages.
+/// The parts of a stream back from its two halves, or the halves if they come from
+/// different streams.
+#[allow(clippy::type_complexity)]
+pub(crate) fn join<S>(
+    reader: ReadHalf<S>,
+    writer: WriteHalf<S>,
+) -> Result<(Core<S>, Option<String>), (ReadHalf<S>, WriteHalf<S>)> {
+    if !Arc::ptr_eq(&reader.shared, &writer.shared) {
+        return Err((reader, writer));
+    }
+    drop(writer);
+    match Arc::try_unwrap(reader.shared) {
+        Ok(shared) => Ok((
+            shared.core.into_inner().unwrap_or_else(|e| e.into_inner()),
+            shared.protocol,
+        )),
+        // Unreachable: the two halves were the only owners and the writer is gone.
+        Err(shared) => Err((
+            ReadHalf {
+                shared: shared.clone(),
+            },
+            WriteHalf { shared },
+        )),
+    }
+}
+
+/// The receiving half of a split [`WebSocketStream`](crate::WebSocketStream): a [`Stream`] of messages.
 ///
 /// Polling it answers pings and runs keepalive and the close timeout, as for a whole
 /// stream, even while the [`WriteHalf`] sits idle in another task.
@@ -104,14 +130,14 @@ pub struct ReadHalf<S> {
     shared: Arc<Shared<S>>,
 }
 
-/// The sending half of a split [`WebSocketStream`]: a [`Sink`] of messages.
+/// The sending half of a split [`WebSocketStream`](crate::WebSocketStream): a [`Sink`] of messages.
 #[derive(Debug)]
 pub struct WriteHalf<S> {
     shared: Arc<Shared<S>>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
-    /// The next message; as [`WebSocketStream::recv`], cancel-safe.
+    /// The next message; as [`WebSocketStream::recv`](crate::WebSocketStream::recv), cancel-safe.
     pub async fn recv(&mut self) -> Option<Result<Message, Error>> {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
@@ -125,48 +151,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
     pub fn protocol(&self) -> Option<&str> {
         self.shared.protocol.as_deref()
     }
-
-    /// Puts the halves back together; gives them back if they come from different
-    /// streams.
-    #[allow(clippy::result_large_err)]
-    pub fn reunite(
-        self,
-        writer: WriteHalf<S>,
-    ) -> Result<WebSocketStream<S>, (ReadHalf<S>, WriteHalf<S>)> {
-        if !Arc::ptr_eq(&self.shared, &writer.shared) {
-            return Err((self, writer));
-        }
-        drop(writer);
-        match Arc::try_unwrap(self.shared) {
-            Ok(shared) => Ok(WebSocketStream {
-                core: shared.core.into_inner().unwrap_or_else(|e| e.into_inner()),
-                protocol: shared.protocol,
-            }),
-            // Both halves were the only owners and the writer is gone.
-            Err(shared) => Err((
-                ReadHalf {
-                    shared: shared.clone(),
-                },
-                WriteHalf { shared },
-            )),
-        }
-    }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
-    /// As [`WebSocketStream::send`].
+    /// As [`WebSocketStream::send`](crate::WebSocketStream::send).
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         self.feed(message).await?;
         self.flush().await
     }
 
-    /// As [`WebSocketStream::feed`].
+    /// As [`WebSocketStream::feed`](crate::WebSocketStream::feed).
     pub async fn feed(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         poll_fn(|cx| self.with_core(cx, |core, wcx| core.poll_ready_send(wcx))).await?;
         self.shared.lock().start_send(message.into())
     }
 
-    /// As [`WebSocketStream::flush`].
+    /// As [`WebSocketStream::flush`](crate::WebSocketStream::flush).
     pub async fn flush(&mut self) -> Result<(), Error> {
         poll_fn(|cx| self.with_core(cx, |core, wcx| core.poll_drain(wcx))).await?;
         Ok(())

@@ -13,7 +13,7 @@ use crate::core::Core;
 use crate::error::Error;
 use crate::message::Message;
 use crate::settings::Settings;
-use crate::split::{ReadHalf, WriteHalf, split};
+use crate::split::{ReadHalf, WriteHalf, join, split};
 
 /// One WebSocket connection over any tokio transport (a `TcpStream`, a `tokio_rustls`
 /// stream, hyper's upgraded connection through `hyper_util::rt::TokioIo`), in either
@@ -141,7 +141,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// Splits into a receiving and a sending half that two tasks can drive at once
     /// (see [`ReadHalf`]); [`ReadHalf::reunite`] puts them back together.
     pub fn split(self) -> (ReadHalf<S>, WriteHalf<S>) {
-        split(self)
+        split(self.core, self.protocol)
     }
 
     /// The subprotocol agreed in the opening handshake, if any.
@@ -172,6 +172,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// The transport. Reading or writing it directly corrupts the connection.
     pub fn get_mut(&mut self) -> &mut S {
         &mut self.core.io
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
+    /// Puts the halves back together; gives them back if they come from different
+    /// streams.
+    #[allow(clippy::result_large_err)]
+    pub fn reunite(
+        self,
+        writer: WriteHalf<S>,
+    ) -> Result<WebSocketStream<S>, (ReadHalf<S>, WriteHalf<S>)> {
+        join(self, writer).map(|(core, protocol)| WebSocketStream { core, protocol })
     }
 }
 
