@@ -75,7 +75,9 @@ async fn route(mut request: Request<Incoming>) -> Result<Response<Full<Bytes>>, 
         }
         Err(refusal) => {
             eprintln!("refused: {}", refusal.error());
-            Ok(refusal.into_response().map(|body| Full::new(Bytes::from(body))))
+            Ok(refusal
+                .into_response()
+                .map(|body| Full::new(Bytes::from(body))))
         }
     }
 }

@@ -16,9 +16,10 @@ async fn main() -> Result<(), Error> {
         .unwrap_or_else(|| "ws://127.0.0.1:9001".into());
     let mut counter = ws_tokio::connect(&format!("{base}/getCaseCount")).await?;
     let count: usize = match counter.next().await {
-        Some(Ok(Message::Text(text))) => text.trim().parse().map_err(|_| {
-            Error::Io(std::io::Error::other(format!("bad case count {text:?}")))
-        })?,
+        Some(Ok(Message::Text(text))) => text
+            .trim()
+            .parse()
+            .map_err(|_| Error::Io(std::io::Error::other(format!("bad case count {text:?}"))))?,
         other => panic!("unexpected answer to getCaseCount: {other:?}"),
     };
     println!("{count} cases");

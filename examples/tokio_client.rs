@@ -84,11 +84,7 @@ async fn echo_test(
     let mut slowest = std::time::Duration::ZERO;
     for i in 0..count {
         // Text that compresses somewhat and differs per message.
-        let text: String = format!("message {i} ")
-            .chars()
-            .cycle()
-            .take(size)
-            .collect();
+        let text: String = format!("message {i} ").chars().cycle().take(size).collect();
         let message = if binary {
             Message::binary(text.into_bytes())
         } else {
@@ -97,7 +93,11 @@ async fn echo_test(
         let started = Instant::now();
         ws.send(message.clone()).await?;
         loop {
-            match ws.next().await.ok_or("the server closed the connection")?? {
+            match ws
+                .next()
+                .await
+                .ok_or("the server closed the connection")??
+            {
                 echoed if echoed.is_data() => {
                     if echoed != message {
                         return Err(format!("message {i} came back changed").into());
@@ -109,7 +109,11 @@ async fn echo_test(
         }
         slowest = slowest.max(started.elapsed());
     }
-    let compressed = if ws.is_compressing() { ", compressed" } else { "" };
+    let compressed = if ws.is_compressing() {
+        ", compressed"
+    } else {
+        ""
+    };
     println!(
         "echo test: {count} messages of {size} bytes{compressed}, all echoed unchanged; slowest round trip {slowest:?}"
     );
@@ -123,7 +127,11 @@ async fn interactive(
 ) -> Result<(), Box<dyn std::error::Error>> {
     eprintln!(
         "connected to {url}{}",
-        if ws.is_compressing() { " (permessage-deflate)" } else { "" }
+        if ws.is_compressing() {
+            " (permessage-deflate)"
+        } else {
+            ""
+        }
     );
     let (mut reader, mut writer) = ws.split();
     let printing = tokio::spawn(async move {

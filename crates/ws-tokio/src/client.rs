@@ -96,7 +96,10 @@ impl AsyncWrite for ClientStream {
 
 /// tokio-rustls reports TLS failures as I/O errors that wrap the rustls error.
 fn tls_error(err: io::Error) -> Error {
-    match err.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+    match err
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
         Some(tls) => Error::Tls(tls.clone()),
         None => Error::Io(err),
     }
@@ -374,10 +377,11 @@ impl ClientBuilder {
                             reason: "the proxy sent bytes before the TLS handshake".into(),
                         });
                     }
-                    let name = ServerName::try_from(target.host.clone()).map_err(|_| Error::Url {
-                        url: self.url.clone(),
-                        reason: "the host is not a valid TLS server name".into(),
-                    })?;
+                    let name =
+                        ServerName::try_from(target.host.clone()).map_err(|_| Error::Url {
+                            url: self.url.clone(),
+                            reason: "the host is not a valid TLS server name".into(),
+                        })?;
                     let tls = TlsConnector::from(config)
                         .connect(name, tcp)
                         .await

@@ -184,7 +184,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     }
 
     /// Writes until at most `max_left` bytes are queued.
-    fn poll_write_down_to(&mut self, cx: &mut Context<'_>, max_left: usize) -> Poll<io::Result<()>> {
+    fn poll_write_down_to(
+        &mut self,
+        cx: &mut Context<'_>,
+        max_left: usize,
+    ) -> Poll<io::Result<()>> {
         while self.session.pending().len() > max_left {
             let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.session.pending()))?;
             if n == 0 {
@@ -247,7 +251,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     fn poll_finish(&mut self, cx: &mut Context<'_>, write_waker: &Waker) -> Poll<()> {
         let mut wcx = Context::from_waker(write_waker);
         // A peer that missed its keepalive is gone: one try to write our close, no wait.
-        let abort = matches!(self.phase, Phase::Finishing(Some(Error::KeepaliveTimeout(_))));
+        let abort = matches!(
+            self.phase,
+            Phase::Finishing(Some(Error::KeepaliveTimeout(_)))
+        );
         let timed_out = abort || self.poll_close_timer(cx).is_ready();
         if timed_out {
             let _ = self.poll_drain(&mut wcx);
@@ -326,4 +333,3 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         }
     }
 }
-

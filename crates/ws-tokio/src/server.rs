@@ -126,7 +126,11 @@ impl Acceptor {
     /// Errors: [`Error::Refused`] with the callback's status; [`Error::Protocol`] for an
     /// invalid request (after answering it); [`Error::HandshakeTimeout`]; [`Error::Io`]
     /// (`UnexpectedEof` if the client left).
-    pub async fn accept_with<S, F>(&self, mut io: S, callback: F) -> Result<WebSocketStream<S>, Error>
+    pub async fn accept_with<S, F>(
+        &self,
+        mut io: S,
+        callback: F,
+    ) -> Result<WebSocketStream<S>, Error>
     where
         S: AsyncRead + AsyncWrite + Unpin,
         F: FnOnce(&Request) -> Result<Option<String>, Reject>,
@@ -136,8 +140,14 @@ impl Acceptor {
             .await
             .map_err(|_| Error::HandshakeTimeout(timeout))?
             .map(|(protocol, deflate, received)| {
-                WebSocketStream::from_parts(io, Role::Server, self.settings.clone(), deflate, received)
-                    .with_protocol(protocol)
+                WebSocketStream::from_parts(
+                    io,
+                    Role::Server,
+                    self.settings.clone(),
+                    deflate,
+                    received,
+                )
+                .with_protocol(protocol)
             })
     }
 

@@ -49,8 +49,14 @@ impl Upgrade {
     /// The WebSocket connection over the upgraded transport (hyper's `Upgraded` through
     /// `hyper_util::rt::TokioIo`), in the server role.
     pub fn into_stream<S: AsyncRead + AsyncWrite + Unpin>(self, io: S) -> WebSocketStream<S> {
-        WebSocketStream::from_parts(io, Role::Server, self.settings, self.deflate, RecvBuffer::new())
-            .with_protocol(self.protocol)
+        WebSocketStream::from_parts(
+            io,
+            Role::Server,
+            self.settings,
+            self.deflate,
+            RecvBuffer::new(),
+        )
+        .with_protocol(self.protocol)
     }
 }
 
@@ -133,7 +139,8 @@ impl Acceptor {
             .map(|(name, value)| (name.as_str(), value.as_bytes()));
         let checked = Request::from_parts(
             request.method().as_str(),
-            request.version() >= http::Version::HTTP_11 && request.version() < http::Version::HTTP_2,
+            request.version() >= http::Version::HTTP_11
+                && request.version() < http::Version::HTTP_2,
             target,
             headers,
         )
@@ -167,7 +174,9 @@ impl Acceptor {
 fn parse_head(bytes: &[u8]) -> Option<(ResponseHead, Vec<u8>)> {
     let mut input = RecvBuffer::new();
     input.extend_from_slice(bytes);
-    let head = ResponseHeadParser::new(Limits::default()).parse(&mut input).ok()??;
+    let head = ResponseHeadParser::new(Limits::default())
+        .parse(&mut input)
+        .ok()??;
     Some((head, input.data().to_vec()))
 }
 

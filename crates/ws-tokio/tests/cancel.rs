@@ -25,7 +25,8 @@ async fn recv_cancelled_in_select_loses_nothing() {
         let (mut tcp, _) = listener.accept().await.expect("accept");
         let ws = ws_tokio::accept(&mut tcp).await.expect("handshake");
         drop(ws);
-        let mut session = ws_proto::Session::new(ws_proto::Role::Server, ws_proto::Config::default());
+        let mut session =
+            ws_proto::Session::new(ws_proto::Role::Server, ws_proto::Config::default());
         for i in 0..MESSAGES {
             let text = payload(i);
             let bytes = text.as_bytes();
@@ -46,7 +47,9 @@ async fn recv_cancelled_in_select_loses_nothing() {
                 tokio::task::yield_now().await;
             }
         }
-        session.close(ws_proto::CloseCode::NORMAL, "done").expect("close");
+        session
+            .close(ws_proto::CloseCode::NORMAL, "done")
+            .expect("close");
         let out = session.pending().to_vec();
         tcp.write_all(&out).await.expect("write close");
         // RFC 6455 7.1.1: the server closes TCP first (the client waits for it); it
@@ -77,7 +80,10 @@ async fn recv_cancelled_in_select_loses_nothing() {
         }
     };
     common::within("all messages", receiving).await;
-    assert!(cancelled > 10, "recv was cancelled mid-way only {cancelled} times");
+    assert!(
+        cancelled > 10,
+        "recv was cancelled mid-way only {cancelled} times"
+    );
     assert_eq!(received.len(), MESSAGES);
     for (i, text) in received.iter().enumerate() {
         assert_eq!(text, &payload(i), "message {i}");

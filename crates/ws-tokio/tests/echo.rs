@@ -14,7 +14,9 @@ fn messages() -> Vec<Message> {
         Message::text(""),
         Message::text("héllo wörld ✓".repeat(1000)),
         Message::binary(Bytes::from(vec![0u8; 0])),
-        Message::binary(Bytes::from((0..=255u8).cycle().take(200_000).collect::<Vec<_>>())),
+        Message::binary(Bytes::from(
+            (0..=255u8).cycle().take(200_000).collect::<Vec<_>>(),
+        )),
         Message::Ping(Bytes::from_static(b"are you there")),
     ]
 }
@@ -22,14 +24,24 @@ fn messages() -> Vec<Message> {
 #[tokio::test]
 async fn echo_without_deflate() {
     let addr = echo_server(Acceptor::new()).await;
-    let mut ws = within("connect", ClientBuilder::new(&format!("ws://{addr}/")).deflate(None).connect())
-        .await
-        .expect("connect");
+    let mut ws = within(
+        "connect",
+        ClientBuilder::new(&format!("ws://{addr}/"))
+            .deflate(None)
+            .connect(),
+    )
+    .await
+    .expect("connect");
     assert!(!ws.is_compressing());
     // A ping comes back as the server's automatic pong.
     for message in messages() {
-        within("send", ws.send(message.clone())).await.expect("send");
-        let answer = within("answer", ws.next()).await.expect("open").expect("answer");
+        within("send", ws.send(message.clone()))
+            .await
+            .expect("send");
+        let answer = within("answer", ws.next())
+            .await
+            .expect("open")
+            .expect("answer");
         match message {
             Message::Ping(payload) => assert_eq!(answer, Message::Pong(payload)),
             other => assert_eq!(answer, other),
@@ -41,9 +53,12 @@ async fn echo_without_deflate() {
 #[tokio::test]
 async fn echo_with_deflate_both_roles() {
     let addr = echo_server(Acceptor::new().deflate(Some(DeflateConfig::default()))).await;
-    let mut ws = within("connect", ws_tokio::connect(&format!("ws://{addr}/path?q=1")))
-        .await
-        .expect("connect");
+    let mut ws = within(
+        "connect",
+        ws_tokio::connect(&format!("ws://{addr}/path?q=1")),
+    )
+    .await
+    .expect("connect");
     assert!(ws.is_compressing(), "the deflate offer was accepted");
     let data: Vec<Message> = messages().into_iter().filter(Message::is_data).collect();
     check_echo(&mut ws, &data).await;
@@ -67,11 +82,16 @@ async fn many_messages_fed_in_one_batch_arrive_in_order() {
         .await
         .expect("connect");
     for i in 0..500 {
-        ws.feed(Message::text(format!("message {i}"))).await.expect("feed");
+        ws.feed(Message::text(format!("message {i}")))
+            .await
+            .expect("feed");
     }
     ws.flush().await.expect("flush");
     for i in 0..500 {
-        let echoed = within("echo", ws.next()).await.expect("open").expect("echo");
+        let echoed = within("echo", ws.next())
+            .await
+            .expect("open")
+            .expect("echo");
         assert_eq!(echoed, Message::text(format!("message {i}")));
     }
 }
@@ -95,9 +115,13 @@ async fn blocking_client_against_tokio_server() {
                 other => panic!("unexpected {other:?}"),
             }
         }
-        client.close(ws_client::CloseCode::NORMAL, "bye").expect("close");
+        client
+            .close(ws_client::CloseCode::NORMAL, "bye")
+            .expect("close");
     });
-    within("blocking client", outcome).await.expect("client thread");
+    within("blocking client", outcome)
+        .await
+        .expect("client thread");
 }
 
 /// The tokio client against the blocking ws-server-blocking echo, compression on.
@@ -130,9 +154,12 @@ async fn tokio_client_against_blocking_server() {
     check_echo(&mut ws, &data).await;
     common::close(ws).await;
     shutdown.shutdown();
-    within("server thread", tokio::task::spawn_blocking(move || thread.join()))
-        .await
-        .expect("join")
-        .expect("server thread")
-        .expect("server ran");
+    within(
+        "server thread",
+        tokio::task::spawn_blocking(move || thread.join()),
+    )
+    .await
+    .expect("join")
+    .expect("server thread")
+    .expect("server ran");
 }

@@ -43,7 +43,11 @@ async fn invalid_requests_get_their_status() {
         let (status, outcome) = status_for(Acceptor::new(), request).await;
         let error = outcome.expect_err("refused");
         let want: u16 = expected[9..].parse().expect("status");
-        assert!(status.starts_with(expected), "{:?} got {status:?}", String::from_utf8_lossy(request));
+        assert!(
+            status.starts_with(expected),
+            "{:?} got {status:?}",
+            String::from_utf8_lossy(request)
+        );
         match error {
             Error::Protocol(e) => assert_eq!(e.http_status(), Some(want), "{e}"),
             other => panic!("unexpected {other:?}"),
@@ -56,7 +60,12 @@ async fn oversized_request_gets_431() {
     let mut limits = ws_proto::handshake::Limits::default();
     limits.max_head_size = 256;
     let request: &'static [u8] = Box::leak(
-        format!("GET / HTTP/1.1\r\nHost: x\r\nCookie: {}\r\n\r\n", "a".repeat(1000)).into_bytes().into_boxed_slice(),
+        format!(
+            "GET / HTTP/1.1\r\nHost: x\r\nCookie: {}\r\n\r\n",
+            "a".repeat(1000)
+        )
+        .into_bytes()
+        .into_boxed_slice(),
     );
     let (status, _) = status_for(Acceptor::new().limits(limits), request).await;
     assert!(status.starts_with("HTTP/1.1 431"), "{status}");
@@ -109,7 +118,9 @@ async fn callback_refusal_reaches_the_client_as_its_status() {
     });
     let refused = common::within(
         "connect",
-        ClientBuilder::new(&format!("ws://{addr}/")).origin("https://evil.example").connect(),
+        ClientBuilder::new(&format!("ws://{addr}/"))
+            .origin("https://evil.example")
+            .connect(),
     )
     .await
     .expect_err("refused");
@@ -126,7 +137,9 @@ async fn choosing_an_unoffered_subprotocol_answers_500() {
     let (listener, addr) = common::listener().await;
     let server = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.expect("accept");
-        ws_tokio::accept_with(tcp, |_| Ok(Some("never-offered".into()))).await.map(drop)
+        ws_tokio::accept_with(tcp, |_| Ok(Some("never-offered".into())))
+            .await
+            .map(drop)
     });
     let refused = common::within("connect", ws_tokio::connect(&format!("ws://{addr}/")))
         .await
@@ -136,7 +149,13 @@ async fn choosing_an_unoffered_subprotocol_answers_500() {
         "{refused:?}"
     );
     let outcome = common::within("server", server).await.expect("server task");
-    assert!(matches!(outcome, Err(Error::Protocol(ws_proto::Error::UnofferedProtocol(_)))), "{outcome:?}");
+    assert!(
+        matches!(
+            outcome,
+            Err(Error::Protocol(ws_proto::Error::UnofferedProtocol(_)))
+        ),
+        "{outcome:?}"
+    );
 }
 
 #[tokio::test]
@@ -151,11 +170,18 @@ async fn handshake_timeout_drops_a_slow_client() {
             .map(drop)
     });
     let mut tcp = TcpStream::connect(addr).await.expect("connect");
-    tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.expect("write");
+    tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("write");
     let outcome = common::within("server", server).await.expect("server task");
-    assert!(matches!(outcome, Err(Error::HandshakeTimeout(t)) if t == Duration::from_millis(200)), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(Error::HandshakeTimeout(t)) if t == Duration::from_millis(200)),
+        "{outcome:?}"
+    );
     let mut rest = Vec::new();
-    let n = common::within("closed", tcp.read_to_end(&mut rest)).await.expect("read");
+    let n = common::within("closed", tcp.read_to_end(&mut rest))
+        .await
+        .expect("read");
     assert_eq!(n, 0, "nothing is answered to a client that timed out");
 }
 
@@ -174,7 +200,10 @@ async fn client_connect_timeout_against_a_silent_server() {
             .connect(),
     )
     .await;
-    assert!(matches!(outcome, Err(Error::HandshakeTimeout(_))), "{outcome:?}");
+    assert!(
+        matches!(outcome, Err(Error::HandshakeTimeout(_))),
+        "{outcome:?}"
+    );
 }
 
 #[tokio::test]
@@ -186,6 +215,9 @@ async fn client_rejects_bad_urls_before_any_io() {
         ("not a url", "syntax"),
     ] {
         let outcome = ws_tokio::connect(url).await;
-        assert!(matches!(outcome, Err(Error::Url { .. })), "{why}: {outcome:?}");
+        assert!(
+            matches!(outcome, Err(Error::Url { .. })),
+            "{why}: {outcome:?}"
+        );
     }
 }

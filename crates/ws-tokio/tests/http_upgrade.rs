@@ -36,7 +36,10 @@ fn a_valid_upgrade_is_answered_101_with_the_rfc_accept_value() {
     let (response, upgrade) = ws_tokio::upgrade(&req).expect("accepted");
     assert_eq!(response.status(), http::StatusCode::SWITCHING_PROTOCOLS);
     // RFC 6455 1.3's example key and answer.
-    assert_eq!(response.headers()["sec-websocket-accept"], "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    assert_eq!(
+        response.headers()["sec-websocket-accept"],
+        "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    );
     assert_eq!(response.headers()["upgrade"], "websocket");
     assert!(upgrade.protocol().is_none());
     assert!(!response.headers().contains_key("sec-websocket-extensions"));
@@ -45,15 +48,30 @@ fn a_valid_upgrade_is_answered_101_with_the_rfc_accept_value() {
 #[test]
 fn invalid_upgrades_are_refused_with_their_status() {
     let without = |name: &str| -> Vec<(&'static str, &'static str)> {
-        upgrade_headers().into_iter().filter(|(n, _)| *n != name).collect()
+        upgrade_headers()
+            .into_iter()
+            .filter(|(n, _)| *n != name)
+            .collect()
     };
     let mut old_version = without("sec-websocket-version");
     old_version.push(("sec-websocket-version", "8"));
     let cases = [
-        (request("POST", http::Version::HTTP_11, &upgrade_headers()), 405),
-        (request("GET", http::Version::HTTP_10, &upgrade_headers()), 400),
-        (request("GET", http::Version::HTTP_11, &without("upgrade")), 400),
-        (request("GET", http::Version::HTTP_11, &without("sec-websocket-key")), 400),
+        (
+            request("POST", http::Version::HTTP_11, &upgrade_headers()),
+            405,
+        ),
+        (
+            request("GET", http::Version::HTTP_10, &upgrade_headers()),
+            400,
+        ),
+        (
+            request("GET", http::Version::HTTP_11, &without("upgrade")),
+            400,
+        ),
+        (
+            request("GET", http::Version::HTTP_11, &without("sec-websocket-key")),
+            400,
+        ),
         (request("GET", http::Version::HTTP_11, &old_version), 426),
     ];
     for (req, status) in cases {
@@ -70,7 +88,10 @@ fn the_callback_picks_a_subprotocol_or_refuses() {
     let mut headers = upgrade_headers();
     headers.push(("sec-websocket-protocol", "v1, v2"));
     headers.push(("origin", "https://evil.example"));
-    headers.push(("sec-websocket-extensions", "permessage-deflate; client_max_window_bits"));
+    headers.push((
+        "sec-websocket-extensions",
+        "permessage-deflate; client_max_window_bits",
+    ));
     let req = request("GET", http::Version::HTTP_11, &headers);
     let acceptor = Acceptor::new().deflate(Some(DeflateConfig::default()));
 
@@ -111,7 +132,11 @@ async fn read_request(tcp: &mut tokio::net::TcpStream) -> http::Request<()> {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {
-        assert_eq!(tcp.read(&mut byte).await.expect("read"), 1, "request cut short");
+        assert_eq!(
+            tcp.read(&mut byte).await.expect("read"),
+            1,
+            "request cut short"
+        );
         head.push(byte[0]);
     }
     let head = String::from_utf8(head).expect("ascii head");
@@ -143,11 +168,21 @@ async fn an_upgraded_connection_becomes_a_stream() {
         tcp.write_all(answer.as_bytes()).await.expect("write");
         common::echo(upgrade.into_stream(tcp)).await;
     });
-    let mut ws = common::within("connect", ClientBuilder::new(&format!("ws://{addr}/ws")).connect())
-        .await
-        .expect("connect");
+    let mut ws = common::within(
+        "connect",
+        ClientBuilder::new(&format!("ws://{addr}/ws")).connect(),
+    )
+    .await
+    .expect("connect");
     assert!(ws.is_compressing());
-    common::check_echo(&mut ws, &[Message::text("through http types"), Message::binary(vec![9u8; 50_000])]).await;
+    common::check_echo(
+        &mut ws,
+        &[
+            Message::text("through http types"),
+            Message::binary(vec![9u8; 50_000]),
+        ],
+    )
+    .await;
     common::close(ws).await;
     common::within("server", server).await.expect("server task");
 }

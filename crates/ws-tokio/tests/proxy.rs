@@ -11,7 +11,9 @@ use ws_tokio::{Acceptor, ClientBuilder, Error, Message};
 
 /// A CONNECT proxy that tunnels to whatever is asked, or refuses with 407 when the
 /// credentials are not `expected`; records each request head.
-async fn connect_proxy(expected: Option<&'static str>) -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
+async fn connect_proxy(
+    expected: Option<&'static str>,
+) -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
     let (listener, addr) = common::listener().await;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
@@ -35,19 +37,28 @@ async fn connect_proxy(expected: Option<&'static str>) -> (std::net::SocketAddr,
                         "proxy-authorization: basic {}",
                         base64::engine::general_purpose::STANDARD.encode(credentials)
                     );
-                    if !head.to_ascii_lowercase().contains(&want.to_ascii_lowercase()) {
+                    if !head
+                        .to_ascii_lowercase()
+                        .contains(&want.to_ascii_lowercase())
+                    {
                         let _ = client
                             .write_all(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
                             .await;
                         return;
                     }
                 }
-                let target = head.split_whitespace().nth(1).unwrap_or_default().to_owned();
+                let target = head
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned();
                 let Ok(mut upstream) = TcpStream::connect(&target).await else {
                     let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
                     return;
                 };
-                let _ = client.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await;
+                let _ = client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await;
                 let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
             });
         }
@@ -67,10 +78,21 @@ async fn ws_through_a_connect_proxy_with_credentials() {
     )
     .await
     .expect("connect through the proxy");
-    common::check_echo(&mut ws, &[Message::text("tunnelled"), Message::binary(vec![1u8; 100_000])]).await;
+    common::check_echo(
+        &mut ws,
+        &[
+            Message::text("tunnelled"),
+            Message::binary(vec![1u8; 100_000]),
+        ],
+    )
+    .await;
     let heads = seen.lock().expect("log").clone();
     assert_eq!(heads.len(), 1);
-    assert!(heads[0].starts_with(&format!("CONNECT {server} HTTP/1.1\r\n")), "{}", heads[0]);
+    assert!(
+        heads[0].starts_with(&format!("CONNECT {server} HTTP/1.1\r\n")),
+        "{}",
+        heads[0]
+    );
     common::close(ws).await;
 }
 
@@ -85,8 +107,14 @@ async fn proxy_refusals_are_errors_with_their_status() {
             .connect(),
     )
     .await;
-    assert!(matches!(refused, Err(Error::ProxyRefused { status: 407, .. })), "{refused:?}");
+    assert!(
+        matches!(refused, Err(Error::ProxyRefused { status: 407, .. })),
+        "{refused:?}"
+    );
 
-    let bad = ClientBuilder::new(&format!("ws://{server}/")).proxy("socks5://x:1").connect().await;
+    let bad = ClientBuilder::new(&format!("ws://{server}/"))
+        .proxy("socks5://x:1")
+        .connect()
+        .await;
     assert!(matches!(bad, Err(Error::Url { .. })), "{bad:?}");
 }

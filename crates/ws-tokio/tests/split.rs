@@ -12,7 +12,10 @@ const MESSAGES: usize = 3000;
 
 /// The server splits too: its reader forwards data to its writer task, which echoes it
 /// and sends a ping every millisecond; it counts the pongs its reader sees.
-async fn pinging_echo_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<(usize, usize)>) {
+async fn pinging_echo_server() -> (
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<(usize, usize)>,
+) {
     let (listener, addr) = common::listener().await;
     let server = tokio::spawn(async move {
         let (tcp, _) = listener.accept().await.expect("accept");
@@ -55,9 +58,12 @@ async fn pinging_echo_server() -> (std::net::SocketAddr, tokio::task::JoinHandle
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn halves_in_two_tasks_under_load_with_server_pings() {
     let (addr, server) = pinging_echo_server().await;
-    let ws = common::within("connect", ClientBuilder::new(&format!("ws://{addr}/")).connect())
-        .await
-        .expect("connect");
+    let ws = common::within(
+        "connect",
+        ClientBuilder::new(&format!("ws://{addr}/")).connect(),
+    )
+    .await
+    .expect("connect");
     let (mut reader, mut writer) = ws.split();
     let sending = tokio::spawn(async move {
         for i in 0..MESSAGES {
@@ -85,9 +91,16 @@ async fn halves_in_two_tasks_under_load_with_server_pings() {
         }
         (reader, pings)
     });
-    let mut writer = common::within("sender", sending).await.expect("sender task");
-    let (mut reader, client_pings) = common::within("receiver", receiving).await.expect("receiver task");
-    assert!(client_pings > 0, "the server's pings reached the client's reader");
+    let mut writer = common::within("sender", sending)
+        .await
+        .expect("sender task");
+    let (mut reader, client_pings) = common::within("receiver", receiving)
+        .await
+        .expect("receiver task");
+    assert!(
+        client_pings > 0,
+        "the server's pings reached the client's reader"
+    );
 
     // Only the reader is polled now: pings keep being answered.
     let idle = async {
@@ -111,15 +124,22 @@ async fn halves_in_two_tasks_under_load_with_server_pings() {
     let ws = reader.reunite(writer).expect("same stream");
     assert!(ws.session().is_closed());
     let (server_pings, pongs) = common::within("server", server).await.expect("server task");
-    assert!(pongs > 0, "pongs came back for the server's {server_pings} pings");
+    assert!(
+        pongs > 0,
+        "pongs came back for the server's {server_pings} pings"
+    );
 }
 
 #[tokio::test]
 async fn reunite_refuses_halves_of_different_streams() {
     let addr = common::echo_server(Acceptor::new()).await;
     let url = format!("ws://{addr}/");
-    let a = common::within("connect", ws_tokio::connect(&url)).await.expect("a");
-    let b = common::within("connect", ws_tokio::connect(&url)).await.expect("b");
+    let a = common::within("connect", ws_tokio::connect(&url))
+        .await
+        .expect("a");
+    let b = common::within("connect", ws_tokio::connect(&url))
+        .await
+        .expect("b");
     let (reader_a, _writer_a) = a.split();
     let (_reader_b, writer_b) = b.split();
     assert!(reader_a.reunite(writer_b).is_err());

@@ -44,9 +44,13 @@ async fn keepalive_drops_a_silent_peer_with_1011() {
     });
     // A peer that does the handshake and then never answers anything.
     let (mut peer, mut early) = common::raw_client(addr).await;
-    let (first, after) = common::within("server gives up", server).await.expect("server task");
+    let (first, after) = common::within("server gives up", server)
+        .await
+        .expect("server task");
     match first {
-        Some(Err(Error::KeepaliveTimeout(timeout))) => assert_eq!(timeout, Duration::from_millis(200)),
+        Some(Err(Error::KeepaliveTimeout(timeout))) => {
+            assert_eq!(timeout, Duration::from_millis(200))
+        }
         other => panic!("expected a keepalive timeout, got {other:?}"),
     }
     assert!(after.is_none(), "the stream ends after the error");
@@ -55,7 +59,10 @@ async fn keepalive_drops_a_silent_peer_with_1011() {
         early.extend(common::read_to_end(&mut peer).await);
         events(&early)
     };
-    assert!(matches!(received.first(), Some(Event::Ping(_))), "{received:?}");
+    assert!(
+        matches!(received.first(), Some(Event::Ping(_))),
+        "{received:?}"
+    );
     match received.last() {
         Some(Event::Close(Some(frame))) => assert_eq!(frame.code, CloseCode::INTERNAL_ERROR),
         other => panic!("expected a 1011 close, got {other:?}"),
@@ -85,12 +92,19 @@ async fn keepalive_keeps_a_live_peer() {
         ws.send("still here").await.expect("send");
     });
     // The client answers pings whenever it is polled for messages.
-    let mut ws = common::within("connect", ClientBuilder::new(&format!("ws://{addr}/")).connect())
-        .await
-        .expect("connect");
+    let mut ws = common::within(
+        "connect",
+        ClientBuilder::new(&format!("ws://{addr}/")).connect(),
+    )
+    .await
+    .expect("connect");
     let mut pings = 0;
     loop {
-        match common::within("message", ws.next()).await.expect("open").expect("receive") {
+        match common::within("message", ws.next())
+            .await
+            .expect("open")
+            .expect("receive")
+        {
             Message::Ping(_) => pings += 1,
             Message::Text(text) => {
                 assert_eq!(text, "still here");
@@ -99,7 +113,10 @@ async fn keepalive_keeps_a_live_peer() {
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert!(pings >= 3, "only {pings} keepalive pings in 2 s at a 100 ms interval");
+    assert!(
+        pings >= 3,
+        "only {pings} keepalive pings in 2 s at a 100 ms interval"
+    );
     common::within("server", server).await.expect("server task");
 }
 
@@ -116,7 +133,9 @@ async fn close_timeout_when_the_peer_never_answers() {
         ws.close(CloseCode::GOING_AWAY, "bye").await
     });
     let (mut peer, mut early) = common::raw_client(addr).await;
-    let outcome = common::within("close gives up", server).await.expect("server task");
+    let outcome = common::within("close gives up", server)
+        .await
+        .expect("server task");
     assert!(
         matches!(outcome, Err(Error::CloseTimeout(t)) if t == Duration::from_millis(300)),
         "{outcome:?}"
@@ -139,7 +158,10 @@ async fn client_waits_for_the_server_to_close_tcp_at_most_the_close_timeout() {
         let (mut tcp, _) = listener.accept().await.expect("accept");
         let mut ws = ws_tokio::accept(&mut tcp).await.expect("handshake");
         let message = ws.next().await;
-        assert!(matches!(message, Some(Ok(Message::Close(_)))), "{message:?}");
+        assert!(
+            matches!(message, Some(Ok(Message::Close(_)))),
+            "{message:?}"
+        );
         // The answer went out with the Close message; TCP stays open.
         drop(ws);
         tokio::time::sleep(Duration::from_secs(3)).await;
@@ -149,7 +171,9 @@ async fn client_waits_for_the_server_to_close_tcp_at_most_the_close_timeout() {
     settings.close_timeout = Duration::from_millis(300);
     let mut ws = common::within(
         "connect",
-        ClientBuilder::new(&format!("ws://{addr}/")).settings(settings).connect(),
+        ClientBuilder::new(&format!("ws://{addr}/"))
+            .settings(settings)
+            .connect(),
     )
     .await
     .expect("connect");
@@ -158,6 +182,9 @@ async fn client_waits_for_the_server_to_close_tcp_at_most_the_close_timeout() {
     // The handshake is complete; waiting for the server's TCP close ended at the
     // timeout, which is a normal end.
     assert!(outcome.is_ok(), "{outcome:?}");
-    assert!(started.elapsed() < Duration::from_secs(3), "did not wait for the server's TCP close");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "did not wait for the server's TCP close"
+    );
     server.abort();
 }

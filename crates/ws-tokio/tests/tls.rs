@@ -20,9 +20,13 @@ impl Pki {
     fn new() -> Pki {
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
+        params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
         Pki {
-            ca: CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key")).expect("ca"),
+            ca: CertifiedIssuer::self_signed(params, KeyPair::generate().expect("key"))
+                .expect("ca"),
         }
     }
 
@@ -37,7 +41,10 @@ impl Pki {
             .expect("params")
             .signed_by(&key, &self.ca)
             .expect("sign");
-        (cert.der().clone(), PrivatePkcs8KeyDer::from(key.serialize_der()).into())
+        (
+            cert.der().clone(),
+            PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+        )
     }
 
     /// A server configuration for `localhost`; with `client_ca`, client certificates
@@ -51,14 +58,21 @@ impl Pki {
         let builder = if require_client_cert {
             let mut roots = rustls::RootCertStore::empty();
             roots.add(self.ca_cert()).expect("root");
-            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                .build()
-                .expect("verifier");
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .expect("verifier");
             builder.with_client_cert_verifier(verifier)
         } else {
             builder.with_no_client_auth()
         };
-        Arc::new(builder.with_single_cert(vec![cert, self.ca_cert()], key).expect("config"))
+        Arc::new(
+            builder
+                .with_single_cert(vec![cert, self.ca_cert()], key)
+                .expect("config"),
+        )
     }
 }
 
@@ -70,7 +84,9 @@ async fn wss_server(config: Arc<rustls::ServerConfig>) -> std::net::SocketAddr {
         while let Ok((tcp, _)) = listener.accept().await {
             let tls = tls.clone();
             tokio::spawn(async move {
-                let Ok(stream) = tls.accept(tcp).await else { return };
+                let Ok(stream) = tls.accept(tcp).await else {
+                    return;
+                };
                 let acceptor = Acceptor::new().deflate(Some(DeflateConfig::default()));
                 if let Ok(ws) = acceptor.accept(stream).await {
                     common::echo(ws).await;
@@ -119,7 +135,11 @@ async fn client_certificates_are_presented_when_required() {
     common::check_echo(&mut ws, &[Message::text("authenticated")]).await;
 
     // Without one, the server ends the TLS handshake (TLS 1.3 reports it on first read).
-    let refused = common::within("connect", ClientBuilder::new(&url).ca_cert(pki.ca_cert()).connect()).await;
+    let refused = common::within(
+        "connect",
+        ClientBuilder::new(&url).ca_cert(pki.ca_cert()).connect(),
+    )
+    .await;
     match refused {
         Err(_) => {}
         Ok(mut ws) => {
@@ -134,9 +154,16 @@ async fn certificates_that_do_not_verify_are_tls_errors() {
     let pki = Pki::new();
     let addr = wss_server(pki.server_config(false)).await;
     // Not trusted: only the web PKI roots.
-    let untrusted = common::within("connect", ws_tokio::connect(&format!("wss://localhost:{}/", addr.port()))).await;
+    let untrusted = common::within(
+        "connect",
+        ws_tokio::connect(&format!("wss://localhost:{}/", addr.port())),
+    )
+    .await;
     assert!(
-        matches!(untrusted, Err(Error::Tls(rustls::Error::InvalidCertificate(_)))),
+        matches!(
+            untrusted,
+            Err(Error::Tls(rustls::Error::InvalidCertificate(_)))
+        ),
         "{untrusted:?}"
     );
     // Trusted, but for another name: host name verification is on.
@@ -148,7 +175,10 @@ async fn certificates_that_do_not_verify_are_tls_errors() {
     )
     .await;
     assert!(
-        matches!(wrong_name, Err(Error::Tls(rustls::Error::InvalidCertificate(_)))),
+        matches!(
+            wrong_name,
+            Err(Error::Tls(rustls::Error::InvalidCertificate(_)))
+        ),
         "{wrong_name:?}"
     );
 }

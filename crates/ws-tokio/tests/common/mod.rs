@@ -61,8 +61,13 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     for message in messages {
-        within("send", ws.send(message.clone())).await.expect("send");
-        let echoed = within("echo", ws.next()).await.expect("open").expect("echo");
+        within("send", ws.send(message.clone()))
+            .await
+            .expect("send");
+        let echoed = within("echo", ws.next())
+            .await
+            .expect("open")
+            .expect("echo");
         assert_eq!(&echoed, message);
     }
 }
@@ -95,7 +100,9 @@ pub async fn raw_client(addr: SocketAddr) -> (TcpStream, Vec<u8>) {
 pub async fn read_to_end(tcp: &mut TcpStream) -> Vec<u8> {
     use tokio::io::AsyncReadExt;
     let mut all = Vec::new();
-    within("peer closes", tcp.read_to_end(&mut all)).await.expect("read");
+    within("peer closes", tcp.read_to_end(&mut all))
+        .await
+        .expect("read");
     all
 }
 
@@ -108,5 +115,8 @@ where
         .await
         .expect("clean close");
     assert!(ws.session().is_closed());
-    assert!(within("end", ws.next()).await.is_none(), "the stream has ended");
+    assert!(
+        within("end", ws.next()).await.is_none(),
+        "the stream has ended"
+    );
 }
