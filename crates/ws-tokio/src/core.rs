@@ -10,6 +10,7 @@
 //! and the transport, and runs the clocks ws-proto leaves to its driver (keepalive, the
 //! close timeout).
 
+use std::cell::Cell;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -25,6 +26,17 @@ use crate::settings::Settings;
 
 /// How much room each read offers at least (as ws-proto's `RecvBuffer::read_from`).
 const READ_CHUNK: usize = 16 * 1024;
+
+/// The largest receive buffer kept for reuse; larger ones (grown for a big frame) are
+/// freed.
+const SCRATCH_MAX: usize = 64 * 1024;
+
+thread_local! {
+    /// One receive buffer per thread, lent to whichever connection reads next, as the
+    /// blocking server's loop does: an idle connection holds no buffer, and a busy one
+    /// neither allocates nor clears one per read.
+    static SCRATCH: Cell<RecvBuffer> = const { Cell::new(RecvBuffer::new()) };
+}
 
 /// Where the connection is, beyond the session's own state.
 #[derive(Debug)]
@@ -168,14 +180,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 }
                 continue; // a ping (or our close) was queued: write it
             }
-            // Idle: hold no receive buffer (ws-proto allocates it again on the next read).
-            self.input.release();
+            // Idle: hold no receive buffer; give it back to the thread's scratch slot.
+            if self.input.is_empty() && self.input.capacity() > 0 {
+                let idle = std::mem::take(&mut self.input);
+                if idle.capacity() <= SCRATCH_MAX {
+                    SCRATCH.with(|scratch| {
+                        let held = scratch.take();
+                        scratch.set(if held.capacity() == 0 { idle } else { held });
+                    });
+                }
+            }
             return Poll::Pending;
         }
     }
 
     /// Reads once into the receive buffer; `Ok(0)` is the end of the stream.
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.input.capacity() == 0 {
+            self.input = SCRATCH.take();
+        }
         let mut buf = ReadBuf::new(self.input.spare(READ_CHUNK));
         ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
         let n = buf.filled().len();
