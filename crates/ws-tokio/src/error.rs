@@ -55,8 +55,9 @@ pub enum Error {
 }
 
 impl Error {
-    /// Whether this error means the connection is finished (every error but a refused
-    /// send on a closing connection does).
+    /// Whether this is a send refused because the closing handshake has started
+    /// ([`ws_proto::Error::Closed`]); the stream may still deliver the peer's last
+    /// messages and its close frame.
     pub fn is_closed(&self) -> bool {
         matches!(self, Error::Protocol(ws_proto::Error::Closed))
     }
