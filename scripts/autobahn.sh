@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the Autobahn TestSuite against this project.
 #
-#   scripts/autobahn.sh server   wstest -m fuzzingclient against ws-server
-#   scripts/autobahn.sh client   wstest -m fuzzingserver against the ws-client example
+#   scripts/autobahn.sh server         wstest -m fuzzingclient against ws-server
+#   scripts/autobahn.sh client         wstest -m fuzzingserver against the ws-client example
+#   scripts/autobahn.sh tokio-server   wstest -m fuzzingclient against the tokio_echo_server example
+#   scripts/autobahn.sh tokio-client   wstest -m fuzzingserver against the tokio_autobahn_client example
 #
 # Needs Python 2.7 (the suite is Python 2 only): python2.7 on PATH, or pyenv's 2.7.x.
 # Creates a virtualenv under target/autobahn/ (nothing is installed globally), installs
@@ -16,9 +18,9 @@ set -euo pipefail
 
 mode="${1:-}"
 case "$mode" in
-    server | client) ;;
+    server | client | tokio-server | tokio-client) ;;
     *)
-        echo "usage: $0 server|client" >&2
+        echo "usage: $0 server|client|tokio-server|tokio-client" >&2
         exit 2
         ;;
 esac
@@ -123,21 +125,28 @@ rm -rf "$work/$mode"-reports*
 cd "$work"
 start=$SECONDS
 
-if [ "$mode" = server ]; then
-    cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p ws-server-blocking --bin ws-server
+if [ "$mode" = server ] || [ "$mode" = tokio-server ]; then
     port="$(free_ports 1)"
-    "$root/target/release/ws-server" --listen "127.0.0.1:$port" --deflate --log warn > "$work/ws-server.log" 2>&1 &
+    if [ "$mode" = server ]; then
+        cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p ws-server-blocking --bin ws-server
+        agent=ws-server
+        "$root/target/release/ws-server" --listen "127.0.0.1:$port" --deflate --log warn > "$work/$agent.log" 2>&1 &
+    else
+        cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p examples --example tokio_echo_server
+        agent=ws-tokio
+        "$root/target/release/examples/tokio_echo_server" "127.0.0.1:$port" > "$work/$agent.log" 2>&1 &
+    fi
     server_pid=$!
     pids+=("$server_pid")
     wait_for_port "$port" "$server_pid"
-    echo "autobahn: running every case against ws-server on port $port, in two shards"
+    echo "autobahn: running every case against $agent on port $port, in two shards"
     shards=()
     for i in 0 1; do
         reports+=("$work/$mode-reports-$i")
         cat > "$work/fuzzingclient-$i.json" << JSON
 {
   "outdir": "${reports[$i]}",
-  "servers": [{"agent": "ws-server", "url": "ws://127.0.0.1:$port"}],
+  "servers": [{"agent": "$agent", "url": "ws://127.0.0.1:$port"}],
   ${shard_cases[$i]},
   "exclude-agent-cases": {}
 }
@@ -147,11 +156,17 @@ JSON
         pids+=($!)
     done
     wait_shards "${shards[@]}"
-    echo "autobahn: ws-server used $(cpu_seconds "$server_pid") of CPU"
-    agent=ws-server
+    echo "autobahn: $agent used $(cpu_seconds "$server_pid") of CPU"
 else
-    cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p examples --example autobahn_client
-    echo "autobahn: running every case with the ws-client example, in two shards"
+    if [ "$mode" = client ]; then
+        example=autobahn_client
+        agent=ws-client
+    else
+        example=tokio_autobahn_client
+        agent=ws-tokio
+    fi
+    cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p examples --example "$example"
+    echo "autobahn: running every case with the $example example, in two shards"
     read -r -a ports <<< "$(free_ports 2)"
     servers=()
     for i in 0 1; do
@@ -176,11 +191,10 @@ JSON
             tail -5 "$work/wstest-$i.log" >&2
             exit 1
         }
-        "$root/target/release/examples/autobahn_client" "ws://127.0.0.1:${ports[$i]}" > "$work/client-$i.log" 2>&1 &
+        "$root/target/release/examples/$example" "ws://127.0.0.1:${ports[$i]}" > "$work/client-$i.log" 2>&1 &
         clients+=($! "$work/client-$i.log")
     done
     wait_shards "${clients[@]}"
-    agent=ws-client
 fi
 echo "autobahn: cases ran in $((SECONDS - start)) s"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interoperability with python-websockets (which negotiates permessage-deflate by
-# default), both ways: its clients against ws-server, ws-client against its servers.
+# default), both ways: its clients against ws-server and the ws-tokio echo server, ws-client
+# and the ws-tokio client against its servers.
 #
 #   scripts/interop.sh              the whole check
 #   scripts/interop.sh --venv-only  only make the virtualenv (ws-client's lifecycle tests
@@ -32,6 +33,8 @@ if [[ "${1:-}" == --venv-only ]]; then
 fi
 
 cargo build --release --quiet --manifest-path "$root/Cargo.toml" \
-    -p ws-server-blocking --bin ws-server -p ws-client --bin ws-client
+    -p ws-server-blocking --bin ws-server -p ws-client --bin ws-client \
+    -p examples --example tokio_echo_server --example tokio_client
 "$venv/bin/python" "$root/scripts/interop_websockets.py" \
-    "$root/target/release/ws-server" "$root/target/release/ws-client"
+    "$root/target/release/ws-server" "$root/target/release/ws-client" \
+    "$root/target/release/examples/tokio_echo_server" "$root/target/release/examples/tokio_client"

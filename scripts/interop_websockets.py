@@ -1,6 +1,6 @@
 """Interoperability with python-websockets, compression included.
 
-Usage: interop_websockets.py WS_SERVER_BINARY WS_CLIENT_BINARY
+Usage: interop_websockets.py WS_SERVER_BINARY WS_CLIENT_BINARY [TOKIO_ECHO_SERVER TOKIO_CLIENT]
        interop_websockets.py --echo-server [--no-compression]
 
 1. Our ws-server (started here with --deflate) against python-websockets clients offering
@@ -14,6 +14,9 @@ Usage: interop_websockets.py WS_SERVER_BINARY WS_CLIENT_BINARY
 
 With --echo-server it only runs an echo server on 127.0.0.1, prints its port, and serves
 until its stdin ends (for ws-client's own tests).
+
+4. and 5. Checks 1 and 2 for the ws-tokio examples, when given: tokio_echo_server (which
+   accepts deflate) against the clients, tokio_client --echo-test against the servers.
 
 Exits non-zero with a message on the first failure. Run by scripts/interop.sh.
 """
@@ -62,12 +65,8 @@ def messages():
     yield ["fragmented ", "text ", "", "message " * 100]  # sent as fragments
 
 
-def our_server_against_python_clients(ws_server):
-    server = subprocess.Popen(
-        [ws_server, "--listen", "127.0.0.1:0", "--deflate", "--log", "warn"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+def our_server_against_python_clients(command, name="ws-server"):
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         line = server.stdout.readline()
         url = next(w for w in line.split() if w.startswith("ws://"))
@@ -75,16 +74,16 @@ def our_server_against_python_clients(ws_server):
             factory = ClientPerMessageDeflateFactory(**params)
             with connect(url, extensions=[factory], compression=None, max_size=None) as ws:
                 agreed = ws.response.headers.get("Sec-WebSocket-Extensions", "")
-                check(agreed.startswith("permessage-deflate"), "ws-server did not agree to %s: %r" % (params, agreed))
+                check(agreed.startswith("permessage-deflate"), "%s did not agree to %s: %r" % (name, params, agreed))
                 for message in messages():
                     ws.send(message)
                     expected = "".join(message) if isinstance(message, list) else message
                     echoed = ws.recv(timeout=30)
-                    check(echoed == expected, "ws-server echoed %d of %d bytes differently with %s"
-                          % (len(echoed), len(expected), params))
+                    check(echoed == expected, "%s echoed %d of %d bytes differently with %s"
+                          % (name, len(echoed), len(expected), params))
                 ws.close()
-            check(ws.close_code == 1000, "ws-server closed with %s" % ws.close_code)
-            print("interop: python-websockets client %s -> ws-server: %r, echo OK" % (params or "defaults", agreed))
+            check(ws.close_code == 1000, "%s closed with %s" % (name, ws.close_code))
+            print("interop: python-websockets client %s -> %s: %r, echo OK" % (params or "defaults", name, agreed))
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -95,7 +94,7 @@ def echo(ws):
         ws.send(message)
 
 
-def python_servers_against_our_client(ws_client):
+def python_servers_against_our_client(ws_client, name="ws-client"):
     for params in PARAMETERS:
         factory = ServerPerMessageDeflateFactory(**params)
         with serve(echo, "127.0.0.1", 0, extensions=[factory], compression=None, max_size=None) as server:
@@ -108,12 +107,12 @@ def python_servers_against_our_client(ws_client):
                     [ws_client, "--echo-test", "40", "--size", "20000", *extra, url],
                     capture_output=True, text=True, timeout=60,
                 )
-                check(out.returncode == 0, "ws-client against python-websockets %s: %s" % (params, out.stderr.strip()))
+                check(out.returncode == 0, "%s against python-websockets %s: %s" % (name, params, out.stderr.strip()))
                 check(", compressed, all echoed unchanged" in out.stdout,
-                      "ws-client did not compress with %s: %s" % (params, out.stdout.strip()))
+                      "%s did not compress with %s: %s" % (name, params, out.stdout.strip()))
             server.shutdown()
             thread.join(timeout=10)
-            print("interop: ws-client -> python-websockets server %s: echo OK" % (params or "defaults"))
+            print("interop: %s -> python-websockets server %s: echo OK" % (name, params or "defaults"))
 
 
 def piped_lines_against_python_echo(ws_client):
@@ -143,12 +142,18 @@ def main():
     if sys.argv[1:2] == ["--echo-server"]:
         echo_server_until_stdin_ends(None if "--no-compression" in sys.argv else "deflate")
         return
-    ws_server, ws_client = sys.argv[1:3]
-    for path in (ws_server, ws_client):
+    paths = sys.argv[1:5]
+    check(len(paths) in (2, 4), "usage: interop_websockets.py WS_SERVER WS_CLIENT [TOKIO_ECHO_SERVER TOKIO_CLIENT]")
+    for path in paths:
         check(os.access(path, os.X_OK), "%s is not an executable" % path)
-    our_server_against_python_clients(ws_server)
+    ws_server, ws_client = paths[:2]
+    our_server_against_python_clients([ws_server, "--listen", "127.0.0.1:0", "--deflate", "--log", "warn"])
     python_servers_against_our_client(ws_client)
     piped_lines_against_python_echo(ws_client)
+    if len(paths) == 4:
+        tokio_server, tokio_client = paths[2:]
+        our_server_against_python_clients([tokio_server, "127.0.0.1:0"], "ws-tokio server")
+        python_servers_against_our_client(tokio_client, "ws-tokio client")
     print("interop: all OK")
 
 

@@ -21,6 +21,15 @@ impl Headers {
         }
     }
 
+    pub(crate) fn from_pairs<'h>(pairs: impl IntoIterator<Item = (&'h str, &'h [u8])>) -> Headers {
+        Headers {
+            fields: pairs
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value.to_vec()))
+                .collect(),
+        }
+    }
+
     /// The first value of a field, if present and UTF-8.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.get_all(name).find_map(|v| std::str::from_utf8(v).ok())

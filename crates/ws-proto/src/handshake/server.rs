@@ -95,17 +95,62 @@ pub struct Request {
 impl Request {
     /// Applies the checks of RFC 6455 4.2.1 to a parsed request.
     fn check(raw: &httparse::Request<'_, '_>) -> Result<Request, Error> {
-        let method = raw.method.unwrap_or_default();
+        // httparse reads HTTP/1.x only; the minor version must be at least 1.
+        Request::check_parts(
+            raw.method.unwrap_or_default(),
+            raw.version == Some(1),
+            raw.path.unwrap_or("/"),
+            Headers::from_httparse(raw.headers),
+        )
+    }
+
+    /// Applies the checks of RFC 6455 4.2.1 to a request another HTTP parser already
+    /// read (hyper's, through the `http` crate's types), so that it need not be
+    /// serialised again: the method, whether the version is HTTP/1.1 or later, the
+    /// request target (path and query), and the header fields in order.
+    ///
+    /// ```
+    /// use ws_proto::handshake::Request;
+    /// let headers: [(&str, &[u8]); 5] = [
+    ///     ("host", b"example.com"),
+    ///     ("upgrade", b"websocket"),
+    ///     ("connection", b"Upgrade"),
+    ///     ("sec-websocket-key", b"dGhlIHNhbXBsZSBub25jZQ=="),
+    ///     ("sec-websocket-version", b"13"),
+    /// ];
+    /// let request = Request::from_parts("GET", true, "/chat", headers)?;
+    /// assert_eq!(request.path(), "/chat");
+    /// assert!(Request::from_parts("GET", false, "/chat", headers).is_err()); // HTTP/1.0
+    /// # Ok::<(), ws_proto::Error>(())
+    /// ```
+    pub fn from_parts<'h>(
+        method: &str,
+        http11_or_later: bool,
+        target: &str,
+        headers: impl IntoIterator<Item = (&'h str, &'h [u8])>,
+    ) -> Result<Request, Error> {
+        Request::check_parts(
+            method,
+            http11_or_later,
+            target,
+            Headers::from_pairs(headers),
+        )
+    }
+
+    fn check_parts(
+        method: &str,
+        http11_or_later: bool,
+        target: &str,
+        headers: Headers,
+    ) -> Result<Request, Error> {
         if method != "GET" {
             return Err(Error::MethodNotGet(method.to_owned()));
         }
-        // httparse reads HTTP/1.x only; the minor version must be at least 1.
-        if raw.version != Some(1) {
+        if !http11_or_later {
             return Err(Error::HttpVersion);
         }
-        let raw_target = raw.path.unwrap_or_default();
+        let raw_target = target;
         let target = Target::parse(raw_target)?;
-        let headers = Headers::from_httparse(raw.headers);
         // RFC 9112 3.2: exactly one Host field.
         let hosts: Vec<&[u8]> = headers.get_all("host").collect();
         if hosts.len() != 1 || hosts[0].is_empty() || std::str::from_utf8(hosts[0]).is_err() {

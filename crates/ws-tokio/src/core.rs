@@ -1,0 +1,358 @@
+//! The driver: one ws-proto [`Session`] over one `AsyncRead + AsyncWrite`, as poll
+//! functions that keep every bit of state in the struct, never in a future.
+//!
+//! That is what makes receiving cancel-safe: a `recv()` dropped inside `select!` between
+//! two polls leaves received bytes in `input` and decoded messages unreturned only if
+//! they were never decoded; a message is decoded and returned in the same poll.
+//!
+//! No protocol logic lives here. Framing, masking, UTF-8, fragments, pings, the closing
+//! handshake and deflate are the session's; this file moves bytes between the session
+//! and the transport, and runs the clocks ws-proto leaves to its driver (keepalive, the
+//! close timeout).
+
+use std::cell::Cell;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker, ready};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::{Instant, Sleep, sleep, sleep_until};
+use ws_proto::{CloseCode, RecvBuffer, Role, Session, State};
+
+use crate::error::Error;
+use crate::message::Message;
+use crate::settings::Settings;
+
+/// How much room each read offers at least (as ws-proto's `RecvBuffer::read_from`).
+const READ_CHUNK: usize = 16 * 1024;
+
+/// The largest receive buffer kept for reuse; larger ones (grown for a big frame) are
+/// freed.
+const SCRATCH_MAX: usize = 64 * 1024;
+
+thread_local! {
+    /// One receive buffer per thread, lent to whichever connection reads next, as the
+    /// blocking server's loop does: an idle connection holds no buffer, and a busy one
+    /// neither allocates nor clears one per read.
+    static SCRATCH: Cell<RecvBuffer> = const { Cell::new(RecvBuffer::new()) };
+}
+
+/// Where the connection is, beyond the session's own state.
+#[derive(Debug)]
+enum Phase {
+    /// Messages flow.
+    Open,
+    /// The session is closed (handshake done or connection failed): flush what is
+    /// queued, close TCP, then end the stream with this error, if any.
+    Finishing(Option<Error>),
+    /// The stream has ended.
+    Done,
+}
+
+/// Keepalive state, made on first use (a `Sleep` needs the runtime).
+#[derive(Debug)]
+struct Keepalive {
+    timer: Pin<Box<Sleep>>,
+    /// When our ping went out, while it waits for an answer.
+    ping_sent: Option<Instant>,
+}
+
+/// A session, its transport and its clocks.
+#[derive(Debug)]
+pub(crate) struct Core<S> {
+    pub(crate) io: S,
+    pub(crate) session: Session,
+    input: RecvBuffer,
+    pub(crate) settings: Settings,
+    phase: Phase,
+    close_timer: Option<Pin<Box<Sleep>>>,
+    keepalive: Option<Keepalive>,
+    /// When bytes last arrived (or the stream started), for keepalive.
+    last_heard: Instant,
+    /// Bytes were written to the transport since its last flush (TLS streams buffer).
+    unflushed: bool,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
+    pub(crate) fn new(io: S, session: Session, settings: Settings, received: RecvBuffer) -> Self {
+        Core {
+            io,
+            session,
+            input: received,
+            settings,
+            phase: Phase::Open,
+            close_timer: None,
+            keepalive: None,
+            last_heard: Instant::now(),
+            unflushed: false,
+        }
+    }
+
+    /// The next message, or `None` once the connection has ended.
+    ///
+    /// `write_waker` is woken when the transport can take more output: the caller's own
+    /// waker for a whole stream, one that wakes both halves for a split one.
+    pub(crate) fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+        write_waker: &Waker,
+    ) -> Poll<Option<Result<Message, Error>>> {
+        loop {
+            match self.phase {
+                Phase::Done => return Poll::Ready(None),
+                Phase::Finishing(_) => {
+                    ready!(self.poll_finish(cx, write_waker));
+                    let outcome = match std::mem::replace(&mut self.phase, Phase::Done) {
+                        Phase::Finishing(outcome) => outcome,
+                        _ => None,
+                    };
+                    return Poll::Ready(outcome.map(Err));
+                }
+                Phase::Open => {}
+            }
+            match self.session.decode(&mut self.input) {
+                Ok(Some(event)) => {
+                    let message = Message::from_event(event);
+                    if matches!(message, Message::Ping(_) | Message::Close(_)) {
+                        // The pong or the close answer is queued: send it now rather
+                        // than at the next poll, which may never come.
+                        let mut wcx = Context::from_waker(write_waker);
+                        if let Poll::Ready(Err(err)) = self.poll_drain(&mut wcx) {
+                            self.phase = Phase::Done;
+                            return Poll::Ready(Some(Err(err.into())));
+                        }
+                    }
+                    if self.session.is_closed() {
+                        self.phase = Phase::Finishing(None);
+                    }
+                    return Poll::Ready(Some(Ok(message)));
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    // RFC 6455 7.1.7: the session queued the close frame with the
+                    // error's code; send it, then drop the connection.
+                    self.phase = Phase::Finishing(Some(err.into()));
+                    continue;
+                }
+            }
+            if self.session.is_closed() {
+                self.phase = Phase::Finishing(None);
+                continue;
+            }
+            // Output queued meanwhile (pongs, a close, a batch fed without flushing) goes
+            // out before we wait for input; a peer that does not read never blocks reads.
+            let mut wcx = Context::from_waker(write_waker);
+            if let Poll::Ready(Err(err)) = self.poll_drain(&mut wcx) {
+                self.phase = Phase::Done;
+                return Poll::Ready(Some(Err(err.into())));
+            }
+            match self.poll_read_more(cx) {
+                Poll::Ready(Ok(0)) => {
+                    self.phase = Phase::Done;
+                    // RFC 6455 7.1.5: without a close frame, that is 1006 (an error).
+                    return Poll::Ready(self.session.receive_eof().err().map(|e| Err(e.into())));
+                }
+                Poll::Ready(Ok(_)) => {
+                    if self.settings.ping_interval.is_some() {
+                        self.last_heard = Instant::now();
+                    }
+                    continue;
+                }
+                Poll::Ready(Err(err)) => {
+                    self.phase = Phase::Done;
+                    return Poll::Ready(Some(Err(err.into())));
+                }
+                Poll::Pending => {}
+            }
+            // Nothing to read: the clocks.
+            if self.session.state() == State::CloseSent {
+                if self.poll_close_timer(cx).is_ready() {
+                    self.phase = Phase::Done;
+                    let _ = Pin::new(&mut self.io).poll_shutdown(&mut wcx);
+                    return Poll::Ready(Some(Err(Error::CloseTimeout(
+                        self.settings.close_timeout,
+                    ))));
+                }
+            } else if let Poll::Ready(result) = self.poll_keepalive(cx) {
+                if let Err(err) = result {
+                    self.phase = Phase::Finishing(Some(err));
+                }
+                continue; // a ping (or our close) was queued: write it
+            }
+            // Idle: hold no receive buffer; give it back to the thread's scratch slot.
+            if self.input.is_empty() && self.input.capacity() > 0 {
+                let idle = std::mem::take(&mut self.input);
+                if idle.capacity() <= SCRATCH_MAX {
+                    SCRATCH.with(|scratch| {
+                        let held = scratch.take();
+                        scratch.set(if held.capacity() == 0 { idle } else { held });
+                    });
+                }
+            }
+            return Poll::Pending;
+        }
+    }
+
+    /// Reads once into the receive buffer; `Ok(0)` is the end of the stream.
+    fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        if self.input.capacity() == 0 {
+            self.input = SCRATCH.take();
+        }
+        let mut buf = ReadBuf::new(self.input.spare(READ_CHUNK));
+        ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
+        let n = buf.filled().len();
+        self.input.commit(n);
+        Poll::Ready(Ok(n))
+    }
+
+    /// Writes until at most `max_left` bytes are queued.
+    fn poll_write_down_to(
+        &mut self,
+        cx: &mut Context<'_>,
+        max_left: usize,
+    ) -> Poll<io::Result<()>> {
+        while self.session.pending().len() > max_left {
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.session.pending()))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.session.advance(n);
+            self.unflushed = true;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Writes everything queued and flushes the transport.
+    pub(crate) fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_write_down_to(cx, 0))?;
+        if self.unflushed {
+            ready!(Pin::new(&mut self.io).poll_flush(cx))?;
+            self.unflushed = false;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Ready when another message may be queued: less than the write buffer limit is
+    /// waiting.
+    pub(crate) fn poll_ready_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let max_left = self.settings.write_buffer_limit.saturating_sub(1);
+        ready!(self.poll_write_down_to(cx, max_left))?;
+        Poll::Ready(Ok(()))
+    }
+
+    /// Queues a message in the session (no I/O).
+    pub(crate) fn start_send(&mut self, message: Message) -> Result<(), Error> {
+        let session = &mut self.session;
+        match message {
+            Message::Text(text) => session.send_text(&text),
+            Message::Binary(data) => session.send_binary(&data),
+            Message::Ping(data) => session.send_ping(&data),
+            Message::Pong(data) => session.send_pong(&data),
+            Message::Fragment { kind, data, last } => session.send_fragment(kind, &data, last),
+            // RFC 6455 5.5.1 allows a close frame without a code; ws-proto always sends
+            // one, so "no code" is sent as 1000.
+            Message::Close(frame) => match frame {
+                Some(frame) => session.close(frame.code, &frame.reason),
+                None => session.close(CloseCode::NORMAL, ""),
+            },
+        }
+        .map_err(Error::from)
+    }
+
+    /// Starts the closing handshake if it has not started, and flushes.
+    pub(crate) fn poll_close_sink(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.session.state() == State::Open {
+            self.session.close(CloseCode::NORMAL, "")?;
+        }
+        ready!(self.poll_drain(cx))?;
+        Poll::Ready(Ok(()))
+    }
+
+    /// Finishes a closed connection: flush, let a client wait for the server to close
+    /// TCP first (RFC 6455 7.1.1), close TCP. Bounded by the close timeout.
+    fn poll_finish(&mut self, cx: &mut Context<'_>, write_waker: &Waker) -> Poll<()> {
+        let mut wcx = Context::from_waker(write_waker);
+        // A peer that missed its keepalive is gone: one try to write our close, no wait.
+        let abort = matches!(
+            self.phase,
+            Phase::Finishing(Some(Error::KeepaliveTimeout(_)))
+        );
+        let timed_out = abort || self.poll_close_timer(cx).is_ready();
+        if timed_out {
+            let _ = self.poll_drain(&mut wcx);
+        } else {
+            match self.poll_drain(&mut wcx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Err(_)) => return Poll::Ready(()),
+                Poll::Ready(Ok(())) => {}
+            }
+            let graceful = matches!(self.phase, Phase::Finishing(None));
+            if graceful && self.session.role() == Role::Client {
+                // RFC 6455 7.1.1: "the client SHOULD wait for the server to close the
+                // connection"; anything still arriving is discarded.
+                loop {
+                    match self.poll_read_more(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Ok(0) | Err(_)) => break,
+                        Poll::Ready(Ok(_)) => self.input = RecvBuffer::new(),
+                    }
+                }
+            }
+            // RFC 6455 7.1.1: the server closes TCP at once.
+            if Pin::new(&mut self.io).poll_shutdown(&mut wcx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+        let _ = Pin::new(&mut self.io).poll_shutdown(&mut wcx);
+        self.input = RecvBuffer::new();
+        Poll::Ready(())
+    }
+
+    fn poll_close_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let timeout = self.settings.close_timeout;
+        self.close_timer
+            .get_or_insert_with(|| Box::pin(sleep(timeout)))
+            .as_mut()
+            .poll(cx)
+    }
+
+    /// Ready with `Ok` when a ping was queued, with `Err` when the peer missed one (our
+    /// 1011 close is queued).
+    fn poll_keepalive(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let Some(interval) = self.settings.ping_interval else {
+            return Poll::Pending;
+        };
+        let last_heard = self.last_heard;
+        let keepalive = self.keepalive.get_or_insert_with(|| Keepalive {
+            timer: Box::pin(sleep_until(last_heard + interval)),
+            ping_sent: None,
+        });
+        loop {
+            ready!(keepalive.timer.as_mut().poll(cx));
+            let now = Instant::now();
+            match keepalive.ping_sent {
+                // Heard from the peer since our ping (or within the interval): alive.
+                Some(sent) if self.last_heard >= sent => keepalive.ping_sent = None,
+                None if now < self.last_heard + interval => {}
+                Some(_) => {
+                    // RFC 6455 7.4.1: 1011, "an unexpected condition", as python-websockets.
+                    let _ = self
+                        .session
+                        .close(CloseCode::INTERNAL_ERROR, "keepalive ping timeout");
+                    return Poll::Ready(Err(Error::KeepaliveTimeout(self.settings.pong_timeout)));
+                }
+                None => {
+                    keepalive.ping_sent = Some(now);
+                    let timeout = self.settings.pong_timeout;
+                    keepalive.timer.as_mut().reset(now + timeout);
+                    if self.session.send_ping(b"keepalive").is_ok() {
+                        return Poll::Ready(Ok(()));
+                    }
+                    continue;
+                }
+            }
+            keepalive.timer.as_mut().reset(self.last_heard + interval);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The one error type of this crate.
+
+use std::io;
+use std::time::Duration;
+
+/// Everything that can go wrong, each variant naming the rule or limit that was broken.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The protocol was broken (by the peer: the close frame with
+    /// [`close_code`](ws_proto::Error::close_code) was sent before this is returned), or a
+    /// handshake failed (with its HTTP status in
+    /// [`http_status`](ws_proto::Error::http_status)), or a message could not be sent
+    /// ([`ws_proto::Error::Closed`] once the closing handshake has started).
+    #[error(transparent)]
+    Protocol(#[from] ws_proto::Error),
+    /// The transport failed. An `UnexpectedEof` during a handshake means the peer closed
+    /// the connection before it finished.
+    #[error("I/O error: {0}")]
+    Io(#[from] io::Error),
+    /// Nothing at all came back within the pong timeout after a keepalive ping; the
+    /// connection was closed with 1011 (as python-websockets does) and dropped.
+    #[error("no answer within {0:?} to a keepalive ping; closed with 1011")]
+    KeepaliveTimeout(Duration),
+    /// The peer did not answer our close frame (or, for a client, did not close TCP)
+    /// within the close timeout; the connection was dropped.
+    #[error("the closing handshake did not finish within {0:?}")]
+    CloseTimeout(Duration),
+    /// The opening handshake (TCP, proxy, TLS and HTTP upgrade, for a client) did not
+    /// finish within its timeout.
+    #[error("the opening handshake did not finish within {0:?}")]
+    HandshakeTimeout(Duration),
+    /// The server's accept callback refused the upgrade; this HTTP status was sent.
+    #[error("the upgrade was refused with HTTP status {0}")]
+    Refused(u16),
+    /// A URL that this client cannot connect to.
+    #[error("invalid URL {url:?}: {reason}")]
+    Url {
+        /// The URL as given.
+        url: String,
+        /// Which rule it breaks.
+        reason: String,
+    },
+    /// TLS configuration or handshake failed (for instance an untrusted certificate).
+    #[error("TLS: {0}")]
+    Tls(#[from] rustls::Error),
+    /// The HTTP proxy did not open a tunnel (RFC 9110 9.3.6: any 2xx status is success).
+    #[error("the proxy refused CONNECT: {status} {reason}")]
+    ProxyRefused {
+        /// The proxy's status; 0 if it closed the connection without answering.
+        status: u16,
+        /// Its reason phrase.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// Whether this is a send refused because the closing handshake has started
+    /// ([`ws_proto::Error::Closed`]); the stream may still deliver the peer's last
+    /// messages and its close frame.
+    pub fn is_closed(&self) -> bool {
+        matches!(self, Error::Protocol(ws_proto::Error::Closed))
+    }
+}

@@ -1,0 +1,74 @@
+//! The [`ws_proto`] WebSocket session driven by tokio, in both roles.
+//!
+//! A thin adapter: [`WebSocketStream`] moves bytes between any
+//! `tokio::io::{AsyncRead, AsyncWrite}` transport and a [`ws_proto::Session`], which does
+//! all of the protocol (framing, masking, UTF-8, fragments, pings, the closing handshake,
+//! permessage-deflate, limits). What ws-proto leaves to its driver lives here: sockets,
+//! clocks (keepalive, close and handshake timeouts), the write buffer bound, TLS and
+//! proxies.
+//!
+//! - Server: [`accept`], [`accept_with`] (a callback sees the request and picks a
+//!   subprotocol or refuses with an HTTP status), [`Acceptor`] for settings; with the
+//!   `http` feature, `upgrade` takes hyper's or axum's `http::Request` as is.
+//! - Client: [`connect`] and [`ClientBuilder`] (headers, origin, subprotocols, private
+//!   CAs, client certificates, HTTP `CONNECT` proxy, deflate offer, timeouts), `wss://`
+//!   through tokio-rustls with the web PKI roots.
+//! - A connection is a `futures` [`Stream`](futures_core::Stream) of [`Message`]s and a
+//!   [`Sink`](futures_sink::Sink), with inherent `recv`, `send`, `feed`, `close`, and
+//!   [`split`](WebSocketStream::split) into halves for two tasks.
+//!
+//! ```no_run
+//! use futures_util::{SinkExt, StreamExt};
+//! use tokio::net::TcpListener;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let listener = TcpListener::bind("127.0.0.1:9001").await?;
+//! loop {
+//!     let (tcp, _) = listener.accept().await?;
+//!     tokio::spawn(async move {
+//!         let mut ws = ws_tokio::accept(tcp).await?;
+//!         while let Some(message) = ws.next().await {
+//!             let message = message?;
+//!             if message.is_data() {
+//!                 ws.send(message).await?;
+//!             }
+//!         }
+//!         Ok::<_, ws_tokio::Error>(())
+//!     });
+//! }
+//! # }
+//! ```
+//!
+//! # Errors and panics
+//!
+//! One error type, [`Error`]; no input from the peer makes this crate panic, and every
+//! wait has a deadline in [`Settings`] or the builders.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod client;
+mod core;
+mod error;
+mod message;
+mod proxy;
+mod server;
+mod settings;
+mod split;
+mod stream;
+mod tls;
+#[cfg(feature = "http")]
+mod upgrade;
+
+pub use client::{ClientBuilder, ClientStream, connect};
+pub use error::Error;
+pub use message::Message;
+pub use server::{Acceptor, accept, accept_with};
+pub use settings::Settings;
+pub use split::{ReadHalf, WriteHalf};
+pub use stream::WebSocketStream;
+#[cfg(feature = "http")]
+pub use upgrade::{Refusal, Upgrade, upgrade};
+
+pub use ws_proto::handshake::{Reject, Request};
+pub use ws_proto::{CloseCode, CloseFrame, Config, DeflateConfig, MessageKind, Role};

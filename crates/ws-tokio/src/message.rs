@@ -1,0 +1,118 @@
+//! What a [`WebSocketStream`](crate::WebSocketStream) delivers and accepts.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use ws_proto::{CloseFrame, Event, MessageKind};
+
+/// One message, received or to send.
+///
+/// Payloads are owned: `Bytes` for binary data and control payloads, `String` for text
+/// (already validated as UTF-8 by ws-proto, so no second check is needed to read it).
+/// A message reassembled from fragments is moved out of the session without a copy; a
+/// single-frame message is copied once out of the receive buffer, as ws-client copies
+/// it. Sending copies the payload once into the session's output (where a client masks
+/// it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// A whole text message.
+    Text(String),
+    /// A whole binary message.
+    Binary(Bytes),
+    /// A ping. When received, the pong is already queued (with
+    /// [`Config::auto_pong`](ws_proto::Config) on, the default) and is written by the next
+    /// poll of the stream.
+    Ping(Bytes),
+    /// A pong.
+    Pong(Bytes),
+    /// A close frame; `None` carries no status code. Received: the peer's close, after
+    /// which the stream ends. Sent: starts the closing handshake (RFC 6455 7.1.2).
+    Close(Option<CloseFrame<'static>>),
+    /// One frame of a message: received when [`Config::deliver_fragments`](ws_proto::Config)
+    /// is on; sent, it queues one frame of a message sent in pieces (see
+    /// [`Session::send_fragment`](ws_proto::Session::send_fragment)).
+    Fragment {
+        /// The kind of the message it belongs to.
+        kind: MessageKind,
+        /// The frame's payload.
+        data: Bytes,
+        /// Whether it ends the message.
+        last: bool,
+    },
+}
+
+impl Message {
+    /// A text message.
+    pub fn text(text: impl Into<String>) -> Message {
+        Message::Text(text.into())
+    }
+
+    /// A binary message.
+    pub fn binary(data: impl Into<Bytes>) -> Message {
+        Message::Binary(data.into())
+    }
+
+    /// Whether it is a text or binary message (not a control frame or a fragment).
+    pub fn is_data(&self) -> bool {
+        matches!(self, Message::Text(_) | Message::Binary(_))
+    }
+
+    /// The payload's bytes (the reason's, for a close frame).
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Message::Text(text) => text.as_bytes(),
+            Message::Binary(data)
+            | Message::Ping(data)
+            | Message::Pong(data)
+            | Message::Fragment { data, .. } => data,
+            Message::Close(frame) => frame.as_ref().map_or(&[], |f| f.reason.as_bytes()),
+        }
+    }
+
+    pub(crate) fn from_event(event: Event<'_>) -> Message {
+        match event {
+            Event::Text(text) => Message::Text(text.into_owned()),
+            Event::Binary(data) => Message::Binary(bytes_of(data)),
+            Event::Fragment { kind, data, last } => Message::Fragment {
+                kind,
+                data: bytes_of(data),
+                last,
+            },
+            Event::Ping(data) => Message::Ping(bytes_of(data)),
+            Event::Pong(data) => Message::Pong(bytes_of(data)),
+            Event::Close(frame) => Message::Close(frame.map(CloseFrame::into_owned)),
+        }
+    }
+}
+
+/// Owned bytes: moved when ws-proto reassembled them, copied once when borrowed.
+fn bytes_of(data: Cow<'_, [u8]>) -> Bytes {
+    match data {
+        Cow::Owned(vec) => Bytes::from(vec),
+        Cow::Borrowed(slice) => Bytes::copy_from_slice(slice),
+    }
+}
+
+impl From<String> for Message {
+    fn from(text: String) -> Message {
+        Message::Text(text)
+    }
+}
+
+impl From<&str> for Message {
+    fn from(text: &str) -> Message {
+        Message::Text(text.to_owned())
+    }
+}
+
+impl From<Bytes> for Message {
+    fn from(data: Bytes) -> Message {
+        Message::Binary(data)
+    }
+}
+
+impl From<Vec<u8>> for Message {
+    fn from(data: Vec<u8>) -> Message {
+        Message::Binary(Bytes::from(data))
+    }
+}

@@ -1,0 +1,122 @@
+//! Helpers shared by the tests: real listeners on 127.0.0.1, deadlines on every wait.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::net::{TcpListener, TcpStream};
+use ws_tokio::{Acceptor, WebSocketStream};
+
+/// The longest any single wait in a test may take.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+/// Awaits `fut`, failing the test if it takes longer than [`DEADLINE`].
+pub async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(DEADLINE, fut).await {
+        Ok(value) => value,
+        Err(_) => panic!("{what}: no result within {DEADLINE:?}"),
+    }
+}
+
+/// A listener on an ephemeral port.
+pub async fn listener() -> (TcpListener, SocketAddr) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("local addr");
+    (listener, addr)
+}
+
+/// Echoes every data message back (one write per batch of input), until the peer closes.
+pub async fn echo<S>(mut ws: WebSocketStream<S>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    while let Some(Ok(message)) = ws.next().await {
+        if message.is_data() && ws.feed(message).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A server on 127.0.0.1 that accepts with `acceptor` and echoes on every connection.
+pub async fn echo_server(acceptor: Acceptor) -> SocketAddr {
+    let (listener, addr) = listener().await;
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(ws) = acceptor.accept(tcp).await {
+                    echo(ws).await;
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// Sends each message and checks the echo that comes back.
+pub async fn check_echo<S>(ws: &mut WebSocketStream<S>, messages: &[ws_tokio::Message])
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    for message in messages {
+        within("send", ws.send(message.clone()))
+            .await
+            .expect("send");
+        let echoed = within("echo", ws.next())
+            .await
+            .expect("open")
+            .expect("echo");
+        assert_eq!(&echoed, message);
+    }
+}
+
+/// A raw TCP connection that has done the client handshake by hand (so the test
+/// controls every byte after it): returns the stream and any bytes that came right
+/// after the server's answer.
+pub async fn raw_client(addr: SocketAddr) -> (TcpStream, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = TcpStream::connect(addr).await.expect("connect");
+    let (mut handshake, request) = ws_proto::handshake::ClientRequest::new("127.0.0.1", "/")
+        .port(addr.port())
+        .build()
+        .expect("request");
+    tcp.write_all(&request).await.expect("write request");
+    let mut input = ws_proto::RecvBuffer::new();
+    loop {
+        if handshake.parse(&mut input).expect("valid answer").is_some() {
+            return (tcp, input.data().to_vec());
+        }
+        let n = within("handshake answer", tcp.read(input.spare(4096)))
+            .await
+            .expect("read");
+        assert!(n > 0, "server closed during the handshake");
+        input.commit(n);
+    }
+}
+
+/// Reads everything a raw connection receives until the peer closes it.
+pub async fn read_to_end(tcp: &mut TcpStream) -> Vec<u8> {
+    use tokio::io::AsyncReadExt;
+    let mut all = Vec::new();
+    within("peer closes", tcp.read_to_end(&mut all))
+        .await
+        .expect("read");
+    all
+}
+
+/// Closes from our side and checks the handshake finishes.
+pub async fn close<S>(mut ws: WebSocketStream<S>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    within("close", ws.close(ws_tokio::CloseCode::NORMAL, "done"))
+        .await
+        .expect("clean close");
+    assert!(ws.session().is_closed());
+    assert!(
+        within("end", ws.next()).await.is_none(),
+        "the stream has ended"
+    );
+}
