@@ -4,7 +4,8 @@
 //! `NAME: listening on ws://ADDR/` once it accepts, and hands each accepted TCP stream
 //! (with `TCP_NODELAY` set, as every server in `run-load.sh` has it) to the crate's own
 //! handshake and echo loop. `--threads 0` or `1` runs tokio's current-thread runtime;
-//! `--threads N` a multi-thread runtime with N workers.
+//! `--threads N` a multi-thread runtime with N workers. Every server gets the same
+//! runtime, I/O and timer drivers both (sockudo-ws's heartbeat needs the timer).
 
 use std::future::Future;
 use std::io;
@@ -33,12 +34,12 @@ where
     let options = Options::parse();
     let runtime = if options.threads <= 1 {
         tokio::runtime::Builder::new_current_thread()
-            .enable_io()
+            .enable_all()
             .build()?
     } else {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(options.threads)
-            .enable_io()
+            .enable_all()
             .build()?
     };
     runtime.block_on(async {
