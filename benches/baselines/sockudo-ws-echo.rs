@@ -23,13 +23,12 @@ fn main() -> std::io::Result<()> {
         };
         while let Some(Ok(message)) = ws.next().await {
             match message {
-                Message::Text(_) | Message::Binary(_) => {
-                    if ws.send(message).await.is_err() {
-                        return;
-                    }
-                }
+                Message::Text(_) | Message::Binary(_) => {}
                 Message::Close(_) => return,
-                _ => {}
+                _ => continue,
+            }
+            if ws.send(message).await.is_err() {
+                return;
             }
         }
     })
