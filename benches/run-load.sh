@@ -299,7 +299,7 @@ for base in tungstenite fastwebsockets; do
         line="| $(describe "$row") |"
         for server in "${servers[@]}"; do
             ratio=$(awk -v a="${median["$row|$server"]}" -v b="${median["$row|$base"]}" \
-                'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2fx", a / b }')
+                'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else if (a / b < 0.1) printf "%.3fx", a / b; else printf "%.2fx", a / b }')
             line="$line $ratio |"
         done
         echo "$line"
