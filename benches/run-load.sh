@@ -24,7 +24,8 @@
 #   tokio-websockets  tokio-websockets-echo (this package)
 #   tokio-tungstenite tokio-tungstenite-echo (this package)
 #   sockudo           sockudo-ws-echo (this package)
-#   ws-tokio          `examples` package's tokio_echo_server, when that example exists
+#   ws-tokio          the `examples` package's tokio_echo_server, when examples/Cargo.toml
+#                     declares it (otherwise a note says it is skipped)
 #
 # Cores: with --server-threads N (default 1) every server is pinned with taskset to
 # cores SERVER_CPUS (default 0..N-1) and runs N threads where it can (tokio servers:
@@ -95,10 +96,14 @@ cargo build --release --quiet -p ws-server-blocking --bin ws-server \
     --bin tokio-websockets-echo --bin tokio-tungstenite-echo --bin sockudo-ws-echo
 bin="$root/target/release"
 have_ws_tokio=0
-if [ -f examples/tokio_echo_server.rs ]; then
-    cargo build --release --quiet -p examples --example tokio_echo_server && have_ws_tokio=1
+if grep -q '^name = "tokio_echo_server"' examples/Cargo.toml 2> /dev/null; then
+    if cargo build --release --quiet -p examples --example tokio_echo_server; then
+        have_ws_tokio=1
+    else
+        echo "run-load: note: the tokio_echo_server example did not build: ws-tokio is skipped" >&2
+    fi
 else
-    echo "run-load: note: no examples/tokio_echo_server.rs on this branch: ws-tokio is skipped" >&2
+    echo "run-load: note: no tokio_echo_server example on this branch: ws-tokio is skipped" >&2
 fi
 
 all_servers=(ws ws-tokio tungstenite fastwebsockets tokio-websockets tokio-tungstenite sockudo)
@@ -112,7 +117,7 @@ fi
 # How each server is asked for N threads, if it can be.
 ws_threads_args=()
 if [ "$server_threads" -gt 1 ]; then
-    if "$bin/ws-server" --help 2> /dev/null | grep -q -- '--workers'; then
+    if { "$bin/ws-server" --help 2>&1 || true; } | grep -q -- '--workers'; then
         ws_threads_args=(--workers "$server_threads")
     else
         echo "run-load: note: this ws-server has no --workers option: it runs one thread" >&2
@@ -120,7 +125,7 @@ if [ "$server_threads" -gt 1 ]; then
 fi
 ws_tokio_threads_args=()
 if [ "$have_ws_tokio" = 1 ] && [ "$server_threads" -gt 1 ]; then
-    if timeout 5 "$bin/examples/tokio_echo_server" --help 2>&1 | grep -q -- '--threads'; then
+    if { timeout 5 "$bin/examples/tokio_echo_server" --help 2>&1 || true; } | grep -q -- '--threads'; then
         ws_tokio_threads_args=(--threads "$server_threads")
     else
         echo "run-load: note: tokio_echo_server has no --threads option: it runs its own default runtime" >&2
