@@ -132,10 +132,14 @@ if [ "$have_ws_tokio" = 1 ] && [ "$server_threads" -gt 1 ]; then
     fi
 fi
 
-port=19200
+# Ports from PORT_BASE (default: one of 50 blocks of 250 between 20000 and 32499, chosen by
+# this shell's pid, below Linux's ephemeral range, so that two runs on a shared machine do
+# not meet); a port something already listens on is skipped.
+port="${PORT_BASE:-$((20000 + ($$ % 50) * 250))}"
 server_pid=""
 start_server() { # start_server NAME
     port=$((port + 1))
+    while (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; do port=$((port + 1)); done
     local addr="127.0.0.1:$port"
     local cmd
     case "$1" in
