@@ -39,6 +39,8 @@
 # within each round. Every ws-load run is killed after DURATION + WARMUP + 60 s, and a
 # server that does not listen within 10 s fails the run, so the run time is bounded:
 # about ROUNDS x 5 workloads x servers x (DURATION + WARMUP + 1) s, plus the idle runs.
+# IDLE_COUNTS (default "1000 10000") sets the idle connection counts; PORT_BASE the
+# first port (default: a block chosen from the pid, below the ephemeral range).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
