@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token};
 
+use crate::threads::ThreadArgs;
 use crate::wire;
 
 #[derive(clap::Args)]
@@ -21,6 +22,8 @@ pub struct ConnectArgs {
     /// Seconds run before measuring.
     #[arg(long, default_value_t = 1.0)]
     warmup: f64,
+    #[command(flatten)]
+    threads: ThreadArgs,
 }
 
 enum Stage {
@@ -39,15 +42,40 @@ struct Slot {
 }
 
 pub fn run(args: &ConnectArgs) -> io::Result<()> {
+    args.threads.check()?;
     let addr: SocketAddr = args.addr.parse().map_err(io::Error::other)?;
+    let counts = args
+        .threads
+        .run((0..args.concurrency).collect(), |slots, start| {
+            churn(args, addr, slots.len(), start)
+        })?;
+    let cycles: u64 = counts.iter().map(|(c, _)| c).sum();
+    let errors: u64 = counts.iter().map(|(_, e)| e).sum();
+    let rate = cycles as f64 / args.duration;
+    println!(
+        "connect: {} at a time, {}: {rate:.0} connect+handshake+close cycles/s ({errors} errors)",
+        args.concurrency,
+        args.threads.describe()
+    );
+    println!("RESULT rate={rate:.0} errors={errors}");
+    Ok(())
+}
+
+/// One generator thread: keeps `concurrency` cycles in progress until the measured
+/// window ends; returns the cycles completed in the window and the errors.
+fn churn(
+    args: &ConnectArgs,
+    addr: SocketAddr,
+    concurrency: usize,
+    start: Instant,
+) -> io::Result<(u64, u64)> {
     let request = wire::handshake_request(&args.addr, "/");
     let close = wire::close_frame();
     let mut poll = Poll::new()?;
     let mut slots: Vec<Slot> = Vec::new();
-    for i in 0..args.concurrency {
+    for i in 0..concurrency {
         slots.push(open(&poll, addr, i)?);
     }
-    let start = Instant::now();
     let measure_from = start + Duration::from_secs_f64(args.warmup);
     let measure_until = measure_from + Duration::from_secs_f64(args.duration);
     let (mut cycles, mut errors) = (0u64, 0u64);
@@ -108,13 +136,7 @@ pub fn run(args: &ConnectArgs) -> io::Result<()> {
             }
         }
     }
-    let rate = cycles as f64 / args.duration;
-    println!(
-        "connect: {} at a time: {rate:.0} connect+handshake+close cycles/s ({errors} errors)",
-        args.concurrency
-    );
-    println!("RESULT rate={rate:.0} errors={errors}");
-    Ok(())
+    Ok((cycles, errors))
 }
 
 fn open(poll: &Poll, addr: SocketAddr, i: usize) -> io::Result<Slot> {

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token};
 
+use crate::threads::ThreadArgs;
 use crate::wire;
 
 #[derive(clap::Args)]
@@ -30,6 +31,31 @@ pub struct EchoArgs {
     /// Seconds run before measuring.
     #[arg(long, default_value_t = 2.0)]
     warmup: f64,
+    #[command(flatten)]
+    threads: ThreadArgs,
+}
+
+impl EchoArgs {
+    /// uWebSockets' `load_test` shape: binary messages, one in flight per connection.
+    pub fn load_test(
+        addr: String,
+        connections: usize,
+        size: usize,
+        duration: f64,
+        warmup: f64,
+        threads: ThreadArgs,
+    ) -> Self {
+        EchoArgs {
+            addr,
+            connections,
+            in_flight: 1,
+            size,
+            binary: true,
+            duration,
+            warmup,
+            threads,
+        }
+    }
 }
 
 /// Recognises the server's echoes in a byte stream without copying them: each must be a
@@ -82,26 +108,64 @@ struct Conn {
     watching_writable: bool,
 }
 
+/// The frames every connection sends, and how its echoes look.
+struct Frames {
+    /// One masked frame.
+    frame_len: usize,
+    /// The frame many times over: any window of it is a valid run of frames.
+    batch: Vec<u8>,
+    echo_header: Vec<u8>,
+    echo_len: usize,
+}
+
 pub fn run(args: &EchoArgs) -> io::Result<()> {
+    args.threads.check()?;
     let opcode = if args.binary { 0x2 } else { 0x1 };
     let payload: Vec<u8> = (0..args.size).map(|i| b'a' + (i % 26) as u8).collect();
     let frame = wire::masked_frame(opcode, &payload);
-    // The same frame many times over: any window of it is a valid run of frames.
     let repeat = (256 * 1024 / frame.len()).max(args.in_flight).max(2);
-    let batch: Vec<u8> = frame
-        .iter()
-        .copied()
-        .cycle()
-        .take(frame.len() * repeat)
-        .collect();
     let echo_header = server_header(opcode, args.size);
-    let echo_len = echo_header.len() + args.size;
+    let frames = Frames {
+        frame_len: frame.len(),
+        batch: frame
+            .iter()
+            .copied()
+            .cycle()
+            .take(frame.len() * repeat)
+            .collect(),
+        echo_len: echo_header.len() + args.size,
+        echo_header,
+    };
 
-    let mut poll = Poll::new()?;
-    let mut conns = Vec::with_capacity(args.connections);
-    for i in 0..args.connections {
+    // Every handshake first, from this thread, then the measured loops.
+    let mut streams = Vec::with_capacity(args.connections);
+    for _ in 0..args.connections {
         let (tcp, leftover) = wire::connect(&args.addr, &args.addr, "/")?;
-        assert!(leftover.is_empty(), "the server spoke first");
+        if !leftover.is_empty() {
+            return Err(io::Error::other("the server spoke first"));
+        }
+        streams.push(tcp);
+    }
+    let counts = args
+        .threads
+        .run(streams, |share, start| drive(args, &frames, share, start))?;
+    let messages = counts.iter().map(|(m, _)| m).sum();
+    let latencies = counts.into_iter().flat_map(|(_, l)| l).collect();
+    report(args, messages, latencies)
+}
+
+/// One generator thread: keeps `in_flight` messages outstanding on each of its
+/// connections until the measured window ends; returns the echoes counted in the window
+/// and their round-trip times in microseconds.
+fn drive(
+    args: &EchoArgs,
+    frames: &Frames,
+    streams: Vec<std::net::TcpStream>,
+    start: Instant,
+) -> io::Result<(u64, Vec<u32>)> {
+    let mut poll = Poll::new()?;
+    let mut conns = Vec::with_capacity(streams.len());
+    for (i, tcp) in streams.into_iter().enumerate() {
         let mut tcp = mio::net::TcpStream::from_std(tcp);
         poll.registry()
             .register(&mut tcp, Token(i), Interest::READABLE)?;
@@ -109,8 +173,8 @@ pub fn run(args: &EchoArgs) -> io::Result<()> {
             token: Token(i),
             tcp,
             reader: EchoReader {
-                header: echo_header.clone(),
-                frame_len: echo_len,
+                header: frames.echo_header.clone(),
+                frame_len: frames.echo_len,
                 at: 0,
             },
             queued: 0,
@@ -119,13 +183,12 @@ pub fn run(args: &EchoArgs) -> io::Result<()> {
             watching_writable: false,
         });
     }
-
-    let start = Instant::now();
+    let (batch, frame_len) = (&frames.batch[..], frames.frame_len);
+    let now = Instant::now();
     for conn in &mut conns {
-        conn.queued = frame.len() * args.in_flight;
-        conn.times
-            .extend(std::iter::repeat_n(start, args.in_flight));
-        write(&poll, conn, &batch, frame.len())?;
+        conn.queued = frame_len * args.in_flight;
+        conn.times.extend(std::iter::repeat_n(now, args.in_flight));
+        write(&poll, conn, batch, frame_len)?;
     }
     let measure_from = start + Duration::from_secs_f64(args.warmup);
     let measure_until = measure_from + Duration::from_secs_f64(args.duration);
@@ -163,16 +226,16 @@ pub fn run(args: &EchoArgs) -> io::Result<()> {
                         }
                         conn.times.push_back(now);
                     }
-                    conn.queued += echoed * frame.len();
+                    conn.queued += echoed * frame_len;
                     if n < scratch.len() {
                         break;
                     }
                 }
             }
-            write(&poll, conn, &batch, frame.len())?;
+            write(&poll, conn, batch, frame_len)?;
         }
     }
-    report(args, messages, latencies_us)
+    Ok((messages, latencies_us))
 }
 
 /// The header a server puts on an echo of `size` bytes.
@@ -230,11 +293,12 @@ fn report(args: &EchoArgs, messages: u64, mut latencies: Vec<u32>) -> io::Result
     let rate = messages as f64 / args.duration;
     let mbps = rate * args.size as f64 / 1e6;
     println!(
-        "echo: {} connections x {} in flight, {} B {}: {rate:.0} msg/s, {mbps:.1} MB/s each way, round trip p50 {} us p99 {} us",
+        "echo: {} connections x {} in flight, {} B {}, {}: {rate:.0} msg/s, {mbps:.1} MB/s each way, round trip p50 {} us p99 {} us",
         args.connections,
         args.in_flight,
         args.size,
         if args.binary { "binary" } else { "text" },
+        args.threads.describe(),
         at(0.5),
         at(0.99)
     );
