@@ -3,18 +3,57 @@
 //! `scripts/autobahn.sh tokio-server` and `scripts/interop.sh`.
 //!
 //! `cargo run --release -p examples --example tokio_echo_server -- 127.0.0.1:9002`
-//! prints `listening on ws://127.0.0.1:9002` once it accepts connections.
+//! prints `listening on ws://127.0.0.1:9002` once it accepts connections. `--threads N`
+//! picks the runtime: 1 (the default) a current-thread runtime, as one core of a load test
+//! is measured; N a multi-thread runtime with N workers.
 
 use futures_util::StreamExt;
 use tokio::net::TcpListener;
 use ws_tokio::{Acceptor, DeflateConfig, WebSocketStream};
 
-#[tokio::main]
-async fn main() -> std::io::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:9002".into());
-    let listener = TcpListener::bind(&addr).await?;
+fn main() -> std::io::Result<()> {
+    let mut addr = "127.0.0.1:9002".to_owned();
+    let mut threads = 1;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--threads" => {
+                threads = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n: &usize| n > 0)
+                    .ok_or_else(|| usage("--threads takes a number of threads, 1 or more"))?;
+            }
+            "-h" | "--help" => {
+                println!("usage: tokio_echo_server [ADDR] [--threads N]");
+                return Ok(());
+            }
+            _ if arg.starts_with('-') => return Err(usage(&format!("unknown option {arg}"))),
+            _ => addr = arg,
+        }
+    }
+    let runtime = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()?
+    };
+    runtime.block_on(serve(&addr))
+}
+
+fn usage(message: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        format!("{message} (usage: tokio_echo_server [ADDR] [--threads N])"),
+    )
+}
+
+async fn serve(addr: &str) -> std::io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
     println!("listening on ws://{}", listener.local_addr()?);
     let acceptor = Acceptor::new().deflate(Some(DeflateConfig::default()));
     loop {
