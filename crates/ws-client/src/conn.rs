@@ -189,12 +189,12 @@ impl Shared {
     /// Runs a send on the session and writes its bytes.
     pub(crate) fn send(
         &self,
-        send: impl FnOnce(&mut Session) -> Result<(), ws_proto::Error>,
+        send: impl FnOnce(&mut Session) -> Result<(), ws_proto::LocalError>,
     ) -> Result<(), Error> {
         let mut state = self.state();
         let sent = send(&mut state.session).map_err(|err| match err {
-            ws_proto::Error::Closed => Error::ConnectionClosed,
-            other => Error::Send(other),
+            ws_proto::LocalError::Closed => Error::ConnectionClosed,
+            other => Error::Send(other.into()),
         });
         state.note_closing();
         sent?;

@@ -66,7 +66,7 @@ pub enum Error {
         reason: String,
     },
     /// The WebSocket handshake failed: a non-101 answer (its status and headers are in
-    /// [`ws_proto::Error::Rejected`]), or an answer that does not check out.
+    /// [`HandshakeError::Rejected`](ws_proto::handshake::HandshakeError::Rejected)), or an answer that does not check out.
     #[error("handshake failed: {0}")]
     Handshake(ws_proto::Error),
     /// The server broke the protocol after the handshake.
