@@ -467,7 +467,7 @@ impl EventLoop {
     fn check_silence(&mut self, now: Instant) {
         let server = &self.server;
         let timeout = server.settings.silence_timeout;
-        for slot in server.slots.iter().flatten() {
+        for (_, slot) in server.slots.iter() {
             if slot.phase.get() != Phase::Ready || slot.last_recv.get() > self.last_silence_check {
                 continue;
             }
@@ -488,7 +488,7 @@ impl EventLoop {
 
     fn check_deadlines(&mut self, now: Instant) {
         let server = &self.server;
-        for slot in server.slots.iter().flatten() {
+        for (_, slot) in server.slots.iter() {
             if slot.deadline.get().is_some_and(|at| now >= at) {
                 let reason = match slot.phase.get() {
                     Phase::Handshake => "handshake timeout",
@@ -522,7 +522,7 @@ impl EventLoop {
                     .registry
                     .deregister(&mut SourceFd(&listener.as_raw_fd()));
             }
-            for slot in server.slots.iter().flatten() {
+            for (_, slot) in server.slots.iter() {
                 let conn = Connection { server, slot };
                 match slot.phase.get() {
                     Phase::Ready => conn.disconnect(CloseCode::GOING_AWAY, "server shutdown"),
@@ -541,7 +541,7 @@ impl EventLoop {
             .is_some_and(|at| Instant::now() >= at)
         {
             let server = &self.server;
-            for slot in server.slots.iter().flatten() {
+            for (_, slot) in server.slots.iter() {
                 slot.abort(server, 1006, "server shutdown");
             }
             self.settle_all();
