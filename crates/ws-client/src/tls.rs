@@ -24,19 +24,6 @@ pub(crate) struct TlsSettings {
     pub config: Option<Arc<ClientConfig>>,
 }
 
-fn pem_error(path: &Path, reason: impl ToString) -> Error {
-    Error::Pem {
-        path: path.to_owned(),
-        reason: reason.to_string(),
-    }
-}
-
-impl From<PemError> for Error {
-    fn from(PemError { path, reason }: PemError) -> Error {
-        Error::Pem { path, reason }
-    }
-}
-
 fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
     Ok(ws_transport::load_certs(path)?)
 }
@@ -52,7 +39,7 @@ impl TlsSettings {
         }
         for path in &self.ca_files {
             for cert in load_certs(path)? {
-                roots.add(cert).map_err(|e| pem_error(path, e))?;
+                roots.add(cert).map_err(|e| PemError::new(path, e))?;
             }
         }
         for cert in &self.ca_certs {

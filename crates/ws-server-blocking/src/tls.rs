@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use ws_transport::{PemError, load_certs, load_key};
+use ws_transport::{load_certs, load_key};
 
 use crate::error::Error;
 
@@ -21,9 +21,8 @@ pub fn config_from_pem(
     cert_chain: impl AsRef<Path>,
     private_key: impl AsRef<Path>,
 ) -> Result<Arc<ServerConfig>, Error> {
-    let pem_error = |PemError { path, reason }| Error::Pem { path, reason };
-    let certs = load_certs(cert_chain).map_err(pem_error)?;
-    let key = load_key(private_key).map_err(pem_error)?;
+    let certs = load_certs(cert_chain)?;
+    let key = load_key(private_key)?;
     config(certs, key)
 }
 
