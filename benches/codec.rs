@@ -17,7 +17,7 @@ use ws_proto::{Config, Event, MessageKind, RecvBuffer, Role, Session, Utf8Valida
 /// `count` masked text messages of `size` bytes, each split into `fragments` frames, as a
 /// client would send them.
 fn client_stream(count: usize, size: usize, fragments: usize) -> Vec<u8> {
-    let mut client = Session::new(Role::Client, Config::default());
+    let mut client = Session::new(Role::Client, Config::default(), None);
     let text: String = (0..size).map(|i| (b'a' + (i % 26) as u8) as char).collect();
     for _ in 0..count {
         if fragments <= 1 {
@@ -73,7 +73,7 @@ struct WsProto {
 impl WsProto {
     fn new() -> WsProto {
         WsProto {
-            session: Session::new(Role::Server, Config::default()),
+            session: Session::new(Role::Server, Config::default(), None),
             input: RecvBuffer::new(),
         }
     }
@@ -159,7 +159,7 @@ fn encode(c: &mut Criterion) {
     group.throughput(Throughput::Elements(10_000));
     group.bench_function("ws-proto/64B x 10000", |b| {
         b.iter(|| {
-            let mut server = Session::new(Role::Server, Config::default());
+            let mut server = Session::new(Role::Server, Config::default(), None);
             for _ in 0..10_000 {
                 server.send_text(&text).unwrap();
             }

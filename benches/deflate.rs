@@ -54,8 +54,8 @@ fn params(level: u32) -> DeflateParams {
 /// A session that compresses at `level`, or not at all.
 fn session(role: Role, level: Option<u32>) -> Session {
     match level {
-        Some(level) => Session::with_deflate(role, Config::default(), params(level)),
-        None => Session::new(role, Config::default()),
+        Some(level) => Session::new(role, Config::default(), Some(params(level))),
+        None => Session::new(role, Config::default(), None),
     }
 }
 

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::net::TcpStream;
 
 use ws_proto::handshake::ClientRequest;
-use ws_proto::{CloseCode, Config, Event, RecvBuffer, Role, Session};
+use ws_proto::{CloseCode, Event, RecvBuffer};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = std::env::args()
@@ -24,13 +24,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut handshake, request) = ClientRequest::new(host, "/").port(port.parse()?).build()?;
     tcp.write_all(&request)?;
     let mut input = RecvBuffer::new();
-    while handshake.parse(&mut input)?.is_none() {
+    // The checked answer comes with the session that follows it.
+    let (_response, mut session) = loop {
+        if let Some(done) = handshake.parse(&mut input)? {
+            break done;
+        }
         if input.read_from(&mut tcp)? == 0 {
             return Err("connection closed during the handshake".into());
         }
-    }
+    };
 
-    let mut session = Session::new(Role::Client, Config::default());
     session.send_text(&message)?;
     session.write_to(&mut tcp)?;
     while !session.is_closed() {

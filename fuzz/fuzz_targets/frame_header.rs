@@ -20,6 +20,6 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Ok(HeaderParse::Incomplete { needed }) => assert!(needed >= 1 && data.len() + needed <= MAX_HEADER_LEN),
-        Err(err) => assert_eq!(err.close_code().map(|c| c.as_u16()), Some(1002)),
+        Err(err) => assert_eq!(err.close_code().as_u16(), 1002),
     }
 });

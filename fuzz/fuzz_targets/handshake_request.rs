@@ -25,12 +25,15 @@ fuzz_target!(|data: &[u8]| {
                 assert!(request.resource().starts_with(request.path()));
                 // RFC 9112 3.2: whichever form came, the path is an absolute path.
                 assert!(request.path().starts_with('/'));
-                let answer = request.accept().to_bytes().expect("an accepted request can be answered");
+                let (answer, session) =
+                    request.accept().finish().expect("an accepted request can be answered");
                 assert!(answer.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+                assert!(!session.is_closed());
                 return;
             }
             Err(err) => {
-                let status = err.http_status().expect("every handshake error has a status");
+                // Every handshake error has a status, by type.
+                let status = err.http_status();
                 assert!((400..500).contains(&status));
                 assert!(Reject::for_error(&err).to_bytes().is_ok());
                 return;

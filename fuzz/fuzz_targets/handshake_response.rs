@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ws_proto::handshake::{ClientRequest, ExtensionOffer, accept_key};
-use ws_proto::{Error, RecvBuffer};
+use ws_proto::handshake::{ClientRequest, Extension, HandshakeError, accept_key};
+use ws_proto::RecvBuffer;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&piece, data)) = data.split_first() else { return };
@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let (mut handshake, request) = ClientRequest::new("example.com", "/chat")
         .protocol("chat")
         .protocol("superchat")
-        .extension(ExtensionOffer::new("permessage-deflate"))
+        .extension(Extension::new("permessage-deflate"))
         .build()
         .unwrap();
     let request = String::from_utf8(request).unwrap();
@@ -25,12 +25,12 @@ fuzz_target!(|data: &[u8]| {
         input.extend_from_slice(chunk);
         match handshake.parse(&mut input) {
             Ok(None) => {}
-            Ok(Some(response)) => {
+            Ok(Some((response, _session))) => {
                 assert!(matches!(response.protocol(), None | Some("chat") | Some("superchat")));
                 assert!(response.extensions().iter().all(|e| e.name == "permessage-deflate"));
                 return;
             }
-            Err(Error::Rejected(head)) => {
+            Err(HandshakeError::Rejected(head)) => {
                 assert_ne!(head.status, 101);
                 return;
             }

@@ -49,8 +49,8 @@ struct Input {
 
 fn session(role: Role, compression: &Option<Compression>) -> Session {
     match compression {
-        Some(c) => Session::with_deflate(role, Config::default(), c.params()),
-        None => Session::new(role, Config::default()),
+        Some(c) => Session::new(role, Config::default(), Some(c.params())),
+        None => Session::new(role, Config::default(), None),
     }
 }
 

@@ -295,9 +295,10 @@ impl ClientBuilder {
             request = request.header(name, value);
         }
         if let Some(deflate) = &self.deflate {
-            request = request.extension(deflate.offer());
+            request = request.deflate(deflate.clone());
         }
-        let (mut handshake, request) = request.build().map_err(Error::Handshake)?;
+        request = request.config(self.config.clone());
+        let (mut handshake, request) = request.build().map_err(|e| Error::Handshake(e.into()))?;
 
         let deadline = Deadline::start(self.connect_timeout);
         let dial = proxy.as_ref().unwrap_or(&url);
@@ -318,8 +319,9 @@ impl ClientBuilder {
             None => None,
         };
         let secure = tls.is_some();
+        // Nothing is sent on this session: the handshake's own replaces it below.
         let shared = Shared::new(
-            Session::new(Role::Client, self.config.clone()),
+            Session::new(Role::Client, self.config, None),
             tls,
             tcp.try_clone()?,
         );
@@ -357,9 +359,14 @@ impl ClientBuilder {
         side.shared
             .send_raw(&request)
             .map_err(deadline.name(stage(&side)))?;
-        let response = loop {
-            if let Some(response) = handshake.parse(&mut side.input).map_err(Error::Handshake)? {
-                break response;
+        // RFC 7692 5: an answer that does not fit the deflate offer fails the connection
+        // (checked by the handshake, which yields the session with what was agreed).
+        let (response, session) = loop {
+            let parsed = handshake
+                .parse(&mut side.input)
+                .map_err(|e| Error::Handshake(e.into()))?;
+            if let Some(done) = parsed {
+                break done;
             }
             let stage = stage(&side);
             deadline.arm(&side.tcp, stage)?;
@@ -370,16 +377,7 @@ impl ClientBuilder {
                 )));
             }
         };
-        // RFC 7692 5: an answer that does not fit the offer fails the connection.
-        if let Some(deflate) = &self.deflate {
-            let agreed = deflate
-                .check_answer(response.extensions())
-                .map_err(Error::Handshake)?;
-            if let Some(params) = agreed {
-                side.shared.state().session =
-                    Session::with_deflate(Role::Client, self.config, params);
-            }
-        }
+        side.shared.state().session = session;
         side.tcp.set_read_timeout(None)?;
         side.tcp.set_write_timeout(self.write_timeout)?;
         side.clock = Clock::new();

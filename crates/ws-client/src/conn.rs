@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use rustls::ClientConnection;
 use ws_proto::{RecvBuffer, Session, State as SessionState};
+use ws_transport::{TlsReadError, read_plaintext};
 
 use crate::error::Error;
 use crate::message::{Message, message_of};
@@ -189,12 +190,12 @@ impl Shared {
     /// Runs a send on the session and writes its bytes.
     pub(crate) fn send(
         &self,
-        send: impl FnOnce(&mut Session) -> Result<(), ws_proto::Error>,
+        send: impl FnOnce(&mut Session) -> Result<(), ws_proto::LocalError>,
     ) -> Result<(), Error> {
         let mut state = self.state();
         let sent = send(&mut state.session).map_err(|err| match err {
-            ws_proto::Error::Closed => Error::ConnectionClosed,
-            other => Error::Send(other),
+            ws_proto::LocalError::Closed => Error::ConnectionClosed,
+            other => Error::Send(other.into()),
         });
         state.note_closing();
         sent?;
@@ -264,21 +265,16 @@ impl ReadSide {
             if !rest.is_empty() {
                 tls.read_tls(&mut rest)?;
             }
-            let io_state = match tls.process_new_packets() {
-                Ok(io_state) => io_state,
-                Err(err) => {
+            let plaintext = match read_plaintext(tls, &mut self.input) {
+                Ok(plaintext) => plaintext,
+                Err(TlsReadError::Tls(err)) => {
                     // Send the alert rustls queued, then report.
                     let _ = self.shared.flush(state, Flush::Try);
                     return Err(Error::Tls(err));
                 }
+                Err(TlsReadError::Io(err)) => return Err(err.into()),
             };
-            let available = io_state.plaintext_bytes_to_read();
-            if available > 0 {
-                let spare = self.input.spare(available);
-                let n = tls.reader().read(&mut spare[..available])?;
-                self.input.commit(n);
-            }
-            closed |= io_state.peer_has_closed();
+            closed |= plaintext.peer_closed;
             if rest.is_empty() {
                 break;
             }

@@ -1,7 +1,6 @@
 //! The crate's one error type.
 
 use std::io;
-use std::path::PathBuf;
 use std::time::Duration;
 
 /// Everything that can go wrong with a client connection.
@@ -57,16 +56,11 @@ pub enum Error {
     /// TLS failed; a certificate that does not verify says so here.
     #[error("TLS: {0}")]
     Tls(#[from] rustls::Error),
-    /// A certificate or key file that cannot be used.
-    #[error("cannot load {path}: {reason}")]
-    Pem {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
+    /// A certificate or key file that cannot be used: which file, and why.
+    #[error(transparent)]
+    Pem(#[from] ws_transport::PemError),
     /// The WebSocket handshake failed: a non-101 answer (its status and headers are in
-    /// [`ws_proto::Error::Rejected`]), or an answer that does not check out.
+    /// [`HandshakeError::Rejected`](ws_proto::handshake::HandshakeError::Rejected)), or an answer that does not check out.
     #[error("handshake failed: {0}")]
     Handshake(ws_proto::Error),
     /// The server broke the protocol after the handshake.

@@ -48,7 +48,10 @@ pub(crate) fn connect(
     let mut parser = ResponseHeadParser::new(Limits::default());
     let mut input = RecvBuffer::new();
     let head = loop {
-        if let Some(head) = parser.parse(&mut input).map_err(Error::Handshake)? {
+        if let Some(head) = parser
+            .parse(&mut input)
+            .map_err(|e| Error::Handshake(e.into()))?
+        {
             break head;
         }
         deadline.arm(tcp, STAGE)?;

@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ClientConfig, RootCertStore};
+use ws_transport::{PemError, load_key};
 
 use crate::error::Error;
 
@@ -24,22 +24,8 @@ pub(crate) struct TlsSettings {
     pub config: Option<Arc<ClientConfig>>,
 }
 
-fn pem_error(path: &Path, reason: impl ToString) -> Error {
-    Error::Pem {
-        path: path.to_owned(),
-        reason: reason.to_string(),
-    }
-}
-
 fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| pem_error(path, e))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| pem_error(path, e))?;
-    if certs.is_empty() {
-        return Err(pem_error(path, "no certificate in the file"));
-    }
-    Ok(certs)
+    Ok(ws_transport::load_certs(path)?)
 }
 
 impl TlsSettings {
@@ -53,7 +39,7 @@ impl TlsSettings {
         }
         for path in &self.ca_files {
             for cert in load_certs(path)? {
-                roots.add(cert).map_err(|e| pem_error(path, e))?;
+                roots.add(cert).map_err(|e| PemError::new(path, e))?;
             }
         }
         for cert in &self.ca_certs {
@@ -67,7 +53,7 @@ impl TlsSettings {
             builder.with_client_auth_cert(chain.clone(), key.clone_key())?
         } else if let Some((cert_path, key_path)) = &self.client_cert_files {
             let chain = load_certs(cert_path)?;
-            let key = PrivateKeyDer::from_pem_file(key_path).map_err(|e| pem_error(key_path, e))?;
+            let key = load_key(key_path)?;
             builder.with_client_auth_cert(chain, key)?
         } else {
             builder.with_no_client_auth()

@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+use ws_proto::handshake::HandshakeError;
 
 use common::{
     PATIENCE, answering, connect_proxy, echo_server, read_head, scripted, serve, switching,
@@ -146,7 +147,10 @@ fn a_wrong_accept_key_is_refused() {
     );
     let err = ws_client::connect(&format!("ws://{addr}/")).unwrap_err();
     assert!(
-        matches!(err, Error::Handshake(ws_proto::Error::AcceptMismatch)),
+        matches!(
+            err,
+            Error::Handshake(ws_proto::Error::Handshake(HandshakeError::AcceptMismatch))
+        ),
         "{err}"
     );
 }
@@ -159,7 +163,10 @@ fn a_missing_upgrade_header_is_refused() {
     );
     let err = ws_client::connect(&format!("ws://{addr}/")).unwrap_err();
     assert!(
-        matches!(err, Error::Handshake(ws_proto::Error::MissingUpgrade)),
+        matches!(
+            err,
+            Error::Handshake(ws_proto::Error::Handshake(HandshakeError::MissingUpgrade))
+        ),
         "{err}"
     );
 }
@@ -175,7 +182,7 @@ fn a_subprotocol_that_was_not_offered_is_refused() {
         .connect()
         .unwrap_err();
     assert!(
-        matches!(err, Error::Handshake(ws_proto::Error::UnofferedProtocol(ref p)) if p == "other"),
+        matches!(err, Error::Handshake(ws_proto::Error::Handshake(HandshakeError::UnofferedProtocol(ref p))) if p == "other"),
         "{err}"
     );
 }
@@ -194,7 +201,7 @@ fn redirects_and_refusals_keep_status_and_headers() {
     ] {
         let addr = answering(move |_| answer.to_owned(), |_| {});
         match ws_client::connect(&format!("ws://{addr}/")) {
-            Err(Error::Handshake(ws_proto::Error::Rejected(head))) => {
+            Err(Error::Handshake(ws_proto::Error::Handshake(HandshakeError::Rejected(head)))) => {
                 assert_eq!(head.status, status);
                 if status == 302 {
                     assert_eq!(
@@ -228,7 +235,12 @@ fn a_masked_frame_from_the_server_fails_with_1002() {
     let mut client = ws_client::connect(&format!("ws://{addr}/")).unwrap();
     let err = client.recv().unwrap_err();
     assert!(
-        matches!(err, Error::Protocol(ws_proto::Error::MaskedFrame)),
+        matches!(
+            err,
+            Error::Protocol(ws_proto::Error::Protocol(
+                ws_proto::ProtocolError::MaskedFrame
+            ))
+        ),
         "{err}"
     );
     let (opcode, masked, code) = rx.recv_timeout(PATIENCE).unwrap();

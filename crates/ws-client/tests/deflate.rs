@@ -7,6 +7,7 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::mpsc;
+use ws_proto::handshake::HandshakeError;
 
 use common::{PATIENCE, answering, echo, read_head, serve, switching};
 use ws_client::{Client, ClientBuilder, CloseCode, DeflateConfig, Error, Message, MessageKind};
@@ -182,7 +183,7 @@ fn the_server_answers_the_first_acceptable_offer_and_compresses_on_the_wire() {
         .check_answer(&parse_extensions("permessage-deflate; server_max_window_bits=10").unwrap())
         .unwrap()
         .unwrap();
-    let mut session = Session::with_deflate(Role::Client, Config::default(), params);
+    let mut session = Session::new(Role::Client, Config::default(), Some(params));
     let text = json_like(2000);
     session.send_text(&text).unwrap();
     stream.write_all(session.pending()).unwrap();
@@ -280,7 +281,9 @@ fn the_client_fails_on_an_answer_it_did_not_allow() {
         assert!(
             matches!(
                 err,
-                Error::Handshake(ws_proto::Error::DeflateNegotiation(_))
+                Error::Handshake(ws_proto::Error::Handshake(
+                    HandshakeError::DeflateNegotiation(_)
+                ))
             ),
             "{what}: {err}"
         );
@@ -295,7 +298,9 @@ fn the_client_fails_on_an_answer_it_did_not_allow() {
     assert!(
         matches!(
             err,
-            Error::Handshake(ws_proto::Error::DeflateNegotiation(_))
+            Error::Handshake(ws_proto::Error::Handshake(
+                HandshakeError::DeflateNegotiation(_)
+            ))
         ),
         "{err}"
     );
@@ -304,7 +309,9 @@ fn the_client_fails_on_an_answer_it_did_not_allow() {
     assert!(
         matches!(
             err,
-            Error::Handshake(ws_proto::Error::UnofferedExtension(_))
+            Error::Handshake(ws_proto::Error::Handshake(
+                HandshakeError::UnofferedExtension(_)
+            ))
         ),
         "{err}"
     );

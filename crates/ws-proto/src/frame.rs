@@ -15,8 +15,8 @@
 //! +-------------------------------+-------------------------------+
 //! ```
 
-use crate::error::Error;
 use crate::opcode::OpCode;
+use crate::protocol_error::ProtocolError;
 
 /// The longest a header can be: 2 bytes, an 8-byte length and a 4-byte mask key.
 pub const MAX_HEADER_LEN: usize = 14;
@@ -91,15 +91,16 @@ impl FrameHeader {
     /// assert_eq!(FrameHeader::parse(&bytes[..1])?, HeaderParse::Incomplete { needed: 1 });
     /// # Ok::<(), ws_proto::Error>(())
     /// ```
-    pub fn parse(bytes: &[u8]) -> Result<HeaderParse, Error> {
+    pub fn parse(bytes: &[u8]) -> Result<HeaderParse, ProtocolError> {
         let Some(&b0) = bytes.first() else {
             return Ok(HeaderParse::Incomplete { needed: 2 });
         };
-        let opcode = OpCode::from_bits(b0 & 0x0F).ok_or(Error::ReservedOpcode(b0 & 0x0F))?;
+        let opcode =
+            OpCode::from_bits(b0 & 0x0F).ok_or(ProtocolError::ReservedOpcode(b0 & 0x0F))?;
         let fin = b0 & 0x80 != 0;
         // RFC 6455 5.5: "Control frames themselves MUST NOT be fragmented."
         if opcode.is_control() && !fin {
-            return Err(Error::FragmentedControlFrame);
+            return Err(ProtocolError::FragmentedControlFrame);
         }
         let Some(&b1) = bytes.get(1) else {
             return Ok(HeaderParse::Incomplete { needed: 1 });
@@ -109,7 +110,7 @@ impl FrameHeader {
         // less". A 16- or 64-bit length form on a control frame is either too long or
         // not minimal; both are refused before the extended length arrives.
         if opcode.is_control() && usize::from(len7) > MAX_CONTROL_PAYLOAD {
-            return Err(Error::ControlFrameTooLong);
+            return Err(ProtocolError::ControlFrameTooLong);
         }
         let masked = b1 & 0x80 != 0;
         let extended = match len7 {
@@ -134,7 +135,7 @@ impl FrameHeader {
         };
         // RFC 6455 5.2: "the most significant bit MUST be 0" in the 64-bit form.
         if payload_len >> 63 != 0 {
-            return Err(Error::InvalidLength);
+            return Err(ProtocolError::InvalidLength);
         }
         let mask = if masked {
             Some([
@@ -264,28 +265,28 @@ mod tests {
     fn protocol_errors() {
         for op in [3u8, 4, 5, 6, 7, 0xB, 0xC, 0xD, 0xE, 0xF] {
             assert!(
-                matches!(FrameHeader::parse(&[0x80 | op]), Err(Error::ReservedOpcode(o)) if o == op)
+                matches!(FrameHeader::parse(&[0x80 | op]), Err(ProtocolError::ReservedOpcode(o)) if o == op)
             );
         }
         // A ping without FIN is refused from its first byte.
         assert!(matches!(
             FrameHeader::parse(&[0x09]),
-            Err(Error::FragmentedControlFrame)
+            Err(ProtocolError::FragmentedControlFrame)
         ));
         // A 126-byte ping, and a ping using the 16-bit form for 5 bytes.
         assert!(matches!(
             FrameHeader::parse(&[0x89, 0x7E]),
-            Err(Error::ControlFrameTooLong)
+            Err(ProtocolError::ControlFrameTooLong)
         ));
         assert!(matches!(
             FrameHeader::parse(&[0x89, 0x7F]),
-            Err(Error::ControlFrameTooLong)
+            Err(ProtocolError::ControlFrameTooLong)
         ));
         // The top bit of a 64-bit length.
         let bytes = [0x82, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 0];
         assert!(matches!(
             FrameHeader::parse(&bytes),
-            Err(Error::InvalidLength)
+            Err(ProtocolError::InvalidLength)
         ));
     }
 

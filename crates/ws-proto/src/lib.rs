@@ -11,8 +11,8 @@
 //!   answers pings, runs the closing handshake, enforces the limits in [`Config`], and
 //!   turns every protocol violation into the right close code and an [`Error`].
 //! - permessage-deflate (RFC 7692): [`DeflateConfig`] negotiates it in the handshake
-//!   (offer, accept, check the answer) and [`Session::with_deflate`] compresses and
-//!   inflates messages, with the message limit applied to the inflated size.
+//!   (offer, accept, check the answer), and the session the handshake yields compresses
+//!   and inflates messages, with the message limit applied to the inflated size.
 //!
 //! # Driving it by hand
 //!
@@ -22,17 +22,17 @@
 //! ```no_run
 //! use std::io::Write;
 //! use std::net::TcpStream;
-//! use ws_proto::{handshake::ClientRequest, CloseCode, Config, Event, RecvBuffer, Role, Session};
+//! use ws_proto::{handshake::ClientRequest, CloseCode, Event, RecvBuffer};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let mut tcp = TcpStream::connect("127.0.0.1:8080")?;
 //! let (mut handshake, request) = ClientRequest::new("127.0.0.1", "/").port(8080).build()?;
 //! tcp.write_all(&request)?;
 //! let mut input = RecvBuffer::new();
-//! while handshake.parse(&mut input)?.is_none() {
+//! let (_response, mut session) = loop {
+//!     if let Some(done) = handshake.parse(&mut input)? { break done }
 //!     if input.read_from(&mut tcp)? == 0 { return Err("closed during handshake".into()) }
-//! }
-//! let mut session = Session::new(Role::Client, Config::default());
+//! };
 //! session.send_text("Hello")?;
 //! session.write_to(&mut tcp)?;
 //! while !session.is_closed() {
@@ -51,39 +51,50 @@
 //! # Errors and panics
 //!
 //! No input makes this crate panic, and no buffer grows past the limits in [`Config`]
-//! and [`handshake::Limits`]. There is one error type, [`Error`]; protocol violations
-//! carry their close code ([`Error::close_code`]) and handshake errors their HTTP status
-//! ([`Error::http_status`]).
+//! and [`handshake::Limits`]. Errors come by layer: [`handshake::HandshakeError`] always
+//! has its HTTP status, [`ProtocolError`] (the peer broke the protocol) always its close
+//! code, and [`LocalError`] is misuse of the API or a local failure. The umbrella
+//! [`Error`] takes each of them through `From`.
 
-// Safe code throughout, but for the two marked spots in `utf8` that skip validating text a
-// second time (a measured win: see benches/README.md); Miri runs the tests over them.
+// Safe code throughout, but for the marked spots that skip validating text a second time
+// (`utf8::str_from_validated` and `utf8::string_from_validated`, called from
+// `session/recv.rs`) and the word-at-a-time cast in `mask.rs` (measured wins: see
+// benches/README.md); each says why it is sound, and Miri runs the tests over them.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 mod buffer;
 mod close;
+mod close_code;
 mod config;
 mod deflate;
 mod error;
 mod event;
 mod frame;
 pub mod handshake;
+mod local_error;
 mod mask;
 mod opcode;
+mod protocol_error;
 mod random;
+mod role;
 mod session;
 mod utf8;
 
 pub use buffer::RecvBuffer;
-pub use close::{CloseCode, CloseFrame, MAX_REASON_LEN, parse_close_payload, truncate_reason};
+pub use close::{CloseFrame, MAX_REASON_LEN, parse_close_payload, truncate_reason};
+pub use close_code::CloseCode;
 pub use config::Config;
 pub use deflate::{DeflateConfig, DeflateParams};
 pub use error::Error;
 pub use event::{Event, MessageKind};
 pub use frame::{FrameHeader, HeaderParse, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
+pub use local_error::LocalError;
 pub use mask::apply_mask;
 pub use opcode::OpCode;
-pub use session::{Role, Session, State};
+pub use protocol_error::ProtocolError;
+pub use role::Role;
+pub use session::{Session, State};
 pub use utf8::{Utf8Error, Utf8Validator};
 
 #[cfg(test)]

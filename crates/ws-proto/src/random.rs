@@ -8,7 +8,7 @@
 
 use std::cell::RefCell;
 
-use crate::error::Error;
+use crate::local_error::LocalError;
 
 const POOL_SIZE: usize = 256;
 
@@ -25,7 +25,7 @@ thread_local! {
 }
 
 /// A fresh masking key.
-pub(crate) fn mask_key() -> Result<[u8; 4], Error> {
+pub(crate) fn mask_key() -> Result<[u8; 4], LocalError> {
     POOL.with_borrow_mut(|pool| {
         if pool.next + 4 > POOL_SIZE {
             getrandom::fill(&mut pool.bytes)?;
@@ -41,7 +41,7 @@ pub(crate) fn mask_key() -> Result<[u8; 4], Error> {
 }
 
 /// Fills `buf` directly from the operating system's generator.
-pub(crate) fn fill(buf: &mut [u8]) -> Result<(), Error> {
+pub(crate) fn fill(buf: &mut [u8]) -> Result<(), LocalError> {
     Ok(getrandom::fill(buf)?)
 }
 

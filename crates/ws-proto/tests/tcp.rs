@@ -33,10 +33,8 @@ fn echo_server(listener: TcpListener) -> thread::JoinHandle<Option<(u16, String)
             }
         };
         assert_eq!(request.path(), "/echo");
-        tcp.write_all(&request.accept().protocol("echo.v1").to_bytes().unwrap())
-            .unwrap();
-
-        let mut session = Session::new(Role::Server, Config::default());
+        let (answer, mut session) = request.accept().protocol("echo.v1").finish().unwrap();
+        tcp.write_all(&answer).unwrap();
         let mut closed_with = None;
         // Bytes that arrived with the request are decoded before any further read.
         loop {
@@ -91,8 +89,9 @@ fn connect(port: u16) -> Client {
         .protocol("echo.v1")
         .build()
         .unwrap();
-    // The first message goes out in the same write as the handshake.
-    let mut session = Session::new(Role::Client, Config::default());
+    // The first message goes out in the same write as the handshake, so this client makes
+    // its own session rather than taking the one the handshake yields.
+    let mut session = Session::new(Role::Client, Config::default(), None);
     session.send_text("first").unwrap();
     let mut bytes = request;
     bytes.extend_from_slice(session.pending());
@@ -102,7 +101,7 @@ fn connect(port: u16) -> Client {
 
     let mut input = RecvBuffer::new();
     let response = loop {
-        if let Some(response) = handshake.parse(&mut input).unwrap() {
+        if let Some((response, _)) = handshake.parse(&mut input).unwrap() {
             break response;
         }
         assert!(input.read_from(&mut tcp).unwrap() > 0);

@@ -193,7 +193,8 @@ impl<'a> Connection<'a> {
         let limits = (frame.min(max), max);
         self.slot.recv_limits.set(limits);
         if let Some(session) = &mut self.slot.io.borrow_mut().session {
-            session.set_limits(limits.0, limits.1);
+            session.set_max_frame_size(limits.0);
+            session.set_max_message_size(limits.1);
         }
     }
 
@@ -213,7 +214,7 @@ impl<'a> Connection<'a> {
             MessageKind::Binary => self.send_binary(data),
             MessageKind::Text => match std::str::from_utf8(data) {
                 Ok(text) => self.send_utf8(text),
-                Err(_) => Err(Error::Protocol(ws_proto::Error::InvalidUtf8)),
+                Err(_) => Err(Error::Protocol(ws_proto::LocalError::InvalidText.into())),
             },
         }
     }
@@ -227,7 +228,7 @@ impl<'a> Connection<'a> {
     fn queue(
         &self,
         size: usize,
-        send: impl FnOnce(&mut Session) -> Result<(), ws_proto::Error>,
+        send: impl FnOnce(&mut Session) -> Result<(), ws_proto::LocalError>,
     ) -> Result<(), Error> {
         let max = self.slot.max_send_size.get();
         if size > max {
@@ -255,8 +256,8 @@ impl<'a> Connection<'a> {
             return Err(Error::OutputFull { max: cap });
         }
         send(session).map_err(|err| match err {
-            ws_proto::Error::Closed => Error::NotOpen,
-            other => Error::Protocol(other),
+            ws_proto::LocalError::Closed => Error::NotOpen,
+            other => Error::Protocol(other.into()),
         })?;
         drop(io);
         self.server.mark_dirty(self.slot);

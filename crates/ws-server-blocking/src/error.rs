@@ -1,7 +1,6 @@
 //! The crate's one error type.
 
 use std::io;
-use std::path::PathBuf;
 
 /// Everything that can go wrong when setting up or using the server.
 #[derive(Debug, thiserror::Error)]
@@ -24,14 +23,9 @@ pub enum Error {
     /// A TLS configuration error.
     #[error("TLS: {0}")]
     Tls(#[from] rustls::Error),
-    /// A certificate or key file that cannot be used.
-    #[error("cannot load {path}: {reason}")]
-    Pem {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
+    /// A certificate or key file that cannot be used: which file, and why.
+    #[error(transparent)]
+    Pem(#[from] ws_transport::PemError),
     /// A message larger than the connection's `max_send_size`; it was not sent.
     #[error("message of {size} bytes exceeds max_send_size of {max}")]
     MessageTooLarge {

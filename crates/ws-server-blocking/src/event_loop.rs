@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use ws_proto::handshake::{Reject, RequestParser};
-use ws_proto::{CloseCode, Event, RecvBuffer, Role, Session};
+use ws_proto::{CloseCode, Event, RecvBuffer, Session};
 
 use crate::connection::{Connection, Io, Phase, Slot};
 use crate::error::Error;
@@ -467,7 +467,7 @@ impl EventLoop {
     fn check_silence(&mut self, now: Instant) {
         let server = &self.server;
         let timeout = server.settings.silence_timeout;
-        for slot in server.slots.iter().flatten() {
+        for (_, slot) in server.slots.iter() {
             if slot.phase.get() != Phase::Ready || slot.last_recv.get() > self.last_silence_check {
                 continue;
             }
@@ -488,7 +488,7 @@ impl EventLoop {
 
     fn check_deadlines(&mut self, now: Instant) {
         let server = &self.server;
-        for slot in server.slots.iter().flatten() {
+        for (_, slot) in server.slots.iter() {
             if slot.deadline.get().is_some_and(|at| now >= at) {
                 let reason = match slot.phase.get() {
                     Phase::Handshake => "handshake timeout",
@@ -522,7 +522,7 @@ impl EventLoop {
                     .registry
                     .deregister(&mut SourceFd(&listener.as_raw_fd()));
             }
-            for slot in server.slots.iter().flatten() {
+            for (_, slot) in server.slots.iter() {
                 let conn = Connection { server, slot };
                 match slot.phase.get() {
                     Phase::Ready => conn.disconnect(CloseCode::GOING_AWAY, "server shutdown"),
@@ -541,7 +541,7 @@ impl EventLoop {
             .is_some_and(|at| Instant::now() >= at)
         {
             let server = &self.server;
-            for slot in server.slots.iter().flatten() {
+            for (_, slot) in server.slots.iter() {
                 slot.abort(server, 1006, "server shutdown");
             }
             self.settle_all();
@@ -604,7 +604,11 @@ fn handshake(server: &Server, slot: &Slot, rx: &mut RecvBuffer) -> bool {
     if slot.disconnect_requested.get() && !hs.is_refused() {
         hs.refuse(403);
     }
-    let (answer, deflate) = match hs.answer() {
+    let (max_frame, max_message) = slot.recv_limits.get();
+    let mut config = server.settings.session.clone();
+    config.max_frame_size = max_frame;
+    config.max_message_size = max_message;
+    let (answer, session) = match hs.answer(config) {
         Ok(accepted) => accepted,
         Err(refusal) => {
             log::info!("{}: handshake refused by the application", slot.addr);
@@ -612,13 +616,6 @@ fn handshake(server: &Server, slot: &Slot, rx: &mut RecvBuffer) -> bool {
             return false;
         }
     };
-    let (max_frame, max_message) = slot.recv_limits.get();
-    let config = server.settings.session.clone();
-    let mut session = match deflate {
-        Some(params) => Session::with_deflate(Role::Server, config, params),
-        None => Session::new(Role::Server, config),
-    };
-    session.set_limits(max_frame, max_message);
     {
         let mut io = slot.io.borrow_mut();
         io.parser = None;

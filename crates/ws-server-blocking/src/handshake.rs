@@ -1,7 +1,7 @@
 //! What a connection's `handshake` callback sees of the client's request, and decides.
 
 use ws_proto::handshake::{Reject, Request};
-use ws_proto::{DeflateConfig, DeflateParams};
+use ws_proto::{Config, DeflateConfig, Session};
 
 /// The client's upgrade request, and the server's answer in the making.
 ///
@@ -84,33 +84,26 @@ impl<'r> Handshake<'r> {
         self.deflate = None;
     }
 
-    /// The answer to send: `Ok` with the 101's bytes and the compression agreed, if any,
-    /// or `Err` with the refusal's bytes.
-    pub(crate) fn answer(self) -> Result<(Vec<u8>, Option<DeflateParams>), Vec<u8>> {
+    /// The answer to send: `Ok` with the 101's bytes and the session with `config` (and
+    /// the compression agreed, if any), or `Err` with the refusal's bytes.
+    pub(crate) fn answer(self, config: Config) -> Result<(Vec<u8>, Session), Vec<u8>> {
         if let Some(reject) = self.refusal {
             return Err(reject_bytes(&reject));
         }
-        let mut accept = self.request.accept();
+        let mut accept = self.request.accept().config(config);
         if let Some(protocol) = &self.protocol {
             accept = accept.protocol(protocol);
         }
-        let mut params = None;
-        if let Some(config) = &self.deflate
-            && let Some((agreed, answer)) = config.accept(self.request.extensions())
-        {
-            accept = accept.extension(answer);
-            params = Some(agreed);
+        if let Some(deflate) = &self.deflate {
+            accept = accept.deflate(deflate);
         }
         for (name, value) in &self.headers {
             accept = accept.header(name, value);
         }
-        match accept.to_bytes() {
-            Ok(bytes) => Ok((bytes, params)),
-            Err(err) => {
-                log::error!("handshake answer cannot be built: {err}");
-                Err(reject_bytes(&Reject::new(500)))
-            }
-        }
+        accept.finish().map_err(|err| {
+            log::error!("handshake answer cannot be built: {err}");
+            reject_bytes(&Reject::new(500))
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! The running server, as callbacks see it: its connections, its watched file
 //! descriptors, and the way to shut it down.
 
+use slab::Slab;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io;
@@ -57,8 +58,8 @@ impl ShutdownHandle {
 /// any callback (including one connection's message callback) can reach every
 /// connection.
 pub struct Server {
-    pub(crate) slots: Vec<Option<Slot>>,
-    free: Vec<usize>,
+    /// The connection table; a `ConnId`'s index is its key here.
+    pub(crate) slots: Slab<Slot>,
     next_generation: u32,
     pub(crate) settings: Settings,
     pub(crate) registry: Registry,
@@ -83,8 +84,7 @@ impl Server {
         shutdown: ShutdownHandle,
     ) -> Server {
         Server {
-            slots: Vec::new(),
-            free: Vec::new(),
+            slots: Slab::new(),
             next_generation: 0,
             settings,
             registry,
@@ -126,14 +126,13 @@ impl Server {
     pub fn connections(&self) -> impl Iterator<Item = Connection<'_>> {
         self.slots
             .iter()
-            .flatten()
-            .map(|slot| Connection { server: self, slot })
+            .map(|(_, slot)| Connection { server: self, slot })
             .filter(Connection::is_ready)
     }
 
     /// The connection with this id, if it still exists (in any phase).
     pub fn connection(&self, id: ConnId) -> Option<Connection<'_>> {
-        let slot = self.slots.get(id.index as usize)?.as_ref()?;
+        let slot = self.slots.get(id.index as usize)?;
         (slot.id == id && slot.phase.get() != Phase::Gone)
             .then_some(Connection { server: self, slot })
     }
@@ -250,7 +249,7 @@ impl Server {
     }
 
     pub(crate) fn slot(&self, index: usize) -> Option<&Slot> {
-        self.slots.get(index)?.as_ref()
+        self.slots.get(index)
     }
 
     /// Queues a connection's output to be written at the end of this iteration.
@@ -267,28 +266,25 @@ impl Server {
 
     /// Stores a new connection and returns its index.
     pub(crate) fn insert(&mut self, make: impl FnOnce(ConnId) -> Slot) -> usize {
-        let index = self.free.pop().unwrap_or_else(|| {
-            self.slots.push(None);
-            self.slots.len() - 1
-        });
+        let entry = self.slots.vacant_entry();
+        let index = entry.key();
         self.next_generation = self.next_generation.wrapping_add(1);
         let id = ConnId {
             index: index as u32,
             generation: self.next_generation,
         };
-        self.slots[index] = Some(make(id));
+        entry.insert(make(id));
         self.open.set(self.open.get() + 1);
         index
     }
 
     /// Removes a connection: it leaves the poller and its socket is closed.
     pub(crate) fn remove(&mut self, index: usize) {
-        if let Some(slot) = self.slots.get_mut(index).and_then(Option::take) {
+        if let Some(slot) = self.slots.try_remove(index) {
             let fd = slot.transport.borrow().tcp().as_raw_fd();
             if let Err(err) = self.registry.deregister(&mut SourceFd(&fd)) {
                 log::debug!("{}: deregister failed: {err}", slot.addr);
             }
-            self.free.push(index);
             self.open.set(self.open.get() - 1);
         }
     }

@@ -4,8 +4,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rustls::ServerConfig;
-use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use ws_transport::{load_certs, load_key};
 
 use crate::error::Error;
 
@@ -21,21 +21,8 @@ pub fn config_from_pem(
     cert_chain: impl AsRef<Path>,
     private_key: impl AsRef<Path>,
 ) -> Result<Arc<ServerConfig>, Error> {
-    let cert_path = cert_chain.as_ref();
-    let pem_error = |path: &Path, reason: String| Error::Pem {
-        path: path.to_owned(),
-        reason,
-    };
-    let certs = CertificateDer::pem_file_iter(cert_path)
-        .map_err(|e| pem_error(cert_path, e.to_string()))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| pem_error(cert_path, e.to_string()))?;
-    if certs.is_empty() {
-        return Err(pem_error(cert_path, "no certificate in the file".into()));
-    }
-    let key_path = private_key.as_ref();
-    let key =
-        PrivateKeyDer::from_pem_file(key_path).map_err(|e| pem_error(key_path, e.to_string()))?;
+    let certs = load_certs(cert_chain)?;
+    let key = load_key(private_key)?;
     config(certs, key)
 }
 

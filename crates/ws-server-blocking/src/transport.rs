@@ -9,6 +9,7 @@ use std::net::{Shutdown, TcpStream};
 
 use rustls::ServerConnection;
 use ws_proto::RecvBuffer;
+use ws_transport::{TlsReadError, read_plaintext};
 
 /// How much room a plain read offers at least.
 const READ_CHUNK: usize = 64 * 1024;
@@ -126,19 +127,15 @@ fn read_tls(
         Ok(_) => {}
         Err(err) => return would_block(err),
     }
-    let state = tls
-        .process_new_packets()
-        .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))?;
-    let available = state.plaintext_bytes_to_read();
-    let peer_closed = state.peer_has_closed();
-    if available > 0 {
-        let spare = rx.spare(available);
-        let n = tls.reader().read(&mut spare[..available])?;
-        rx.commit(n);
+    let plaintext = read_plaintext(tls, rx).map_err(|err| match err {
+        TlsReadError::Tls(err) => io::Error::new(io::ErrorKind::InvalidData, err),
+        TlsReadError::Io(err) => err,
+    })?;
+    if plaintext.bytes > 0 {
         // rustls chose how much to read: only `WouldBlock` says the socket is drained.
         return Ok(ReadOutcome::Data { drained: false });
     }
-    if eof || peer_closed {
+    if eof || plaintext.peer_closed {
         return Ok(ReadOutcome::Eof);
     }
     Ok(ReadOutcome::Progress)

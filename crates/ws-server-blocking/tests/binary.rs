@@ -73,7 +73,9 @@ fn origin_option_refuses_other_pages_with_403() {
             .origin(origin)
     };
     let refused = common::connect_with(addr, request("https://evil.example"));
-    assert!(matches!(refused, Err(ws_proto::Error::Rejected(r)) if r.status == 403));
+    assert!(
+        matches!(refused, Err(ws_proto::Error::Handshake(ws_proto::handshake::HandshakeError::Rejected(r))) if r.status == 403)
+    );
     let mut client = common::connect_with(addr, request("https://good.example")).unwrap();
     client.send_text("welcome");
     assert_eq!(client.expect_text(), "welcome");

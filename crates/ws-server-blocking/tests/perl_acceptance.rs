@@ -125,7 +125,7 @@ fn perl_t_01_server() {
     let mut client = Client {
         stream,
         input: RecvBuffer::new(),
-        session: Session::new(Role::Client, Config::default()),
+        session: Session::new(Role::Client, Config::default(), None),
         response: dummy_response(),
     };
 
@@ -227,5 +227,5 @@ fn dummy_response() -> ws_proto::handshake::Response {
     );
     let mut input = RecvBuffer::new();
     input.extend_from_slice(answer.as_bytes());
-    handshake.parse(&mut input).unwrap().unwrap()
+    handshake.parse(&mut input).unwrap().unwrap().0
 }

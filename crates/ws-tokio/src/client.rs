@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use ws_proto::handshake::{ClientRequest, Limits};
-use ws_proto::{DeflateConfig, RecvBuffer, Role};
+use ws_proto::{DeflateConfig, RecvBuffer};
 
 use crate::error::Error;
 use crate::proxy;
@@ -346,7 +346,7 @@ impl ClientBuilder {
     /// connecting), [`Error::Tls`] (an unusable configuration, or a TLS handshake that
     /// failed: an untrusted certificate is `rustls::Error::InvalidCertificate`),
     /// [`Error::ProxyRefused`], [`Error::Protocol`] with the handshake rule the server
-    /// broke ([`ws_proto::Error::Rejected`] carries a non-101 status), and
+    /// broke ([`HandshakeError::Rejected`](ws_proto::handshake::HandshakeError::Rejected) carries a non-101 status), and
     /// [`Error::HandshakeTimeout`] past the connect timeout.
     pub async fn connect(self) -> Result<WebSocketStream<ClientStream>, Error> {
         let target = Target::parse(&self.url)?;
@@ -440,14 +440,17 @@ impl ClientBuilder {
             request = request.header(name, value);
         }
         if let Some(deflate) = &self.deflate {
-            request = request.extension(deflate.offer());
+            request = request.deflate(deflate.clone());
         }
+        request = request.config(self.settings.config.clone());
         let (mut handshake, request) = request.build()?;
         io.write_all(&request).await?;
         io.flush().await?;
-        let response = loop {
-            if let Some(response) = handshake.parse(&mut input)? {
-                break response;
+        // RFC 7692 5: an answer that does not fit the deflate offer fails the connection
+        // (checked by the handshake, which yields the session with what was agreed).
+        let (response, session) = loop {
+            if let Some(done) = handshake.parse(&mut input)? {
+                break done;
             }
             let n = io.read(input.spare(4096)).await?;
             if n == 0 {
@@ -459,14 +462,9 @@ impl ClientBuilder {
             }
             input.commit(n);
         };
-        // RFC 7692 5: an answer that does not fit the offer fails the connection.
-        let deflate = match &self.deflate {
-            Some(deflate) => deflate.check_answer(response.extensions())?,
-            None => None,
-        };
         let protocol = response.protocol().map(str::to_owned);
         Ok(
-            WebSocketStream::from_parts(io, Role::Client, self.settings.clone(), deflate, input)
+            WebSocketStream::from_session(io, session, self.settings.clone(), input)
                 .with_protocol(protocol),
         )
     }

@@ -7,11 +7,11 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The protocol was broken (by the peer: the close frame with
-    /// [`close_code`](ws_proto::Error::close_code) was sent before this is returned), or a
-    /// handshake failed (with its HTTP status in
-    /// [`http_status`](ws_proto::Error::http_status)), or a message could not be sent
-    /// ([`ws_proto::Error::Closed`] once the closing handshake has started).
+    /// The protocol was broken (by the peer: [`ws_proto::Error::Protocol`], whose close
+    /// frame was sent before this is returned), or a handshake failed
+    /// ([`ws_proto::Error::Handshake`], with its HTTP status), or a message could not be
+    /// sent ([`ws_proto::Error::Local`]; [`ws_proto::LocalError::Closed`] once the closing
+    /// handshake has started).
     #[error(transparent)]
     Protocol(#[from] ws_proto::Error),
     /// The transport failed. An `UnexpectedEof` during a handshake means the peer closed
@@ -56,9 +56,30 @@ pub enum Error {
 
 impl Error {
     /// Whether this is a send refused because the closing handshake has started
-    /// ([`ws_proto::Error::Closed`]); the stream may still deliver the peer's last
+    /// ([`ws_proto::LocalError::Closed`]); the stream may still deliver the peer's last
     /// messages and its close frame.
     pub fn is_closed(&self) -> bool {
-        matches!(self, Error::Protocol(ws_proto::Error::Closed))
+        matches!(
+            self,
+            Error::Protocol(ws_proto::Error::Local(ws_proto::LocalError::Closed))
+        )
+    }
+}
+
+impl From<ws_proto::handshake::HandshakeError> for Error {
+    fn from(err: ws_proto::handshake::HandshakeError) -> Self {
+        Error::Protocol(err.into())
+    }
+}
+
+impl From<ws_proto::ProtocolError> for Error {
+    fn from(err: ws_proto::ProtocolError) -> Self {
+        Error::Protocol(err.into())
+    }
+}
+
+impl From<ws_proto::LocalError> for Error {
+    fn from(err: ws_proto::LocalError) -> Self {
+        Error::Protocol(err.into())
     }
 }

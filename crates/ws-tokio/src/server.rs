@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use ws_proto::handshake::{Limits, Reject, Request, RequestParser};
-use ws_proto::{DeflateConfig, DeflateParams, RecvBuffer, Role};
+use ws_proto::{DeflateConfig, RecvBuffer, Session};
 
 use crate::error::Error;
 use crate::settings::Settings;
@@ -139,15 +139,9 @@ impl Acceptor {
         tokio::time::timeout(timeout, self.handshake(&mut io, callback))
             .await
             .map_err(|_| Error::HandshakeTimeout(timeout))?
-            .map(|(protocol, deflate, received)| {
-                WebSocketStream::from_parts(
-                    io,
-                    Role::Server,
-                    self.settings.clone(),
-                    deflate,
-                    received,
-                )
-                .with_protocol(protocol)
+            .map(|(protocol, session, received)| {
+                WebSocketStream::from_session(io, session, self.settings.clone(), received)
+                    .with_protocol(protocol)
             })
     }
 
@@ -155,7 +149,7 @@ impl Acceptor {
         &self,
         io: &mut S,
         callback: F,
-    ) -> Result<(Option<String>, Option<DeflateParams>, RecvBuffer), Error>
+    ) -> Result<(Option<String>, Session, RecvBuffer), Error>
     where
         S: AsyncRead + AsyncWrite + Unpin,
         F: FnOnce(&Request) -> Result<Option<String>, Reject>,
@@ -189,7 +183,7 @@ impl Acceptor {
                 return Err(Error::Refused(status));
             }
         };
-        let (answer, deflate) = match self.answer(&request, protocol.as_deref()) {
+        let (answer, session) = match self.answer(&request, protocol.as_deref()) {
             Ok(answer) => answer,
             Err(err) => {
                 // The callback chose a subprotocol the client did not offer.
@@ -199,30 +193,26 @@ impl Acceptor {
         };
         io.write_all(&answer).await?;
         io.flush().await?;
-        Ok((protocol, deflate, input))
+        Ok((protocol, session, input))
     }
 
-    /// The `101 Switching Protocols` answer to `request`, with the subprotocol chosen
-    /// and permessage-deflate agreed if configured and offered; fails if the
-    /// subprotocol was not offered.
+    /// The `101 Switching Protocols` answer to `request` and the session that follows
+    /// it, with the subprotocol chosen and permessage-deflate agreed if configured and
+    /// offered; fails if the subprotocol was not offered.
     pub(crate) fn answer(
         &self,
         request: &Request,
         protocol: Option<&str>,
-    ) -> Result<(Vec<u8>, Option<DeflateParams>), ws_proto::Error> {
-        let mut accept = request.accept();
+    ) -> Result<(Vec<u8>, Session), ws_proto::LocalError> {
+        let mut accept = request.accept().config(self.settings.config.clone());
         if let Some(protocol) = protocol {
             accept = accept.protocol(protocol);
         }
         // RFC 7692 5.1: offers we cannot accept are declined, not errors.
-        let deflate = self
-            .deflate
-            .as_ref()
-            .and_then(|config| config.accept(request.extensions()));
-        if let Some((_, answer)) = &deflate {
-            accept = accept.extension(answer.clone());
+        if let Some(deflate) = &self.deflate {
+            accept = accept.deflate(deflate);
         }
-        Ok((accept.to_bytes()?, deflate.map(|(params, _)| params)))
+        accept.finish()
     }
 
     /// The settings connections get.

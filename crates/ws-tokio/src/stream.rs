@@ -67,11 +67,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         deflate: Option<DeflateParams>,
         received: RecvBuffer,
     ) -> Self {
-        let config = settings.config.clone();
-        let session = match deflate {
-            Some(params) => Session::with_deflate(role, config, params),
-            None => Session::new(role, config),
-        };
+        let session = Session::new(role, settings.config.clone(), deflate);
+        WebSocketStream::from_session(io, session, settings, received)
+    }
+
+    /// A connection over the session an opening handshake yielded
+    /// ([`Accept::finish`](ws_proto::handshake::Accept::finish),
+    /// [`ClientHandshake::parse`](ws_proto::handshake::ClientHandshake::parse)), with the
+    /// bytes that arrived after the handshake (they are the first frames). The session's
+    /// own [`Config`](ws_proto::Config) applies; `settings.config` is not used.
+    pub fn from_session(io: S, session: Session, settings: Settings, received: RecvBuffer) -> Self {
         WebSocketStream {
             core: Core::new(io, session, settings, received),
             protocol: None,
@@ -101,7 +106,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// Sends a message: waits for room under the write buffer limit, queues it, and
     /// writes everything queued.
     ///
-    /// Errors: [`ws_proto::Error::Closed`] (in [`Error::Protocol`]) once the closing
+    /// Errors: [`ws_proto::LocalError::Closed`] (in [`Error::Protocol`]) once the closing
     /// handshake has started; an oversized control payload or close reason; [`Error::Io`].
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         self.feed(message).await?;
@@ -127,7 +132,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// and the connection ends, discarding messages that arrive meanwhile. Bounded by
     /// [`Settings::close_timeout`].
     ///
-    /// Errors: [`ws_proto::Error::Closed`] if closing had already started, an invalid code
+    /// Errors: [`ws_proto::LocalError::Closed`] if closing had already started, an invalid code
     /// or reason, [`Error::CloseTimeout`], [`Error::Io`].
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         self.core.session.close(code, reason)?;

@@ -24,7 +24,7 @@
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use ws_proto::handshake::{Limits, Reject, Request, ResponseHead, ResponseHeadParser};
-use ws_proto::{DeflateParams, RecvBuffer, Role};
+use ws_proto::{LocalError, RecvBuffer, Session};
 
 use crate::error::Error;
 use crate::server::Acceptor;
@@ -36,7 +36,7 @@ use crate::stream::WebSocketStream;
 #[must_use = "call into_stream with the upgraded connection"]
 pub struct Upgrade {
     protocol: Option<String>,
-    deflate: Option<DeflateParams>,
+    session: Session,
     settings: Settings,
 }
 
@@ -49,14 +49,8 @@ impl Upgrade {
     /// The WebSocket connection over the upgraded transport (hyper's `Upgraded` through
     /// `hyper_util::rt::TokioIo`), in the server role.
     pub fn into_stream<S: AsyncRead + AsyncWrite + Unpin>(self, io: S) -> WebSocketStream<S> {
-        WebSocketStream::from_parts(
-            io,
-            Role::Server,
-            self.settings,
-            self.deflate,
-            RecvBuffer::new(),
-        )
-        .with_protocol(self.protocol)
+        WebSocketStream::from_session(io, self.session, self.settings, RecvBuffer::new())
+            .with_protocol(self.protocol)
     }
 }
 
@@ -152,18 +146,20 @@ impl Acceptor {
             error: Error::Refused(reject.status()),
             reject,
         })?;
-        let refuse = |err: ws_proto::Error| Refusal {
+        let refuse = |err: LocalError| Refusal {
             reject: Reject::new(500).body(err.to_string()),
             error: err.into(),
         };
-        let (answer, deflate) = self.answer(&checked, protocol.as_deref()).map_err(refuse)?;
-        let (head, _) = parse_head(&answer).ok_or_else(|| refuse(ws_proto::Error::Closed))?;
-        let response = to_http(head, ()).map_err(|_| refuse(ws_proto::Error::Closed))?;
+        // Our own answer that http cannot carry: a header the application added.
+        let unwritable = || LocalError::InvalidHeader("in the 101 answer".into());
+        let (answer, session) = self.answer(&checked, protocol.as_deref()).map_err(refuse)?;
+        let (head, _) = parse_head(&answer).ok_or_else(|| refuse(unwritable()))?;
+        let response = to_http(head, ()).map_err(|_| refuse(unwritable()))?;
         Ok((
             response,
             Upgrade {
                 protocol,
-                deflate,
+                session,
                 settings: self.stream_settings().clone(),
             },
         ))

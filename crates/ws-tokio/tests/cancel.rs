@@ -26,7 +26,7 @@ async fn recv_cancelled_in_select_loses_nothing() {
         let ws = ws_tokio::accept(&mut tcp).await.expect("handshake");
         drop(ws);
         let mut session =
-            ws_proto::Session::new(ws_proto::Role::Server, ws_proto::Config::default());
+            ws_proto::Session::new(ws_proto::Role::Server, ws_proto::Config::default(), None);
         for i in 0..MESSAGES {
             let text = payload(i);
             let bytes = text.as_bytes();

@@ -125,7 +125,9 @@ async fn callback_refusal_reaches_the_client_as_its_status() {
     .await
     .expect_err("refused");
     match refused {
-        Error::Protocol(ws_proto::Error::Rejected(head)) => assert_eq!(head.status, 403),
+        Error::Protocol(ws_proto::Error::Handshake(
+            ws_proto::handshake::HandshakeError::Rejected(head),
+        )) => assert_eq!(head.status, 403),
         other => panic!("unexpected {other:?}"),
     }
     let outcome = common::within("server", server).await.expect("server task");
@@ -145,14 +147,16 @@ async fn choosing_an_unoffered_subprotocol_answers_500() {
         .await
         .expect_err("refused");
     assert!(
-        matches!(&refused, Error::Protocol(ws_proto::Error::Rejected(head)) if head.status == 500),
+        matches!(&refused, Error::Protocol(ws_proto::Error::Handshake(ws_proto::handshake::HandshakeError::Rejected(head))) if head.status == 500),
         "{refused:?}"
     );
     let outcome = common::within("server", server).await.expect("server task");
     assert!(
         matches!(
             outcome,
-            Err(Error::Protocol(ws_proto::Error::UnofferedProtocol(_)))
+            Err(Error::Protocol(ws_proto::Error::Local(
+                ws_proto::LocalError::UnofferedProtocol(_)
+            )))
         ),
         "{outcome:?}"
     );

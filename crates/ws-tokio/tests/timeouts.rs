@@ -19,7 +19,7 @@ fn quick_keepalive() -> Settings {
 
 /// Decodes everything a raw peer received, as a client session would.
 fn events(bytes: &[u8]) -> Vec<Event<'static>> {
-    let mut session = Session::new(Role::Client, ws_proto::Config::default());
+    let mut session = Session::new(Role::Client, ws_proto::Config::default(), None);
     let mut input = RecvBuffer::new();
     input.extend_from_slice(bytes);
     let mut out = Vec::new();

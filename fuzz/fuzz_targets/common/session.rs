@@ -22,9 +22,9 @@ pub fn run(role: Role, data: &[u8]) {
         let mut offer = DeflateConfig::default();
         offer.client_no_context_takeover = split & 0x80 != 0;
         let (params, _) = DeflateConfig::default().accept(&[offer.offer()]).unwrap();
-        Session::with_deflate(role, config, params)
+        Session::new(role, config, Some(params))
     } else {
-        Session::new(role, config)
+        Session::new(role, config, None)
     };
     let mut input = RecvBuffer::new();
     let piece = usize::from((split >> 3) & 0x0f).max(1);

@@ -3,7 +3,8 @@
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
-use crate::error::Error;
+use crate::local_error::LocalError;
+use crate::protocol_error::ProtocolError;
 
 /// RFC 7692 7.2.1: a compressed message ends with a sync flush, whose last four bytes
 /// are removed before sending and put back before inflating.
@@ -44,7 +45,7 @@ impl Compressor {
         mut input: &[u8],
         out: &mut Vec<u8>,
         last: bool,
-    ) -> Result<(), Error> {
+    ) -> Result<(), LocalError> {
         let (bits, level) = (zlib_bits(self.bits), Compression::new(self.level));
         let state = self
             .state
@@ -64,7 +65,7 @@ impl Compressor {
             let status = state.compress(input, &mut out[end..], FlushCompress::Sync);
             let produced = (state.total_out() - before_out) as usize;
             out.truncate(end + produced);
-            status.map_err(|_| Error::Compression)?;
+            status.map_err(|_| LocalError::Compression)?;
             input = &input[(state.total_in() - before_in) as usize..];
             // The flush is complete once all input is in and output space is left over.
             if input.is_empty() && produced < room {
@@ -127,7 +128,7 @@ impl Decompressor {
         out: &mut Vec<u8>,
         limit: usize,
         last: bool,
-    ) -> Result<(), Error> {
+    ) -> Result<(), ProtocolError> {
         self.inflate(input, out, limit)?;
         if last {
             self.inflate(&TAIL, out, limit)?;
@@ -139,7 +140,12 @@ impl Decompressor {
         Ok(())
     }
 
-    fn inflate(&mut self, mut input: &[u8], out: &mut Vec<u8>, limit: usize) -> Result<(), Error> {
+    fn inflate(
+        &mut self,
+        mut input: &[u8],
+        out: &mut Vec<u8>,
+        limit: usize,
+    ) -> Result<(), ProtocolError> {
         let bits = zlib_bits(self.bits);
         let state = self
             .state
@@ -172,7 +178,7 @@ impl Decompressor {
             let consumed = (state.total_in() - before_in) as usize;
             let produced = (state.total_out() - before_out) as usize;
             out.truncate(end + produced);
-            let status = status.map_err(|_| Error::InvalidCompressedData)?;
+            let status = status.map_err(|_| ProtocolError::InvalidCompressedData)?;
             input = &input[consumed..];
             if out.len() > limit {
                 return Err(too_large(out.len(), limit));
@@ -187,7 +193,7 @@ impl Decompressor {
             }
             if consumed == 0 && produced == 0 {
                 // No progress with room to spare: the data is not deflate.
-                return Err(Error::InvalidCompressedData);
+                return Err(ProtocolError::InvalidCompressedData);
             }
             wanted = wanted.saturating_mul(2);
         }
@@ -199,8 +205,8 @@ impl Decompressor {
     }
 }
 
-fn too_large(size: usize, max: usize) -> Error {
-    Error::MessageTooLarge {
+fn too_large(size: usize, max: usize) -> ProtocolError {
+    ProtocolError::MessageTooLarge {
         size: size as u64,
         max,
     }
@@ -334,7 +340,7 @@ mod tests {
         let mut d = Decompressor::new(15, false);
         let mut out = Vec::new();
         let err = d.decompress(&bomb, &mut out, 1 << 20, true).unwrap_err();
-        assert!(matches!(err, Error::MessageTooLarge { max, .. } if max == 1 << 20));
+        assert!(matches!(err, ProtocolError::MessageTooLarge { max, .. } if max == 1 << 20));
         assert!(
             out.capacity() <= (1 << 20) + 1,
             "never allocated past the limit: {}",
@@ -348,7 +354,7 @@ mod tests {
         let mut out = Vec::new();
         assert!(matches!(
             d.decompress(&[0xff; 16], &mut out, 1000, true),
-            Err(Error::InvalidCompressedData)
+            Err(ProtocolError::InvalidCompressedData)
         ));
     }
 }

@@ -17,11 +17,12 @@
 
 mod codec;
 
-use crate::session::Role;
+use crate::role::Role;
 use codec::{Compressor, Decompressor};
 
-use crate::error::Error;
-use crate::handshake::{ExtensionOffer, ExtensionParam};
+use crate::handshake::HandshakeError;
+use crate::handshake::{Extension, ExtensionParam};
+use crate::local_error::LocalError;
 
 /// The extension's registered name.
 pub const NAME: &str = "permessage-deflate";
@@ -182,22 +183,22 @@ impl Parsed {
 }
 
 impl DeflateConfig {
-    fn check(&self) -> Result<(), Error> {
+    fn check(&self) -> Result<(), LocalError> {
         let ok = (8..=15).contains(&self.server_max_window_bits)
             && (8..=15).contains(&self.client_max_window_bits)
             && self.level <= 9;
         if ok {
             Ok(())
         } else {
-            Err(Error::DeflateNegotiation(
-                "window bits must be 8-15 and the level 0-9",
+            Err(LocalError::InvalidDeflateConfig(
+                "window bits must be 8-15 and the level 0-9 (RFC 7692 7.1.2)",
             ))
         }
     }
 
     /// A client's offer.
-    pub fn offer(&self) -> ExtensionOffer {
-        let mut offer = ExtensionOffer::new(NAME);
+    pub fn offer(&self) -> Extension {
+        let mut offer = Extension::new(NAME);
         if self.server_no_context_takeover {
             offer = offer.param("server_no_context_takeover", None);
         }
@@ -229,7 +230,7 @@ impl DeflateConfig {
     /// assert_eq!(answer.to_string(), "permessage-deflate; server_max_window_bits=10");
     /// # Ok::<(), ws_proto::Error>(())
     /// ```
-    pub fn accept(&self, offers: &[ExtensionOffer]) -> Option<(DeflateParams, ExtensionOffer)> {
+    pub fn accept(&self, offers: &[Extension]) -> Option<(DeflateParams, Extension)> {
         self.check().ok()?;
         offers
             .iter()
@@ -238,8 +239,8 @@ impl DeflateConfig {
             .map(|offered| self.answer(offered))
     }
 
-    fn answer(&self, offered: Parsed) -> (DeflateParams, ExtensionOffer) {
-        let mut answer = ExtensionOffer::new(NAME);
+    fn answer(&self, offered: Parsed) -> (DeflateParams, Extension) {
+        let mut answer = Extension::new(NAME);
         let server_no_context_takeover =
             offered.server_no_context_takeover || self.server_no_context_takeover;
         let client_no_context_takeover =
@@ -284,38 +285,39 @@ impl DeflateConfig {
     /// the server declined compression.
     pub fn check_answer(
         &self,
-        extensions: &[ExtensionOffer],
-    ) -> Result<Option<DeflateParams>, Error> {
+        extensions: &[Extension],
+    ) -> Result<Option<DeflateParams>, HandshakeError> {
         let mut answers = extensions.iter().filter(|e| e.name == NAME);
         let Some(answer) = answers.next() else {
             return Ok(None);
         };
         if answers.next().is_some() {
-            return Err(Error::DeflateNegotiation(
+            return Err(HandshakeError::DeflateNegotiation(
                 "the server answered permessage-deflate twice",
             ));
         }
-        let answered = Parsed::from_params(&answer.params).map_err(Error::DeflateNegotiation)?;
+        let answered =
+            Parsed::from_params(&answer.params).map_err(HandshakeError::DeflateNegotiation)?;
         let server_bits = answered.server_max_window_bits.unwrap_or(15);
         if server_bits > self.server_max_window_bits {
-            return Err(Error::DeflateNegotiation(
+            return Err(HandshakeError::DeflateNegotiation(
                 "server_max_window_bits above what was offered",
             ));
         }
         if self.server_no_context_takeover && !answered.server_no_context_takeover {
-            return Err(Error::DeflateNegotiation(
+            return Err(HandshakeError::DeflateNegotiation(
                 "server_no_context_takeover was asked for and not granted",
             ));
         }
         let client_bits = match answered.client_max_window_bits {
             None => self.client_max_window_bits,
             Some(None) => {
-                return Err(Error::DeflateNegotiation(
+                return Err(HandshakeError::DeflateNegotiation(
                     "client_max_window_bits needs a value in an answer",
                 ));
             }
             Some(Some(bits)) if bits > self.client_max_window_bits => {
-                return Err(Error::DeflateNegotiation(
+                return Err(HandshakeError::DeflateNegotiation(
                     "client_max_window_bits above what was offered",
                 ));
             }
@@ -435,7 +437,7 @@ mod tests {
             "permessage-deflate, permessage-deflate",
         ] {
             assert!(
-                matches!(check(bad), Err(Error::DeflateNegotiation(_))),
+                matches!(check(bad), Err(HandshakeError::DeflateNegotiation(_))),
                 "{bad} should fail"
             );
         }

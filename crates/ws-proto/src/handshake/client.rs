@@ -5,13 +5,18 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use super::extension::{ExtensionOffer, parse_extensions};
+use super::error::HandshakeError;
+use super::extension::{Extension, parse_extensions};
 use super::head::ResponseHeadParser;
 use super::headers::{Headers, is_token, write_field};
 use super::{Limits, VERSION, accept_key};
 use crate::buffer::RecvBuffer;
-use crate::error::Error;
+use crate::config::Config;
+use crate::deflate::DeflateConfig;
+use crate::local_error::LocalError;
 use crate::random;
+use crate::role::Role;
+use crate::session::Session;
 
 /// What a client asks for; [`build`](Self::build) turns it into request bytes and the
 /// [`ClientHandshake`] that checks the answer.
@@ -33,8 +38,9 @@ use crate::random;
 ///     accept_key(key.as_bytes()));
 /// let mut input = RecvBuffer::new();
 /// input.extend_from_slice(answer.as_bytes());
-/// let response = handshake.parse(&mut input)?.expect("complete");
+/// let (response, session) = handshake.parse(&mut input)?.expect("complete");
 /// assert_eq!(response.protocol(), Some("chat"));
+/// assert!(!session.is_compressing());
 /// # Ok::<(), ws_proto::Error>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -45,9 +51,11 @@ pub struct ClientRequest {
     resource: String,
     origin: Option<String>,
     protocols: Vec<String>,
-    extensions: Vec<ExtensionOffer>,
+    extensions: Vec<Extension>,
     headers: Vec<(String, String)>,
     limits: Limits,
+    config: Config,
+    deflate: Option<DeflateConfig>,
 }
 
 impl ClientRequest {
@@ -68,6 +76,8 @@ impl ClientRequest {
             extensions: Vec::new(),
             headers: Vec::new(),
             limits: Limits::default(),
+            config: Config::default(),
+            deflate: None,
         }
     }
 
@@ -97,7 +107,7 @@ impl ClientRequest {
     }
 
     /// Offers an extension.
-    pub fn extension(mut self, extension: ExtensionOffer) -> Self {
+    pub fn extension(mut self, extension: Extension) -> Self {
         self.extensions.push(extension);
         self
     }
@@ -111,6 +121,20 @@ impl ClientRequest {
     /// Limits on the size of the server's answer.
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// The settings of the session the handshake yields. Default [`Config::default`].
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Offers permessage-deflate (RFC 7692) as `deflate` describes; the server's answer
+    /// is checked against the offer ([`DeflateConfig::check_answer`]) and, if the server
+    /// agreed, the session the handshake yields compresses. Default: not offered.
+    pub fn deflate(mut self, deflate: DeflateConfig) -> Self {
+        self.deflate = Some(deflate);
         self
     }
 
@@ -129,17 +153,22 @@ impl ClientRequest {
     }
 
     /// Draws a fresh key and returns the handshake state and the request bytes to send.
-    pub fn build(self) -> Result<(ClientHandshake, Vec<u8>), Error> {
+    ///
+    /// # Errors
+    ///
+    /// [`LocalError::InvalidHeader`] for a target, subprotocol or header that cannot be
+    /// written; [`LocalError::Random`] if the secure random generator fails.
+    pub fn build(self) -> Result<(ClientHandshake, Vec<u8>), LocalError> {
         let target_ok =
             self.resource.starts_with('/') && self.resource.bytes().all(|b| b.is_ascii_graphic());
         if !target_ok {
-            return Err(Error::InvalidHeader(format!(
+            return Err(LocalError::InvalidHeader(format!(
                 "request target {:?}",
                 self.resource
             )));
         }
         if let Some(bad) = self.protocols.iter().find(|p| !is_token(p)) {
-            return Err(Error::InvalidHeader(format!(
+            return Err(LocalError::InvalidHeader(format!(
                 "Sec-WebSocket-Protocol {bad:?}"
             )));
         }
@@ -165,8 +194,12 @@ impl ClientRequest {
                 &self.protocols.join(", "),
             )?;
         }
-        if !self.extensions.is_empty() {
-            let offers: Vec<String> = self.extensions.iter().map(ToString::to_string).collect();
+        let mut extensions = self.extensions;
+        if let Some(deflate) = &self.deflate {
+            extensions.push(deflate.offer());
+        }
+        if !extensions.is_empty() {
+            let offers: Vec<String> = extensions.iter().map(ToString::to_string).collect();
             write_field(&mut out, "Sec-WebSocket-Extensions", &offers.join(", "))?;
         }
         for (name, value) in &self.headers {
@@ -177,8 +210,10 @@ impl ClientRequest {
         let handshake = ClientHandshake {
             expected_accept: accept_key(key.as_bytes()),
             protocols: self.protocols,
-            extensions: self.extensions.into_iter().map(|e| e.name).collect(),
+            extensions: extensions.into_iter().map(|e| e.name).collect(),
             head: ResponseHeadParser::new(self.limits),
+            config: self.config,
+            deflate: self.deflate,
         };
         Ok((handshake, out))
     }
@@ -192,35 +227,51 @@ pub struct ClientHandshake {
     /// Names of the extensions offered.
     extensions: Vec<String>,
     head: ResponseHeadParser,
+    config: Config,
+    /// permessage-deflate as offered, to check the answer against.
+    deflate: Option<DeflateConfig>,
 }
 
 impl ClientHandshake {
-    /// Returns the checked answer once its header block is complete and consumes the
-    /// block from `input`; `Ok(None)` means more bytes are needed. Bytes after the block
-    /// (the server's first frames) stay in `input`.
+    /// Returns the checked answer and the session that follows it once the answer's
+    /// header block is complete, and consumes the block from `input`; `Ok(None)` means
+    /// more bytes are needed. Bytes after the block (the server's first frames) stay in
+    /// `input` for the session.
     ///
-    /// A non-101 answer is [`Error::Rejected`] with its status and headers; every failed
-    /// check has its own error.
-    pub fn parse(&mut self, input: &mut RecvBuffer) -> Result<Option<Response>, Error> {
+    /// # Errors
+    ///
+    /// A non-101 answer is [`HandshakeError::Rejected`] with its status and headers; every
+    /// failed check (RFC 6455 4.2.2, and RFC 7692 7.1 for permessage-deflate) has its own
+    /// [`HandshakeError`].
+    pub fn parse(
+        &mut self,
+        input: &mut RecvBuffer,
+    ) -> Result<Option<(Response, Session)>, HandshakeError> {
         let Some(head) = self.head.parse(input)? else {
             return Ok(None);
         };
         if head.status != 101 {
-            return Err(Error::Rejected(Box::new(head)));
+            return Err(HandshakeError::Rejected(Box::new(head)));
         }
-        self.check(head.headers).map(Some)
+        let response = self.check(head.headers)?;
+        let deflate = match &self.deflate {
+            Some(deflate) => deflate.check_answer(&response.extensions)?,
+            None => None,
+        };
+        let session = Session::new(Role::Client, self.config.clone(), deflate);
+        Ok(Some((response, session)))
     }
 
-    fn check(&self, headers: Headers) -> Result<Response, Error> {
+    fn check(&self, headers: Headers) -> Result<Response, HandshakeError> {
         if !headers.has_token("upgrade", "websocket") {
-            return Err(Error::MissingUpgrade);
+            return Err(HandshakeError::MissingUpgrade);
         }
         if !headers.has_token("connection", "upgrade") {
-            return Err(Error::MissingConnection);
+            return Err(HandshakeError::MissingConnection);
         }
         let accepts: Vec<&[u8]> = headers.get_all("sec-websocket-accept").collect();
         if accepts.len() != 1 || accepts[0].trim_ascii() != self.expected_accept.as_bytes() {
-            return Err(Error::AcceptMismatch);
+            return Err(HandshakeError::AcceptMismatch);
         }
         // RFC 6455 4.1: a protocol "that was not present in the client's handshake"
         // fails the connection; so does more than one.
@@ -228,18 +279,18 @@ impl ClientHandshake {
         let protocol = match chosen.as_slice() {
             [] => None,
             [one] if self.protocols.iter().any(|p| p == one) => Some((*one).to_owned()),
-            _ => return Err(Error::UnofferedProtocol(chosen.join(", "))),
+            _ => return Err(HandshakeError::UnofferedProtocol(chosen.join(", "))),
         };
         let mut extensions = Vec::new();
         for value in headers.get_all("sec-websocket-extensions") {
             let value = std::str::from_utf8(value).map_err(|_| {
-                Error::InvalidExtensionHeader(String::from_utf8_lossy(value).into())
+                HandshakeError::InvalidExtensionHeader(String::from_utf8_lossy(value).into())
             })?;
             for extension in parse_extensions(value)? {
                 // RFC 6455 4.1: an extension "not present in the client's handshake"
                 // fails the connection.
                 if !self.extensions.contains(&extension.name) {
-                    return Err(Error::UnofferedExtension(extension.name));
+                    return Err(HandshakeError::UnofferedExtension(extension.name));
                 }
                 extensions.push(extension);
             }
@@ -257,7 +308,7 @@ impl ClientHandshake {
 pub struct Response {
     headers: Headers,
     protocol: Option<String>,
-    extensions: Vec<ExtensionOffer>,
+    extensions: Vec<Extension>,
 }
 
 impl Response {
@@ -267,7 +318,7 @@ impl Response {
     }
 
     /// The extensions the server agreed to, with their parameters.
-    pub fn extensions(&self) -> &[ExtensionOffer] {
+    pub fn extensions(&self) -> &[Extension] {
         &self.extensions
     }
 
@@ -285,9 +336,7 @@ mod tests {
         let (handshake, bytes) = ClientRequest::new("example.com", "/ws?x=1")
             .protocol("chat")
             .protocol("superchat")
-            .extension(
-                ExtensionOffer::new("permessage-deflate").param("client_max_window_bits", None),
-            )
+            .extension(Extension::new("permessage-deflate").param("client_max_window_bits", None))
             .header("Authorization", "Bearer t")
             .build()
             .unwrap();
@@ -309,10 +358,13 @@ mod tests {
         )
     }
 
-    fn parse(handshake: &mut ClientHandshake, text: &str) -> Result<Option<Response>, Error> {
+    fn parse(
+        handshake: &mut ClientHandshake,
+        text: &str,
+    ) -> Result<Option<Response>, HandshakeError> {
         let mut input = RecvBuffer::new();
         input.extend_from_slice(text.as_bytes());
-        handshake.parse(&mut input)
+        Ok(handshake.parse(&mut input)?.map(|(response, _)| response))
     }
 
     #[test]
@@ -368,7 +420,7 @@ mod tests {
         assert_eq!(response.extensions()[0].name, "permessage-deflate");
     }
 
-    type IsExpected = fn(&Error) -> bool;
+    type IsExpected = fn(&HandshakeError) -> bool;
 
     #[test]
     fn each_failure_has_its_own_error() {
@@ -376,31 +428,31 @@ mod tests {
         let good = answer(&text, "");
         let cases: Vec<(String, IsExpected)> = vec![
             (good.replace("Upgrade: websocket\r\n", ""), |e| {
-                matches!(e, Error::MissingUpgrade)
+                matches!(e, HandshakeError::MissingUpgrade)
             }),
             (
                 good.replace("Connection: Upgrade", "Connection: close"),
-                |e| matches!(e, Error::MissingConnection),
+                |e| matches!(e, HandshakeError::MissingConnection),
             ),
             (
                 good.replace("Sec-WebSocket-Accept: ", "Sec-WebSocket-Accept: x"),
-                |e| matches!(e, Error::AcceptMismatch),
+                |e| matches!(e, HandshakeError::AcceptMismatch),
             ),
             (
                 answer(&text, "Sec-WebSocket-Protocol: other\r\n"),
-                |e| matches!(e, Error::UnofferedProtocol(p) if p == "other"),
+                |e| matches!(e, HandshakeError::UnofferedProtocol(p) if p == "other"),
             ),
             (
                 answer(&text, "Sec-WebSocket-Protocol: chat, superchat\r\n"),
-                |e| matches!(e, Error::UnofferedProtocol(_)),
+                |e| matches!(e, HandshakeError::UnofferedProtocol(_)),
             ),
             (
                 answer(&text, "Sec-WebSocket-Extensions: x-custom\r\n"),
-                |e| matches!(e, Error::UnofferedExtension(n) if n == "x-custom"),
+                |e| matches!(e, HandshakeError::UnofferedExtension(n) if n == "x-custom"),
             ),
             (
                 answer(&text, "Sec-WebSocket-Extensions: permessage-deflate;\r\n"),
-                |e| matches!(e, Error::InvalidExtensionHeader(_)),
+                |e| matches!(e, HandshakeError::InvalidExtensionHeader(_)),
             ),
         ];
         for (reply, is_expected) in cases {
@@ -420,7 +472,7 @@ mod tests {
             b"HTTP/1.1 302 Found\r\nLocation: ws://elsewhere/\r\nContent-Length: 2\r\n\r\nhi",
         );
         match hs.parse(&mut input) {
-            Err(Error::Rejected(rejection)) => {
+            Err(HandshakeError::Rejected(rejection)) => {
                 assert_eq!(rejection.status, 302);
                 assert_eq!(rejection.reason, "Found");
                 assert_eq!(rejection.headers.get("location"), Some("ws://elsewhere/"));
@@ -457,5 +509,62 @@ mod tests {
                 .is_err()
         );
         assert!(ClientRequest::new("h", "/").origin("x\ny").build().is_err());
+    }
+
+    // ----- RFC 6455 4.2.2 and RFC 7692 7.1: the checked answer yields the session -----
+
+    fn deflate_request() -> (ClientHandshake, String) {
+        let config = Config {
+            max_frame_size: 99,
+            ..Config::default()
+        };
+        let (handshake, bytes) = ClientRequest::new("example.com", "/")
+            .deflate(DeflateConfig::default())
+            .config(config)
+            .build()
+            .unwrap();
+        (handshake, String::from_utf8(bytes).unwrap())
+    }
+
+    #[test]
+    fn deflate_offer_is_sent_and_its_agreement_reaches_the_session() {
+        let (mut hs, text) = deflate_request();
+        assert!(text.contains(
+            "\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+        ));
+        let reply = answer(&text, "Sec-WebSocket-Extensions: permessage-deflate\r\n");
+        let mut input = RecvBuffer::new();
+        input.extend_from_slice(reply.as_bytes());
+        let (_, session) = hs.parse(&mut input).unwrap().unwrap();
+        assert_eq!(session.role(), Role::Client);
+        assert_eq!(session.config().max_frame_size, 99);
+        assert!(session.is_compressing());
+    }
+
+    #[test]
+    fn declined_deflate_gives_a_plain_session() {
+        let (mut hs, text) = deflate_request();
+        let mut input = RecvBuffer::new();
+        input.extend_from_slice(answer(&text, "").as_bytes());
+        let (_, session) = hs.parse(&mut input).unwrap().unwrap();
+        assert!(!session.is_compressing());
+    }
+
+    #[test]
+    fn deflate_answer_outside_the_offer_fails_with_502() {
+        let (mut hs, text) = deflate_request();
+        // RFC 7692 7.1.2.2: a value the client did not allow fails the connection.
+        let reply = answer(
+            &text,
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=16\r\n",
+        );
+        let mut input = RecvBuffer::new();
+        input.extend_from_slice(reply.as_bytes());
+        let err = hs.parse(&mut input).unwrap_err();
+        assert!(
+            matches!(err, HandshakeError::DeflateNegotiation(_)),
+            "{err:?}"
+        );
+        assert_eq!(err.http_status(), 502);
     }
 }

@@ -10,13 +10,13 @@
 
 use std::fmt;
 
+use super::error::HandshakeError;
 use super::headers::is_token;
-use crate::error::Error;
 
 /// One extension in an offer or an answer, such as
 /// `permessage-deflate; client_max_window_bits`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ExtensionOffer {
+pub struct Extension {
     /// The extension's registered name.
     pub name: String,
     /// Its parameters, in order.
@@ -32,17 +32,17 @@ pub struct ExtensionParam {
     pub value: Option<String>,
 }
 
-impl ExtensionOffer {
-    /// An offer with no parameters.
-    pub fn new(name: &str) -> ExtensionOffer {
-        ExtensionOffer {
+impl Extension {
+    /// An extension with no parameters.
+    pub fn new(name: &str) -> Extension {
+        Extension {
             name: name.to_owned(),
             params: Vec::new(),
         }
     }
 
     /// Adds a parameter.
-    pub fn param(mut self, name: &str, value: Option<&str>) -> ExtensionOffer {
+    pub fn param(mut self, name: &str, value: Option<&str>) -> Extension {
         self.params.push(ExtensionParam {
             name: name.to_owned(),
             value: value.map(str::to_owned),
@@ -51,7 +51,7 @@ impl ExtensionOffer {
     }
 }
 
-impl fmt::Display for ExtensionOffer {
+impl fmt::Display for Extension {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.name)?;
         for param in &self.params {
@@ -77,7 +77,7 @@ impl fmt::Display for ExtensionOffer {
 /// assert!(parse_extensions("foo; =1").is_err());
 /// # Ok::<(), ws_proto::Error>(())
 /// ```
-pub fn parse_extensions(value: &str) -> Result<Vec<ExtensionOffer>, Error> {
+pub fn parse_extensions(value: &str) -> Result<Vec<Extension>, HandshakeError> {
     let mut cursor = Cursor {
         rest: value,
         whole: value,
@@ -92,7 +92,7 @@ pub fn parse_extensions(value: &str) -> Result<Vec<ExtensionOffer>, Error> {
         if cursor.rest.is_empty() {
             break;
         }
-        let mut offer = ExtensionOffer::new(cursor.token()?);
+        let mut offer = Extension::new(cursor.token()?);
         loop {
             cursor.skip_space();
             if cursor.eat(';') {
@@ -137,7 +137,7 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    fn token(&mut self) -> Result<&'a str, Error> {
+    fn token(&mut self) -> Result<&'a str, HandshakeError> {
         let end = self
             .rest
             .find(|c: char| !c.is_ascii() || !is_token(c.encode_utf8(&mut [0; 4])))
@@ -151,7 +151,7 @@ impl<'a> Cursor<'a> {
     }
 
     /// A token or a quoted string whose content is a token.
-    fn value(&mut self) -> Result<String, Error> {
+    fn value(&mut self) -> Result<String, HandshakeError> {
         if !self.eat('"') {
             return self.token().map(str::to_owned);
         }
@@ -177,8 +177,8 @@ impl<'a> Cursor<'a> {
         Err(self.error())
     }
 
-    fn error(&self) -> Error {
-        Error::InvalidExtensionHeader(self.whole.to_owned())
+    fn error(&self) -> HandshakeError {
+        HandshakeError::InvalidExtensionHeader(self.whole.to_owned())
     }
 }
 
@@ -222,7 +222,7 @@ mod tests {
     fn empty_elements_are_skipped() {
         assert_eq!(
             parse_extensions(" , ,foo,,").unwrap(),
-            vec![ExtensionOffer::new("foo")]
+            vec![Extension::new("foo")]
         );
         assert!(parse_extensions("").unwrap().is_empty());
     }
@@ -238,7 +238,7 @@ mod tests {
         #[test]
         fn display_round_trips(name in token(),
                                params in prop::collection::vec((token(), prop::option::of(token())), 0..4)) {
-            let mut offer = ExtensionOffer::new(&name);
+            let mut offer = Extension::new(&name);
             for (n, v) in &params {
                 offer = offer.param(n, v.as_deref());
             }

@@ -2,21 +2,11 @@
 //! answer to `CONNECT`) as its bytes arrive, without rescanning.
 
 use super::Limits;
+use super::error::HandshakeError;
 use super::headers::Headers;
+use super::response_head::ResponseHead;
 use super::scan::{HeadScanner, Scan};
 use crate::buffer::RecvBuffer;
-use crate::error::Error;
-
-/// The status line and header fields of an HTTP/1.x response.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResponseHead {
-    /// The status code, such as 101, 200 or 403.
-    pub status: u16,
-    /// The reason phrase, such as "Switching Protocols".
-    pub reason: String,
-    /// Every header field.
-    pub headers: Headers,
-}
 
 /// Reads an HTTP/1.x response head out of a [`RecvBuffer`] as its bytes arrive: the
 /// WebSocket handshake's answer, or an HTTP proxy's answer to `CONNECT`.
@@ -50,12 +40,15 @@ impl ResponseHeadParser {
 
     /// Returns the head once it is complete and consumes it from `input` (the body or
     /// whatever follows stays); `Ok(None)` means more bytes are needed.
-    pub fn parse(&mut self, input: &mut RecvBuffer) -> Result<Option<ResponseHead>, Error> {
+    pub fn parse(
+        &mut self,
+        input: &mut RecvBuffer,
+    ) -> Result<Option<ResponseHead>, HandshakeError> {
         let len = match self.scanner.scan(input.data(), &self.limits) {
             Scan::Complete(len) => len,
             Scan::Partial => return Ok(None),
             Scan::TooLarge => {
-                return Err(Error::HeadTooLarge {
+                return Err(HandshakeError::HeadTooLarge {
                     max: self.limits.max_head_size,
                 });
             }
@@ -65,7 +58,7 @@ impl ResponseHeadParser {
         if raw.parse(&input.data()[..len])?.is_partial() {
             // httparse stops at the first blank line; if it wants more than the block we
             // found, a line ending inside the block is malformed.
-            return Err(Error::MalformedHttp(httparse::Error::NewLine));
+            return Err(HandshakeError::MalformedHttp(httparse::Error::NewLine));
         }
         let head = ResponseHead {
             status: raw.code.unwrap_or_default(),

@@ -1,6 +1,6 @@
 //! Header fields of a handshake message, and the comma-separated token lists in them.
 
-use crate::error::Error;
+use crate::local_error::LocalError;
 
 /// The header fields of a request or response, in the order received.
 ///
@@ -83,12 +83,12 @@ pub(crate) fn is_token(name: &str) -> bool {
 }
 
 /// Appends `name: value\r\n`, refusing anything that could split the header block.
-pub(crate) fn write_field(out: &mut Vec<u8>, name: &str, value: &str) -> Result<(), Error> {
+pub(crate) fn write_field(out: &mut Vec<u8>, name: &str, value: &str) -> Result<(), LocalError> {
     let value_ok = value
         .bytes()
         .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7F));
     if !is_token(name) || !value_ok {
-        return Err(Error::InvalidHeader(name.to_owned()));
+        return Err(LocalError::InvalidHeader(name.to_owned()));
     }
     out.extend_from_slice(name.as_bytes());
     out.extend_from_slice(b": ");

@@ -2,11 +2,15 @@
 //!
 //! Server side: [`RequestParser`] reads a client's upgrade request out of a
 //! [`RecvBuffer`](crate::RecvBuffer) as its bytes arrive, checks it, and yields a
-//! [`Request`]; [`Request::accept`] builds the `101 Switching Protocols` answer and
-//! [`Reject`] any refusal with a real HTTP status.
+//! [`Request`]; [`Request::accept`] builds the `101 Switching Protocols` answer, agrees to
+//! permessage-deflate, and yields the server's [`Session`](crate::Session);
+//! [`Reject`] answers any refusal with a real HTTP status.
 //!
 //! Client side: [`ClientRequest`] builds the request and a [`ClientHandshake`] that
-//! checks the server's answer as its bytes arrive and yields a [`Response`].
+//! checks the server's answer as its bytes arrive and yields a [`Response`] and the
+//! client's [`Session`](crate::Session), with permessage-deflate if it was agreed.
+//!
+//! Every failure is a [`HandshakeError`], which has the HTTP status that answers it.
 //!
 //! Both parsers scan only the bytes that are new since their last call for the empty line
 //! that ends the header block (with CRLF or bare LF line ends, as `httparse` reads them:
@@ -16,17 +20,21 @@
 //! follow the header block stay in the buffer for the [`Session`](crate::Session).
 
 mod client;
+mod error;
 mod extension;
 mod head;
 mod headers;
+mod response_head;
 mod scan;
 mod server;
 mod target;
 
 pub use client::{ClientHandshake, ClientRequest, Response};
-pub use extension::{ExtensionOffer, ExtensionParam, parse_extensions};
-pub use head::{ResponseHead, ResponseHeadParser};
+pub use error::HandshakeError;
+pub use extension::{Extension, ExtensionParam, parse_extensions};
+pub use head::ResponseHeadParser;
 pub use headers::Headers;
+pub use response_head::ResponseHead;
 pub use server::{Accept, Reject, Request, RequestParser};
 
 use base64::Engine;

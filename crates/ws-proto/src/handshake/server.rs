@@ -4,13 +4,18 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use super::extension::{ExtensionOffer, parse_extensions};
+use super::error::HandshakeError;
+use super::extension::{Extension, parse_extensions};
 use super::headers::{Headers, write_field};
 use super::scan::{HeadScanner, Scan};
 use super::target::Target;
 use super::{Limits, VERSION, accept_key};
 use crate::buffer::RecvBuffer;
-use crate::error::Error;
+use crate::config::Config;
+use crate::deflate::{DeflateConfig, DeflateParams};
+use crate::local_error::LocalError;
+use crate::role::Role;
+use crate::session::Session;
 
 /// Reads an upgrade request out of a [`RecvBuffer`] as its bytes arrive.
 ///
@@ -27,8 +32,9 @@ use crate::error::Error;
 /// let req = parser.parse(&mut input)?.expect("complete");
 /// assert_eq!((req.path(), req.query(), req.origin()), ("/chat", Some("room=1"), Some("http://example.com")));
 /// assert_eq!(input.data(), b"\x81"); // the first frame's byte is left for the session
-/// let answer = req.accept().to_bytes()?;
+/// let (answer, session) = req.accept().finish()?;
 /// assert!(answer.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+/// assert!(!session.is_compressing()); // no permessage-deflate asked for
 /// # Ok::<(), ws_proto::Error>(())
 /// ```
 #[derive(Clone, Debug, Default)]
@@ -54,14 +60,14 @@ impl RequestParser {
     /// Returns the request once its header block is complete and consumes the block from
     /// `input`; `Ok(None)` means more bytes are needed.
     ///
-    /// Every error has an HTTP status ([`Error::http_status`]); answer it with
+    /// Every error has an HTTP status ([`HandshakeError::http_status`]); answer it with
     /// [`Reject::for_error`] and close the connection.
-    pub fn parse(&mut self, input: &mut RecvBuffer) -> Result<Option<Request>, Error> {
+    pub fn parse(&mut self, input: &mut RecvBuffer) -> Result<Option<Request>, HandshakeError> {
         let len = match self.scanner.scan(input.data(), &self.limits) {
             Scan::Complete(len) => len,
             Scan::Partial => return Ok(None),
             Scan::TooLarge => {
-                return Err(Error::HeadTooLarge {
+                return Err(HandshakeError::HeadTooLarge {
                     max: self.limits.max_head_size,
                 });
             }
@@ -71,7 +77,7 @@ impl RequestParser {
         if raw.parse(&input.data()[..len])?.is_partial() {
             // httparse stops at the first blank line; if it wants more than the block we
             // found, a line ending inside the block is malformed.
-            return Err(Error::MalformedHttp(httparse::Error::NewLine));
+            return Err(HandshakeError::MalformedHttp(httparse::Error::NewLine));
         }
         let request = Request::check(&raw)?;
         input.consume(len);
@@ -89,12 +95,12 @@ pub struct Request {
     headers: Headers,
     key: String,
     protocols: Vec<String>,
-    extensions: Vec<ExtensionOffer>,
+    extensions: Vec<Extension>,
 }
 
 impl Request {
     /// Applies the checks of RFC 6455 4.2.1 to a parsed request.
-    fn check(raw: &httparse::Request<'_, '_>) -> Result<Request, Error> {
+    fn check(raw: &httparse::Request<'_, '_>) -> Result<Request, HandshakeError> {
         // httparse reads HTTP/1.x only; the minor version must be at least 1.
         Request::check_parts(
             raw.method.unwrap_or_default(),
@@ -128,7 +134,7 @@ impl Request {
         http11_or_later: bool,
         target: &str,
         headers: impl IntoIterator<Item = (&'h str, &'h [u8])>,
-    ) -> Result<Request, Error> {
+    ) -> Result<Request, HandshakeError> {
         Request::check_parts(
             method,
             http11_or_later,
@@ -142,31 +148,31 @@ impl Request {
         http11_or_later: bool,
         target: &str,
         headers: Headers,
-    ) -> Result<Request, Error> {
+    ) -> Result<Request, HandshakeError> {
         if method != "GET" {
-            return Err(Error::MethodNotGet(method.to_owned()));
+            return Err(HandshakeError::MethodNotGet(method.to_owned()));
         }
         if !http11_or_later {
-            return Err(Error::HttpVersion);
+            return Err(HandshakeError::HttpVersion);
         }
         let raw_target = target;
         let target = Target::parse(raw_target)?;
         // RFC 9112 3.2: exactly one Host field.
         let hosts: Vec<&[u8]> = headers.get_all("host").collect();
         if hosts.len() != 1 || hosts[0].is_empty() || std::str::from_utf8(hosts[0]).is_err() {
-            return Err(Error::MissingHost);
+            return Err(HandshakeError::MissingHost);
         }
         if !headers.has_token("upgrade", "websocket") {
-            return Err(Error::MissingUpgrade);
+            return Err(HandshakeError::MissingUpgrade);
         }
         if !headers.has_token("connection", "upgrade") {
-            return Err(Error::MissingConnection);
+            return Err(HandshakeError::MissingConnection);
         }
         let versions: Vec<&[u8]> = headers.get_all("sec-websocket-version").collect();
         if versions.len() != 1 || versions[0].trim_ascii() != VERSION.as_bytes() {
-            return Err(Error::UnsupportedVersion);
+            return Err(HandshakeError::UnsupportedVersion);
         }
-        let key = single_key(&headers).ok_or(Error::InvalidKey)?;
+        let key = single_key(&headers).ok_or(HandshakeError::InvalidKey)?;
         let protocols = headers
             .tokens("sec-websocket-protocol")
             .map(str::to_owned)
@@ -174,7 +180,7 @@ impl Request {
         let mut extensions = Vec::new();
         for value in headers.get_all("sec-websocket-extensions") {
             let value = std::str::from_utf8(value).map_err(|_| {
-                Error::InvalidExtensionHeader(String::from_utf8_lossy(value).into())
+                HandshakeError::InvalidExtensionHeader(String::from_utf8_lossy(value).into())
             })?;
             extensions.extend(parse_extensions(value)?);
         }
@@ -234,7 +240,7 @@ impl Request {
     }
 
     /// The extensions offered in `Sec-WebSocket-Extensions`, in order.
-    pub fn extensions(&self) -> &[ExtensionOffer] {
+    pub fn extensions(&self) -> &[Extension] {
         &self.extensions
     }
 
@@ -271,13 +277,16 @@ impl Request {
         &self.key
     }
 
-    /// Starts the `101 Switching Protocols` answer.
+    /// Starts the `101 Switching Protocols` answer; [`Accept::finish`] yields its bytes
+    /// and the [`Session`].
     pub fn accept(&self) -> Accept<'_> {
         Accept {
             request: self,
             protocol: None,
             extensions: Vec::new(),
             headers: Vec::new(),
+            config: Config::default(),
+            deflate: None,
         }
     }
 }
@@ -293,13 +302,17 @@ fn single_key(headers: &Headers) -> Option<String> {
     (decoded.len() == 16).then(|| key.to_owned())
 }
 
-/// The server's `101 Switching Protocols` answer, built from a [`Request`].
+/// The server's `101 Switching Protocols` answer, built from a [`Request`]; it yields
+/// the answer's bytes and the server's [`Session`].
 #[derive(Clone, Debug)]
 pub struct Accept<'r> {
     request: &'r Request,
     protocol: Option<String>,
-    extensions: Vec<ExtensionOffer>,
+    extensions: Vec<Extension>,
     headers: Vec<(String, String)>,
+    config: Config,
+    /// permessage-deflate as agreed by [`Accept::deflate`].
+    deflate: Option<DeflateParams>,
 }
 
 impl Accept<'_> {
@@ -310,7 +323,7 @@ impl Accept<'_> {
     }
 
     /// Agrees to an extension the client offered, with the parameters of the agreement.
-    pub fn extension(mut self, extension: ExtensionOffer) -> Self {
+    pub fn extension(mut self, extension: Extension) -> Self {
         self.extensions.push(extension);
         self
     }
@@ -321,9 +334,50 @@ impl Accept<'_> {
         self
     }
 
-    /// The answer's bytes. Fails if the protocol or an extension was not offered, or a
-    /// header cannot be written.
-    pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
+    /// The settings of the session [`finish`](Self::finish) makes. Default
+    /// [`Config::default`].
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Agrees to permessage-deflate (RFC 7692) if the client offered it in a form that
+    /// `deflate` accepts ([`DeflateConfig::accept`]); otherwise the answer goes without
+    /// it, as RFC 7692 5.1 allows. The session [`finish`](Self::finish) makes then
+    /// compresses with the agreed parameters.
+    pub fn deflate(mut self, deflate: &DeflateConfig) -> Self {
+        if let Some((params, answer)) = deflate.accept(&self.request.extensions) {
+            self.deflate = Some(params);
+            self.extensions.push(answer);
+        }
+        self
+    }
+
+    /// Whether permessage-deflate was agreed by [`deflate`](Self::deflate).
+    pub fn is_compressing(&self) -> bool {
+        self.deflate.is_some()
+    }
+
+    /// The answer's bytes and the session that follows it (RFC 6455 4.2.2: once the
+    /// answer is sent, "the WebSocket connection is established").
+    ///
+    /// # Errors
+    ///
+    /// As [`to_bytes`](Self::to_bytes).
+    pub fn finish(self) -> Result<(Vec<u8>, Session), LocalError> {
+        let bytes = self.to_bytes()?;
+        Ok((bytes, Session::new(Role::Server, self.config, self.deflate)))
+    }
+
+    /// The answer's bytes alone, for callers that make their [`Session`] with
+    /// [`Session::new`].
+    ///
+    /// # Errors
+    ///
+    /// [`LocalError::UnofferedProtocol`] or [`LocalError::UnofferedExtension`] if the
+    /// protocol or an extension was not offered (RFC 6455 4.2.2), and
+    /// [`LocalError::InvalidHeader`] if a header cannot be written.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, LocalError> {
         let mut out = Vec::with_capacity(160);
         out.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\n");
         out.extend_from_slice(b"Upgrade: websocket\r\nConnection: Upgrade\r\n");
@@ -334,7 +388,7 @@ impl Accept<'_> {
         )?;
         if let Some(protocol) = &self.protocol {
             if !self.request.protocols.contains(protocol) {
-                return Err(Error::UnofferedProtocol(protocol.clone()));
+                return Err(LocalError::UnofferedProtocol(protocol.clone()));
             }
             write_field(&mut out, "Sec-WebSocket-Protocol", protocol)?;
         }
@@ -345,7 +399,7 @@ impl Accept<'_> {
                 .iter()
                 .any(|e| e.name == extension.name)
             {
-                return Err(Error::UnofferedExtension(extension.name.clone()));
+                return Err(LocalError::UnofferedExtension(extension.name.clone()));
             }
             write_field(&mut out, "Sec-WebSocket-Extensions", &extension.to_string())?;
         }
@@ -403,10 +457,10 @@ impl Reject {
         Reject::new(426).header("Sec-WebSocket-Version", VERSION)
     }
 
-    /// The answer to a handshake error: its status (400 when it has none), the headers
-    /// that status calls for, and the error's text as the body.
-    pub fn for_error(error: &Error) -> Reject {
-        let reject = match error.http_status().unwrap_or(400) {
+    /// The answer to a handshake error: its status, the headers that status calls for,
+    /// and the error's text as the body.
+    pub fn for_error(error: &HandshakeError) -> Reject {
+        let reject = match error.http_status() {
             426 => Reject::upgrade_required(),
             405 => Reject::new(405).header("Allow", "GET"),
             status => Reject::new(status),
@@ -432,7 +486,11 @@ impl Reject {
     }
 
     /// The answer's bytes; it asks the client to close (`Connection: close`).
-    pub fn to_bytes(&self) -> Result<Vec<u8>, Error> {
+    ///
+    /// # Errors
+    ///
+    /// [`LocalError::InvalidHeader`] if a header cannot be written.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, LocalError> {
         let mut out = Vec::with_capacity(128 + self.body.len());
         out.extend_from_slice(
             format!(
@@ -484,7 +542,7 @@ mod tests {
         Origin: http://example.com\r\nSec-WebSocket-Protocol: chat, superchat\r\n\
         Sec-WebSocket-Version: 13\r\n\r\n";
 
-    fn parse(text: &str) -> Result<Option<Request>, Error> {
+    fn parse(text: &str) -> Result<Option<Request>, HandshakeError> {
         let mut input = RecvBuffer::new();
         input.extend_from_slice(text.as_bytes());
         RequestParser::new().parse(&mut input)
@@ -517,81 +575,81 @@ mod tests {
         assert!(parse(&text).unwrap().is_some());
     }
 
-    type IsExpected = fn(&Error) -> bool;
+    type IsExpected = fn(&HandshakeError) -> bool;
 
     #[test]
     fn each_check_has_its_error_and_status() {
         let cases: Vec<(String, IsExpected, u16)> = vec![
             (
                 replace("GET", "POST"),
-                |e| matches!(e, Error::MethodNotGet(m) if m == "POST"),
+                |e| matches!(e, HandshakeError::MethodNotGet(m) if m == "POST"),
                 405,
             ),
             (
                 replace("HTTP/1.1", "HTTP/1.0"),
-                |e| matches!(e, Error::HttpVersion),
+                |e| matches!(e, HandshakeError::HttpVersion),
                 400,
             ),
             (
                 replace("Host: server.example.com\r\n", ""),
-                |e| matches!(e, Error::MissingHost),
+                |e| matches!(e, HandshakeError::MissingHost),
                 400,
             ),
             (
                 replace("Host: server.example.com\r\n", "Host: a\r\nHost: b\r\n"),
-                |e| matches!(e, Error::MissingHost),
+                |e| matches!(e, HandshakeError::MissingHost),
                 400,
             ),
             (
                 replace("Upgrade: websocket", "Upgrade: h2c"),
-                |e| matches!(e, Error::MissingUpgrade),
+                |e| matches!(e, HandshakeError::MissingUpgrade),
                 400,
             ),
             (
                 replace("Connection: Upgrade", "Connection: keep-alive"),
-                |e| matches!(e, Error::MissingConnection),
+                |e| matches!(e, HandshakeError::MissingConnection),
                 400,
             ),
             (
                 replace("Version: 13", "Version: 8"),
-                |e| matches!(e, Error::UnsupportedVersion),
+                |e| matches!(e, HandshakeError::UnsupportedVersion),
                 426,
             ),
             (
                 replace("Sec-WebSocket-Version: 13\r\n", ""),
-                |e| matches!(e, Error::UnsupportedVersion),
+                |e| matches!(e, HandshakeError::UnsupportedVersion),
                 426,
             ),
             (
                 replace("dGhlIHNhbXBsZSBub25jZQ==", "dGhlIHNhbXBsZQ=="),
-                |e| matches!(e, Error::InvalidKey),
+                |e| matches!(e, HandshakeError::InvalidKey),
                 400,
             ),
             (
                 replace("dGhlIHNhbXBsZSBub25jZQ==", "not base64!"),
-                |e| matches!(e, Error::InvalidKey),
+                |e| matches!(e, HandshakeError::InvalidKey),
                 400,
             ),
             (
                 replace("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n", ""),
-                |e| matches!(e, Error::InvalidKey),
+                |e| matches!(e, HandshakeError::InvalidKey),
                 400,
             ),
             (
                 replace("Origin", "Sec-WebSocket-Extensions: ;;\r\nOrigin"),
-                |e| matches!(e, Error::InvalidExtensionHeader(_)),
+                |e| matches!(e, HandshakeError::InvalidExtensionHeader(_)),
                 400,
             ),
             (
                 replace("GET /chat HTTP/1.1", "GET /chat HTTP/1.1 x"),
-                |e| matches!(e, Error::MalformedHttp(_)),
+                |e| matches!(e, HandshakeError::MalformedHttp(_)),
                 400,
             ),
         ];
         for (text, is_expected, status) in cases {
             let err = parse(&text).unwrap_err();
             assert!(is_expected(&err), "{text:?} gave {err:?}");
-            assert_eq!(err.http_status(), Some(status), "{err:?}");
+            assert_eq!(err.http_status(), status, "{err:?}");
         }
     }
 
@@ -599,13 +657,13 @@ mod tests {
     fn limits_give_431() {
         let huge = replace("Origin", &format!("X-Pad: {}\r\nOrigin", "a".repeat(9000)));
         let err = parse(&huge).unwrap_err();
-        assert!(matches!(err, Error::HeadTooLarge { max: 8192 }));
-        assert_eq!(err.http_status(), Some(431));
+        assert!(matches!(err, HandshakeError::HeadTooLarge { max: 8192 }));
+        assert_eq!(err.http_status(), 431);
 
         let many: String = (0..70).map(|i| format!("X-{i}: v\r\n")).collect();
         let err = parse(&replace("Origin", &format!("{many}Origin"))).unwrap_err();
-        assert!(matches!(err, Error::TooManyHeaders));
-        assert_eq!(err.http_status(), Some(431));
+        assert!(matches!(err, HandshakeError::TooManyHeaders));
+        assert_eq!(err.http_status(), 431);
     }
 
     // ----- RFC 9112 3.2: the request target -----
@@ -658,10 +716,10 @@ mod tests {
         ] {
             let err = parse(&replace("GET /chat ", &format!("GET {target} "))).unwrap_err();
             assert!(
-                matches!(&err, Error::InvalidTarget { target: t, .. } if t == target),
+                matches!(&err, HandshakeError::InvalidTarget { target: t, .. } if t == target),
                 "{err:?}"
             );
-            assert_eq!(err.http_status(), Some(400));
+            assert_eq!(err.http_status(), 400);
             assert!(err.to_string().contains(rule), "{err}");
             let answer = String::from_utf8(Reject::for_error(&err).to_bytes().unwrap()).unwrap();
             assert!(
@@ -712,7 +770,7 @@ mod tests {
         let err = RequestParser::with_limits(limits)
             .parse(&mut input)
             .unwrap_err();
-        assert!(matches!(err, Error::MissingHost), "{err:?}");
+        assert!(matches!(err, HandshakeError::MissingHost), "{err:?}");
     }
 
     #[test]
@@ -755,17 +813,17 @@ mod tests {
         let req = parse(GOOD).unwrap().unwrap();
         assert!(matches!(
             req.accept().protocol("other").to_bytes(),
-            Err(Error::UnofferedProtocol(_))
+            Err(LocalError::UnofferedProtocol(_))
         ));
         assert!(matches!(
             req.accept()
-                .extension(ExtensionOffer::new("permessage-deflate"))
+                .extension(Extension::new("permessage-deflate"))
                 .to_bytes(),
-            Err(Error::UnofferedExtension(_))
+            Err(LocalError::UnofferedExtension(_))
         ));
         assert!(matches!(
             req.accept().header("X", "a\nb").to_bytes(),
-            Err(Error::InvalidHeader(_))
+            Err(LocalError::InvalidHeader(_))
         ));
     }
 
@@ -776,7 +834,7 @@ mod tests {
         assert!(text.contains("\r\nSec-WebSocket-Version: 13\r\n"));
         assert!(text.contains("\r\nContent-Length: 0\r\n"));
         let text = String::from_utf8(
-            Reject::for_error(&Error::MethodNotGet("PUT".into()))
+            Reject::for_error(&HandshakeError::MethodNotGet("PUT".into()))
                 .to_bytes()
                 .unwrap(),
         )
@@ -785,5 +843,53 @@ mod tests {
         assert!(text.contains("\r\nAllow: GET\r\n"));
         assert!(text.ends_with("request method \"PUT\" is not GET"));
         assert_eq!(Reject::new(200).status(), 500);
+    }
+
+    // ----- RFC 6455 4.2.2 and RFC 7692 5.1: the accepted answer yields the session -----
+
+    #[test]
+    fn finish_yields_a_server_session_with_the_config() {
+        let req = parse(GOOD).unwrap().unwrap();
+        let config = Config {
+            max_message_size: 10,
+            ..Config::default()
+        };
+        let (answer, session) = req.accept().config(config).finish().unwrap();
+        assert!(answer.starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+        assert_eq!(session.role(), Role::Server);
+        assert_eq!(session.config().max_message_size, 10);
+        assert!(!session.is_compressing());
+    }
+
+    #[test]
+    fn deflate_is_agreed_only_when_offered() {
+        let offered = replace(
+            "Sec-WebSocket-Version: 13\r\n",
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n",
+        );
+        let req = parse(&offered).unwrap().unwrap();
+        let accept = req.accept().deflate(&DeflateConfig::default());
+        assert!(accept.is_compressing());
+        let (answer, session) = accept.finish().unwrap();
+        let answer = String::from_utf8(answer).unwrap();
+        assert!(
+            answer.contains("\r\nSec-WebSocket-Extensions: permessage-deflate\r\n"),
+            "{answer}"
+        );
+        assert!(session.is_compressing());
+
+        // RFC 7692 5.1: without an offer the answer goes without it, and so does the session.
+        let req = parse(GOOD).unwrap().unwrap();
+        let (answer, session) = req
+            .accept()
+            .deflate(&DeflateConfig::default())
+            .finish()
+            .unwrap();
+        assert!(
+            !String::from_utf8(answer)
+                .unwrap()
+                .contains("Sec-WebSocket-Extensions")
+        );
+        assert!(!session.is_compressing());
     }
 }

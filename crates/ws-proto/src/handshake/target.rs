@@ -12,7 +12,7 @@
 //! fragment, userinfo, an empty host, or a scheme other than `ws`, `wss`, `http` and
 //! `https` (RFC 6455 3 and RFC 9110 4.2).
 
-use crate::error::Error;
+use super::error::HandshakeError;
 
 /// A request target, normalised.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,8 +26,8 @@ pub(crate) struct Target {
 
 impl Target {
     /// Reads a target as sent on the request line.
-    pub(crate) fn parse(target: &str) -> Result<Target, Error> {
-        let refuse = |reason: &'static str| Error::InvalidTarget {
+    pub(crate) fn parse(target: &str) -> Result<Target, HandshakeError> {
+        let refuse = |reason: &'static str| HandshakeError::InvalidTarget {
             target: target.to_owned(),
             reason,
         };
@@ -187,10 +187,10 @@ mod tests {
         for (target, rule) in cases {
             let err = Target::parse(target).unwrap_err();
             assert!(
-                matches!(&err, Error::InvalidTarget { target: t, .. } if t == target),
+                matches!(&err, HandshakeError::InvalidTarget { target: t, .. } if t == target),
                 "{target}: {err:?}"
             );
-            assert_eq!(err.http_status(), Some(400), "{target}");
+            assert_eq!(err.http_status(), 400, "{target}");
             let text = err.to_string();
             assert!(text.contains(rule), "{target}: {text}");
             assert!(text.contains(&format!("{target:?}")), "{text}");

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use proptest::prelude::*;
 
 use super::*;
+use crate::ProtocolError;
 use crate::{CloseCode, DeflateParams, Event, MessageKind, OpCode, RecvBuffer, apply_mask};
 
 fn params() -> DeflateParams {
@@ -21,7 +22,7 @@ fn params() -> DeflateParams {
 }
 
 fn deflate_session(role: Role, params: DeflateParams) -> Session {
-    Session::with_deflate(role, Config::default(), params)
+    Session::new(role, Config::default(), Some(params))
 }
 
 fn decode_all(session: &mut Session, bytes: &[u8]) -> (Vec<Event<'static>>, Option<Error>) {
@@ -112,7 +113,7 @@ fn rsv1_anywhere_but_a_first_data_frame_is_a_protocol_error() {
         let mut client = deflate_session(Role::Client, params());
         let (_, err) = decode_all(&mut client, wire);
         assert!(
-            matches!(err, Some(Error::MisplacedCompressedBit(op)) if op == opcode),
+            matches!(err, Some(Error::Protocol(ProtocolError::MisplacedCompressedBit(op))) if op == opcode),
             "{wire:02x?}: {err:?}"
         );
         let err = err.unwrap();
@@ -124,10 +125,10 @@ fn rsv1_anywhere_but_a_first_data_frame_is_a_protocol_error() {
         assert!(reason.len() <= crate::MAX_REASON_LEN, "{reason}");
     }
     // Without the extension RSV1 is refused even on a data frame.
-    let mut plain = Session::new(Role::Client, Config::default());
+    let mut plain = Session::new(Role::Client, Config::default(), None);
     assert!(matches!(
         decode_all(&mut plain, &[0xc1, 0x01, 0x00]).1,
-        Some(Error::ReservedBits)
+        Some(Error::Protocol(ProtocolError::ReservedBits))
     ));
 }
 
@@ -135,7 +136,10 @@ fn rsv1_anywhere_but_a_first_data_frame_is_a_protocol_error() {
 fn bad_compressed_data_and_bad_inflated_text_close_with_1007() {
     let mut client = deflate_session(Role::Client, params());
     let (_, err) = decode_all(&mut client, &[0xc1, 0x04, 0xff, 0xff, 0xff, 0xff]);
-    assert!(matches!(err, Some(Error::InvalidCompressedData)));
+    assert!(matches!(
+        err,
+        Some(Error::Protocol(ProtocolError::InvalidCompressedData))
+    ));
     assert_eq!(err.unwrap().close_code(), Some(CloseCode::INVALID_PAYLOAD));
 
     // Valid deflate of bytes that are not UTF-8, sent as text.
@@ -151,7 +155,10 @@ fn bad_compressed_data_and_bad_inflated_text_close_with_1007() {
     let mut wire = vec![0xc1, raw.len() as u8];
     wire.extend(raw);
     let (_, err) = decode_all(&mut deflate_session(Role::Client, params()), &wire);
-    assert!(matches!(err, Some(Error::InvalidUtf8)));
+    assert!(matches!(
+        err,
+        Some(Error::Protocol(ProtocolError::InvalidUtf8))
+    ));
 }
 
 #[test]
@@ -185,7 +192,7 @@ fn a_one_gibibyte_bomb_is_refused_at_the_limit_with_bounded_memory() {
         max_message_size: 16 << 20,
         ..Config::default()
     };
-    let mut client = Session::with_deflate(Role::Client, config, params());
+    let mut client = Session::new(Role::Client, config, Some(params()));
     let mut input = RecvBuffer::new();
     let mut refused = None;
     for piece in wire.chunks(64 * 1024) {
@@ -204,7 +211,7 @@ fn a_one_gibibyte_bomb_is_refused_at_the_limit_with_bounded_memory() {
     }
     let err = refused.expect("refused before the end");
     assert!(
-        matches!(err, Error::MessageTooLarge { max, .. } if max == 16 << 20),
+        matches!(err, Error::Protocol(ProtocolError::MessageTooLarge { max, .. }) if max == 16 << 20),
         "{err:?}"
     );
     assert_eq!(err.close_code(), Some(CloseCode::MESSAGE_TOO_BIG));
@@ -274,7 +281,7 @@ fn compressed_fragments_delivered_one_by_one() {
     let (a, b) = message.as_bytes().split_at(1234);
     sender.send_fragment(MessageKind::Text, a, false).unwrap();
     sender.send_fragment(MessageKind::Text, b, true).unwrap();
-    let mut receiver = Session::with_deflate(Role::Client, config, params());
+    let mut receiver = Session::new(Role::Client, config, Some(params()));
     let (events, err) = decode_all(&mut receiver, sender.pending());
     assert!(err.is_none());
     let mut joined = Vec::new();

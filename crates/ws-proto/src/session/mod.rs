@@ -24,23 +24,16 @@
 mod recv;
 mod send;
 
+use crate::close::truncate_reason;
 use crate::config::Config;
 use crate::deflate::{Deflate, DeflateParams};
 use crate::error::Error;
+use crate::role::Role;
 
 #[cfg(test)]
 mod deflate_tests;
 #[cfg(test)]
 mod tests;
-
-/// Which end of the connection a session is (RFC 6455 5.1: clients mask, servers do not).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// The end that opened the connection; masks every frame it sends.
-    Client,
-    /// The end that accepted it; rejects unmasked frames.
-    Server,
-}
 
 /// Where a session is in its lifecycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -59,8 +52,8 @@ pub enum State {
 ///
 /// ```
 /// use ws_proto::{Config, Event, RecvBuffer, Role, Session};
-/// let mut client = Session::new(Role::Client, Config::default());
-/// let mut server = Session::new(Role::Server, Config::default());
+/// let mut client = Session::new(Role::Client, Config::default(), None);
+/// let mut server = Session::new(Role::Server, Config::default(), None);
 ///
 /// client.send_text("Hello")?;
 /// let mut wire = RecvBuffer::new();
@@ -87,28 +80,25 @@ pub struct Session {
 }
 
 impl Session {
-    /// A session in the [`Open`](State::Open) state, as after a successful handshake.
-    pub fn new(role: Role, config: Config) -> Session {
+    /// A session in the [`Open`](State::Open) state, for callers that ran the handshake
+    /// themselves; [`Accept::finish`](crate::handshake::Accept::finish) and
+    /// [`ClientHandshake::parse`](crate::handshake::ClientHandshake::parse) make one for
+    /// those that use this crate's.
+    ///
+    /// `deflate` is what the handshake agreed for permessage-deflate (RFC 7692), or `None`
+    /// without it. With it, messages at least [`DeflateParams::min_size`] long (and every
+    /// fragmented message) are sent compressed; compressed messages received are
+    /// inflated, with `max_message_size` applying to the inflated size, checked as it
+    /// grows.
+    pub fn new(role: Role, config: Config, deflate: Option<DeflateParams>) -> Session {
         Session {
             role,
             config,
             state: State::Open,
             recv: recv::RecvState::default(),
             send: send::SendState::default(),
-            deflate: None,
+            deflate: deflate.map(|params| Box::new(Deflate::new(&params, role))),
         }
-    }
-
-    /// A session with permessage-deflate (RFC 7692), as agreed in the handshake (see
-    /// [`DeflateConfig`](crate::DeflateConfig)).
-    ///
-    /// Messages at least [`DeflateParams::min_size`] long (and every fragmented message)
-    /// are sent compressed; compressed messages received are inflated, with
-    /// `max_message_size` applying to the inflated size, checked as it grows.
-    pub fn with_deflate(role: Role, config: Config, params: DeflateParams) -> Session {
-        let mut session = Session::new(role, config);
-        session.deflate = Some(Box::new(Deflate::new(&params, role)));
-        session
     }
 
     /// Whether permessage-deflate is in use.
@@ -126,11 +116,16 @@ impl Session {
         &self.config
     }
 
-    /// Changes the size limits of an open session (for instance per connection, after
-    /// the handshake). They apply from the next frame header on.
-    pub fn set_limits(&mut self, max_frame_size: usize, max_message_size: usize) {
-        self.config.max_frame_size = max_frame_size;
-        self.config.max_message_size = max_message_size;
+    /// Changes [`Config::max_frame_size`] of an open session (for instance per
+    /// connection, after the handshake); it applies from the next frame header on.
+    pub fn set_max_frame_size(&mut self, bytes: usize) {
+        self.config.max_frame_size = bytes;
+    }
+
+    /// Changes [`Config::max_message_size`] of an open session; it applies from the next
+    /// frame header on.
+    pub fn set_max_message_size(&mut self, bytes: usize) {
+        self.config.max_message_size = bytes;
     }
 
     /// Where it is in its lifecycle.
@@ -147,11 +142,12 @@ impl Session {
     /// if the connection was open and the error has one, and ends the session. Returns the
     /// error for the caller to propagate.
     fn fail(&mut self, error: Error) -> Error {
-        if let (State::Open, Some(code)) = (self.state, error.close_code()) {
+        if let (State::Open, Error::Protocol(violation)) = (self.state, &error) {
+            let code = violation.close_code();
             let reason = error.to_string();
             // A client that cannot draw a masking key cannot send the close frame; the
             // connection ends without it, which is all that is left to do.
-            let _ = self.queue_close(Some(code), crate::close::truncate_reason(&reason));
+            let _ = self.queue_close(Some(code), truncate_reason(&reason));
         }
         self.state = State::Closed;
         self.recv = recv::RecvState::default();

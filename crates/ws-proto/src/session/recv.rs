@@ -15,7 +15,7 @@
 
 use std::borrow::Cow;
 
-use super::{Role, Session, State};
+use super::{Session, State};
 use crate::buffer::RecvBuffer;
 use crate::close::parse_close_payload;
 use crate::error::Error;
@@ -23,6 +23,8 @@ use crate::event::{Event, MessageKind};
 use crate::frame::{FrameHeader, HeaderParse};
 use crate::mask::apply_mask;
 use crate::opcode::OpCode;
+use crate::protocol_error::ProtocolError;
+use crate::role::Role;
 use crate::utf8::{self, Utf8Validator};
 
 /// What the receiving half remembers between calls.
@@ -102,7 +104,22 @@ impl Session {
     /// On a protocol violation the session queues a close frame with the matching code
     /// (1002, 1007 or 1009), becomes [`Closed`](State::Closed), and returns the error;
     /// later calls return `Ok(None)`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Protocol`] for a violation by the peer, with its close code;
+    /// [`Error::Local`] if the answer to a ping or close could not be queued (the secure
+    /// random generator failed).
     pub fn decode<'b>(&mut self, input: &'b mut RecvBuffer) -> Result<Option<Event<'b>>, Error> {
+        // The one failure path: every error below ends the session here (RFC 6455 7.1.7).
+        match self.next_event(input) {
+            Ok(event) => Ok(event),
+            Err(err) => Err(self.fail(err)),
+        }
+    }
+
+    /// [`decode`](Self::decode) without the failure path.
+    fn next_event<'b>(&mut self, input: &'b mut RecvBuffer) -> Result<Option<Event<'b>>, Error> {
         loop {
             if self.state == State::Closed {
                 input.clear();
@@ -112,13 +129,13 @@ impl Session {
                 Some(frame) => frame,
                 None => match FrameHeader::parse(input.data()) {
                     Ok(HeaderParse::Complete { header, len }) => {
-                        let frame = self.start_frame(header).map_err(|e| self.fail(e))?;
+                        let frame = self.start_frame(header)?;
                         input.consume(len);
                         self.recv.frame = Some(frame);
                         frame
                     }
                     Ok(HeaderParse::Incomplete { .. }) => return Ok(None),
-                    Err(err) => return Err(self.fail(err)),
+                    Err(err) => return Err(err.into()),
                 },
             };
             match frame.sink {
@@ -157,24 +174,24 @@ impl Session {
 
     /// Checks a header against the role, the limits and the message in progress, and
     /// decides where its payload goes.
-    fn start_frame(&mut self, header: FrameHeader) -> Result<Frame, Error> {
+    fn start_frame(&mut self, header: FrameHeader) -> Result<Frame, ProtocolError> {
         // RFC 6455 5.2: "MUST be 0 unless an extension is negotiated that defines
         // meanings for non-zero values". RFC 7692 6.1: with permessage-deflate, RSV1
         // marks the first frame of a compressed message, and nothing else.
         let compressed_start =
             header.rsv1 && matches!(header.opcode, OpCode::Text | OpCode::Binary);
         if header.rsv2 || header.rsv3 || (header.rsv1 && self.deflate.is_none()) {
-            return Err(Error::ReservedBits);
+            return Err(ProtocolError::ReservedBits);
         }
         if header.rsv1 && !compressed_start {
-            return Err(Error::MisplacedCompressedBit(header.opcode));
+            return Err(ProtocolError::MisplacedCompressedBit(header.opcode));
         }
         // RFC 6455 5.1: servers close on unmasked frames, clients on masked ones.
         match (self.role, header.mask.is_some()) {
             (Role::Server, false) if !self.config.accept_unmasked_frames => {
-                return Err(Error::UnmaskedFrame);
+                return Err(ProtocolError::UnmaskedFrame);
             }
-            (Role::Client, true) => return Err(Error::MaskedFrame),
+            (Role::Client, true) => return Err(ProtocolError::MaskedFrame),
             _ => {}
         }
         let mut frame = Frame {
@@ -193,7 +210,7 @@ impl Session {
         }
         let max_frame = self.config.max_frame_size;
         if header.payload_len > max_frame as u64 {
-            return Err(Error::FrameTooLarge {
+            return Err(ProtocolError::FrameTooLarge {
                 size: header.payload_len,
                 max: max_frame,
             });
@@ -207,11 +224,11 @@ impl Session {
                 .recv
                 .message
                 .as_mut()
-                .ok_or(Error::UnexpectedContinuation)?;
+                .ok_or(ProtocolError::UnexpectedContinuation)?;
             let size = message.size + header.payload_len;
             // A compressed message's limit is on its inflated size, checked as it grows.
             if size > max_message as u64 && !message.compressed {
-                return Err(Error::MessageTooLarge {
+                return Err(ProtocolError::MessageTooLarge {
                     size,
                     max: max_message,
                 });
@@ -227,10 +244,10 @@ impl Session {
         }
         // RFC 6455 5.4: the fragments of one message are not interleaved with another's.
         if self.recv.message.is_some() {
-            return Err(Error::ExpectedContinuation);
+            return Err(ProtocolError::ExpectedContinuation);
         }
         if header.payload_len > max_message as u64 && !compressed_start {
-            return Err(Error::MessageTooLarge {
+            return Err(ProtocolError::MessageTooLarge {
                 size: header.payload_len,
                 max: max_message,
             });
@@ -292,7 +309,7 @@ impl Session {
                 // RFC 6455 5.5.2: answer a ping with a pong carrying the same payload,
                 // unless our close frame is already out (then nothing more is sent).
                 if self.config.auto_pong && self.state == State::Open {
-                    self.queue_auto_pong(payload).map_err(|e| self.fail(e))?;
+                    self.queue_auto_pong(payload)?;
                 }
                 Ok(Some(Event::Ping(Cow::Borrowed(payload))))
             }
@@ -303,12 +320,12 @@ impl Session {
 
     /// The peer's close frame: validated, answered if we had not closed, and the end.
     fn close_frame<'b>(&mut self, payload: &'b [u8]) -> Result<Event<'b>, Error> {
-        let frame = parse_close_payload(payload).map_err(|e| self.fail(e))?;
+        let frame = parse_close_payload(payload)?;
         if self.state == State::Open {
             // RFC 6455 5.5.1: send a close frame in response, "typically echoing the
             // status code it received".
             let code = frame.as_ref().map(|f| f.code);
-            self.queue_close(code, "").map_err(|e| self.fail(e))?;
+            self.queue_close(code, "")?;
         }
         self.state = State::Closed;
         self.recv = RecvState::default();
@@ -337,7 +354,7 @@ impl Session {
             let fresh = &mut input.data_mut()[frame.done..upto];
             let utf8 = text.then_some(&mut self.recv.utf8);
             if unmask_and_validate(fresh, frame.mask, frame.done, utf8).is_err() {
-                return Err(self.fail(Error::InvalidUtf8));
+                return Err(ProtocolError::InvalidUtf8.into());
             }
             self.set_done(upto);
         }
@@ -350,7 +367,7 @@ impl Session {
             if frame.fin {
                 self.recv.message = None;
                 if text && self.recv.utf8.finish().is_err() {
-                    return Err(self.fail(Error::InvalidUtf8));
+                    return Err(ProtocolError::InvalidUtf8.into());
                 }
             }
             return Ok(Some(Event::Fragment {
@@ -365,11 +382,11 @@ impl Session {
         if small_and_whole {
             return match utf8::validate(payload) {
                 Ok(text) => Ok(Some(Event::Text(Cow::Borrowed(text)))),
-                Err(_) => Err(self.fail(Error::InvalidUtf8)),
+                Err(_) => Err(ProtocolError::InvalidUtf8.into()),
             };
         }
         if self.recv.utf8.finish().is_err() {
-            return Err(self.fail(Error::InvalidUtf8));
+            return Err(ProtocolError::InvalidUtf8.into());
         }
         // SAFETY: every byte of `payload` went through `self.recv.utf8`, in order, as it
         // arrived (above, on this call or earlier ones; the validator was reset when the
@@ -392,11 +409,11 @@ impl Session {
         )
         .is_err()
         {
-            return Err(self.fail(Error::InvalidUtf8));
+            return Err(ProtocolError::InvalidUtf8.into());
         }
         let Some(message) = self.recv.message.as_mut() else {
             // start_frame only chooses Append with a message in progress.
-            return Err(self.fail(Error::UnexpectedContinuation));
+            return Err(ProtocolError::UnexpectedContinuation.into());
         };
         message.data.extend_from_slice(chunk);
         if frame.done + n < frame.len {
@@ -432,12 +449,9 @@ impl Session {
                     .map(|()| before)
             }
             // start_frame only chooses Inflate for a compressed message.
-            _ => Err(Error::UnexpectedContinuation),
+            _ => Err(ProtocolError::UnexpectedContinuation),
         };
-        let before = match inflated {
-            Ok(before) => before,
-            Err(err) => return Err(self.fail(err)),
-        };
+        let before = inflated?;
         if frame.kind == MessageKind::Text {
             let fresh = self
                 .recv
@@ -445,7 +459,7 @@ impl Session {
                 .as_ref()
                 .map_or(&[][..], |m| &m.data[before..]);
             if self.recv.utf8.feed(fresh).is_err() {
-                return Err(self.fail(Error::InvalidUtf8));
+                return Err(ProtocolError::InvalidUtf8.into());
             }
         }
         if !frame_done {
@@ -475,7 +489,7 @@ impl Session {
         if frame.fin {
             self.recv.message = None;
             if frame.kind == MessageKind::Text && self.recv.utf8.finish().is_err() {
-                return Err(self.fail(Error::InvalidUtf8));
+                return Err(ProtocolError::InvalidUtf8.into());
             }
         }
         Ok(Appended::Message(Event::Fragment {
@@ -492,7 +506,7 @@ impl Session {
             MessageKind::Binary => Event::Binary(Cow::Owned(data)),
             MessageKind::Text => {
                 if self.recv.utf8.finish().is_err() {
-                    return Err(self.fail(Error::InvalidUtf8));
+                    return Err(ProtocolError::InvalidUtf8.into());
                 }
                 // SAFETY: every byte of `data` went through `self.recv.utf8`, in order, as
                 // it was appended or inflated (the validator was reset when the message

@@ -4,10 +4,11 @@ use std::io;
 
 use super::{Role, Session, State};
 use crate::buffer::SendBuffer;
-use crate::close::{CloseCode, check_reason, truncate_reason};
-use crate::error::Error;
+use crate::close::{check_reason, truncate_reason};
+use crate::close_code::CloseCode;
 use crate::event::MessageKind;
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, MAX_HEADER_LEN};
+use crate::local_error::LocalError;
 use crate::mask::apply_mask;
 use crate::opcode::OpCode;
 use crate::random;
@@ -39,19 +40,19 @@ struct PongRun {
 
 impl Session {
     /// Queues a text message in one frame.
-    pub fn send_text(&mut self, text: &str) -> Result<(), Error> {
+    pub fn send_text(&mut self, text: &str) -> Result<(), LocalError> {
         self.send_message(MessageKind::Text, text.as_bytes())
     }
 
     /// Queues a binary message in one frame.
-    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), Error> {
+    pub fn send_binary(&mut self, data: &[u8]) -> Result<(), LocalError> {
         self.send_message(MessageKind::Binary, data)
     }
 
-    fn send_message(&mut self, kind: MessageKind, payload: &[u8]) -> Result<(), Error> {
+    fn send_message(&mut self, kind: MessageKind, payload: &[u8]) -> Result<(), LocalError> {
         self.check_open()?;
         if self.send.fragmented.is_some() {
-            return Err(Error::MessageInProgress);
+            return Err(LocalError::MessageInProgress);
         }
         let mut header = FrameHeader::new(kind.opcode(), payload.len() as u64);
         match self
@@ -83,7 +84,7 @@ impl Session {
     ///
     /// ```
     /// use ws_proto::{Config, MessageKind, Role, Session};
-    /// let mut s = Session::new(Role::Server, Config::default());
+    /// let mut s = Session::new(Role::Server, Config::default(), None);
     /// s.send_fragment(MessageKind::Text, b"Hel", false)?;
     /// s.send_fragment(MessageKind::Text, b"lo", true)?;
     /// // RFC 6455 5.7: a fragmented unmasked text message.
@@ -95,20 +96,20 @@ impl Session {
         kind: MessageKind,
         data: &[u8],
         last: bool,
-    ) -> Result<(), Error> {
+    ) -> Result<(), LocalError> {
         self.check_open()?;
         // With permessage-deflate, a message sent in pieces is compressed piece by piece
         // (its size is not known when it starts).
         let (opcode, compressed) = match self.send.fragmented {
             None => (kind.opcode(), self.deflate.is_some()),
             Some((open, compressed)) if open == kind => (OpCode::Continuation, compressed),
-            Some(_) => return Err(Error::MessageInProgress),
+            Some(_) => return Err(LocalError::MessageInProgress),
         };
         let mut utf8 = self.send.utf8;
         if kind == MessageKind::Text {
-            utf8.feed(data).map_err(|_| Error::InvalidUtf8)?;
+            utf8.feed(data).map_err(|_| LocalError::InvalidText)?;
             if last {
-                utf8.finish().map_err(|_| Error::InvalidUtf8)?;
+                utf8.finish().map_err(|_| LocalError::InvalidText)?;
             }
         }
         let mut header = FrameHeader::new(opcode, data.len() as u64);
@@ -129,19 +130,19 @@ impl Session {
     }
 
     /// Queues a ping; the payload is at most 125 bytes.
-    pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), Error> {
+    pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), LocalError> {
         self.send_control(OpCode::Ping, payload)
     }
 
     /// Queues a pong (an answer to a ping, or a one-way heartbeat, RFC 6455 5.5.3).
-    pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+    pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), LocalError> {
         self.send_control(OpCode::Pong, payload)
     }
 
-    fn send_control(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), Error> {
+    fn send_control(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), LocalError> {
         self.check_open()?;
         if payload.len() > MAX_CONTROL_PAYLOAD {
-            return Err(Error::ControlPayloadTooLong(payload.len()));
+            return Err(LocalError::ControlPayloadTooLong(payload.len()));
         }
         self.push_frame(FrameHeader::new(opcode, payload.len() as u64), payload)
     }
@@ -152,7 +153,7 @@ impl Session {
     /// Keep calling [`decode`](Self::decode): the peer's close frame moves the session to
     /// [`Closed`](State::Closed). Messages the peer sent before it saw our close are
     /// still delivered meanwhile.
-    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+    pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), LocalError> {
         self.check_open()?;
         check_reason(reason)?;
         self.queue_close(Some(code), reason)?;
@@ -189,11 +190,11 @@ impl Session {
         writer.flush()
     }
 
-    fn check_open(&self) -> Result<(), Error> {
+    fn check_open(&self) -> Result<(), LocalError> {
         if self.state == State::Open {
             Ok(())
         } else {
-            Err(Error::Closed)
+            Err(LocalError::Closed)
         }
     }
 
@@ -203,7 +204,7 @@ impl Session {
         &mut self,
         code: Option<CloseCode>,
         reason: &str,
-    ) -> Result<(), Error> {
+    ) -> Result<(), LocalError> {
         let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
         let len = match code {
             Some(code) => {
@@ -218,7 +219,7 @@ impl Session {
     }
 
     /// Queues the answer to a ping, replacing the last unsent one when too many wait.
-    pub(super) fn queue_auto_pong(&mut self, payload: &[u8]) -> Result<(), Error> {
+    pub(super) fn queue_auto_pong(&mut self, payload: &[u8]) -> Result<(), LocalError> {
         let mut run = self.send.pongs;
         if run.count >= MAX_QUEUED_PONGS {
             // RFC 6455 5.5.3: an endpoint "MAY elect to send a Pong frame for only the
@@ -240,7 +241,7 @@ impl Session {
     }
 
     /// Encodes one frame into the output; clients mask it with a fresh key.
-    fn push_frame(&mut self, mut header: FrameHeader, payload: &[u8]) -> Result<(), Error> {
+    fn push_frame(&mut self, mut header: FrameHeader, payload: &[u8]) -> Result<(), LocalError> {
         if self.role == Role::Client {
             header.mask = Some(random::mask_key()?);
         }

@@ -11,15 +11,16 @@ use crate::{
     CloseCode, CloseFrame, Event, FrameHeader, HeaderParse, MessageKind, OpCode, RecvBuffer,
     apply_mask, parse_close_payload,
 };
+use crate::{LocalError, ProtocolError};
 
 const KEY: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
 fn server() -> Session {
-    Session::new(Role::Server, Config::default())
+    Session::new(Role::Server, Config::default(), None)
 }
 
 fn client() -> Session {
-    Session::new(Role::Client, Config::default())
+    Session::new(Role::Client, Config::default(), None)
 }
 
 /// A frame as a client would send it: masked with `KEY`.
@@ -224,7 +225,7 @@ fn large_text_is_validated_across_block_and_read_boundaries() {
     assert_fails(
         server(),
         &masked(0x81, &bad),
-        |e| matches!(e, Error::InvalidUtf8),
+        |e| matches!(e, Error::Protocol(ProtocolError::InvalidUtf8)),
         1007,
     );
 }
@@ -247,7 +248,7 @@ fn assert_fails(mut session: Session, bytes: &[u8], expected: fn(&Error) -> bool
     let (events, err) = feed(&mut session, &masked(0x81, b"late"));
     assert!(events.is_empty() && err.is_none());
     assert_eq!(session.pending().len(), before);
-    assert!(matches!(session.send_text("x"), Err(Error::Closed)));
+    assert!(matches!(session.send_text("x"), Err(LocalError::Closed)));
 }
 
 #[test]
@@ -256,7 +257,7 @@ fn reserved_opcodes() {
         assert_fails(
             server(),
             &masked(0x80 | op, b""),
-            |e| matches!(e, Error::ReservedOpcode(_)),
+            |e| matches!(e, Error::Protocol(ProtocolError::ReservedOpcode(_))),
             1002,
         );
     }
@@ -268,7 +269,7 @@ fn rsv_bits_without_extension() {
         assert_fails(
             server(),
             &masked(0x81 | bit, b"x"),
-            |e| matches!(e, Error::ReservedBits),
+            |e| matches!(e, Error::Protocol(ProtocolError::ReservedBits)),
             1002,
         );
     }
@@ -279,7 +280,7 @@ fn fragmented_control_frame() {
     assert_fails(
         server(),
         &masked(0x09, b""),
-        |e| matches!(e, Error::FragmentedControlFrame),
+        |e| matches!(e, Error::Protocol(ProtocolError::FragmentedControlFrame)),
         1002,
     );
 }
@@ -289,7 +290,7 @@ fn control_frame_over_125_bytes() {
     assert_fails(
         server(),
         &masked(0x89, &[0; 126]),
-        |e| matches!(e, Error::ControlFrameTooLong),
+        |e| matches!(e, Error::Protocol(ProtocolError::ControlFrameTooLong)),
         1002,
     );
 }
@@ -300,7 +301,7 @@ fn length_with_top_bit_set() {
     assert_fails(
         server(),
         &bytes,
-        |e| matches!(e, Error::InvalidLength),
+        |e| matches!(e, Error::Protocol(ProtocolError::InvalidLength)),
         1002,
     );
 }
@@ -310,7 +311,7 @@ fn unmasked_frame_to_server() {
     assert_fails(
         server(),
         &unmasked(0x81, b"hi"),
-        |e| matches!(e, Error::UnmaskedFrame),
+        |e| matches!(e, Error::Protocol(ProtocolError::UnmaskedFrame)),
         1002,
     );
 }
@@ -322,7 +323,7 @@ fn unmasked_frames_accepted_when_opted_in() {
         ..Config::default()
     };
     let (events, err) = feed(
-        &mut Session::new(Role::Server, config),
+        &mut Session::new(Role::Server, config, None),
         &unmasked(0x81, b"legacy"),
     );
     assert_eq!((events, err.is_none()), (vec![text("legacy")], true));
@@ -333,7 +334,7 @@ fn masked_frame_to_client() {
     assert_fails(
         client(),
         &masked(0x81, b"hi"),
-        |e| matches!(e, Error::MaskedFrame),
+        |e| matches!(e, Error::Protocol(ProtocolError::MaskedFrame)),
         1002,
     );
 }
@@ -343,7 +344,7 @@ fn continuation_without_message() {
     assert_fails(
         server(),
         &masked(0x80, b"x"),
-        |e| matches!(e, Error::UnexpectedContinuation),
+        |e| matches!(e, Error::Protocol(ProtocolError::UnexpectedContinuation)),
         1002,
     );
 }
@@ -355,7 +356,7 @@ fn new_message_inside_fragmented_one() {
     assert_fails(
         server(),
         &bytes,
-        |e| matches!(e, Error::ExpectedContinuation),
+        |e| matches!(e, Error::Protocol(ProtocolError::ExpectedContinuation)),
         1002,
     );
 }
@@ -365,7 +366,7 @@ fn close_with_one_byte_payload() {
     assert_fails(
         server(),
         &masked(0x88, &[0x03]),
-        |e| matches!(e, Error::InvalidClosePayload),
+        |e| matches!(e, Error::Protocol(ProtocolError::InvalidClosePayload)),
         1002,
     );
 }
@@ -376,7 +377,7 @@ fn close_with_invalid_codes() {
         assert_fails(
             server(),
             &masked(0x88, &code.to_be_bytes()),
-            |e| matches!(e, Error::InvalidCloseCode(_)),
+            |e| matches!(e, Error::Protocol(ProtocolError::InvalidCloseCode(_))),
             1002,
         );
     }
@@ -387,7 +388,7 @@ fn close_reason_not_utf8() {
     assert_fails(
         server(),
         &masked(0x88, &[0x03, 0xE8, 0xC0, 0x80]),
-        |e| matches!(e, Error::InvalidUtf8),
+        |e| matches!(e, Error::Protocol(ProtocolError::InvalidUtf8)),
         1007,
     );
 }
@@ -397,19 +398,24 @@ fn invalid_utf8_text() {
     assert_fails(
         server(),
         &masked(0x81, &[b'a', 0xFF]),
-        |e| matches!(e, Error::InvalidUtf8),
+        |e| matches!(e, Error::Protocol(ProtocolError::InvalidUtf8)),
         1007,
     );
     // A message that ends inside a code point.
     assert_fails(
         server(),
         &masked(0x81, &[0xE2, 0x98]),
-        |e| matches!(e, Error::InvalidUtf8),
+        |e| matches!(e, Error::Protocol(ProtocolError::InvalidUtf8)),
         1007,
     );
     let mut bytes = masked(0x01, &[0xE2]);
     bytes.extend(masked(0x80, &[0x98]));
-    assert_fails(server(), &bytes, |e| matches!(e, Error::InvalidUtf8), 1007);
+    assert_fails(
+        server(),
+        &bytes,
+        |e| matches!(e, Error::Protocol(ProtocolError::InvalidUtf8)),
+        1007,
+    );
 }
 
 #[test]
@@ -417,7 +423,10 @@ fn invalid_utf8_fails_before_the_message_ends() {
     // Fragmented: the first fragment is bad; the rest never needs to arrive.
     let mut s = server();
     let (_, err) = feed(&mut s, &masked(0x01, &[b'o', b'k', 0xED, 0xA0, 0x80]));
-    assert!(matches!(err, Some(Error::InvalidUtf8)));
+    assert!(matches!(
+        err,
+        Some(Error::Protocol(ProtocolError::InvalidUtf8))
+    ));
     // One frame, arriving in pieces: refused as soon as the bad byte is in.
     let mut s = server();
     let frame = masked(
@@ -437,7 +446,7 @@ fn invalid_utf8_fails_before_the_message_ends() {
     input.extend_from_slice(&frame[bad_at..bad_at + 1]);
     assert!(matches!(
         drain(&mut s, &mut input).1,
-        Some(Error::InvalidUtf8)
+        Some(Error::Protocol(ProtocolError::InvalidUtf8))
     ));
     assert_eq!(queued_close_code(&s), Some(Some(1007)));
 }
@@ -451,15 +460,15 @@ fn frame_over_the_limit_is_refused_at_its_header() {
     // Only the header is sent: the refusal does not wait for (or buffer) the payload.
     let header = [0x82, 0xFE, 0x03, 0xE9, 1, 2, 3, 4];
     assert_fails(
-        Session::new(Role::Server, config),
+        Session::new(Role::Server, config, None),
         &header,
         |e| {
             matches!(
                 e,
-                Error::FrameTooLarge {
+                Error::Protocol(ProtocolError::FrameTooLarge {
                     size: 1001,
                     max: 1000
-                }
+                })
             )
         },
         1009,
@@ -476,15 +485,20 @@ fn message_over_the_limit_is_refused_at_the_frame_that_passes_it() {
     bytes.extend(masked(0x00, &[0; 4]));
     bytes.extend(&masked(0x80, &[0; 1])[..6]); // header only
     assert_fails(
-        Session::new(Role::Server, config.clone()),
+        Session::new(Role::Server, config.clone(), None),
         &bytes,
-        |e| matches!(e, Error::MessageTooLarge { size: 11, max: 10 }),
+        |e| {
+            matches!(
+                e,
+                Error::Protocol(ProtocolError::MessageTooLarge { size: 11, max: 10 })
+            )
+        },
         1009,
     );
     assert_fails(
-        Session::new(Role::Server, config),
+        Session::new(Role::Server, config, None),
         &masked(0x82, &[0; 11]),
-        |e| matches!(e, Error::MessageTooLarge { .. }),
+        |e| matches!(e, Error::Protocol(ProtocolError::MessageTooLarge { .. })),
         1009,
     );
 }
@@ -492,7 +506,8 @@ fn message_over_the_limit_is_refused_at_the_frame_that_passes_it() {
 #[test]
 fn limits_can_change_after_the_handshake() {
     let mut s = server();
-    s.set_limits(4, 8);
+    s.set_max_frame_size(4);
+    s.set_max_message_size(8);
     assert_eq!(
         (s.config().max_frame_size, s.config().max_message_size),
         (4, 8)
@@ -500,7 +515,12 @@ fn limits_can_change_after_the_handshake() {
     assert_fails(
         s,
         &masked(0x82, &[0; 5]),
-        |e| matches!(e, Error::FrameTooLarge { size: 5, max: 4 }),
+        |e| {
+            matches!(
+                e,
+                Error::Protocol(ProtocolError::FrameTooLarge { size: 5, max: 4 })
+            )
+        },
         1009,
     );
 }
@@ -513,8 +533,11 @@ fn we_close_first() {
     s.close(CloseCode::NORMAL, "bye").unwrap();
     assert_eq!(s.state(), State::CloseSent);
     assert_eq!(s.pending(), b"\x88\x05\x03\xe8bye");
-    assert!(matches!(s.send_text("more"), Err(Error::Closed)));
-    assert!(matches!(s.close(CloseCode::NORMAL, ""), Err(Error::Closed)));
+    assert!(matches!(s.send_text("more"), Err(LocalError::Closed)));
+    assert!(matches!(
+        s.close(CloseCode::NORMAL, ""),
+        Err(LocalError::Closed)
+    ));
     // Messages the peer sent before seeing our close are still delivered (RFC 6455 1.4
     // only discards after *receiving* a close); pings are not answered; a message left
     // unfinished by the peer's close is dropped.
@@ -559,7 +582,7 @@ fn peer_closes_first_and_we_echo_the_code() {
     );
     assert_eq!(s.state(), State::Closed);
     assert_eq!(s.pending(), b"\x88\x02\x03\xe9");
-    assert!(matches!(s.send_text("x"), Err(Error::Closed)));
+    assert!(matches!(s.send_text("x"), Err(LocalError::Closed)));
 }
 
 #[test]
@@ -588,7 +611,7 @@ fn close_reason_over_123_bytes_is_refused() {
     let mut s = server();
     assert!(matches!(
         s.close(CloseCode::NORMAL, &"x".repeat(124)),
-        Err(Error::CloseReasonTooLong(124))
+        Err(LocalError::CloseReasonTooLong(124))
     ));
     assert_eq!(s.state(), State::Open);
     assert!(
@@ -655,7 +678,7 @@ fn auto_pong_can_be_turned_off() {
         auto_pong: false,
         ..Config::default()
     };
-    let mut s = Session::new(Role::Server, config);
+    let mut s = Session::new(Role::Server, config, None);
     let (events, _) = feed(&mut s, &masked(0x89, b"p"));
     assert_eq!(events.len(), 1);
     assert!(s.pending().is_empty());
@@ -668,17 +691,20 @@ fn local_misuse_is_an_error_and_queues_nothing() {
     let mut s = server();
     assert!(matches!(
         s.send_ping(&[0; 126]),
-        Err(Error::ControlPayloadTooLong(126))
+        Err(LocalError::ControlPayloadTooLong(126))
     ));
     assert!(matches!(
         s.send_pong(&[0; 126]),
-        Err(Error::ControlPayloadTooLong(126))
+        Err(LocalError::ControlPayloadTooLong(126))
     ));
     s.send_fragment(MessageKind::Binary, b"a", false).unwrap();
-    assert!(matches!(s.send_text("x"), Err(Error::MessageInProgress)));
+    assert!(matches!(
+        s.send_text("x"),
+        Err(LocalError::MessageInProgress)
+    ));
     assert!(matches!(
         s.send_fragment(MessageKind::Text, b"x", true),
-        Err(Error::MessageInProgress)
+        Err(LocalError::MessageInProgress)
     ));
     s.send_ping(b"between fragments is fine").unwrap();
     s.send_fragment(MessageKind::Binary, b"b", true).unwrap();
@@ -690,7 +716,7 @@ fn local_misuse_is_an_error_and_queues_nothing() {
     let before = s.pending().len();
     assert!(matches!(
         s.send_fragment(MessageKind::Text, &[0xFF], false),
-        Err(Error::InvalidUtf8)
+        Err(LocalError::InvalidText)
     ));
     assert_eq!(s.pending().len(), before);
     // A code point split across fragments is fine.
@@ -698,7 +724,7 @@ fn local_misuse_is_an_error_and_queues_nothing() {
         .unwrap();
     assert!(matches!(
         s.send_fragment(MessageKind::Text, b"", true),
-        Err(Error::InvalidUtf8)
+        Err(LocalError::InvalidText)
     ));
     s.send_fragment(MessageKind::Text, &[0x83], true).unwrap();
     let (events, _) = feed(&mut client(), s.pending());
@@ -713,7 +739,7 @@ fn fragments_delivered_one_by_one() {
         deliver_fragments: true,
         ..Config::default()
     };
-    let mut s = Session::new(Role::Server, config);
+    let mut s = Session::new(Role::Server, config, None);
     let mut bytes = masked(0x01, &[b'a', 0xE2]);
     bytes.extend(masked(0x80, &[0x98, 0x83]));
     bytes.extend(masked(0x82, b"one"));
@@ -735,7 +761,12 @@ fn fragments_delivered_one_by_one() {
     // Text validity is still checked across fragments.
     let mut bytes = masked(0x01, &[0xE2]);
     bytes.extend(masked(0x80, b"x"));
-    assert_fails(s, &bytes, |e| matches!(e, Error::InvalidUtf8), 1007);
+    assert_fails(
+        s,
+        &bytes,
+        |e| matches!(e, Error::Protocol(ProtocolError::InvalidUtf8)),
+        1007,
+    );
 }
 
 // ----- Properties -----
@@ -829,8 +860,8 @@ fn round_trip(sender_role: Role, msgs: &[Msg], sizes: &[usize]) -> Result<(), Te
     } else {
         Role::Client
     };
-    let mut sender = Session::new(sender_role, Config::default());
-    let mut receiver = Session::new(receiver_role, Config::default());
+    let mut sender = Session::new(sender_role, Config::default(), None);
+    let mut receiver = Session::new(receiver_role, Config::default(), None);
     let expected: Vec<Event<'static>> = msgs.iter().map(|m| send(&mut sender, m)).collect();
     sender.close(CloseCode::NORMAL, "end").unwrap();
     let wire = sender.pending().to_vec();
@@ -882,7 +913,7 @@ proptest! {
             accept_unmasked_frames: true,
             ..Config::default()
         };
-        let mut s = Session::new(if is_server { Role::Server } else { Role::Client }, config);
+        let mut s = Session::new(if is_server { Role::Server } else { Role::Client }, config, None);
         let mut input = RecvBuffer::new();
         for chunk in chunks {
             input.extend_from_slice(&chunk);

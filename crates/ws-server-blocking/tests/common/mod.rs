@@ -10,7 +10,7 @@ use std::thread;
 use std::time::Duration;
 
 use ws_proto::handshake::{ClientRequest, Response};
-use ws_proto::{CloseCode, Config, Event, RecvBuffer, Role, Session};
+use ws_proto::{CloseCode, Event, RecvBuffer, Session};
 use ws_server_blocking::{Builder, ShutdownHandle};
 
 /// How long any single wait in a test may take before the test fails.
@@ -102,11 +102,11 @@ pub fn handshake<S: Read + Write>(
     stream.write_all(&bytes).unwrap();
     let mut input = RecvBuffer::new();
     loop {
-        if let Some(response) = handshake.parse(&mut input)? {
+        if let Some((response, session)) = handshake.parse(&mut input)? {
             return Ok(Client {
                 stream,
                 input,
-                session: Session::new(Role::Client, Config::default()),
+                session,
                 response,
             });
         }
