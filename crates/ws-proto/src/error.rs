@@ -140,7 +140,9 @@ pub enum Error {
     /// No `Host` header (400, RFC 6455 4.1).
     #[error("missing, repeated or empty Host header (RFC 9112 3.2: exactly one)")]
     MissingHost,
-    /// No `Upgrade: websocket` token (400).
+    /// No `Upgrade: websocket` token: a plain HTTP request, as a browser's address bar
+    /// sends (426 Upgrade Required, RFC 9110 15.5.22, with a body that says how to connect:
+    /// see [`Reject::for_error`](crate::handshake::Reject::for_error)).
     #[error("missing or wrong Upgrade header (expected websocket, RFC 6455 4.2.1)")]
     MissingUpgrade,
     /// No `Connection: upgrade` token (400).
@@ -217,12 +219,11 @@ impl Error {
         match self {
             HeadTooLarge { .. } | TooManyHeaders => Some(431),
             MethodNotGet(_) => Some(405),
-            UnsupportedVersion => Some(426),
+            UnsupportedVersion | MissingUpgrade => Some(426),
             MalformedHttp(_)
             | HttpVersion
             | InvalidTarget { .. }
             | MissingHost
-            | MissingUpgrade
             | MissingConnection
             | InvalidKey
             | InvalidExtensionHeader(_) => Some(400),

@@ -166,7 +166,7 @@ fn closed_stderr_and_stdout_neither_kill_nor_wedge_the_server() {
     // With --log debug every connection is logged: each record now fails to write.
     let (mut child, addr) = start_with_closed_output(&["--log", "debug"]);
     let answer = common::raw_exchange(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    assert!(answer.starts_with("HTTP/1.1 426 "), "{answer}");
     for _ in 0..3 {
         let mut client = connect(addr);
         client.send_text("still serving");

@@ -403,9 +403,29 @@ impl Reject {
         Reject::new(426).header("Sec-WebSocket-Version", VERSION)
     }
 
+    /// 426 Upgrade Required with `Upgrade: websocket`, for a request that asked for no
+    /// WebSocket upgrade at all (RFC 9110 15.5.22: "The server MUST send an Upgrade header
+    /// field in a 426 response to indicate the required protocol(s)"). The body tells the
+    /// person behind a browser's address bar, or curl, that a WebSocket client is needed
+    /// and how to connect.
+    pub fn not_websocket() -> Reject {
+        Reject::new(426).header("Upgrade", "websocket").body(
+            "This is a WebSocket server: it needs a WebSocket client, not a plain HTTP \
+             request (such as a browser's address bar or curl sends).\n\
+             Connect to the same host, port and path with ws:// (or wss:// if this server \
+             uses TLS) instead of http://, from a WebSocket client: \
+             `new WebSocket(\"ws://HOST:PORT/PATH\")` in a page's JavaScript, \
+             `ws-client ws://HOST:PORT/PATH`, or `python -m websockets ws://HOST:PORT/PATH`.\n",
+        )
+    }
+
     /// The answer to a handshake error: its status (400 when it has none), the headers
-    /// that status calls for, and the error's text as the body.
+    /// that status calls for, and the error's text as the body. A request with no
+    /// `Upgrade: websocket` gets [`Reject::not_websocket`].
     pub fn for_error(error: &Error) -> Reject {
+        if matches!(error, Error::MissingUpgrade) {
+            return Reject::not_websocket();
+        }
         let reject = match error.http_status().unwrap_or(400) {
             426 => Reject::upgrade_required(),
             405 => Reject::new(405).header("Allow", "GET"),
@@ -545,7 +565,7 @@ mod tests {
             (
                 replace("Upgrade: websocket", "Upgrade: h2c"),
                 |e| matches!(e, Error::MissingUpgrade),
-                400,
+                426,
             ),
             (
                 replace("Connection: Upgrade", "Connection: keep-alive"),
@@ -593,6 +613,25 @@ mod tests {
             assert!(is_expected(&err), "{text:?} gave {err:?}");
             assert_eq!(err.http_status(), Some(status), "{err:?}");
         }
+    }
+
+    // RFC 9110 15.5.22: a plain HTTP request (a browser's address bar, curl) gets 426
+    // with an Upgrade field naming websocket, and a body a person can act on.
+    #[test]
+    fn a_plain_http_request_gets_426_saying_how_to_connect() {
+        let browser = "GET / HTTP/1.1\r\nHost: localhost:8080\r\nAccept: text/html\r\n\r\n";
+        let err = parse(browser).unwrap_err();
+        assert!(matches!(err, Error::MissingUpgrade), "{err:?}");
+        assert_eq!(err.http_status(), Some(426));
+        let answer = String::from_utf8(Reject::for_error(&err).to_bytes().unwrap()).unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 426 Upgrade Required\r\n"),
+            "{answer}"
+        );
+        assert!(answer.contains("\r\nUpgrade: websocket\r\n"), "{answer}");
+        let body = answer.split("\r\n\r\n").nth(1).unwrap();
+        assert!(body.contains("needs a WebSocket client"), "{body}");
+        assert!(body.contains("ws://HOST:PORT/PATH"), "{body}");
     }
 
     #[test]
