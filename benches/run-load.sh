@@ -23,7 +23,7 @@ workloads=("$@")
 [ ${#workloads[@]} -gt 0 ] || workloads=(echo1 echo16 echo1m connect idle)
 
 cargo build --release --quiet --manifest-path "$root/Cargo.toml" \
-    -p ws-server-blocking --bin ws-server -p benches --bin ws-load --bin tungstenite-echo
+    -p ws-server-blocking --features ws-server-blocking/cli --bin ws-server -p benches --bin ws-load --bin tungstenite-echo
 bin="$root/target/release"
 port=19201
 

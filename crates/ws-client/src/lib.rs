@@ -58,3 +58,8 @@ pub use error::Error;
 pub use message::Message;
 pub use url::Url;
 pub use ws_proto::{CloseCode, CloseFrame, Config, DeflateConfig, MessageKind};
+
+/// The crate's README, whose examples run as doctests (they compile as pasted).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -151,3 +151,8 @@ pub use handler::HandlerResult;
 pub use handshake::Handshake;
 pub use server::{ConnId, Server, ShutdownHandle};
 pub use ws_proto::{CloseCode, DeflateConfig, MessageKind};
+
+/// The crate's README, whose examples run as doctests (they compile as pasted).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -72,3 +72,8 @@ pub use upgrade::{Refusal, Upgrade, upgrade};
 
 pub use ws_proto::handshake::{Reject, Request};
 pub use ws_proto::{CloseCode, CloseFrame, Config, DeflateConfig, MessageKind, Role};
+
+/// The crate's README, whose examples run as doctests (they compile as pasted).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
