@@ -59,6 +59,11 @@ pub use message::Message;
 pub use url::Url;
 pub use ws_proto::{CloseCode, CloseFrame, Config, DeflateConfig, MessageKind};
 
+// The crates whose types appear in this API ([`Error::Tls`], [`ClientBuilder::tls_config`],
+// [`Error::Handshake`]), so that a user needs no matching versions of their own.
+pub use rustls;
+pub use ws_proto;
+
 /// The crate's README, whose examples run as doctests (they compile as pasted).
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

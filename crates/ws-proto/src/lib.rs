@@ -86,6 +86,11 @@ pub use opcode::OpCode;
 pub use session::{Role, Session, State};
 pub use utf8::{Utf8Error, Utf8Validator};
 
+// The crates whose error types appear in [`Error`] (`Random`, `MalformedHttp`), so that a
+// user can match on them without depending on the same versions by hand.
+pub use getrandom;
+pub use httparse;
+
 #[cfg(test)]
 mod test_support {
     /// Property tests run 256 cases natively; under Miri, which is about a thousand
