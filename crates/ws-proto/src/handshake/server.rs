@@ -59,7 +59,17 @@ impl RequestParser {
     pub fn parse(&mut self, input: &mut RecvBuffer) -> Result<Option<Request>, Error> {
         let len = match self.scanner.scan(input.data(), &self.limits) {
             Scan::Complete(len) => len,
-            Scan::Partial => return Ok(None),
+            Scan::Partial => {
+                // RFC 9112 3: a request line starts with the method, a token (RFC 9110
+                // 5.6.2). A first byte that cannot start one is refused at once rather
+                // than when the handshake times out: a TLS ClientHello (0x16) sent to a
+                // plain ws:// port gets its 400 while the client still waits for it.
+                let first = input.data().iter().find(|&&b| b != b'\r' && b != b'\n');
+                if first.is_some_and(|&b| !is_tchar(b)) {
+                    return Err(Error::MalformedHttp(httparse::Error::Token));
+                }
+                return Ok(None);
+            }
             Scan::TooLarge => {
                 return Err(Error::HeadTooLarge {
                     max: self.limits.max_head_size,
@@ -77,6 +87,12 @@ impl RequestParser {
         input.consume(len);
         Ok(Some(request))
     }
+}
+
+/// RFC 9110 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+/// "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+fn is_tchar(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
 }
 
 /// A checked WebSocket upgrade request.
@@ -632,6 +648,22 @@ mod tests {
         let body = answer.split("\r\n\r\n").nth(1).unwrap();
         assert!(body.contains("needs a WebSocket client"), "{body}");
         assert!(body.contains("ws://HOST:PORT/PATH"), "{body}");
+    }
+
+    // RFC 9112 3 / RFC 9110 5.6.2: the method is a token, so its first byte decides.
+    #[test]
+    fn a_tls_client_hello_is_refused_from_its_first_byte() {
+        let mut parser = RequestParser::new();
+        let mut input = RecvBuffer::new();
+        input.extend_from_slice(&[0x16, 0x03, 0x01, 0x02, 0x00]);
+        let err = parser.parse(&mut input).unwrap_err();
+        assert!(matches!(err, Error::MalformedHttp(httparse::Error::Token)), "{err:?}");
+        assert_eq!(err.http_status(), Some(400));
+        // A partial request that starts well still waits for the rest.
+        let mut parser = RequestParser::new();
+        let mut input = RecvBuffer::new();
+        input.extend_from_slice(b"\r\nGET / HTTP/1.1\r\nHo");
+        assert!(parser.parse(&mut input).unwrap().is_none());
     }
 
     #[test]
