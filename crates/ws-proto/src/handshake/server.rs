@@ -657,7 +657,10 @@ mod tests {
         let mut input = RecvBuffer::new();
         input.extend_from_slice(&[0x16, 0x03, 0x01, 0x02, 0x00]);
         let err = parser.parse(&mut input).unwrap_err();
-        assert!(matches!(err, Error::MalformedHttp(httparse::Error::Token)), "{err:?}");
+        assert!(
+            matches!(err, Error::MalformedHttp(httparse::Error::Token)),
+            "{err:?}"
+        );
         assert_eq!(err.http_status(), Some(400));
         // A partial request that starts well still waits for the rest.
         let mut parser = RequestParser::new();
