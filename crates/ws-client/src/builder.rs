@@ -441,3 +441,26 @@ fn resolve(url: &Url, deadline: &Deadline) -> Result<Vec<SocketAddr>, Error> {
         None => Err(deadline.name(STAGE)(Error::Timeout)),
     }
 }
+
+/// Header values and the proxy URL are left out: they may hold credentials.
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("ClientBuilder")
+            .field("url", &self.url)
+            .field("origin", &self.origin)
+            .field("protocols", &self.protocols)
+            .field("header_names", &header_names)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("write_timeout", &self.write_timeout)
+            .field("close_timeout", &self.close_timeout)
+            .field("keepalive", &self.keepalive)
+            .field("keepalive_timeout", &self.keepalive_timeout)
+            .field("nodelay", &self.nodelay)
+            .field("config", &self.config)
+            .field("proxy", &self.proxy.is_some())
+            .field("deflate", &self.deflate)
+            .finish_non_exhaustive()
+    }
+}

@@ -37,6 +37,7 @@
 //! - Each way a connection can end is a distinct result; see [`Error`].
 
 #![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
 
 mod builder;
 mod client;

@@ -131,6 +131,7 @@
 //! SIGPIPE.
 
 #![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
 
 mod builder;
 mod connection;
