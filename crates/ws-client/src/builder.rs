@@ -236,7 +236,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether to trust the web PKI roots (Mozilla's list). Default on.
+    /// Whether to trust the default roots: the web PKI roots (Mozilla's list) and the
+    /// certificates in the PEM file named by the `SSL_CERT_FILE` environment variable,
+    /// if it is set (read at [`connect`](Self::connect); a file that cannot be loaded
+    /// fails it with [`Error::Pem`](crate::Error::Pem)). Default on; off trusts only
+    /// [`ca_file`](Self::ca_file) and [`ca_cert`](Self::ca_cert).
     pub fn webpki_roots(mut self, on: bool) -> Self {
         self.tls.no_webpki_roots = !on;
         self

@@ -468,3 +468,43 @@ fn control_characters_are_escaped_on_request_and_raw_in_a_pipe() {
         "\u{1b}[2Jclear\u{7}\n"
     );
 }
+
+#[test]
+fn ssl_cert_file_is_trusted_beside_the_web_roots() {
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let server = tls_server(
+        vec![made.cert.der().clone()],
+        key_der(&made.signing_key),
+        None,
+    );
+    let ca = temp_file("ssl-cert-file.pem", &made.cert.pem());
+    let url = format!("wss://localhost:{}/", server.addr.port());
+    let run = |file: &std::path::Path| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ws-client"))
+            .arg(&url)
+            .env("SSL_CERT_FILE", file)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"via SSL_CERT_FILE\n")
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let trusted = run(&ca);
+    let missing = run(std::path::Path::new("/nonexistent/ca.pem"));
+    std::fs::remove_file(&ca).unwrap();
+    assert!(trusted.status.success(), "{}", stderr(&trusted));
+    assert_eq!(stdout(&trusted), "via SSL_CERT_FILE\n");
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).starts_with("ws-client: cannot load /nonexistent/ca.pem"),
+        "{}",
+        stderr(&missing)
+    );
+}
