@@ -93,7 +93,7 @@ load_threads="${LOAD_THREADS:-$(count_cpus "$load_cpus")}"
 ulimit -n "$(ulimit -Hn)" 2> /dev/null || true
 
 echo "run-load: building (release)" >&2
-cargo build --release --quiet -p ws-server-blocking --bin ws-server \
+cargo build --release --quiet -p ws-server-blocking --features ws-server-blocking/cli --bin ws-server \
     -p benches --bin ws-load --bin tungstenite-echo --bin fastwebsockets-echo \
     --bin tokio-websockets-echo --bin tokio-tungstenite-echo --bin sockudo-ws-echo
 bin="$root/target/release"

@@ -25,7 +25,11 @@ fn main() -> Result<(), Error> {
                 println!("received: {echo}");
                 client.close(CloseCode::NORMAL, "done")?;
             }
-            Ok(Message::Close(frame)) => println!("closing handshake done: {frame:?}"),
+            Ok(Message::Close(Some(frame))) if frame.reason.is_empty() => {
+                println!("closed: {}", frame.code)
+            }
+            Ok(Message::Close(Some(frame))) => println!("closed: {}: {}", frame.code, frame.reason),
+            Ok(Message::Close(None)) => println!("closed (no code)"),
             Ok(_) => {}
             // The server closed TCP after the closing handshake: a clean end.
             Err(Error::ConnectionClosed) => return Ok(()),

@@ -2,8 +2,10 @@
 //! Protocol::WebSocket::Client: the protocol object only turns bytes into events and
 //! messages into bytes; this program owns the socket.
 //!
-//! Usage: `cargo run -p examples --example proto_client -- HOST:PORT [MESSAGE]`
-//! (for instance against `ws-server`, which echoes).
+//! Usage: `cargo run -p examples --example proto_client -- [URL [MESSAGE]]`, with a
+//! `ws://HOST[:PORT]/PATH` URL (default ws://127.0.0.1:8080/; for instance against
+//! `ws-server`, which echoes). `wss://` needs TLS, which this program leaves out: see
+//! `echo_client` for a client that has it.
 
 use std::io::Write;
 use std::net::TcpStream;
@@ -12,16 +14,26 @@ use ws_proto::handshake::ClientRequest;
 use ws_proto::{CloseCode, Event, RecvBuffer};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let addr = std::env::args()
+    let arg = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".into());
+        .unwrap_or_else(|| "ws://127.0.0.1:8080/".into());
     let message = std::env::args()
         .nth(2)
         .unwrap_or_else(|| "Hello, WebSocket".into());
-    let (host, port) = addr.rsplit_once(':').ok_or("expected HOST:PORT")?;
+    let url = url::Url::parse(&arg).map_err(|e| format!("{arg:?} is not a URL: {e}"))?;
+    if url.scheme() != "ws" {
+        return Err(format!("{arg:?}: this example speaks ws:// only (no TLS)").into());
+    }
+    let host = url.host_str().ok_or("the URL has no host")?;
+    let port = url.port().unwrap_or(80);
+    let mut resource = url.path().to_owned();
+    if let Some(query) = url.query() {
+        resource = format!("{resource}?{query}");
+    }
 
-    let mut tcp = TcpStream::connect(&addr)?;
-    let (mut handshake, request) = ClientRequest::new(host, "/").port(port.parse()?).build()?;
+    // An IPv6 host keeps its brackets in the URL; connect() wants it without them.
+    let mut tcp = TcpStream::connect((host.trim_matches(['[', ']']), port))?;
+    let (mut handshake, request) = ClientRequest::new(host, &resource).port(port).build()?;
     tcp.write_all(&request)?;
     let mut input = RecvBuffer::new();
     // The checked answer comes with the session that follows it.
@@ -44,8 +56,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     println!("{text}");
                     session.close(CloseCode::NORMAL, "done")?;
                 }
-                Event::Close(frame) => println!("closed: {frame:?}"),
-                other => println!("{other:?}"),
+                Event::Close(Some(frame)) if frame.reason.is_empty() => {
+                    println!("closed: {}", frame.code)
+                }
+                Event::Close(Some(frame)) => println!("closed: {}: {}", frame.code, frame.reason),
+                Event::Close(None) => println!("closed (no code)"),
+                Event::Binary(data) => println!("binary message of {} bytes", data.len()),
+                _ => {} // pings (answered by the session), pongs, fragments
             }
         }
         session.write_to(&mut tcp)?; // our close, pongs, the answer to a close

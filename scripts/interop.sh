@@ -34,6 +34,7 @@ fi
 
 cargo build --release --quiet --manifest-path "$root/Cargo.toml" \
     -p ws-server-blocking --bin ws-server -p ws-client --bin ws-client \
+    --features ws-server-blocking/cli,ws-client/cli \
     -p examples --example tokio_echo_server --example tokio_client
 "$venv/bin/python" "$root/scripts/interop_websockets.py" \
     "$root/target/release/ws-server" "$root/target/release/ws-client" \

@@ -236,7 +236,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether to trust the web PKI roots (Mozilla's list). Default on.
+    /// Whether to trust the default roots: the web PKI roots (Mozilla's list) and the
+    /// certificates in the PEM file named by the `SSL_CERT_FILE` environment variable,
+    /// if it is set (read at [`connect`](Self::connect); a file that cannot be loaded
+    /// fails it with [`Error::Pem`](crate::Error::Pem)). Default on; off trusts only
+    /// [`ca_file`](Self::ca_file) and [`ca_cert`](Self::ca_cert).
     pub fn webpki_roots(mut self, on: bool) -> Self {
         self.tls.no_webpki_roots = !on;
         self
@@ -437,5 +441,28 @@ fn resolve(url: &Url, deadline: &Deadline) -> Result<Vec<SocketAddr>, Error> {
             source,
         }),
         None => Err(deadline.name(STAGE)(Error::Timeout)),
+    }
+}
+
+/// Header values and the proxy URL are left out: they may hold credentials.
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let header_names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("ClientBuilder")
+            .field("url", &self.url)
+            .field("origin", &self.origin)
+            .field("protocols", &self.protocols)
+            .field("header_names", &header_names)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("write_timeout", &self.write_timeout)
+            .field("close_timeout", &self.close_timeout)
+            .field("keepalive", &self.keepalive)
+            .field("keepalive_timeout", &self.keepalive_timeout)
+            .field("nodelay", &self.nodelay)
+            .field("config", &self.config)
+            .field("proxy", &self.proxy.is_some())
+            .field("deflate", &self.deflate)
+            .finish_non_exhaustive()
     }
 }

@@ -37,6 +37,7 @@
 //! - Each way a connection can end is a distinct result; see [`Error`].
 
 #![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
 
 mod builder;
 mod client;
@@ -58,3 +59,13 @@ pub use error::Error;
 pub use message::Message;
 pub use url::Url;
 pub use ws_proto::{CloseCode, CloseFrame, Config, DeflateConfig, MessageKind};
+
+// The crates whose types appear in this API ([`Error::Tls`], [`ClientBuilder::tls_config`],
+// [`Error::Handshake`]), so that a user needs no matching versions of their own.
+pub use rustls;
+pub use ws_proto;
+
+/// The crate's README, whose examples run as doctests (they compile as pasted).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

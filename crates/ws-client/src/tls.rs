@@ -36,6 +36,14 @@ impl TlsSettings {
         let mut roots = RootCertStore::empty();
         if !self.no_webpki_roots {
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            // Beside the default roots, the PEM file named by SSL_CERT_FILE, as OpenSSL,
+            // curl and rustls-native-certs honour it.
+            if let Some(path) = std::env::var_os("SSL_CERT_FILE").filter(|p| !p.is_empty()) {
+                let path = PathBuf::from(path);
+                for cert in load_certs(&path)? {
+                    roots.add(cert).map_err(|e| PemError::new(&path, e))?;
+                }
+            }
         }
         for path in &self.ca_files {
             for cert in load_certs(path)? {

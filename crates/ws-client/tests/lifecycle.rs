@@ -372,6 +372,21 @@ fn a_closed_stdout_closes_the_connection_and_ends_cleanly() {
     assert_eq!(err, "");
 }
 
+/// `ws-client: 2026-01-02T03:04:05.678Z debug ws_client...: ...`: a diagnostic below
+/// warning level carries its time, level and module.
+fn debug_record(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix("ws-client: ") else {
+        return false;
+    };
+    let Some((time, rest)) = rest.split_once(' ') else {
+        return false;
+    };
+    time.len() == "2026-01-02T03:04:05.678Z".len()
+        && time.ends_with('Z')
+        && time.as_bytes()[10] == b'T'
+        && rest.starts_with("debug ws_client")
+}
+
 #[test]
 fn diagnostics_go_through_env_logger_and_rust_log() {
     let server = echo_server();
@@ -384,11 +399,20 @@ fn diagnostics_go_through_env_logger_and_rust_log() {
         ended
             .stderr
             .lines()
-            .any(|l| l.starts_with("ws-client: debug ws_client") && l.contains("connected to")),
+            .any(|l| debug_record(l) && l.contains("connected to")),
         "{}",
         ended.stderr
     );
     let ended = start(&["--linger", "0", &url], &[("RUST_LOG", "off")])
+        .close_stdin()
+        .wait();
+    assert_eq!(ended.stderr, "");
+    // -vv is debug whatever RUST_LOG says; -q errors only.
+    let ended = start(&["-vv", "--linger", "0", &url], &[("RUST_LOG", "off")])
+        .close_stdin()
+        .wait();
+    assert!(ended.stderr.lines().any(debug_record), "{}", ended.stderr);
+    let ended = start(&["-q", "--linger", "0", &url], &[("RUST_LOG", "debug")])
         .close_stdin()
         .wait();
     assert_eq!(ended.stderr, "");

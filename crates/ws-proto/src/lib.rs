@@ -97,6 +97,11 @@ pub use role::Role;
 pub use session::{Session, State};
 pub use utf8::{Utf8Error, Utf8Validator};
 
+// The crates whose error types appear in [`Error`] (`Random`, `MalformedHttp`), so that a
+// user can match on them without depending on the same versions by hand.
+pub use getrandom;
+pub use httparse;
+
 #[cfg(test)]
 mod test_support {
     /// Property tests run 256 cases natively; under Miri, which is about a thousand
@@ -114,3 +119,8 @@ mod test_support {
         }
     }
 }
+
+/// The crate's README, whose examples run as doctests (they compile as pasted).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -357,3 +357,26 @@ impl Listening {
         self.event_loop.run()
     }
 }
+
+/// The callbacks are shown only as present or not; TLS as on or off.
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("listen", &self.listen)
+            .field("tls", &self.tls.is_some())
+            .field("settings", &self.settings)
+            .field("on_connect", &self.on_connect.is_some())
+            .field("on_tick", &self.on_tick.is_some())
+            .field("on_shutdown", &self.on_shutdown.is_some())
+            .field("watches", &self.watches.len())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Listening {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listening")
+            .field("local_addr", &self.local_addr())
+            .finish_non_exhaustive()
+    }
+}

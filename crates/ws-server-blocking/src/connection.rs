@@ -424,3 +424,13 @@ impl<'a> Connection<'a> {
         self.call("disconnect", |h| &mut h.disconnect, |f| f(me, code, reason));
     }
 }
+
+impl std::fmt::Debug for Connection<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("id", &self.id())
+            .field("peer_addr", &self.peer_addr())
+            .field("ready", &self.is_ready())
+            .finish_non_exhaustive()
+    }
+}

@@ -116,3 +116,14 @@ pub(crate) fn reject_bytes(reject: &Reject) -> Vec<u8> {
             .to_vec()
     })
 }
+
+impl std::fmt::Debug for Handshake<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handshake")
+            .field("request", &self.request)
+            .field("protocol", &self.protocol)
+            .field("refused", &self.refusal.as_ref().map(Reject::status))
+            .field("deflate", &self.deflate)
+            .finish_non_exhaustive()
+    }
+}

@@ -131,6 +131,7 @@
 //! SIGPIPE.
 
 #![deny(missing_docs)]
+#![warn(missing_debug_implementations)]
 
 mod builder;
 mod connection;
@@ -151,3 +152,13 @@ pub use handler::HandlerResult;
 pub use handshake::Handshake;
 pub use server::{ConnId, Server, ShutdownHandle};
 pub use ws_proto::{CloseCode, DeflateConfig, MessageKind};
+
+// The crates whose types appear in this API ([`Error::Tls`], [`Builder::tls`],
+// [`Error::Protocol`]), so that a user needs no matching versions of their own.
+pub use rustls;
+pub use ws_proto;
+
+/// The crate's README, whose examples run as doctests (they compile as pasted).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -289,3 +289,13 @@ impl Server {
         }
     }
 }
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("local_addr", &self.local_addr)
+            .field("connections", &self.slots.len())
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}

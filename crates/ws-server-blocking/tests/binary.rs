@@ -30,11 +30,10 @@ fn serves_echo_and_closes_clients_with_1001_on_sigterm() {
 }
 
 #[test]
-fn bad_usage_is_one_line_on_stderr_and_a_failure() {
+fn runtime_failures_are_one_line_on_stderr_and_a_failure() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let in_use = taken.local_addr().unwrap().to_string();
-    let cases: [(&[&str], &str); 4] = [
-        (&["--no-such-flag"], "unexpected argument"),
+    let cases: [(&[&str], &str); 2] = [
         (&["--listen", &in_use], "cannot listen on"),
         (
             &[
@@ -45,11 +44,10 @@ fn bad_usage_is_one_line_on_stderr_and_a_failure() {
             ],
             "cannot load /nonexistent.pem",
         ),
-        (&["--silence-max", "soon"], "invalid value"),
     ];
     for (args, expected) in cases {
         let out = ws_server().args(args).output().unwrap();
-        assert!(!out.status.success(), "{args:?} should fail");
+        assert_eq!(out.status.code(), Some(1), "{args:?} should fail");
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert_eq!(
             stderr.lines().count(),
@@ -61,6 +59,187 @@ fn bad_usage_is_one_line_on_stderr_and_a_failure() {
             "{args:?}: {stderr:?}"
         );
     }
+}
+
+#[test]
+fn usage_errors_print_clap_whole_message_and_exit_2() {
+    // (args, what the message must name) -- each also has clap's tip, and those about a
+    // missing or unknown argument its usage line.
+    let cases: [(&[&str], &[&str]); 4] = [
+        (
+            &["--no-such-flag"],
+            &["unexpected argument '--no-such-flag'"],
+        ),
+        (
+            &["--tls-cert", "c.pem"],
+            &["required arguments", "--tls-key <PEM>"],
+        ),
+        (
+            &["--mode", "chat"],
+            &["invalid value 'chat'", "possible values: echo, broadcast"],
+        ),
+        (&["--silence-max", "soon"], &["invalid value 'soon'"]),
+    ];
+    for (args, expected) in cases {
+        let out = ws_server().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        for text in expected {
+            assert!(stderr.contains(text), "{args:?} lacks {text:?}: {stderr}");
+        }
+        if !stderr.contains("invalid value") {
+            assert!(stderr.contains("Usage: ws-server"), "{args:?}: {stderr}");
+        }
+        assert!(stderr.contains("try '--help'"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn version_and_help_name_the_program_and_show_examples() {
+    let out = ws_server().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let version = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        version,
+        format!("ws-server {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let out = ws_server().arg("--help").output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for text in [
+        "Examples:",
+        "ws-server -l 9001",
+        "-l, --listen",
+        "-v, --verbose",
+        "-q, --quiet",
+        "--tls-self-signed",
+    ] {
+        assert!(help.contains(text), "--help lacks {text:?}: {help}");
+    }
+}
+
+#[test]
+fn a_bare_port_listens_on_loopback() {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let mut child = ws_server()
+        .args(["-q", "--listen", &port.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(
+        line,
+        format!("ws-server: listening on ws://127.0.0.1:{port}/ (echo)\n")
+    );
+    let mut client = connect(SocketAddr::from(([127, 0, 0, 1], port)));
+    client.send_text("bare port");
+    assert_eq!(client.expect_text(), "bare port");
+    drop(client);
+    kill(&child, "-TERM");
+    assert!(wait_exit(&mut child).success());
+    let out = ws_server().args(["--listen", "eighty"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("expected a port (8080) or an address with a port"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_browser_gets_426_saying_a_websocket_client_is_needed() {
+    let server = ServerProcess::start(&[]);
+    let answer = common::raw_exchange(
+        server.addr,
+        b"GET / HTTP/1.1\r\nHost: localhost\r\nAccept: text/html\r\n\r\n",
+    );
+    assert!(
+        answer.starts_with("HTTP/1.1 426 Upgrade Required\r\n"),
+        "{answer}"
+    );
+    assert!(answer.contains("\r\nUpgrade: websocket\r\n"), "{answer}");
+    assert!(answer.contains("needs a WebSocket client"), "{answer}");
+    assert!(answer.contains("ws://HOST:PORT/PATH"), "{answer}");
+}
+
+#[test]
+fn tls_self_signed_writes_a_ca_that_a_client_trusts() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let dir = std::env::temp_dir().join(format!("ws-server-test-{}", std::process::id()));
+    let mut child = ws_server()
+        .args(["--listen", "127.0.0.1:0", "-q"])
+        .arg(format!("--tls-self-signed={}", dir.display()))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    for _ in 0..7 {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        lines.push(line);
+    }
+    let text = lines.concat();
+    let port: u16 = lines[0]
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("wss://127.0.0.1:"))
+        .expect(&text)
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let ca = dir.join("ca.pem");
+    let trust = format!(
+        "ws-client --ca-file {} wss://localhost:{port}/",
+        ca.display()
+    );
+    assert!(text.contains(&trust), "{text}");
+    assert!(
+        text.contains(&dir.join("cert.pem").display().to_string()),
+        "{text}"
+    );
+    assert!(
+        text.contains(&dir.join("key.pem").display().to_string()),
+        "{text}"
+    );
+    // A real TLS client that trusts only the CA file, for each name the certificate has.
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from_pem_file(&ca).unwrap())
+        .unwrap();
+    let config = std::sync::Arc::new(
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
+    );
+    for host in ["localhost", "127.0.0.1"] {
+        let name = rustls::pki_types::ServerName::try_from(host).unwrap();
+        let tls = rustls::ClientConnection::new(config.clone(), name).unwrap();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let stream = rustls::StreamOwned::new(tls, common::tcp(addr));
+        let request = ws_proto::handshake::ClientRequest::new(host, "/")
+            .port(port)
+            .secure(true);
+        let mut client =
+            common::handshake(stream, request).unwrap_or_else(|e| panic!("{host}: {e}"));
+        client.send_text("over TLS");
+        assert_eq!(client.expect_text(), "over TLS");
+    }
+    kill(&child, "-TERM");
+    assert!(wait_exit(&mut child).success());
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -168,7 +347,7 @@ fn closed_stderr_and_stdout_neither_kill_nor_wedge_the_server() {
     // With --log debug every connection is logged: each record now fails to write.
     let (mut child, addr) = start_with_closed_output(&["--log", "debug"]);
     let answer = common::raw_exchange(addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    assert!(answer.starts_with("HTTP/1.1 426 "), "{answer}");
     for _ in 0..3 {
         let mut client = connect(addr);
         client.send_text("still serving");

@@ -59,14 +59,14 @@ fn read_to_eof(stream: &mut std::net::TcpStream) -> Vec<u8> {
 
 #[test]
 fn a_refused_peer_that_never_closes_its_side_is_dropped() {
-    // After a 400 the server half-closes and waits for the peer's end of stream.
+    // After a refusal (426: no Upgrade) the server half-closes and waits for the peer's end of stream.
     let (server, counts) = counted(|b| b);
     let mut stream = tcp(server.addr);
     stream
         .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     let answer = read_to_eof(&mut stream);
-    assert!(answer.starts_with(b"HTTP/1.1 400 "));
+    assert!(answer.starts_with(b"HTTP/1.1 426 "));
     wait_for_count(&counts, 0);
     drop(stream);
 }

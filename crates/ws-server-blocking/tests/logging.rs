@@ -79,7 +79,7 @@ fn connect_refusal_protocol_error_and_disconnect_are_logged() {
     );
 
     let answer = raw_exchange(server.addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-    assert!(answer.starts_with("HTTP/1.1 400"));
+    assert!(answer.starts_with("HTTP/1.1 426"));
     let refused = RECORDS.lock().unwrap().iter().any(|r| {
         r.starts_with("INFO") && r.contains("handshake refused: missing or wrong Upgrade")
     });

@@ -145,7 +145,7 @@ fn bad_handshakes_get_an_http_status_and_the_socket_closes() {
         (UPGRADE.replace("GET", "POST"), "405 Method Not Allowed"),
         (
             UPGRADE.replace("Upgrade: websocket\r\n", ""),
-            "400 Bad Request",
+            "426 Upgrade Required",
         ),
         (UPGRADE.replace("/chat", "/forbidden"), "403 Forbidden"),
         (UPGRADE.replace("/chat", "/perl-style"), "403 Forbidden"),
@@ -161,7 +161,10 @@ fn bad_handshakes_get_an_http_status_and_the_socket_closes() {
             answer.starts_with(&format!("HTTP/1.1 {status}\r\n")),
             "expected {status}, got {answer:?}"
         );
-        if status.starts_with("426") {
+        if status.starts_with("426") && !request.contains("Upgrade: websocket") {
+            // A plain HTTP request: RFC 9110 15.5.22 asks for the protocol to upgrade to.
+            assert!(answer.contains("\r\nUpgrade: websocket\r\n"), "{answer}");
+        } else if status.starts_with("426") {
             assert!(answer.contains("\r\nSec-WebSocket-Version: 13\r\n"));
         }
     }

@@ -72,3 +72,16 @@ pub use upgrade::{Refusal, Upgrade, upgrade};
 
 pub use ws_proto::handshake::{Reject, Request};
 pub use ws_proto::{CloseCode, CloseFrame, Config, DeflateConfig, MessageKind, Role};
+
+// The crates whose types appear in this API ([`Error`]'s TLS variant, [`ClientStream::Tls`],
+// `upgrade`'s `http` types), so that a user needs no matching versions of their own.
+#[cfg(feature = "http")]
+pub use http;
+pub use rustls;
+pub use tokio_rustls;
+pub use ws_proto;
+
+/// The crate's README, whose examples run as doctests (they compile as pasted).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -28,7 +28,7 @@ async fn status_for(acceptor: Acceptor, request: &'static [u8]) -> (String, Resu
 async fn invalid_requests_get_their_status() {
     let cases: [(&[u8], &str); 5] = [
         (b"POST / HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 405"),
-        (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 400"),
+        (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 426"),
         (
             b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n",
             "HTTP/1.1 426",

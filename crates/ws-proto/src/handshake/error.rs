@@ -45,7 +45,9 @@ pub enum HandshakeError {
     /// No `Host` header (400, RFC 6455 4.1).
     #[error("missing, repeated or empty Host header (RFC 9112 3.2: exactly one)")]
     MissingHost,
-    /// No `Upgrade: websocket` token (400).
+    /// No `Upgrade: websocket` token: a plain HTTP request, as a browser's address bar
+    /// sends (426 Upgrade Required, RFC 9110 15.5.22, with a body that says how to connect:
+    /// see [`Reject::for_error`](crate::handshake::Reject::for_error)).
     #[error("missing or wrong Upgrade header (expected websocket, RFC 6455 4.2.1)")]
     MissingUpgrade,
     /// No `Connection: upgrade` token (400).
@@ -95,12 +97,11 @@ impl HandshakeError {
         match self {
             HeadTooLarge { .. } | TooManyHeaders => 431,
             MethodNotGet(_) => 405,
-            UnsupportedVersion => 426,
+            UnsupportedVersion | MissingUpgrade => 426,
             MalformedHttp(_)
             | HttpVersion
             | InvalidTarget { .. }
             | MissingHost
-            | MissingUpgrade
             | MissingConnection
             | InvalidKey
             | InvalidExtensionHeader(_) => 400,

@@ -65,7 +65,17 @@ impl RequestParser {
     pub fn parse(&mut self, input: &mut RecvBuffer) -> Result<Option<Request>, HandshakeError> {
         let len = match self.scanner.scan(input.data(), &self.limits) {
             Scan::Complete(len) => len,
-            Scan::Partial => return Ok(None),
+            Scan::Partial => {
+                // RFC 9112 3: a request line starts with the method, a token (RFC 9110
+                // 5.6.2). A first byte that cannot start one is refused at once rather
+                // than when the handshake times out: a TLS ClientHello (0x16) sent to a
+                // plain ws:// port gets its 400 while the client still waits for it.
+                let first = input.data().iter().find(|&&b| b != b'\r' && b != b'\n');
+                if first.is_some_and(|&b| !is_tchar(b)) {
+                    return Err(HandshakeError::MalformedHttp(httparse::Error::Token));
+                }
+                return Ok(None);
+            }
             Scan::TooLarge => {
                 return Err(HandshakeError::HeadTooLarge {
                     max: self.limits.max_head_size,
@@ -83,6 +93,12 @@ impl RequestParser {
         input.consume(len);
         Ok(Some(request))
     }
+}
+
+/// RFC 9110 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+/// "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+fn is_tchar(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
 }
 
 /// A checked WebSocket upgrade request.
@@ -457,9 +473,29 @@ impl Reject {
         Reject::new(426).header("Sec-WebSocket-Version", VERSION)
     }
 
-    /// The answer to a handshake error: its status, the headers that status calls for,
-    /// and the error's text as the body.
+    /// 426 Upgrade Required with `Upgrade: websocket`, for a request that asked for no
+    /// WebSocket upgrade at all (RFC 9110 15.5.22: "The server MUST send an Upgrade header
+    /// field in a 426 response to indicate the required protocol(s)"). The body tells the
+    /// person behind a browser's address bar, or curl, that a WebSocket client is needed
+    /// and how to connect.
+    pub fn not_websocket() -> Reject {
+        Reject::new(426).header("Upgrade", "websocket").body(
+            "This is a WebSocket server: it needs a WebSocket client, not a plain HTTP \
+             request (such as a browser's address bar or curl sends).\n\
+             Connect to the same host, port and path with ws:// (or wss:// if this server \
+             uses TLS) instead of http://, from a WebSocket client: \
+             `new WebSocket(\"ws://HOST:PORT/PATH\")` in a page's JavaScript, \
+             `ws-client ws://HOST:PORT/PATH`, or `python -m websockets ws://HOST:PORT/PATH`.\n",
+        )
+    }
+
+    /// The answer to a handshake error: its status, the headers
+    /// that status calls for, and the error's text as the body. A request with no
+    /// `Upgrade: websocket` gets [`Reject::not_websocket`].
     pub fn for_error(error: &HandshakeError) -> Reject {
+        if matches!(error, HandshakeError::MissingUpgrade) {
+            return Reject::not_websocket();
+        }
         let reject = match error.http_status() {
             426 => Reject::upgrade_required(),
             405 => Reject::new(405).header("Allow", "GET"),
@@ -603,7 +639,7 @@ mod tests {
             (
                 replace("Upgrade: websocket", "Upgrade: h2c"),
                 |e| matches!(e, HandshakeError::MissingUpgrade),
-                400,
+                426,
             ),
             (
                 replace("Connection: Upgrade", "Connection: keep-alive"),
@@ -651,6 +687,44 @@ mod tests {
             assert!(is_expected(&err), "{text:?} gave {err:?}");
             assert_eq!(err.http_status(), status, "{err:?}");
         }
+    }
+
+    // RFC 9110 15.5.22: a plain HTTP request (a browser's address bar, curl) gets 426
+    // with an Upgrade field naming websocket, and a body a person can act on.
+    #[test]
+    fn a_plain_http_request_gets_426_saying_how_to_connect() {
+        let browser = "GET / HTTP/1.1\r\nHost: localhost:8080\r\nAccept: text/html\r\n\r\n";
+        let err = parse(browser).unwrap_err();
+        assert!(matches!(err, HandshakeError::MissingUpgrade), "{err:?}");
+        assert_eq!(err.http_status(), 426);
+        let answer = String::from_utf8(Reject::for_error(&err).to_bytes().unwrap()).unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 426 Upgrade Required\r\n"),
+            "{answer}"
+        );
+        assert!(answer.contains("\r\nUpgrade: websocket\r\n"), "{answer}");
+        let body = answer.split("\r\n\r\n").nth(1).unwrap();
+        assert!(body.contains("needs a WebSocket client"), "{body}");
+        assert!(body.contains("ws://HOST:PORT/PATH"), "{body}");
+    }
+
+    // RFC 9112 3 / RFC 9110 5.6.2: the method is a token, so its first byte decides.
+    #[test]
+    fn a_tls_client_hello_is_refused_from_its_first_byte() {
+        let mut parser = RequestParser::new();
+        let mut input = RecvBuffer::new();
+        input.extend_from_slice(&[0x16, 0x03, 0x01, 0x02, 0x00]);
+        let err = parser.parse(&mut input).unwrap_err();
+        assert!(
+            matches!(err, HandshakeError::MalformedHttp(httparse::Error::Token)),
+            "{err:?}"
+        );
+        assert_eq!(err.http_status(), 400);
+        // A partial request that starts well still waits for the rest.
+        let mut parser = RequestParser::new();
+        let mut input = RecvBuffer::new();
+        input.extend_from_slice(b"\r\nGET / HTTP/1.1\r\nHo");
+        assert!(parser.parse(&mut input).unwrap().is_none());
     }
 
     #[test]

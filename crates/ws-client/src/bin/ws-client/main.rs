@@ -7,7 +7,7 @@
 //! bytes, checks that each comes back unchanged, and prints round-trip times. The exit
 //! status says how the connection ended (see `--help`).
 
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -16,8 +16,12 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
+use clap::{ArgAction, Parser};
 use ws_client::{Client, ClientBuilder, CloseCode, CloseFrame, Error, Message, Reader, Writer};
+
+mod escape;
+mod explain;
+mod insecure;
 
 /// The exit statuses, as `--help` lists them.
 mod status {
@@ -39,6 +43,15 @@ mod status {
 }
 
 const AFTER_HELP: &str = "\
+Examples:
+  ws-client ws://127.0.0.1:8080/                  type lines, see the answers
+  printf 'hello\\n' | ws-client ws://127.0.0.1:8080/
+  ws-client -H 'Authorization: Bearer T' -p chat.v1 wss://example.com/socket
+  ws-client --ca-file ca.pem wss://localhost:8080/    trust a private or development CA
+  ws-client -k wss://localhost:8080/              no certificate checks (testing only)
+  ws-client --cert me.pem --key me-key.pem wss://example.com/   a client certificate
+  ws-client --echo-test 1000 --size 4096 ws://127.0.0.1:8080/
+
 Lifecycle:
   Each stdin line is sent as a message; each message received is printed on its own line.
   When stdin ends, the client lingers until no message has arrived for --linger seconds
@@ -56,10 +69,23 @@ Exit status:
      or no answer to a keepalive ping)
   5  the server did not answer our close within --close-timeout
 
-Diagnostics go to stderr through env_logger: RUST_LOG=debug shows more.";
+Output:
+  Text messages are printed as received, one per line; on a terminal, control characters
+  (escape sequences, bells, carriage returns) are shown escaped (\\x1b) so that a server
+  cannot rewrite the screen: --raw prints them as they are, --escape escapes them in a pipe
+  too. Binary messages are printed in hex (--binary-out: raw bytes).
+
+TLS:
+  wss:// trusts the web PKI roots (webpki-roots) and, with --ca-file, a private CA.
+  Errors say what is wrong and what to do; --insecure (-k) skips certificate checks.
+
+Diagnostics go to stderr: errors and warnings by default; -v adds info, -vv debug, -vvv
+trace (each with a timestamp), -q keeps errors only; RUST_LOG (env_logger's syntax) when
+neither is given.";
 
 #[derive(Parser)]
 #[command(
+    name = "ws-client",
     version,
     about = "A WebSocket client: stdin lines out as messages, received messages printed",
     after_help = AFTER_HELP
@@ -68,27 +94,44 @@ struct Args {
     /// The server: ws://HOST[:PORT]/PATH or wss://...
     url: String,
     /// Extra handshake header, as 'Name: value' (repeatable).
-    #[arg(long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    #[arg(short = 'H', long = "header", value_name = "'NAME: VALUE'", value_parser = parse_header)]
     headers: Vec<(String, String)>,
     /// Origin header to send.
-    #[arg(long)]
+    #[arg(short, long)]
     origin: Option<String>,
     /// Subprotocol to offer (repeatable, most preferred first).
-    #[arg(long = "protocol", value_name = "NAME")]
+    #[arg(short, long = "protocol", value_name = "NAME")]
     protocols: Vec<String>,
     /// Also trust the CA certificates in this PEM file.
     #[arg(long, value_name = "PEM")]
     ca_file: Option<PathBuf>,
+    /// Do not check the server's certificate at all (who issued it, its names, its dates):
+    /// anyone on the path can pose as the server. For testing only; says so on stderr.
+    #[arg(short = 'k', long, conflicts_with = "ca_file")]
+    insecure: bool,
+    /// Present this client certificate chain (PEM) to servers that ask for one; needs
+    /// --key.
+    #[arg(long, requires = "key", value_name = "PEM")]
+    cert: Option<PathBuf>,
+    /// The private key (PEM) of --cert.
+    #[arg(long, requires = "cert", value_name = "PEM")]
+    key: Option<PathBuf>,
     /// Connect through this HTTP proxy: http://[user:password@]host:port, with
     /// percent-encoded user and password (%40 for @, %2F for /, %23 for #).
     #[arg(long, value_name = "URL")]
     proxy: Option<String>,
     /// Send each line as a binary message.
-    #[arg(long)]
+    #[arg(short, long)]
     binary: bool,
     /// Write received binary messages as raw bytes instead of hex.
     #[arg(long)]
     binary_out: bool,
+    /// Print received text as it is, control characters included, even on a terminal.
+    #[arg(long, overrides_with = "escape")]
+    raw: bool,
+    /// Escape control characters in received text even when stdout is not a terminal.
+    #[arg(long, overrides_with = "raw")]
+    escape: bool,
     /// Send N messages, check that each comes back unchanged, report round-trip times.
     #[arg(long, value_name = "N")]
     echo_test: Option<usize>,
@@ -120,10 +163,15 @@ struct Args {
     /// Limit on each write to a server that stops reading, in seconds; 0: none.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_secs)]
     write_timeout: Duration,
+    /// More diagnostics on stderr: -v info, -vv debug, -vvv trace.
+    #[arg(short, long, action = ArgAction::Count, conflicts_with = "quiet")]
+    verbose: u8,
+    /// Fewer: -q errors only, -qq nothing.
+    #[arg(short, long, action = ArgAction::Count)]
+    quiet: u8,
 }
 
 fn main() -> ExitCode {
-    init_logger();
     let args = match Args::try_parse() {
         Ok(args) => args,
         Err(err) if !err.use_stderr() => {
@@ -132,16 +180,27 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(err) => {
-            let text = err.to_string();
-            let first = text.lines().next().unwrap_or_default();
-            log::error!("{}", first.trim_start_matches("error: "));
+            // clap's whole message: what is wrong, the usage line and its tip.
+            let _ = err.print();
             return ExitCode::from(status::USAGE);
         }
     };
+    init_logger(args.verbose, args.quiet);
+    if args.insecure {
+        // Loud whatever the log level: this is not a diagnostic but a warning about trust.
+        let _ = writeln!(
+            io::stderr(),
+            "ws-client: WARNING: --insecure: the server's certificate is not checked; anyone \
+             on the path can pose as the server. For testing only."
+        );
+        if args.url.starts_with("ws://") {
+            log::warn!("--insecure has no effect on a ws:// URL (no TLS)");
+        }
+    }
     let client = match connect(&args) {
         Ok(client) => client,
         Err(err) => {
-            log::error!("{err}");
+            log::error!("{}", explain::explain(&err));
             return ExitCode::from(status::FAILED);
         }
     };
@@ -152,16 +211,33 @@ fn main() -> ExitCode {
     ExitCode::from(status)
 }
 
-/// env_logger, warnings and errors by default (RUST_LOG overrides); each record one line
-/// `ws-client: ...`. A stderr that cannot be written is ignored, never a panic.
-fn init_logger() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+/// env_logger: warnings and errors by default, `-v`/`-q` for more or fewer, `RUST_LOG`
+/// when neither is given. Errors and warnings are one plain line `ws-client: ...`; the
+/// diagnostics below them carry a timestamp and their module. A stderr that cannot be
+/// written is ignored, never a panic.
+fn init_logger(verbose: u8, quiet: u8) {
+    use log::LevelFilter::*;
+    let mut builder =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"));
+    let level = match (verbose, quiet) {
+        (0, 0) => None,
+        (1, _) => Some(Info),
+        (2, _) => Some(Debug),
+        (_, 0) => Some(Trace),
+        (_, 1) => Some(Error),
+        _ => Some(Off),
+    };
+    if let Some(level) = level {
+        builder.filter_level(level);
+    }
+    builder
         .format(|buf, record| match record.level() {
             log::Level::Error => writeln!(buf, "ws-client: {}", record.args()),
             log::Level::Warn => writeln!(buf, "ws-client: warning: {}", record.args()),
             level => writeln!(
                 buf,
-                "ws-client: {} {}: {}",
+                "ws-client: {} {} {}: {}",
+                buf.timestamp_millis(),
                 level.as_str().to_lowercase(),
                 record.target(),
                 record.args()
@@ -210,6 +286,15 @@ fn connect(args: &Args) -> Result<Client, Error> {
     if let Some(ca) = &args.ca_file {
         builder = builder.ca_file(ca);
     }
+    if args.insecure {
+        let client_cert = match (&args.cert, &args.key) {
+            (Some(cert), Some(key)) => Some(load_client_cert(cert, key)?),
+            _ => None,
+        };
+        builder = builder.tls_config(insecure::config(client_cert)?);
+    } else if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+        builder = builder.client_cert_files(cert, key);
+    }
     if let Some(proxy) = &args.proxy {
         builder = builder.proxy(proxy);
     }
@@ -217,6 +302,23 @@ fn connect(args: &Args) -> Result<Client, Error> {
         builder = builder.deflate(None);
     }
     builder.connect()
+}
+
+/// A client certificate chain and key from PEM files, for `--insecure` (which replaces
+/// the library's TLS settings, where `--cert`/`--key` otherwise go).
+fn load_client_cert(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<
+    (
+        Vec<rustls::pki_types::CertificateDer<'static>>,
+        rustls::pki_types::PrivateKeyDer<'static>,
+    ),
+    Error,
+> {
+    let chain = ws_transport::load_certs(cert)?;
+    let key = ws_transport::load_key(key)?;
+    Ok((chain, key))
 }
 
 /// What the main thread hears from the others.
@@ -244,10 +346,11 @@ fn interactive(client: Client, args: &Args) -> u8 {
         send_stdin(&sender, binary);
         let _ = to_main.send(Event::StdinEnded);
     });
+    let escape = args.escape || (!args.raw && io::stdout().is_terminal());
     let printer = {
         let (writer, we_closed, binary_out) = (writer.clone(), we_closed.clone(), args.binary_out);
         thread::spawn(move || {
-            let status = print_messages(reader, &writer, &we_closed, binary_out, &events);
+            let status = print_messages(reader, &writer, &we_closed, (binary_out, escape), &events);
             let _ = events.send(Event::Ended(status));
         })
     };
@@ -338,13 +441,16 @@ fn print_messages(
     mut reader: Reader,
     writer: &Writer,
     we_closed: &AtomicBool,
-    binary_out: bool,
+    (binary_out, escape): (bool, bool),
     events: &mpsc::Sender<Event>,
 ) -> u8 {
     let mut stdout = Some(io::stdout().lock());
     let mut server_close: Option<Option<CloseFrame<'static>>> = None;
     loop {
         let printed = match reader.recv() {
+            Ok(Message::Text(text)) if escape => print(&mut stdout, |out| {
+                writeln!(out, "{}", escape::escape_controls(&text))
+            }),
             Ok(Message::Text(text)) => print(&mut stdout, |out| writeln!(out, "{text}")),
             Ok(Message::Binary(data)) if binary_out => {
                 print(&mut stdout, |out| out.write_all(&data))

@@ -1,11 +1,11 @@
 //! `ws-server`: a WebSocket echo (or broadcast) server.
 //!
-//! `cargo run --release -p ws-server-blocking --bin ws-server` serves ws://127.0.0.1:8080/
+//! `cargo run --release -p ws-server-blocking --features cli --bin ws-server` serves ws://127.0.0.1:8080/
 //! and echoes every message. Ctrl-C or SIGTERM closes every client with 1001 and exits; a
 //! second one exits at once.
 //!
-//! Log records go to stderr through `env_logger` (`--log LEVEL`, or `RUST_LOG` when
-//! `--log` is not given). Output that cannot be written (a closed stderr or stdout, as
+//! Log records go to stderr through `env_logger`, with timestamps (`--log LEVEL`, `-v`,
+//! `-q`, or `RUST_LOG` when none of them is given). Output that cannot be written (a closed stderr or stdout, as
 //! after `ws-server 2>&1 | head -1`) is dropped: it never stops the server or its
 //! signal handling.
 
@@ -14,25 +14,43 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{ArgAction, Parser, ValueEnum};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use ws_server_blocking::{DeflateConfig, Error, Server, tls};
 
+mod self_signed;
+
+const AFTER_HELP: &str = "\
+Examples:
+  ws-server                              echo on ws://127.0.0.1:8080/
+  ws-server -l 9001 -m broadcast         every message to every client, port 9001
+  ws-server -l 0.0.0.0:8080              reachable from other machines
+  ws-server --tls-self-signed            wss://localhost:8080/ with a development certificate
+  ws-server --tls-cert cert.pem --tls-key key.pem -l [::]:8443
+  ws-client ws://127.0.0.1:8080/         talk to it (a browser's address bar cannot: it
+                                         gets 426 Upgrade Required)
+
+SIGINT or SIGTERM closes every client with 1001 and exits once they have answered (or
+--close-timeout passed); a second signal exits at once.
+Log records go to stderr with timestamps: connections coming and going at the default level
+(info); -v adds debug, -vv trace, -q keeps warnings and errors, -qq errors only. --log
+LEVEL or RUST_LOG (env_logger's syntax, such as ws_server_blocking=debug) choose exactly.
+A closed stderr or stdout never stops the server.";
+
 #[derive(Parser)]
 #[command(
+    name = "ws-server",
     version,
     about = "A WebSocket echo or broadcast server (Net::WebSocket::Server in Rust)",
-    after_help = "SIGINT or SIGTERM closes every client with 1001 and exits once they have \
-        answered (or --close-timeout passed); a second signal exits at once.\n\
-        Log records go to stderr (--log, or RUST_LOG when --log is not given); a closed \
-        stderr or stdout never stops the server."
+    after_help = AFTER_HELP
 )]
 struct Args {
-    /// Address to listen on, IPv4 or IPv6 with a port (such as [::1]:8080).
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Where to listen: a port alone (8080 means 127.0.0.1:8080, this machine only), or
+    /// an IPv4 or IPv6 address with a port (0.0.0.0:8080 for every interface, [::1]:8080).
+    #[arg(short, long, default_value = "127.0.0.1:8080", value_name = "[ADDR:]PORT", value_parser = parse_listen)]
     listen: String,
     /// What to do with each message: send it back, or send it to every client.
-    #[arg(long, value_enum, default_value_t = Mode::Echo)]
+    #[arg(short, long, value_enum, default_value_t = Mode::Echo)]
     mode: Mode,
     /// Serve wss:// with this certificate chain (PEM); needs --tls-key.
     #[arg(long, requires = "tls_key", value_name = "PEM")]
@@ -40,8 +58,14 @@ struct Args {
     /// The private key (PEM) for --tls-cert.
     #[arg(long, requires = "tls_cert", value_name = "PEM")]
     tls_key: Option<PathBuf>,
+    /// Serve wss:// with a certificate for localhost, 127.0.0.1 and ::1 made now, for
+    /// development: writes ca.pem, cert.pem and key.pem to DIR (default: ws-server-self-signed
+    /// in the temporary directory) and prints how a client trusts it.
+    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true,
+        conflicts_with_all = ["tls_cert", "tls_key"])]
+    tls_self_signed: Option<Option<PathBuf>>,
     /// Accept only pages from this origin; others get 403 Forbidden.
-    #[arg(long)]
+    #[arg(short, long)]
     origin: Option<String>,
     /// Ping clients silent for half this many seconds; drop them after as many more.
     /// 0 disables.
@@ -97,6 +121,30 @@ struct Args {
     /// (env_logger's syntax, such as `ws_server_blocking=debug`), else info.
     #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
     log: Option<log::LevelFilter>,
+    /// More log records: -v debug, -vv trace.
+    #[arg(short, long, action = ArgAction::Count, conflicts_with_all = ["quiet", "log"])]
+    verbose: u8,
+    /// Fewer log records: -q warnings and errors, -qq errors only, -qqq none.
+    #[arg(short, long, action = ArgAction::Count, conflicts_with = "log")]
+    quiet: u8,
+}
+
+impl Args {
+    /// The level from --log, -v or -q, if any was given.
+    fn level(&self) -> Option<log::LevelFilter> {
+        use log::LevelFilter::*;
+        if self.log.is_some() {
+            return self.log;
+        }
+        match (self.verbose, self.quiet) {
+            (0, 0) => None,
+            (1, _) => Some(Debug),
+            (_, 0) => Some(Trace),
+            (_, 1) => Some(Warn),
+            (_, 2) => Some(Error),
+            _ => Some(Off),
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -113,14 +161,26 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(err) => {
-            let text = err.to_string();
-            let first = text.lines().next().unwrap_or_default();
-            say_err(first.trim_start_matches("error: "));
+            // clap's whole message: what is wrong, the usage line and its tip.
+            let _ = err.print();
             return ExitCode::from(2);
         }
     };
-    init_logger(args.log);
-    match run(args) {
+    init_logger(args.level());
+    let made = match &args.tls_self_signed {
+        Some(dir) => {
+            let dir = dir.clone().unwrap_or_else(self_signed::default_dir);
+            match self_signed::make(&dir) {
+                Ok(files) => Some(files),
+                Err(err) => {
+                    say_err(&err);
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        None => None,
+    };
+    match run(args, made) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             say_err(&err.to_string());
@@ -134,8 +194,8 @@ fn say_err(text: &str) {
     let _ = writeln!(std::io::stderr(), "ws-server: {text}");
 }
 
-/// Log records to stderr via env_logger: `--log LEVEL` if given, else `RUST_LOG`, else
-/// info. env_logger drops a record it cannot write.
+/// Log records to stderr via env_logger, each with its time: `--log LEVEL`, `-v` or `-q`
+/// if given, else `RUST_LOG`, else info. env_logger drops a record it cannot write.
 fn init_logger(level: Option<log::LevelFilter>) {
     let mut builder = env_logger::Builder::new();
     match level {
@@ -152,7 +212,7 @@ fn init_logger(level: Option<log::LevelFilter>) {
     let _ = builder.try_init();
 }
 
-fn run(args: Args) -> Result<(), Error> {
+fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
     let mut builder = Server::builder()
         .listen(args.listen.as_str())
         .silence_max(Duration::from_secs(args.silence_max));
@@ -182,9 +242,13 @@ fn run(args: Args) -> Result<(), Error> {
     if args.deflate {
         builder = builder.deflate(Some(DeflateConfig::default()));
     }
-    let scheme = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => {
+    let scheme = match (&args.tls_cert, &args.tls_key, &made) {
+        (Some(cert), Some(key), _) => {
             builder = builder.tls(tls::config_from_pem(cert, key)?);
+            "wss"
+        }
+        (_, _, Some(files)) => {
+            builder = builder.tls(tls::config_from_pem(&files.cert, &files.key)?);
             "wss"
         }
         _ => "ws",
@@ -192,6 +256,19 @@ fn run(args: Args) -> Result<(), Error> {
     let origin = args.origin;
     let mode = args.mode;
     let builder = builder.on_connect(move |_server, conn| {
+        // Connections coming and going, at info: what a newcomer watching the server
+        // expects to see (the library logs them at debug).
+        let ready = std::rc::Rc::new(std::cell::Cell::new(false));
+        let was_ready = ready.clone();
+        conn.on_ready(move |conn| {
+            ready.set(true);
+            log::info!("{}: connected", conn.peer_addr());
+        });
+        conn.on_disconnect(move |conn, code, reason| {
+            if was_ready.get() {
+                log::info!("{}: disconnected ({code} {reason})", conn.peer_addr());
+            }
+        });
         if let Some(origin) = origin.clone() {
             conn.on_handshake(move |_conn, hs| {
                 if hs.request().origin() != Some(origin.as_str()) {
@@ -243,7 +320,40 @@ fn run(args: Args) -> Result<(), Error> {
         }
     )
     .and_then(|()| stdout.flush());
+    if let Some(files) = made {
+        let port = addr.port();
+        let _ = writeln!(
+            stdout,
+            "ws-server: made a development certificate for localhost, 127.0.0.1 and ::1 (not \
+             for production):\n  certificate {}\n  key         {}\n  its CA      {}\n\
+             ws-server: clients trust it through the CA: \
+             ws-client --ca-file {} wss://localhost:{port}/\n\
+             ws-server: (curl --cacert, python's ssl.create_default_context(cafile=...) and \
+             SSL_CERT_FILE take the same file; browsers import it as an authority)",
+            files.cert.display(),
+            files.key.display(),
+            files.ca.display(),
+            files.ca.display(),
+        )
+        .and_then(|()| stdout.flush());
+    }
     server.start()
+}
+
+/// `--listen`: `PORT` alone means 127.0.0.1:PORT, as websocat's `-s PORT` does; anything
+/// else is an address with a port, resolved when binding.
+fn parse_listen(text: &str) -> Result<String, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(format!("127.0.0.1:{port}"));
+    }
+    if text.parse::<std::net::SocketAddr>().is_ok()
+        || text
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
+    {
+        return Ok(text.to_owned());
+    }
+    Err("expected a port (8080) or an address with a port (127.0.0.1:8080, [::1]:8080)".to_owned())
 }
 
 fn parse_level(level: &str) -> Result<log::LevelFilter, String> {

@@ -1,0 +1,49 @@
+//! What the blocking server examples share: the port from the command line, a line that
+//! says where they listen, and Ctrl-C or SIGTERM closing every client with 1001 (as
+//! `ws-server` does) instead of the process dying under them (1006).
+//!
+//! This library also runs the workspace README's Rust snippets as doctests.
+
+use std::io::Write;
+
+use signal_hook::consts::{SIGINT, SIGTERM};
+use ws_server_blocking::{Builder, Error};
+
+/// The port given as the first command-line argument, else `default`. A first argument
+/// that is not a port ends the program with a usage line (status 2).
+pub fn port_arg(default: u16) -> u16 {
+    match std::env::args().nth(1) {
+        None => default,
+        Some(arg) => arg.parse().unwrap_or_else(|_| {
+            let program = std::env::args().next().unwrap_or_default();
+            eprintln!("usage: {program} [PORT] (got {arg:?}, not a port from 0 to 65535)");
+            std::process::exit(2)
+        }),
+    }
+}
+
+/// Binds `builder`, prints `listening on SCHEME://ADDR/`, and runs the server until
+/// Ctrl-C or SIGTERM, which close every client with 1001 and return `Ok`.
+pub fn serve(builder: Builder, scheme: &str) -> Result<(), Error> {
+    let server = builder.bind()?;
+    let handle = server.shutdown_handle();
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    std::thread::spawn(move || {
+        if signals.forever().next().is_some() {
+            handle.shutdown();
+        }
+    });
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(
+        stdout,
+        "listening on {scheme}://{}/ (Ctrl-C to stop)",
+        server.local_addr()
+    )
+    .and_then(|()| stdout.flush());
+    server.start()
+}
+
+/// The workspace README, whose Rust snippets run as doctests (they compile as pasted).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,0 +1,112 @@
+//! The examples run as a user runs them: each a real process on a real port.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ws_client::{ClientBuilder, Message};
+
+/// `cargo test` builds the examples beside the test binary's directory.
+fn example(name: &str) -> Command {
+    let mut path: PathBuf = std::env::current_exe().unwrap();
+    path.pop();
+    if path.ends_with("deps") {
+        path.pop();
+    }
+    Command::new(path.join("examples").join(name))
+}
+
+fn free_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    probe.local_addr().unwrap().port()
+}
+
+/// A child process killed when dropped, so that a failed test leaves none behind.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts a server example and returns it with the first line it printed.
+fn start(name: &str, args: &[&str]) -> (Running, String) {
+    let mut child = example(name)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (Running(child), line)
+}
+
+fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "the example did not exit");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn echo_takes_its_port_says_where_it_listens_and_closes_with_1001_on_ctrl_c() {
+    let port = free_port();
+    let (mut child, line) = start("echo", &[&port.to_string()]);
+    assert_eq!(
+        line,
+        format!("listening on ws://127.0.0.1:{port}/ (Ctrl-C to stop)\n")
+    );
+    let mut client = ClientBuilder::new(&format!("ws://127.0.0.1:{port}/"))
+        .connect()
+        .unwrap();
+    client.send_text("hello").unwrap();
+    assert!(matches!(client.recv().unwrap(), Message::Text(t) if t == "hello"));
+
+    // proto_client takes a URL, and prints what a user reads.
+    let out = example("proto_client")
+        .args([&format!("ws://127.0.0.1:{port}/chat?room=1"), "by hand"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "by hand\nclosed: 1000 (normal closure)\n"
+    );
+
+    let status = Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    match client.recv().unwrap() {
+        Message::Close(Some(frame)) => assert_eq!(u16::from(frame.code), 1001),
+        other => panic!("expected a close with 1001, got {other:?}"),
+    }
+    drop(client);
+    assert!(wait_exit(&mut child.0).success());
+}
+
+#[test]
+fn a_port_that_is_not_one_is_a_usage_error() {
+    let out = example("echo").arg("eighty").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("[PORT]") && err.contains("\"eighty\""),
+        "{err}"
+    );
+}
