@@ -65,8 +65,9 @@ fn invalid_upgrades_are_refused_with_their_status() {
             400,
         ),
         (
+            // No Upgrade: websocket: a plain HTTP request (RFC 9110 15.5.22).
             request("GET", http::Version::HTTP_11, &without("upgrade")),
-            400,
+            426,
         ),
         (
             request("GET", http::Version::HTTP_11, &without("sec-websocket-key")),
