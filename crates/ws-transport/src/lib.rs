@@ -16,3 +16,8 @@ mod tls_read;
 
 pub use pem::{PemError, load_certs, load_key};
 pub use tls_read::{Plaintext, TlsReadError, read_plaintext};
+
+/// The README's snippets, compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
