@@ -93,8 +93,8 @@ load_threads="${LOAD_THREADS:-$(count_cpus "$load_cpus")}"
 ulimit -n "$(ulimit -Hn)" 2> /dev/null || true
 
 echo "run-load: building (release)" >&2
-cargo build --release --quiet -p ws-server-blocking --features ws-server-blocking/cli --bin ws-server \
-    -p benches --bin ws-load --bin tungstenite-echo --bin fastwebsockets-echo \
+cargo build --release --quiet -p ws-server-blocking --features cli --bin ws-server
+cargo build --release --quiet -p benches --bin ws-load --bin tungstenite-echo --bin fastwebsockets-echo \
     --bin tokio-websockets-echo --bin tokio-tungstenite-echo --bin sockudo-ws-echo
 bin="$root/target/release"
 have_ws_tokio=0
