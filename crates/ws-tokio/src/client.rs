@@ -119,7 +119,7 @@ struct Target {
 impl Target {
     fn parse(text: &str) -> Result<Target, Error> {
         let invalid = |reason: &str| Error::Url {
-            url: text.to_owned(),
+            url: redact(text),
             reason: reason.to_owned(),
         };
         let url = url::Url::parse(text).map_err(|e| invalid(&e.to_string()))?;
@@ -144,6 +144,9 @@ impl Target {
         let port = url
             .port_or_known_default()
             .unwrap_or(if secure { 443 } else { 80 });
+        if port == 0 {
+            return Err(invalid("port 0 cannot be connected to"));
+        }
         let mut resource = url.path().to_owned();
         if let Some(query) = url.query() {
             resource.push('?');
@@ -166,6 +169,26 @@ impl Target {
     }
 }
 
+/// `text` with any password replaced by `***`, for error messages.
+fn redact(text: &str) -> String {
+    if let Ok(mut url) = url::Url::parse(text) {
+        if url.password().is_some() && url.set_password(Some("***")).is_ok() {
+            return url.to_string();
+        }
+        return text.to_owned();
+    }
+    // Not a URL: hide whatever stands between the scheme's "//" and the last '@' before
+    // the path, which is where userinfo would be.
+    let Some(start) = text.find("//").map(|i| i + 2) else {
+        return text.to_owned();
+    };
+    let end = text[start..].find('/').map_or(text.len(), |i| start + i);
+    match text[start..end].rfind('@') {
+        Some(at) => format!("{}***{}", &text[..start], &text[start + at..]),
+        None => text.to_owned(),
+    }
+}
+
 /// An `http://` proxy URL.
 struct Proxy {
     host: String,
@@ -176,7 +199,7 @@ struct Proxy {
 impl Proxy {
     fn parse(text: &str) -> Result<Proxy, Error> {
         let invalid = |reason: &str| Error::Url {
-            url: text.to_owned(),
+            url: redact(text),
             reason: reason.to_owned(),
         };
         let url = url::Url::parse(text).map_err(|e| invalid(&e.to_string()))?;
@@ -189,8 +212,24 @@ impl Proxy {
             Some(url::Host::Ipv6(addr)) => addr.to_string(),
             None => return Err(invalid("the proxy URL has no host")),
         };
-        let credentials = (!url.username().is_empty())
-            .then(|| format!("{}:{}", url.username(), url.password().unwrap_or("")));
+        // RFC 3986 3.2.1: userinfo is percent-encoded in the URL (and the WHATWG parser
+        // encodes more characters still); the proxy wants the credentials themselves.
+        let decode = |part: &str| {
+            percent_encoding::percent_decode_str(part)
+                .decode_utf8()
+                .map(|decoded| decoded.into_owned())
+                .map_err(|_| invalid("the proxy credentials are not UTF-8 once percent-decoded"))
+        };
+        let credentials = if url.username().is_empty() {
+            None
+        } else {
+            let user = decode(url.username())?;
+            // RFC 7617 2: "a user-id containing a colon character is invalid".
+            if user.contains(':') {
+                return Err(invalid("the proxy user name contains ':' (RFC 7617 2)"));
+            }
+            Some(format!("{user}:{}", decode(url.password().unwrap_or(""))?))
+        };
         Ok(Proxy {
             host,
             port: url.port_or_known_default().unwrap_or(80),

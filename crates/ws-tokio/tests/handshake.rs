@@ -217,6 +217,7 @@ async fn client_rejects_bad_urls_before_any_io() {
         ("ws://example.com/#frag", "fragment"),
         ("ws://user:pw@example.com/", "credentials"),
         ("not a url", "syntax"),
+        ("ws://127.0.0.1:0/", "port 0"),
     ] {
         let outcome = ws_tokio::connect(url).await;
         assert!(

@@ -96,6 +96,43 @@ async fn ws_through_a_connect_proxy_with_credentials() {
     common::close(ws).await;
 }
 
+// RFC 3986 3.2.1: userinfo is percent-encoded in the URL; the proxy gets the decoded
+// credentials (`alice:p@ss/#`), not the URL's spelling of them.
+#[tokio::test]
+async fn proxy_credentials_are_percent_decoded() {
+    let server = common::echo_server(Acceptor::new()).await;
+    let (proxy, seen) = connect_proxy(Some("alice:p@ss/#")).await;
+    let ws = common::within(
+        "connect",
+        ClientBuilder::new(&format!("ws://{server}/"))
+            .proxy(&format!("http://alice:p%40ss%2F%23@{proxy}"))
+            .connect(),
+    )
+    .await
+    .expect("the proxy accepts the decoded credentials");
+    assert_eq!(seen.lock().expect("log").len(), 1);
+    common::close(ws).await;
+}
+
+// An error about a URL never shows its password.
+#[tokio::test]
+async fn url_errors_hide_the_password() {
+    for proxy in [
+        "https://alice:secret@127.0.0.1:3128",
+        "http://alice:secret@[::1",
+    ] {
+        let outcome = ClientBuilder::new("ws://127.0.0.1:9/")
+            .proxy(proxy)
+            .connect()
+            .await;
+        let err = outcome.expect_err("refused");
+        assert!(matches!(err, Error::Url { .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(!text.contains("secret"), "{text}");
+        assert!(text.contains("***"), "{text}");
+    }
+}
+
 #[tokio::test]
 async fn proxy_refusals_are_errors_with_their_status() {
     let server = common::echo_server(Acceptor::new()).await;
