@@ -62,7 +62,8 @@ Lifecycle:
 
 Exit status:
   0  normal close: a closing handshake, ours or the server's with 1000 (or no code)
-  1  could not connect, or --echo-test got a message back changed
+  1  could not connect, or --echo-test failed: a message came back changed, or the
+     server closed before every message had come back
   2  usage error
   3  the server closed with another code (printed on stderr)
   4  connection lost without a closing handshake (network error, reset, protocol error,
@@ -157,8 +158,9 @@ struct Args {
     /// Send a ping after this many seconds without a message from the server; 0: never.
     #[arg(long, value_name = "SECS", default_value = "20", value_parser = parse_secs)]
     keepalive: Duration,
-    /// Give the server up if nothing arrives this many seconds after a keepalive ping.
-    #[arg(long, value_name = "SECS", default_value = "20", value_parser = parse_secs)]
+    /// Give the server up if nothing arrives this many seconds after a keepalive ping
+    /// (more than 0; --keepalive 0 turns keepalive off).
+    #[arg(long, value_name = "SECS", default_value = "20", value_parser = parse_positive_secs)]
     keepalive_timeout: Duration,
     /// Limit on each write to a server that stops reading, in seconds; 0: none.
     #[arg(long, value_name = "SECS", default_value = "30", value_parser = parse_secs)]
@@ -260,6 +262,13 @@ fn parse_secs(text: &str) -> Result<Duration, String> {
         .ok()
         .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
         .ok_or_else(|| "must be a number of seconds, 0 or more".to_owned())
+}
+
+fn parse_positive_secs(text: &str) -> Result<Duration, String> {
+    parse_secs(text)
+        .ok()
+        .filter(|secs| !secs.is_zero())
+        .ok_or_else(|| "must be a number of seconds, more than 0".to_owned())
 }
 
 /// `None` for 0, the flags' way of saying "no limit".
@@ -584,6 +593,14 @@ fn echo_one(
             Message::Text(text) if !binary => break text.into_bytes(),
             Message::Binary(data) if binary => break data,
             Message::Ping(_) | Message::Pong(_) => {}
+            Message::Close(frame) => {
+                let why = frame.map_or_else(
+                    || "no code".to_owned(),
+                    |frame| format!("{} {}", frame.code, frame.reason),
+                );
+                log::error!("echo test: the server closed ({why}) before message {i} came back");
+                return Err(None);
+            }
             other => {
                 log::error!("echo test: message {i}: got {other:?}");
                 return Err(None);
@@ -596,4 +613,32 @@ fn echo_one(
         return Err(None);
     }
     Ok(rtt)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Args;
+
+    // The flags' defaults, written as text for --help, are the library's.
+    #[test]
+    fn flag_defaults_are_the_librarys() {
+        let args = Args::try_parse_from(["ws-client", "ws://127.0.0.1/"]).expect("parses");
+        assert_eq!(args.timeout, ws_client::DEFAULT_CONNECT_TIMEOUT);
+        assert_eq!(args.write_timeout, ws_client::DEFAULT_WRITE_TIMEOUT);
+        assert_eq!(args.close_timeout, ws_client::DEFAULT_CLOSE_TIMEOUT);
+        assert_eq!(args.keepalive, ws_client::DEFAULT_KEEPALIVE);
+        assert_eq!(args.keepalive_timeout, ws_client::DEFAULT_KEEPALIVE_TIMEOUT);
+    }
+
+    // A keepalive timeout of 0 would declare every server dead at its first ping.
+    #[test]
+    fn a_zero_keepalive_timeout_is_a_usage_error() {
+        let Err(err) = Args::try_parse_from(["ws-client", "--keepalive-timeout", "0", "ws://h/"])
+        else {
+            panic!("--keepalive-timeout 0 was accepted");
+        };
+        assert!(err.to_string().contains("more than 0"), "{err}");
+    }
 }
