@@ -20,8 +20,8 @@ pub enum Message {
     /// A whole binary message.
     Binary(Bytes),
     /// A ping. When received, the pong is already queued (with
-    /// [`Config::auto_pong`](ws_proto::Config) on, the default) and is written by the next
-    /// poll of the stream.
+    /// [`Config::auto_pong`](ws_proto::Config) on, the default) and written in the same
+    /// poll that received the ping.
     Ping(Bytes),
     /// A pong.
     Pong(Bytes),

@@ -82,7 +82,7 @@ impl Acceptor {
 
     /// Accepts permessage-deflate (RFC 7692) from clients that offer it, with these
     /// settings, or (`None`) declines it. Default `None`, as ws-server-blocking:
-    /// compressing costs CPU and about 300 KiB per connection with context takeover
+    /// compressing costs CPU and about 330 KiB per connection with context takeover
     /// (see [`DeflateConfig`]).
     pub fn deflate(mut self, config: Option<DeflateConfig>) -> Self {
         self.deflate = config;
