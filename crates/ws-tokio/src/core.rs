@@ -147,6 +147,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 self.phase = Phase::Done;
                 return Poll::Ready(Some(Err(err.into())));
             }
+            // Closing: the close timer bounds the wait for the peer's close however much
+            // else it still sends, so it is checked before each read, not only when a
+            // read would wait (a peer that keeps the socket readable cannot hold it open).
+            if self.session.state() == State::CloseSent && self.poll_close_timer(cx).is_ready() {
+                self.phase = Phase::Done;
+                let _ = Pin::new(&mut self.io).poll_shutdown(&mut wcx);
+                return Poll::Ready(Some(Err(Error::CloseTimeout(self.settings.close_timeout))));
+            }
             match self.poll_read_more(cx) {
                 Poll::Ready(Ok(0)) => {
                     self.phase = Phase::Done;
@@ -165,16 +173,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 }
                 Poll::Pending => {}
             }
-            // Nothing to read: the clocks.
-            if self.session.state() == State::CloseSent {
-                if self.poll_close_timer(cx).is_ready() {
-                    self.phase = Phase::Done;
-                    let _ = Pin::new(&mut self.io).poll_shutdown(&mut wcx);
-                    return Poll::Ready(Some(Err(Error::CloseTimeout(
-                        self.settings.close_timeout,
-                    ))));
-                }
-            } else if let Poll::Ready(result) = self.poll_keepalive(cx) {
+            // Nothing to read: the keepalive clock (the close timer is polled above).
+            if self.session.state() != State::CloseSent
+                && let Poll::Ready(result) = self.poll_keepalive(cx)
+            {
                 if let Err(err) = result {
                     self.phase = Phase::Finishing(Some(err));
                 }
@@ -224,6 +226,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     }
 
     /// Writes everything queued and flushes the transport.
+    /// Ends the stream without waiting for anything more (a deadline passed): later
+    /// polls return `None`, and the transport is closed when the stream is dropped.
+    pub(crate) fn abandon(&mut self) {
+        self.phase = Phase::Done;
+    }
+
     pub(crate) fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         ready!(self.poll_write_down_to(cx, 0))?;
         if self.unflushed {

@@ -42,7 +42,11 @@
 //! # Errors and panics
 //!
 //! One error type, [`Error`]; no input from the peer makes this crate panic, and every
-//! wait has a deadline in [`Settings`] or the builders.
+//! wait on the peer has a deadline in [`Settings`] or the builders (handshake, closing
+//! handshake including writing our close frame, keepalive while receiving), but one:
+//! `send`, `feed`, `flush` and the `Sink` wait, by design, while the peer does not read
+//! and [`Settings::write_buffer_limit`] bytes are unsent (that is the backpressure). Put
+//! a deadline on them where the application needs one (`tokio::time::timeout`).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

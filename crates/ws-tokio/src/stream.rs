@@ -136,11 +136,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// or reason, [`Error::CloseTimeout`], [`Error::Io`].
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         self.core.session.close(code, reason)?;
-        self.flush().await?;
-        while let Some(item) = self.recv().await {
-            item?;
+        // The deadline covers writing our close too: a peer that stopped reading cannot
+        // hold the flush open for ever.
+        let limit = self.core.settings.close_timeout;
+        let handshake = async {
+            self.flush().await?;
+            while let Some(item) = self.recv().await {
+                item?;
+            }
+            Ok(())
+        };
+        match tokio::time::timeout(limit, handshake).await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                // Both close frames crossed and only the peer's end of TCP was awaited:
+                // that ends normally at the deadline (RFC 6455 7.1.1), as `recv` does.
+                let answered = self.core.session.is_closed();
+                self.core.abandon();
+                if answered {
+                    Ok(())
+                } else {
+                    Err(Error::CloseTimeout(limit))
+                }
+            }
         }
-        Ok(())
     }
 
     /// Splits into a receiving and a sending half that two tasks can drive at once

@@ -188,3 +188,71 @@ async fn client_waits_for_the_server_to_close_tcp_at_most_the_close_timeout() {
     );
     server.abort();
 }
+
+// The close timeout bounds writing our close frame too: a peer that stopped reading (its
+// receive window and ours full) cannot hold `close()` open.
+#[tokio::test]
+async fn close_timeout_when_the_peer_stops_reading() {
+    let (listener, addr) = common::listener().await;
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let mut ws = Acceptor::new()
+            .settings(quick_keepalive())
+            .accept(tcp)
+            .await
+            .expect("handshake");
+        // Send until the socket and the write buffer are full.
+        let chunk = vec![7u8; 1 << 16];
+        loop {
+            let send = ws.send(Message::binary(chunk.clone()));
+            if tokio::time::timeout(Duration::from_millis(300), send)
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        ws.close(CloseCode::GOING_AWAY, "bye").await
+    });
+    let (peer, _early) = common::raw_client(addr).await; // never reads again
+    let outcome = common::within("close gives up", server)
+        .await
+        .expect("server task");
+    assert!(
+        matches!(outcome, Err(Error::CloseTimeout(t)) if t == Duration::from_millis(300)),
+        "{outcome:?}"
+    );
+    drop(peer);
+}
+
+// A peer that keeps sending data after our close, and never its own close, is given up
+// at the close timeout however readable its socket stays.
+#[tokio::test]
+async fn close_timeout_when_the_peer_keeps_sending() {
+    let (listener, addr) = common::listener().await;
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let mut ws = Acceptor::new()
+            .settings(quick_keepalive())
+            .accept(tcp)
+            .await
+            .expect("handshake");
+        ws.close(CloseCode::GOING_AWAY, "bye").await
+    });
+    let (peer, _early) = common::raw_client(addr).await;
+    let (_read, mut write) = peer.into_split();
+    let flood = tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        // Masked one-byte binary frames (mask key 0), a megabyte at a time.
+        let frames: Vec<u8> = [0x82u8, 0x81, 0, 0, 0, 0, 1].repeat(150_000);
+        while write.write_all(&frames).await.is_ok() {}
+    });
+    let outcome = common::within("close gives up", server)
+        .await
+        .expect("server task");
+    assert!(
+        matches!(outcome, Err(Error::CloseTimeout(t)) if t == Duration::from_millis(300)),
+        "{outcome:?}"
+    );
+    flood.abort();
+}
