@@ -172,11 +172,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
         Ok(())
     }
 
-    /// Sends a close frame and flushes it. The [`ReadHalf`] then receives the peer's
-    /// answer and ends (or ends with [`Error::CloseTimeout`]).
+    /// Sends a close frame and flushes it, within
+    /// [`Settings::close_timeout`](crate::Settings) (a peer that stopped reading gives
+    /// [`Error::CloseTimeout`]). The [`ReadHalf`] then receives the peer's answer and ends
+    /// (or ends with [`Error::CloseTimeout`]).
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
-        self.shared.lock().session.close(code, reason)?;
-        self.flush().await
+        let limit = {
+            let mut core = self.shared.lock();
+            core.session.close(code, reason)?;
+            core.settings.close_timeout
+        };
+        match tokio::time::timeout(limit, self.flush()).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Error::CloseTimeout(limit)),
+        }
     }
 
     /// Polls `f` with a context whose waker wakes both halves.
