@@ -128,7 +128,7 @@ start=$SECONDS
 if [ "$mode" = server ] || [ "$mode" = tokio-server ]; then
     port="$(free_ports 1)"
     if [ "$mode" = server ]; then
-        cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p ws-server-blocking --features ws-server-blocking/cli --bin ws-server
+        cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p ws-server-blocking --features cli --bin ws-server
         agent=ws-server
         "$root/target/release/ws-server" --listen "127.0.0.1:$port" --deflate --log warn > "$work/$agent.log" 2>&1 &
     else

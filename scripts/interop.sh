@@ -32,9 +32,10 @@ if [[ "${1:-}" == --venv-only ]]; then
     exit 0
 fi
 
+# One package per build: cargo applies a package's `--features cli` only to the one it builds.
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p ws-server-blocking --features cli --bin ws-server
+cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p ws-client --features cli --bin ws-client
 cargo build --release --quiet --manifest-path "$root/Cargo.toml" \
-    -p ws-server-blocking --bin ws-server -p ws-client --bin ws-client \
-    --features ws-server-blocking/cli,ws-client/cli \
     -p examples --example tokio_echo_server --example tokio_client
 "$venv/bin/python" "$root/scripts/interop_websockets.py" \
     "$root/target/release/ws-server" "$root/target/release/ws-client" \
