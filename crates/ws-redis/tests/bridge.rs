@@ -342,3 +342,41 @@ mod queue {
         assert_eq!(ws_redis::DEFAULT_PUBLISH_QUEUE, 4096);
     }
 }
+
+mod callback {
+    use super::*;
+
+    #[test]
+    #[ignore = "needs redis-server: run by scripts/redis-tests.sh"]
+    fn a_panicking_callback_is_counted_and_the_reader_goes_on() {
+        let redis = RedisServer::start();
+        let inbox: Inbox = Arc::default();
+        let sink = Arc::clone(&inbox);
+        let b = Bridge::start(
+            Config::new(&redis.url()).unwrap(),
+            move |topic, kind, payload| {
+                assert_ne!(payload, b"boom", "the application's bug");
+                sink.lock()
+                    .unwrap()
+                    .push((topic.to_owned(), kind, payload.to_vec()));
+            },
+        )
+        .unwrap();
+        let (a, _) = bridge(&redis.url());
+        b.subscribe("t");
+        eventually("subscribed", || (redis.numsub("ws:t") == 1).then_some(()));
+        a.publish("t", Kind::Text, b"boom").unwrap();
+        a.publish("t", Kind::Text, b"fine").unwrap();
+        let first = eventually("the next message is delivered", || {
+            received(&inbox).first().cloned()
+        });
+        assert_eq!(first.2, b"fine");
+        let stats = b.stats();
+        assert_eq!(
+            (stats.dropped_callback_panic, stats.delivered),
+            (1, 1),
+            "{stats:?}"
+        );
+        assert!(stats.subscriber_connected);
+    }
+}
