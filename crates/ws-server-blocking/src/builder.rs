@@ -10,12 +10,12 @@ use std::time::Duration;
 use mio::unix::SourceFd;
 use mio::{Interest, Poll, Waker};
 
-use crate::connection::Connection;
+use crate::config::Config;
 use crate::error::Error;
 use crate::event_loop::{EventLoop, LISTENER, WAKER};
-use crate::handler::{ConnectFn, HandlerResult, ServerFn, WatchFn};
-use crate::server::{Server, ShutdownHandle};
-use crate::settings::Settings;
+use crate::handler::HandlerResult;
+use crate::server::connection::Connection;
+use crate::server::{ConnectFn, Server, ServerFn, ShutdownHandle, WatchFn};
 use crate::watch::Direction;
 
 /// Where to listen (Perl's `listen`): a port on every IPv4 interface, an address (IPv4
@@ -62,12 +62,19 @@ impl From<TcpListener> for Listen {
     }
 }
 
+impl Server {
+    /// Starts building a server (Perl's `Net::WebSocket::Server->new`).
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+}
+
 /// A server being configured; [`start`](Self::start) runs it.
 #[must_use = "a Builder does nothing until start() or bind()"]
 pub struct Builder {
     listen: Listen,
     tls: Option<Arc<rustls::ServerConfig>>,
-    settings: Settings,
+    config: Config,
     on_connect: Option<ConnectFn>,
     on_tick: Option<ServerFn>,
     on_shutdown: Option<ServerFn>,
@@ -79,7 +86,7 @@ impl Default for Builder {
         Builder {
             listen: Listen::Port(80),
             tls: None,
-            settings: Settings::default(),
+            config: Config::default(),
             on_connect: None,
             on_tick: None,
             on_shutdown: None,
@@ -89,6 +96,12 @@ impl Default for Builder {
 }
 
 impl Builder {
+    /// Replaces every setting at once; the setters below change one field of it.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
     /// Where to listen. Default: port 80 on every IPv4 interface, as in Perl.
     pub fn listen(mut self, listen: impl Into<Listen>) -> Self {
         self.listen = listen.into();
@@ -103,94 +116,99 @@ impl Builder {
     }
 
     /// Every `silence_max / 2`, connections that sent nothing since the last check are
-    /// pinged (Perl's `silence_max`). Default 20 s; zero disables pings and the timeout.
+    /// pinged (Perl's `silence_max`). Sets [`Config::silence_max`] (and [`Config::silence_timeout`], unless `None`, to the
+    /// same); zero disables pings and the timeout.
     pub fn silence_max(mut self, silence_max: Duration) -> Self {
-        self.settings.silence_max = silence_max;
-        self.settings.silence_timeout = self.settings.silence_timeout.map(|_| silence_max);
+        self.config.silence_max = silence_max;
+        self.config.silence_timeout = self.config.silence_timeout.map(|_| silence_max);
         self
     }
 
     /// How long a pinged connection may stay silent before it is dropped; `None` keeps
-    /// it forever, as the Perl module does. Default: `silence_max`.
+    /// it forever, as the Perl module does. Sets [`Config::silence_timeout`].
     pub fn silence_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.settings.silence_timeout = timeout;
+        self.config.silence_timeout = timeout;
         self
     }
 
-    /// How often `on_tick` runs (Perl's `tick_period`). Default zero: never.
+    /// How often `on_tick` runs (Perl's `tick_period`). Sets [`Config::tick_period`].
     pub fn tick_period(mut self, period: Duration) -> Self {
-        self.settings.tick_period = period;
+        self.config.tick_period = period;
         self
     }
 
-    /// How long a client has to finish its handshake (TLS included). Default 10 s.
+    /// How long a client has to finish its handshake (TLS included). Sets
+    /// [`Config::handshake_timeout`].
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.settings.handshake_timeout = timeout;
+        self.config.handshake_timeout = timeout;
         self
     }
 
     /// How long to wait for the peer's side of a closing handshake, for it to read the
     /// bytes it is owed once either side closed or it sent its FIN, and for its end of
     /// the TCP connection; past it the connection is dropped. Also how long a shutdown
-    /// waits for every client's close before `start` returns. Default 5 s.
+    /// waits for every client's close before `start` returns. Sets [`Config::close_timeout`].
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
-        self.settings.close_timeout = timeout;
+        self.config.close_timeout = timeout;
         self
     }
 
-    /// How many connections may be open at once; more get 503. Default 50,000.
+    /// How many connections may be open at once; more get 503. Sets
+    /// [`Config::max_connections`].
     pub fn max_connections(mut self, max: usize) -> Self {
-        self.settings.max_connections = max;
+        self.config.max_connections = max;
         self
     }
 
     /// How many unsent bytes a connection may have queued when a message is sent to it
-    /// before it is dropped as not reading. Default 8 MiB.
+    /// before it is dropped as not reading. Sets [`Config::max_pending_output`].
     pub fn max_pending_output(mut self, max: usize) -> Self {
-        self.settings.max_pending_output = max;
+        self.config.max_pending_output = max;
         self
     }
 
     /// How much unsent output a connection may have before the server stops reading from
     /// it (until the output drains to half): a peer that sends requests faster than it
     /// reads the answers is slowed down by TCP's flow control rather than growing the
-    /// server's memory. Default 1 MiB.
+    /// server's memory. Sets [`Config::read_pause`].
     pub fn read_pause(mut self, bytes: usize) -> Self {
-        self.settings.read_pause = bytes;
+        self.config.read_pause = bytes;
         self
     }
 
-    /// The largest message a connection sends (Perl's `max_send_size`). Default 64 MiB.
+    /// The largest message a connection sends (Perl's `max_send_size`). Sets
+    /// [`Config::max_send_size`].
     pub fn max_send_size(mut self, max: usize) -> Self {
-        self.settings.max_send_size = max;
+        self.config.max_send_size = max;
         self
     }
 
     /// The largest message a connection accepts, reassembled (Perl's `max_recv_size`);
-    /// larger ones are answered with 1009. Default 64 MiB.
+    /// larger ones are answered with 1009. Sets the
+    /// `max_message_size` of [`Config::session`] (and lowers its `max_frame_size` to it).
     pub fn max_recv_size(mut self, max: usize) -> Self {
-        self.settings.session.max_message_size = max;
-        self.settings.session.max_frame_size = self.settings.session.max_frame_size.min(max);
+        self.config.session.max_message_size = max;
+        self.config.session.max_frame_size = self.config.session.max_frame_size.min(max);
         self
     }
 
     /// The largest frame a connection accepts; larger ones are answered with 1009.
-    /// Default 16 MiB.
+    /// Sets the `max_frame_size` of [`Config::session`].
     pub fn max_frame_size(mut self, max: usize) -> Self {
-        self.settings.session.max_frame_size = max;
+        self.config.session.max_frame_size = max;
         self
     }
 
-    /// Whether accepted sockets get TCP_NODELAY. Default on.
+    /// Whether accepted sockets get TCP_NODELAY. Sets [`Config::nodelay`].
     pub fn nodelay(mut self, nodelay: bool) -> Self {
-        self.settings.nodelay = nodelay;
+        self.config.nodelay = nodelay;
         self
     }
 
     /// The protocol settings of every connection (limits, unmasked frames, pongs,
     /// frame-by-frame delivery).
     pub fn session_config(mut self, config: ws_proto::Config) -> Self {
-        self.settings.session = config;
+        self.config.session = config;
         self
     }
 
@@ -213,14 +231,14 @@ impl Builder {
     /// let builder = Server::builder().deflate(Some(DeflateConfig::default()));
     /// ```
     pub fn deflate(mut self, config: Option<ws_proto::DeflateConfig>) -> Self {
-        self.settings.deflate = config;
+        self.config.deflate = config;
         self
     }
 
     /// Limits on the handshake request: the size of the header block (default 8 KiB)
     /// and the number of fields (default 64); past either the request gets 431.
     pub fn handshake_limits(mut self, limits: ws_proto::handshake::Limits) -> Self {
-        self.settings.handshake_limits = limits;
+        self.config.handshake_limits = limits;
         self
     }
 
@@ -310,7 +328,7 @@ impl Builder {
             waker: Arc::new(Waker::new(poll.registry(), WAKER)?),
         };
         let server = Server::new(
-            self.settings,
+            self.config,
             poll.registry().try_clone()?,
             local_addr,
             shutdown,
@@ -364,7 +382,7 @@ impl std::fmt::Debug for Builder {
         f.debug_struct("Builder")
             .field("listen", &self.listen)
             .field("tls", &self.tls.is_some())
-            .field("settings", &self.settings)
+            .field("config", &self.config)
             .field("on_connect", &self.on_connect.is_some())
             .field("on_tick", &self.on_tick.is_some())
             .field("on_shutdown", &self.on_shutdown.is_some())

@@ -134,23 +134,26 @@
 #![warn(missing_debug_implementations)]
 
 mod builder;
-mod connection;
+mod config;
+mod ending;
 mod error;
 mod event_loop;
 mod handler;
 mod handshake;
+mod id;
 mod server;
-mod settings;
 pub mod tls;
 mod transport;
 mod watch;
 
 pub use builder::{Builder, Listen, Listening};
-pub use connection::Connection;
+pub use config::Config;
 pub use error::Error;
 pub use handler::HandlerResult;
 pub use handshake::Handshake;
-pub use server::{ConnId, Server, ShutdownHandle};
+pub use id::ConnId;
+pub use server::connection::Connection;
+pub use server::{Server, ShutdownHandle};
 pub use ws_proto::{CloseCode, DeflateConfig, MessageKind};
 
 // The crates whose types appear in this API ([`Error::Tls`], [`Builder::tls`],

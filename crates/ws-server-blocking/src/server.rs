@@ -3,7 +3,6 @@
 
 use slab::Slab;
 use std::cell::{Cell, RefCell};
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
@@ -13,23 +12,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use mio::unix::SourceFd;
 use mio::{Registry, Waker};
 
-use crate::connection::{Connection, Phase, Slot};
-use crate::handler::{ConnectFn, HandlerResult, ServerFn};
-use crate::settings::Settings;
+use crate::config::Config;
+use crate::ending::Ending;
+use crate::handler::{HandlerResult, Outcome};
+use crate::id::ConnId;
 use crate::watch::{Direction, Watchers};
 
-/// Identifies a connection for as long as it exists; never reused for another one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ConnId {
-    pub(crate) index: u32,
-    pub(crate) generation: u32,
-}
+pub(crate) mod connection;
+pub(crate) mod lifecycle;
 
-impl fmt::Display for ConnId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}.{}", self.index, self.generation)
-    }
-}
+use connection::{Connection, Phase, Slot};
+
+pub(crate) type ConnectFn = Box<dyn FnMut(&Server, Connection<'_>) -> Outcome>;
+pub(crate) type ServerFn = Box<dyn FnMut(&Server) -> Outcome>;
+pub(crate) type WatchFn = Box<dyn FnMut(&Server, RawFd) -> Outcome>;
 
 /// Stops a running server from any thread (a signal handler's thread, a test).
 ///
@@ -61,14 +57,14 @@ pub struct Server {
     /// The connection table; a `ConnId`'s index is its key here.
     pub(crate) slots: Slab<Slot>,
     next_generation: u32,
-    pub(crate) settings: Settings,
+    pub(crate) config: Config,
     pub(crate) registry: Registry,
     pub(crate) local_addr: SocketAddr,
     /// Connections with output queued by callbacks, to be written this iteration.
     pub(crate) dirty: RefCell<Vec<usize>>,
     /// Connections that are gone, to be removed this iteration.
     pub(crate) doomed: RefCell<Vec<usize>>,
-    pub(crate) watchers: RefCell<Watchers>,
+    pub(crate) watchers: RefCell<Watchers<WatchFn>>,
     pub(crate) on_connect: RefCell<Option<ConnectFn>>,
     pub(crate) on_tick: RefCell<Option<ServerFn>>,
     pub(crate) on_shutdown: RefCell<Option<ServerFn>>,
@@ -78,7 +74,7 @@ pub struct Server {
 
 impl Server {
     pub(crate) fn new(
-        settings: Settings,
+        config: Config,
         registry: Registry,
         local_addr: SocketAddr,
         shutdown: ShutdownHandle,
@@ -86,7 +82,7 @@ impl Server {
         Server {
             slots: Slab::new(),
             next_generation: 0,
-            settings,
+            config,
             registry,
             local_addr,
             dirty: RefCell::new(Vec::new()),
@@ -100,9 +96,9 @@ impl Server {
         }
     }
 
-    /// Starts building a server (Perl's `Net::WebSocket::Server->new`).
-    pub fn builder() -> crate::Builder {
-        crate::Builder::default()
+    /// The settings this server runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// The address the server listens on.
@@ -164,7 +160,8 @@ impl Server {
     pub fn disconnect(&self, id: ConnId) {
         if let Some(conn) = self.connection(id) {
             conn.slot.notify_disconnect.set(false);
-            conn.slot.abort(self, 1006, "dropped by the server");
+            conn.slot
+                .abort(self, Ending::abnormal("dropped by the server"));
         }
     }
 
@@ -295,7 +292,7 @@ impl std::fmt::Debug for Server {
         f.debug_struct("Server")
             .field("local_addr", &self.local_addr)
             .field("connections", &self.slots.len())
-            .field("settings", &self.settings)
+            .field("config", &self.config)
             .finish_non_exhaustive()
     }
 }
