@@ -4,18 +4,20 @@ use std::cell::RefCell;
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use mio::unix::SourceFd;
 use mio::{Interest, Poll, Waker};
 
+use crate::broker::Broker;
 use crate::config::Config;
 use crate::error::Error;
 use crate::event_loop::{EventLoop, LISTENER, WAKER};
 use crate::handler::HandlerResult;
+use crate::http::{HttpRequest, HttpResponse};
 use crate::server::connection::Connection;
-use crate::server::{ConnectFn, Server, ServerFn, ShutdownHandle, WatchFn};
+use crate::server::hub::{Handle, Hub, Inbound};
+use crate::server::{ConnectFn, HttpHook, Server, ServerFn, WatchFn};
 use crate::watch::Direction;
 
 /// Where to listen (Perl's `listen`): a port on every IPv4 interface, an address (IPv4
@@ -79,7 +81,11 @@ pub struct Builder {
     on_tick: Option<ServerFn>,
     on_shutdown: Option<ServerFn>,
     watches: Vec<(RawFd, Direction, WatchFn)>,
+    http_hook: Option<HttpHook>,
+    broker: Option<MakeBroker>,
 }
+
+type MakeBroker = Box<dyn FnOnce(Inbound) -> Box<dyn Broker>>;
 
 impl Default for Builder {
     fn default() -> Builder {
@@ -91,6 +97,8 @@ impl Default for Builder {
             on_tick: None,
             on_shutdown: None,
             watches: Vec::new(),
+            http_hook: None,
+            broker: None,
         }
     }
 }
@@ -298,6 +306,56 @@ impl Builder {
         self
     }
 
+    /// How many jobs each loop's queue holds before [`Handle::post`] fails with
+    /// [`PostError::Full`](crate::PostError::Full). Sets [`Config::queue_capacity`]
+    /// (at least 1).
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.config.queue_capacity = capacity.max(1);
+        self
+    }
+
+    /// The HTTP hook, as python-websockets' `process_request`: called with the head of
+    /// every request before the WebSocket checks (an upgrade or any other request).
+    /// Returning `Some` answers the request with that plain HTTP response and closes the
+    /// connection; `None` lets the handshake go on (a request that is not an upgrade then
+    /// gets 426 Upgrade Required, as without a hook).
+    ///
+    /// It runs on the thread of the worker loop that accepted the connection (so it must
+    /// be `Send + Sync`: one hook serves every worker), after `on_connect` and before the
+    /// connection's `on_handshake`. The connection's `disconnect` callback then runs with
+    /// 1006, as for a refused handshake.
+    ///
+    /// ```no_run
+    /// use ws_server_blocking::{HttpResponse, Server};
+    /// Server::builder().http_hook(|_server, request| match request.path() {
+    ///     "/healthz" => Some(HttpResponse::new(200).body("ok\n")),
+    ///     "/" if !request.is_upgrade() => Some(
+    ///         HttpResponse::new(200)
+    ///             .header("Content-Type", "text/html; charset=utf-8")
+    ///             .body("<!doctype html><p>hello</p>"),
+    ///     ),
+    ///     _ => None, // the WebSocket handshake goes on
+    /// });
+    /// ```
+    pub fn http_hook(
+        mut self,
+        hook: impl Fn(&Server, &HttpRequest) -> Option<HttpResponse> + Send + Sync + 'static,
+    ) -> Self {
+        self.http_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Installs a [`Broker`] that carries topic messages between processes. `make` runs
+    /// once, in [`bind`](Self::bind), with the [`Inbound`] through which the broker
+    /// delivers what other processes publish; see [`Broker`] for what it must do.
+    pub fn broker<B: Broker + 'static>(
+        mut self,
+        make: impl FnOnce(Inbound) -> B + 'static,
+    ) -> Self {
+        self.broker = Some(Box::new(move |inbound| Box::new(make(inbound))));
+        self
+    }
+
     /// Binds the listener and prepares the loop without starting it, so that the bound
     /// address and a shutdown handle can be read first.
     pub fn bind(self) -> Result<Listening, Error> {
@@ -323,16 +381,20 @@ impl Builder {
             LISTENER,
             Interest::READABLE,
         )?;
-        let shutdown = ShutdownHandle {
-            requested: Arc::new(AtomicBool::new(false)),
-            waker: Arc::new(Waker::new(poll.registry(), WAKER)?),
-        };
-        let server = Server::new(
+        let waker = Waker::new(poll.registry(), WAKER)?;
+        let (hub, mut jobs) = Hub::new(vec![waker], self.config.queue_capacity.max(1));
+        if let Some(make) = self.broker {
+            hub.set_broker(make(Inbound { hub: hub.clone() }));
+        }
+        let jobs = jobs.remove(0);
+        let mut server = Server::new(
             self.config,
             poll.registry().try_clone()?,
             local_addr,
-            shutdown,
+            hub,
+            0,
         );
+        server.http_hook = self.http_hook;
         server.on_connect.replace(self.on_connect);
         server.on_tick.replace(self.on_tick);
         server.on_shutdown.replace(self.on_shutdown);
@@ -344,7 +406,7 @@ impl Builder {
                 .watch(registry, fd, direction, callback)?;
         }
         Ok(Listening {
-            event_loop: EventLoop::new(poll, server, listener, self.tls),
+            event_loop: EventLoop::new(poll, server, listener, self.tls, jobs),
         })
     }
 
@@ -365,9 +427,15 @@ impl Listening {
         self.event_loop.server.local_addr()
     }
 
-    /// A handle that shuts the server down from another thread.
-    pub fn shutdown_handle(&self) -> ShutdownHandle {
-        self.event_loop.server.shutdown_handle()
+    /// A handle into the server from any thread: post work, publish, shut down.
+    pub fn handle(&self) -> Handle {
+        self.event_loop.server.handle()
+    }
+
+    /// A handle that shuts the server down from another thread; the same as
+    /// [`handle`](Self::handle), kept under its old name.
+    pub fn shutdown_handle(&self) -> Handle {
+        self.handle()
     }
 
     /// Runs the server until it is shut down.
@@ -387,6 +455,8 @@ impl std::fmt::Debug for Builder {
             .field("on_tick", &self.on_tick.is_some())
             .field("on_shutdown", &self.on_shutdown.is_some())
             .field("watches", &self.watches.len())
+            .field("http_hook", &self.http_hook.is_some())
+            .field("broker", &self.broker.is_some())
             .finish()
     }
 }

@@ -65,6 +65,12 @@ pub struct Config {
     /// compression costs CPU, and about 330 KiB per connection that sends compressed
     /// messages with context takeover (see [`Builder::deflate`](crate::Builder::deflate)).
     pub deflate: Option<ws_proto::DeflateConfig>,
+    /// How many jobs each worker loop's queue holds ([`Handle::post`](crate::Handle::post),
+    /// topic messages from other workers and from the broker) before posting fails with
+    /// [`PostError::Full`](crate::PostError::Full) (or a topic message is dropped and
+    /// counted). Default 65,536: a loop that falls that far behind is stuck, and more
+    /// would only hold memory.
+    pub queue_capacity: usize,
 }
 
 impl Default for Config {
@@ -83,6 +89,7 @@ impl Default for Config {
             session: ws_proto::Config::default(),
             handshake_limits: ws_proto::handshake::Limits::default(),
             deflate: None,
+            queue_capacity: 65_536,
         }
     }
 }

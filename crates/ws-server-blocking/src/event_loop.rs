@@ -14,7 +14,7 @@ use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
@@ -27,6 +27,7 @@ use crate::error::Error;
 use crate::handshake::reject_bytes;
 use crate::server::Server;
 use crate::server::connection::{Connection, Phase, Slot};
+use crate::server::hub::Job;
 use crate::transport::{ReadOutcome, Transport};
 use crate::watch::{self, Direction, WATCH_BASE};
 
@@ -35,6 +36,9 @@ pub(crate) const WAKER: Token = Token(usize::MAX - 1);
 
 /// Reads per readiness event before other connections get their turn.
 const READS_PER_EVENT: usize = 16;
+
+/// Jobs from the queue run per iteration before I/O gets its turn again.
+const JOBS_PER_ITERATION: usize = 1024;
 
 /// How often deadlines (handshake, closing handshake, draining) are checked.
 const HOUSEKEEPING: Duration = Duration::from_millis(250);
@@ -70,6 +74,10 @@ pub(crate) struct EventLoop {
     shutdown_deadline: Option<Instant>,
     /// Accepting failed for lack of file descriptors; retry at housekeeping.
     accept_paused: bool,
+    /// This loop's queue of work from other threads (see `Handle`).
+    jobs: Receiver<Job>,
+    /// The queue was not emptied in the last iteration.
+    more_jobs: bool,
 }
 
 impl EventLoop {
@@ -78,6 +86,7 @@ impl EventLoop {
         server: Server,
         listener: TcpListener,
         tls: Option<Arc<rustls::ServerConfig>>,
+        jobs: Receiver<Job>,
     ) -> EventLoop {
         let now = Instant::now();
         let config = &server.config;
@@ -99,6 +108,8 @@ impl EventLoop {
             last_silence_check: now,
             shutdown_deadline: None,
             accept_paused: false,
+            jobs,
+            more_jobs: false,
         }
     }
 
@@ -123,6 +134,11 @@ impl EventLoop {
             for index in std::mem::take(&mut self.unfinished) {
                 self.read(index, true);
             }
+            self.run_jobs();
+            if self.listener.is_some() && !self.server.hub.is_accepting() {
+                log::info!("worker {}: no longer accepting", self.server.worker);
+                self.close_listener();
+            }
             self.timers();
             self.settle_all();
             if self.shutdown_step() {
@@ -133,7 +149,7 @@ impl EventLoop {
 
     /// How long the poller may wait: until the next timer, or not at all if work is left.
     fn timeout(&self) -> Option<Duration> {
-        if !self.unfinished.is_empty() || self.server.shutdown.requested.load(Ordering::SeqCst) {
+        if !self.unfinished.is_empty() || self.more_jobs || self.server.hub.shutdown_requested() {
             return Some(Duration::ZERO);
         }
         let next = [
@@ -438,12 +454,42 @@ impl EventLoop {
         }
     }
 
+    // ----- Work from other threads -----
+
+    /// Runs the jobs other threads posted (see `Handle`), at most `JOBS_PER_ITERATION`.
+    fn run_jobs(&mut self) {
+        let server = &self.server;
+        server.hub.clear_woken(server.worker);
+        self.more_jobs = false;
+        for _ in 0..JOBS_PER_ITERATION {
+            match self.jobs.try_recv() {
+                Ok(Job::Run(job)) => job(server),
+                Ok(Job::RunShared(job)) => job(server),
+                Ok(Job::Deliver { topic, payload }) => {
+                    server.deliver_local(&topic, &payload);
+                }
+                Err(_) => return,
+            }
+        }
+        self.more_jobs = true;
+    }
+
     // ----- Shutdown -----
+
+    /// Stops accepting: the listener leaves the poller and is closed.
+    fn close_listener(&mut self) {
+        if let Some(listener) = self.listener.take() {
+            let _ = self
+                .server
+                .registry
+                .deregister(&mut SourceFd(&listener.as_raw_fd()));
+        }
+    }
 
     /// Starts or continues shutting down; true when `start` may return.
     fn shutdown_step(&mut self) -> bool {
         if self.shutdown_deadline.is_none() {
-            if !self.server.shutdown.requested.load(Ordering::SeqCst) {
+            if !self.server.hub.shutdown_requested() {
                 return false;
             }
             log::info!("shutting down");
@@ -454,11 +500,8 @@ impl EventLoop {
             {
                 log::warn!("shutdown callback failed: {err}");
             }
-            if let Some(listener) = self.listener.take() {
-                let _ = server
-                    .registry
-                    .deregister(&mut SourceFd(&listener.as_raw_fd()));
-            }
+            self.close_listener();
+            let server = &self.server;
             for (_, slot) in server.slots.iter() {
                 slot.going_away(server);
             }

@@ -133,6 +133,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+mod broker;
 mod builder;
 mod config;
 mod ending;
@@ -140,20 +141,26 @@ mod error;
 mod event_loop;
 mod handler;
 mod handshake;
+mod http;
 mod id;
+mod payload;
 mod server;
 pub mod tls;
 mod transport;
 mod watch;
 
+pub use broker::Broker;
 pub use builder::{Builder, Listen, Listening};
 pub use config::Config;
 pub use error::Error;
 pub use handler::HandlerResult;
 pub use handshake::Handshake;
+pub use http::{HttpRequest, HttpResponse};
 pub use id::ConnId;
+pub use payload::Payload;
+pub use server::Server;
 pub use server::connection::Connection;
-pub use server::{Server, ShutdownHandle};
+pub use server::hub::{Handle, Inbound, PostError, ShutdownHandle};
 pub use ws_proto::{CloseCode, DeflateConfig, MessageKind};
 
 // The crates whose types appear in this API ([`Error::Tls`], [`Builder::tls`],

@@ -7,10 +7,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
+use mio::Registry;
 use mio::unix::SourceFd;
-use mio::{Registry, Waker};
 
 use crate::config::Config;
 use crate::ending::Ending;
@@ -19,34 +18,19 @@ use crate::id::ConnId;
 use crate::watch::{Direction, Watchers};
 
 pub(crate) mod connection;
+pub(crate) mod hub;
 pub(crate) mod lifecycle;
+pub(crate) mod topics;
 
+use crate::http::{HttpRequest, HttpResponse};
 use connection::{Connection, Phase, Slot};
+use hub::{Handle, Hub};
+use topics::Topics;
 
 pub(crate) type ConnectFn = Box<dyn FnMut(&Server, Connection<'_>) -> Outcome>;
 pub(crate) type ServerFn = Box<dyn FnMut(&Server) -> Outcome>;
 pub(crate) type WatchFn = Box<dyn FnMut(&Server, RawFd) -> Outcome>;
-
-/// Stops a running server from any thread (a signal handler's thread, a test).
-///
-/// Shutting down runs `on_shutdown`, closes the listener, closes every connection with
-/// 1001 (going away), waits up to `close_timeout` for the closing handshakes, and makes
-/// `start` return.
-#[derive(Clone, Debug)]
-pub struct ShutdownHandle {
-    pub(crate) requested: Arc<AtomicBool>,
-    pub(crate) waker: Arc<Waker>,
-}
-
-impl ShutdownHandle {
-    /// Asks the server to shut down; returns at once.
-    pub fn shutdown(&self) {
-        self.requested.store(true, Ordering::SeqCst);
-        if let Err(err) = self.waker.wake() {
-            log::error!("cannot wake the server loop: {err}");
-        }
-    }
-}
+pub(crate) type HttpHook = Arc<dyn Fn(&Server, &HttpRequest) -> Option<HttpResponse> + Send + Sync>;
 
 /// The running server (Perl's `$serv`), as its callbacks see it.
 ///
@@ -68,8 +52,14 @@ pub struct Server {
     pub(crate) on_connect: RefCell<Option<ConnectFn>>,
     pub(crate) on_tick: RefCell<Option<ServerFn>>,
     pub(crate) on_shutdown: RefCell<Option<ServerFn>>,
-    pub(crate) shutdown: ShutdownHandle,
+    pub(crate) http_hook: Option<HttpHook>,
     pub(crate) open: Cell<usize>,
+    /// What the loops of the process share (queues, topic table, broker, flags).
+    pub(crate) hub: Arc<Hub>,
+    /// This loop's index among the workers.
+    pub(crate) worker: usize,
+    /// This loop's subscriptions.
+    pub(crate) topics: RefCell<Topics>,
 }
 
 impl Server {
@@ -77,7 +67,8 @@ impl Server {
         config: Config,
         registry: Registry,
         local_addr: SocketAddr,
-        shutdown: ShutdownHandle,
+        hub: Arc<Hub>,
+        worker: usize,
     ) -> Server {
         Server {
             slots: Slab::new(),
@@ -91,8 +82,11 @@ impl Server {
             on_connect: RefCell::new(None),
             on_tick: RefCell::new(None),
             on_shutdown: RefCell::new(None),
-            shutdown,
+            http_hook: None,
             open: Cell::new(0),
+            hub,
+            worker,
+            topics: RefCell::new(Topics::default()),
         }
     }
 
@@ -165,14 +159,39 @@ impl Server {
         }
     }
 
-    /// Shuts the server down once the current callback returns (Perl's `shutdown`).
+    /// Shuts the server (every worker) down once the current callback returns (Perl's
+    /// `shutdown`).
     pub fn shutdown(&self) {
-        self.shutdown.requested.store(true, Ordering::SeqCst);
+        self.hub.request_shutdown();
     }
 
-    /// A handle that shuts the server down from another thread.
-    pub fn shutdown_handle(&self) -> ShutdownHandle {
-        self.shutdown.clone()
+    /// A handle into this loop from any thread: post work, publish, shut down.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            hub: self.hub.clone(),
+            worker: self.worker,
+        }
+    }
+
+    /// A handle that shuts the server down from another thread; the same as
+    /// [`handle`](Self::handle), kept under its old name.
+    pub fn shutdown_handle(&self) -> Handle {
+        self.handle()
+    }
+
+    /// This loop's index among the server's worker loops (0 with one worker).
+    pub fn worker(&self) -> usize {
+        self.worker
+    }
+
+    /// How many worker loops the server runs.
+    pub fn workers(&self) -> usize {
+        self.hub.workers()
+    }
+
+    /// The HTTP hook's answer to a request, if there is a hook and it answers.
+    pub(crate) fn http_hook_answer(&self, request: &HttpRequest) -> Option<HttpResponse> {
+        self.http_hook.as_ref().and_then(|hook| hook(self, request))
     }
 
     /// Calls `callback` whenever `fd` is readable (Perl's `watch_readable`), replacing any

@@ -99,6 +99,8 @@ pub(crate) struct Slot {
     pub rx: Cell<RecvBuffer>,
     pub handlers: RefCell<Handlers>,
     pub data: RefCell<Option<Box<dyn Any>>>,
+    /// The topics this connection is subscribed to.
+    pub topics: RefCell<Vec<std::sync::Arc<str>>>,
     pub phase: Cell<Phase>,
     pub last_recv: Cell<Instant>,
     /// When the first ping of the current silence was sent.

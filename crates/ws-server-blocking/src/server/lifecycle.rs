@@ -28,6 +28,7 @@ use super::Server;
 use super::connection::{Connection, Io, Phase, Slot};
 use crate::ending::Ending;
 use crate::handshake::{Handshake, reject_bytes};
+use crate::http::{HttpRequest, HttpResponse};
 use crate::id::ConnId;
 use crate::transport::Transport;
 
@@ -55,6 +56,7 @@ impl Slot {
             rx: Default::default(),
             handlers: Default::default(),
             data: Default::default(),
+            topics: Default::default(),
             phase: Phase::Handshake {
                 deadline: now + config.handshake_timeout,
             }
@@ -103,6 +105,17 @@ impl Slot {
             Ok(Some(request)) => request,
             Ok(None) => return false,
             Err(err) => {
+                // Not a WebSocket upgrade (or not a valid one): the HTTP hook may answer
+                // the request as plain HTTP; if not, it gets the error's status (426 for
+                // a request without `Upgrade: websocket`).
+                let max_headers = server.config.handshake_limits.max_headers;
+                if server.http_hook.is_some()
+                    && let Some(head) = HttpRequest::parse(rx.data(), max_headers)
+                    && let Some(answer) = server.http_hook_answer(&head)
+                {
+                    self.answer_http(server, &head, &answer);
+                    return false;
+                }
                 log::info!("{}: handshake refused: {err}", self.addr);
                 self.refuse(
                     server,
@@ -112,6 +125,13 @@ impl Slot {
                 return false;
             }
         };
+        if server.http_hook.is_some() {
+            let head = HttpRequest::from_upgrade(&request);
+            if let Some(answer) = server.http_hook_answer(&head) {
+                self.answer_http(server, &head, &answer);
+                return false;
+            }
+        }
         let conn = Connection { server, slot: self };
         let mut hs = Handshake::new(&request, server.config.deflate.clone());
         conn.handshake_event(&mut hs);
@@ -145,6 +165,19 @@ impl Slot {
         drop(request);
         conn.ready_event();
         self.phase.get().is_open()
+    }
+
+    /// Sends the HTTP hook's answer and closes after it.
+    fn answer_http(&self, server: &Server, head: &HttpRequest, answer: &HttpResponse) {
+        log::debug!(
+            "{}: {} {} answered by the HTTP hook with {}",
+            self.addr,
+            head.method(),
+            head.target(),
+            answer.status()
+        );
+        let bytes = answer.to_bytes(head.method().eq_ignore_ascii_case("HEAD"));
+        self.refuse(server, bytes, "answered by the HTTP hook");
     }
 
     /// Sends a refusal (an HTTP answer) and closes after it.
@@ -266,6 +299,7 @@ impl Slot {
 
     /// Runs the connection's disconnect callback, once, with how it ended.
     pub(crate) fn report_disconnect(&self, server: &Server) {
+        server.unsubscribe_all(self);
         if !self.notify_disconnect.replace(false) {
             return;
         }
