@@ -11,3 +11,4 @@ scripts/install-deps.sh redis
 command -v redis-server >/dev/null || { echo "redis-tests: redis-server not on the PATH" >&2; exit 1; }
 
 cargo test -p ws-redis "$@" -- --ignored
+cargo test -p ws-server-blocking --test redis_fanout "$@" -- --ignored

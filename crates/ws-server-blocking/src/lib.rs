@@ -144,6 +144,8 @@ mod handshake;
 mod http;
 mod id;
 mod payload;
+#[cfg(feature = "redis")]
+mod redis_broker;
 mod server;
 pub mod tls;
 mod transport;
@@ -158,6 +160,8 @@ pub use handshake::Handshake;
 pub use http::{HttpRequest, HttpResponse};
 pub use id::ConnId;
 pub use payload::Payload;
+#[cfg(feature = "redis")]
+pub use redis_broker::RedisBroker;
 pub use server::Server;
 pub use server::connection::Connection;
 pub use server::hub::{Handle, Inbound, PostError, ShutdownHandle};
@@ -167,6 +171,9 @@ pub use ws_proto::{CloseCode, DeflateConfig, MessageKind};
 // [`Error::Protocol`]), so that a user needs no matching versions of their own.
 pub use rustls;
 pub use ws_proto;
+// [`RedisBroker`] takes a `ws_redis::Config` and shows `ws_redis` types.
+#[cfg(feature = "redis")]
+pub use ws_redis;
 
 /// The crate's README, whose examples run as doctests (they compile as pasted).
 #[cfg(doctest)]
