@@ -99,14 +99,16 @@ fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
 
 #[test]
 #[ignore = "needs redis-server: run by scripts/redis-tests.sh"]
-fn broadcast_fans_out_across_two_processes_through_redis_once_each() {
+fn broadcast_fans_out_across_two_processes_and_their_workers_through_redis_once_each() {
     let redis = RedisServer::start();
     let url = redis.url();
     let one = ServerProcess::start(&["--mode", "broadcast", "--redis", &url]);
-    let two = ServerProcess::start(&["--mode", "broadcast", "--redis", &url]);
+    let two = ServerProcess::start(&["--mode", "broadcast", "--redis", &url, "--workers", "2"]);
     let mut sender = connect(one.addr);
     let mut neighbour = connect(one.addr);
     let mut remote = connect(two.addr);
+    // Process two runs two workers: its clients may sit on either, and each gets it once.
+    let mut remote_too = connect(two.addr);
 
     // Both processes listen on Redis once their clients are subscribed.
     eventually("both processes subscribed on Redis", || {
@@ -123,11 +125,13 @@ fn broadcast_fans_out_across_two_processes_through_redis_once_each() {
         "hello",
         "through Redis to the other process"
     );
+    assert_eq!(remote_too.expect_text(), "hello");
     assert_eq!(neighbour.expect_text(), "hello", "locally");
     sender.send_binary(&[1, 2, 3]);
     // Had "hello" come twice (the process's own message back from Redis, or two
     // deliveries), it would be read here instead: Redis keeps one publisher's order.
     assert_eq!(remote.expect_binary(), [1, 2, 3]);
+    assert_eq!(remote_too.expect_binary(), [1, 2, 3]);
     assert_eq!(neighbour.expect_binary(), [1, 2, 3]);
 
     // And the other way.
@@ -135,6 +139,13 @@ fn broadcast_fans_out_across_two_processes_through_redis_once_each() {
     assert_eq!(neighbour.expect_text(), "from two");
     remote.send_text("again");
     assert_eq!(neighbour.expect_text(), "again");
+    for expected in ["from two", "again"] {
+        assert_eq!(
+            remote_too.expect_text(),
+            expected,
+            "the other worker, locally, once"
+        );
+    }
 }
 
 #[test]
