@@ -446,3 +446,52 @@ mod slow_network {
         );
     }
 }
+
+mod lifecycle {
+    use super::*;
+
+    #[test]
+    fn stop_ends_both_threads_and_drops_the_callback() {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let held = Arc::new(());
+        let in_callback = Arc::clone(&held);
+        let a = Bridge::start(
+            Config::new(&format!("redis://127.0.0.1:{port}/")).unwrap(),
+            move |_, _, _| {
+                let _ = &in_callback;
+            },
+        )
+        .unwrap();
+        assert_eq!(Arc::strong_count(&held), 2);
+        assert!(!a.is_stopped());
+        a.stop();
+        assert!(a.is_stopped());
+        // The reading thread has ended (stop joins it), and its callback with it.
+        assert_eq!(Arc::strong_count(&held), 1);
+        // So has the publishing thread: nothing takes messages any more.
+        assert_eq!(
+            a.publish("t", Kind::Text, b"late"),
+            Err(PublishError::Stopped)
+        );
+        assert_eq!(a.stats().dropped_queue_full, 1);
+        a.stop(); // again: nothing to do
+    }
+
+    #[test]
+    #[ignore = "needs redis-server: run by scripts/redis-tests.sh"]
+    fn stop_closes_the_subscription_on_redis() {
+        let redis = RedisServer::start();
+        let (a, _) = bridge(&redis.url());
+        a.subscribe("t");
+        eventually("subscribed", || (redis.numsub("ws:t") == 1).then_some(()));
+        a.stop();
+        eventually("the connection is gone", || {
+            (redis.numsub("ws:t") == 0).then_some(())
+        });
+        assert!(!a.stats().subscriber_connected);
+    }
+}

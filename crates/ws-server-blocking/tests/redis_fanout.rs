@@ -189,3 +189,33 @@ fn a_bad_redis_url_is_a_usage_error() {
         );
     }
 }
+
+#[test]
+fn a_stopped_broker_lets_the_server_go() {
+    use std::sync::mpsc;
+    use ws_server_blocking::{RedisBroker, Server, ws_redis};
+    // Nothing listens on this port: the bridge retries in the background.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = ws_redis::Config::new(&format!("redis://127.0.0.1:{port}/")).unwrap();
+    let redis = RedisBroker::start(config).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let installed = redis.clone();
+    let server = std::thread::spawn(move || {
+        let listening = installed
+            .install(Server::builder().listen("127.0.0.1:0"))
+            .bind()?;
+        tx.send(listening.handle()).unwrap();
+        listening.start()
+    });
+    let handle = rx.recv_timeout(PATIENCE).unwrap();
+    handle.shutdown();
+    eventually("the server stops", || server.is_finished().then_some(()));
+    server.join().unwrap().unwrap();
+    redis.stop();
+    assert!(redis.bridge().is_stopped());
+    assert!(!redis.stats().subscriber_connected);
+}
