@@ -57,7 +57,12 @@ pub fn run(args: &FanoutArgs) -> io::Result<()> {
     let mut sent = 0u64;
     let window = args.window as u64;
     let publish = |conns: &mut Vec<(mio::net::TcpStream, u64)>, n: u64| -> io::Result<u64> {
-        let batch: Vec<u8> = frame.iter().copied().cycle().take(frame.len() * n as usize).collect();
+        let batch: Vec<u8> = frame
+            .iter()
+            .copied()
+            .cycle()
+            .take(frame.len() * n as usize)
+            .collect();
         // Blocking write of a small batch: the socket buffer takes it.
         let tcp = &mut conns[0].0;
         let mut at = 0;
