@@ -43,12 +43,15 @@ mod builder;
 mod client;
 mod conn;
 mod deadline;
+mod dial;
 mod error;
+mod handshake;
 mod message;
 mod proxy;
 mod timers;
+#[cfg(feature = "tls")]
 mod tls;
-mod url;
+mod wire;
 
 pub use builder::{
     ClientBuilder, DEFAULT_CLOSE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE,
@@ -57,13 +60,15 @@ pub use builder::{
 pub use client::{Client, Reader, Writer};
 pub use error::Error;
 pub use message::Message;
-pub use url::Url;
 pub use ws_proto::{CloseCode, CloseFrame, Config, DeflateConfig, MessageKind};
+pub use ws_transport::{Url, UrlError};
 
 // The crates whose types appear in this API ([`Error::Tls`], [`ClientBuilder::tls_config`],
 // [`Error::Handshake`]), so that a user needs no matching versions of their own.
+#[cfg(feature = "tls")]
 pub use rustls;
 pub use ws_proto;
+pub use ws_transport;
 
 /// The crate's README, whose examples run as doctests (they compile as pasted).
 #[cfg(doctest)]

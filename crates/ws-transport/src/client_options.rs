@@ -199,12 +199,20 @@ mod tests {
 
     #[test]
     fn prepare_checks_urls_before_any_io() {
-        let plan = ClientOptions::new("ws://127.0.0.1:9001/chat").prepare().unwrap();
+        let plan = ClientOptions::new("ws://127.0.0.1:9001/chat")
+            .prepare()
+            .unwrap();
         assert_eq!(plan.dial().authority(), "127.0.0.1:9001");
         assert!(plan.tunnel().is_none());
         let text = String::from_utf8(plan.request).unwrap();
-        assert!(text.starts_with("GET /chat HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n"), "{text}");
-        assert!(text.contains("Sec-WebSocket-Extensions: permessage-deflate"), "{text}");
+        assert!(
+            text.starts_with("GET /chat HTTP/1.1\r\nHost: 127.0.0.1:9001\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Sec-WebSocket-Extensions: permessage-deflate"),
+            "{text}"
+        );
         assert!(matches!(
             ClientOptions::new("http://x/").prepare(),
             Err(PrepareError::Url(_))

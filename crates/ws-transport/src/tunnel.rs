@@ -174,7 +174,10 @@ mod tests {
         ));
         let (mut tunnel, _) = Tunnel::request(&proxy, &target);
         let (garbage, _) = answer(&mut tunnel, b"\x16\x03\x01 not http\r\n\r\n");
-        assert!(matches!(garbage, Err(TunnelError::Answer(_))), "{garbage:?}");
+        assert!(
+            matches!(garbage, Err(TunnelError::Answer(_))),
+            "{garbage:?}"
+        );
         assert!(matches!(
             TunnelError::closed(),
             TunnelError::Refused { status: 0, .. }

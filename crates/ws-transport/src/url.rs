@@ -335,10 +335,7 @@ mod tests {
             "ws://a<b/",
             "ws://xn--a.example/",
         ] {
-            assert!(
-                Url::parse(bad).is_err(),
-                "{bad} should be refused"
-            );
+            assert!(Url::parse(bad).is_err(), "{bad} should be refused");
         }
     }
 
