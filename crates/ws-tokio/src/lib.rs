@@ -60,7 +60,6 @@ mod server;
 mod settings;
 mod split;
 mod stream;
-mod tls;
 #[cfg(feature = "http")]
 mod upgrade;
 
@@ -81,9 +80,12 @@ pub use ws_proto::{CloseCode, CloseFrame, Config, DeflateConfig, MessageKind, Ro
 // `upgrade`'s `http` types), so that a user needs no matching versions of their own.
 #[cfg(feature = "http")]
 pub use http;
+#[cfg(feature = "tls")]
 pub use rustls;
+#[cfg(feature = "tls")]
 pub use tokio_rustls;
 pub use ws_proto;
+pub use ws_transport;
 
 /// The crate's README, whose examples run as doctests (they compile as pasted).
 #[cfg(doctest)]

@@ -80,13 +80,7 @@ impl ClientOptions {
             )
             .into());
         }
-        let (handshake, request) = self
-            .request
-            .clone()
-            .target(&url.host, &url.resource)
-            .port(url.port)
-            .secure(url.is_secure())
-            .build()?;
+        let (handshake, request) = self.request_for(&url)?;
         Ok(Plan {
             url,
             proxy,
@@ -95,6 +89,33 @@ impl ClientOptions {
             handshake,
             request,
         })
+    }
+}
+
+impl ClientOptions {
+    /// Only the handshake, for a transport the caller connected (and secured) itself:
+    /// the URL gives `Host` and the request target; the proxy and TLS settings are not
+    /// used, and `wss://` needs no `tls` feature. Returns the URL, the handshake state and
+    /// the request bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`PrepareError::Url`] for an unusable URL, [`PrepareError::Request`] for a request
+    /// that cannot be written.
+    pub fn prepare_handshake(&self) -> Result<(Url, ClientHandshake, Vec<u8>), PrepareError> {
+        let url = Url::parse(&self.url)?;
+        let (handshake, request) = self.request_for(&url)?;
+        Ok((url, handshake, request))
+    }
+
+    /// The request for `url`, with a fresh key.
+    fn request_for(&self, url: &Url) -> Result<(ClientHandshake, Vec<u8>), LocalError> {
+        self.request
+            .clone()
+            .target(&url.host, &url.resource)
+            .port(url.port)
+            .secure(url.is_secure())
+            .build()
     }
 }
 
