@@ -11,8 +11,8 @@ use ws_proto::{CloseCode, MessageKind};
 
 use crate::conn::{Read, ReadSide, Shared};
 use crate::error::Error;
-use crate::message::Message;
 use crate::timers::{Due, KEEPALIVE_PAYLOAD};
+use ws_proto::Message;
 
 /// A connected WebSocket client.
 ///

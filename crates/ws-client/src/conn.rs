@@ -25,12 +25,11 @@ use std::time::{Duration, Instant};
 
 #[cfg(feature = "tls")]
 use rustls::ClientConnection;
-use ws_proto::{RecvBuffer, Session, State as SessionState};
+use ws_proto::{Message, RecvBuffer, Session, State as SessionState};
 #[cfg(feature = "tls")]
 use ws_transport::{TlsReadError, read_plaintext};
 
 use crate::error::Error;
-use crate::message::{Message, message_of};
 use crate::timers::{Clock, KEEPALIVE_PAYLOAD, Timeouts};
 
 /// The protocol state of the connection.
@@ -348,7 +347,7 @@ impl ReadSide {
         let decoded = state.session.decode(&mut self.input);
         match decoded {
             Ok(event) => {
-                let message = event.map(message_of);
+                let message = event.map(Message::from);
                 state.note_closing();
                 self.shared.flush(state, Flush::Try)?;
                 Ok(message)

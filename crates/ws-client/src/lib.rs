@@ -46,7 +46,6 @@ mod deadline;
 mod dial;
 mod error;
 mod handshake;
-mod message;
 mod proxy;
 mod timers;
 #[cfg(feature = "tls")]
@@ -59,7 +58,12 @@ pub use builder::{
 };
 pub use client::{Client, Reader, Writer};
 pub use error::Error;
-pub use message::Message;
+/// What [`Client::recv`] hands out: ws-proto's owned message. With ws-client, a
+/// `Ping`'s pong is already sent; `Pong` never carries the answer to the client's own
+/// keepalive pings; after `Close`, the next `recv` waits for the server to close TCP and
+/// returns [`Error::ConnectionClosed`]; `Fragment` comes only with
+/// [`ClientBuilder::deliver_fragments`].
+pub use ws_proto::Message;
 pub use ws_proto::{CloseCode, CloseFrame, Config, DeflateConfig, MessageKind};
 pub use ws_transport::{Url, UrlError};
 

@@ -260,7 +260,11 @@ async fn ssl_cert_file_is_trusted_beside_the_web_roots() {
     let run = |ssl_cert_file: Option<&std::path::Path>| {
         let mut child = tokio::process::Command::new(std::env::current_exe().expect("exe"));
         child
-            .args(["--ignored", "--exact", "child_connects_with_the_default_roots"])
+            .args([
+                "--ignored",
+                "--exact",
+                "child_connects_with_the_default_roots",
+            ])
             .env(CHILD_URL, format!("wss://localhost:{}/", addr.port()))
             .env_remove("SSL_CERT_FILE");
         if let Some(path) = ssl_cert_file {
