@@ -290,7 +290,7 @@ impl ClientBuilder {
     /// [`Error::Io`].
     pub fn connect(self) -> Result<Client, Error> {
         // Everything that can be checked without the network is checked first.
-        let plan = self.options.prepare()?;
+        let plan = self.options.prepare_for(cfg!(feature = "tls"))?;
         let deadline = Deadline::start(self.options.connect_timeout);
         let (mut tcp, peer) = dial(plan.dial(), &deadline)?;
         tcp.set_nodelay(self.options.nodelay)?;

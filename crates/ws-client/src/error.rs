@@ -160,6 +160,10 @@ impl From<ws_transport::PrepareError> for Error {
             #[cfg(feature = "tls")]
             ws_transport::PrepareError::Tls(err) => err.into(),
             ws_transport::PrepareError::Request(err) => Error::Handshake(err.into()),
+            // A TLS error from a build where ws-transport has TLS and this crate does not:
+            // `prepare_for` refuses wss:// first, so this is not reached.
+            #[allow(unreachable_patterns)]
+            other => Error::Io(std::io::Error::other(other)),
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::event_loop::{EventLoop, LISTENER, WAKER};
 use crate::handler::{ConnectFn, HandlerResult, ServerFn, WatchFn};
 use crate::server::{Server, ShutdownHandle};
 use crate::settings::Settings;
+use crate::transport::TlsConfig;
 use crate::watch::Direction;
 
 /// Where to listen (Perl's `listen`): a port on every IPv4 interface, an address (IPv4
@@ -66,7 +67,7 @@ impl From<TcpListener> for Listen {
 #[must_use = "a Builder does nothing until start() or bind()"]
 pub struct Builder {
     listen: Listen,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    tls: Option<TlsConfig>,
     settings: Settings,
     on_connect: Option<ConnectFn>,
     on_tick: Option<ServerFn>,
@@ -97,6 +98,7 @@ impl Builder {
 
     /// Serves `wss://`: the TLS handshake runs inside the loop, so a client that stalls
     /// in it never holds up the others. See [`tls::config_from_pem`](crate::tls::config_from_pem).
+    #[cfg(feature = "tls")]
     pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Self {
         self.tls = Some(config);
         self

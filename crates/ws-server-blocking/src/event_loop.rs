@@ -13,7 +13,6 @@
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -26,7 +25,7 @@ use crate::connection::{Connection, Io, Phase, Slot};
 use crate::error::Error;
 use crate::handshake::{Handshake, reject_bytes};
 use crate::server::Server;
-use crate::transport::{ReadOutcome, Transport};
+use crate::transport::{ReadOutcome, TlsConfig, Transport};
 use crate::watch::{self, Direction, WATCH_BASE};
 
 pub(crate) const LISTENER: Token = Token(usize::MAX);
@@ -53,7 +52,7 @@ pub(crate) struct EventLoop {
     events: Events,
     pub(crate) server: Server,
     listener: Option<TcpListener>,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    tls: Option<TlsConfig>,
     /// The receive buffer lent to whichever connection is reading.
     scratch: RecvBuffer,
     /// Connections whose read budget ran out while the socket may hold more (the poller
@@ -76,7 +75,7 @@ impl EventLoop {
         poll: Poll,
         server: Server,
         listener: TcpListener,
-        tls: Option<Arc<rustls::ServerConfig>>,
+        tls: Option<TlsConfig>,
     ) -> EventLoop {
         let now = Instant::now();
         let settings = &server.settings;
@@ -233,15 +232,12 @@ impl EventLoop {
         if settings.nodelay {
             let _ = tcp.set_nodelay(true);
         }
-        let transport = match &self.tls {
-            None => Transport::Plain(tcp),
-            Some(config) => match rustls::ServerConnection::new(config.clone()) {
-                Ok(tls) => Transport::Tls(tcp, Box::new(tls)),
-                Err(err) => {
-                    log::error!("{addr}: TLS session cannot start: {err}");
-                    return;
-                }
-            },
+        let transport = match Transport::new(tcp, self.tls.as_ref()) {
+            Ok(transport) => transport,
+            Err(err) => {
+                log::error!("{addr}: TLS session cannot start: {err}");
+                return;
+            }
         };
         let fd = transport.tcp().as_raw_fd();
         let now = Instant::now();

@@ -141,6 +141,7 @@ mod handler;
 mod handshake;
 mod server;
 mod settings;
+#[cfg(feature = "tls")]
 pub mod tls;
 mod transport;
 mod watch;
@@ -155,6 +156,7 @@ pub use ws_proto::{CloseCode, DeflateConfig, MessageKind};
 
 // The crates whose types appear in this API ([`Error::Tls`], [`Builder::tls`],
 // [`Error::Protocol`]), so that a user needs no matching versions of their own.
+#[cfg(feature = "tls")]
 pub use rustls;
 pub use ws_proto;
 

@@ -284,7 +284,7 @@ impl ClientBuilder {
     /// carries a non-101 status), and [`Error::HandshakeTimeout`] past the connect
     /// timeout.
     pub async fn connect(self) -> Result<WebSocketStream<ClientStream>, Error> {
-        let plan = self.options.prepare()?;
+        let plan = self.options.prepare_for(cfg!(feature = "tls"))?;
         let opening = async {
             let dial = plan.dial();
             let mut tcp = TcpStream::connect((dial.host.as_str(), dial.port)).await?;

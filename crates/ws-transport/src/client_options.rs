@@ -74,11 +74,7 @@ impl ClientOptions {
         };
         #[cfg(not(feature = "tls"))]
         if url.is_secure() {
-            return Err(UrlError::new(
-                &self.url,
-                "wss:// needs TLS, which this build leaves out: enable the `tls` feature",
-            )
-            .into());
+            return Err(UrlError::needs_tls(&self.url).into());
         }
         let (handshake, request) = self.request_for(&url)?;
         Ok(Plan {
@@ -93,6 +89,21 @@ impl ClientOptions {
 }
 
 impl ClientOptions {
+    /// [`prepare`](Self::prepare) for a client that may have been built without TLS
+    /// while this crate has it (cargo unifies features across a build): with
+    /// `tls_enabled` false, a `wss://` URL is refused as [`UrlError::needs_tls`] before
+    /// anything else, and no TLS configuration is built.
+    ///
+    /// # Errors
+    ///
+    /// As [`prepare`](Self::prepare).
+    pub fn prepare_for(&self, tls_enabled: bool) -> Result<Plan, PrepareError> {
+        if !tls_enabled && Url::parse(&self.url)?.is_secure() {
+            return Err(UrlError::needs_tls(&self.url).into());
+        }
+        self.prepare()
+    }
+
     /// Only the handshake, for a transport the caller connected (and secured) itself:
     /// the URL gives `Host` and the request target; the proxy and TLS settings are not
     /// used, and `wss://` needs no `tls` feature. Returns the URL, the handshake state and
@@ -148,6 +159,7 @@ impl Clone for ClientOptions {
 
 /// Why [`ClientOptions::prepare`] failed (no connection was attempted).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PrepareError {
     /// The URL or the proxy URL cannot be used.
     #[error(transparent)]

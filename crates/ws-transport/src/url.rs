@@ -32,6 +32,15 @@ impl UrlError {
             reason,
         }
     }
+
+    /// The error for a `wss://` URL given to a client built without TLS (its `tls`
+    /// feature off): a clear refusal before any connection, not a plain-text attempt.
+    pub fn needs_tls(text: &str) -> UrlError {
+        UrlError::new(
+            text,
+            "wss:// needs TLS, which this build leaves out: enable the `tls` feature",
+        )
+    }
 }
 
 /// A parsed URL.
