@@ -110,3 +110,51 @@ fn a_port_that_is_not_one_is_a_usage_error() {
         "{err}"
     );
 }
+
+/// Ctrl-C (SIGINT) to a tokio server example: each client gets 1001, then the program
+/// ends with success once the clients have answered.
+fn tokio_server_closes_with_1001_on_ctrl_c(name: &str, first_line: &str) {
+    let port = free_port();
+    let (mut child, line) = start(name, &[&format!("127.0.0.1:{port}")]);
+    assert_eq!(line, format!("{first_line}127.0.0.1:{port}\n"));
+    let mut client = ClientBuilder::new(&format!("ws://127.0.0.1:{port}/"))
+        .connect()
+        .unwrap();
+    client.send_text("hello").unwrap();
+    // The echo, or the chat's line "PEER: hello" (after its "PEER joined").
+    loop {
+        match client.recv().unwrap() {
+            Message::Text(t) if t.ends_with("hello") => break,
+            Message::Text(_) => {}
+            other => panic!("expected the text back, got {other:?}"),
+        }
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    loop {
+        match client.recv().unwrap() {
+            Message::Close(Some(frame)) => {
+                assert_eq!(u16::from(frame.code), 1001);
+                break;
+            }
+            // The chat's own lines ("... joined") may come first.
+            Message::Text(_) => {}
+            other => panic!("expected a close with 1001, got {other:?}"),
+        }
+    }
+    drop(client);
+    assert!(wait_exit(&mut child.0).success());
+}
+
+#[test]
+fn tokio_echo_server_closes_with_1001_on_ctrl_c() {
+    tokio_server_closes_with_1001_on_ctrl_c("tokio_echo_server", "listening on ws://");
+}
+
+#[test]
+fn tokio_chat_closes_with_1001_on_ctrl_c() {
+    tokio_server_closes_with_1001_on_ctrl_c("tokio_chat", "chat on ws://");
+}
