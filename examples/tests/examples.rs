@@ -113,11 +113,11 @@ fn a_port_that_is_not_one_is_a_usage_error() {
 
 /// Ctrl-C (SIGINT) to a tokio server example: each client gets 1001, then the program
 /// ends with success once the clients have answered.
-fn tokio_server_closes_with_1001_on_ctrl_c(name: &str, first_line: &str) {
+fn tokio_server_closes_with_1001_on_ctrl_c(name: &str, first_line: &str, path: &str) {
     let port = free_port();
     let (mut child, line) = start(name, &[&format!("127.0.0.1:{port}")]);
     assert_eq!(line, format!("{first_line}127.0.0.1:{port}\n"));
-    let mut client = ClientBuilder::new(&format!("ws://127.0.0.1:{port}/"))
+    let mut client = ClientBuilder::new(&format!("ws://127.0.0.1:{port}{path}"))
         .connect()
         .unwrap();
     client.send_text("hello").unwrap();
@@ -151,10 +151,15 @@ fn tokio_server_closes_with_1001_on_ctrl_c(name: &str, first_line: &str) {
 
 #[test]
 fn tokio_echo_server_closes_with_1001_on_ctrl_c() {
-    tokio_server_closes_with_1001_on_ctrl_c("tokio_echo_server", "listening on ws://");
+    tokio_server_closes_with_1001_on_ctrl_c("tokio_echo_server", "listening on ws://", "/");
 }
 
 #[test]
 fn tokio_chat_closes_with_1001_on_ctrl_c() {
-    tokio_server_closes_with_1001_on_ctrl_c("tokio_chat", "chat on ws://");
+    tokio_server_closes_with_1001_on_ctrl_c("tokio_chat", "chat on ws://", "/");
+}
+
+#[test]
+fn hyper_upgrade_closes_with_1001_on_ctrl_c() {
+    tokio_server_closes_with_1001_on_ctrl_c("hyper_upgrade", "listening on http://", "/ws");
 }
