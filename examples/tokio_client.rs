@@ -5,7 +5,7 @@
 //!
 //! `cargo run -p examples --example tokio_client -- ws://127.0.0.1:9002/`
 //! `cargo run -p examples --example tokio_client -- --echo-test 100 --size 20000 [--binary] ws://127.0.0.1:9002/`
-//! (`wss://` URLs work too, with the web PKI roots).
+//! (`wss://` URLs work too, with the web PKI roots). Ctrl-C closes with 1001 (`tokio::signal`).
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -149,10 +149,23 @@ async fn interactive(
         }
     });
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    while let Some(line) = lines.next_line().await? {
-        writer.send(Message::text(line)).await?;
+    let mut shutdown = examples::shutdown_signal();
+    loop {
+        tokio::select! {
+            line = lines.next_line() => match line? {
+                Some(line) => writer.send(Message::text(line)).await?,
+                None => {
+                    writer.close(CloseCode::NORMAL, "stdin ended").await?;
+                    break;
+                }
+            },
+            // Ctrl-C: leave with 1001 Going Away, as a browser leaving the page does.
+            () = examples::stopped(&mut shutdown) => {
+                writer.close(CloseCode::GOING_AWAY, "interrupted").await?;
+                break;
+            }
+        }
     }
-    writer.close(CloseCode::NORMAL, "stdin ended").await?;
     let _ = printing.await;
     Ok(())
 }
