@@ -26,9 +26,12 @@
 //! - Every wait on the server has a deadline, a setting and a default: see the table on
 //!   [`ClientBuilder`]. A keepalive finds servers that vanished without a FIN; a close
 //!   timeout ends a closing handshake the server does not finish.
-//! - `wss://` through rustls: the web PKI roots by default, extra CAs
-//!   ([`ClientBuilder::ca_file`]), a client certificate; SNI and host name verification
-//!   are always on, and a certificate that does not verify is [`Error::Tls`].
+//! - `wss://` through rustls (feature `tls`, on by default; the provider is `ring`, or
+//!   `aws-lc-rs` with that feature): the web PKI roots, the system's store with the
+//!   `native-roots` feature, and the PEM file named by `SSL_CERT_FILE`, by default; extra
+//!   CAs (`ClientBuilder::ca_file`), a client certificate; SNI and host name verification
+//!   are always on, and a certificate that does not verify is `Error::Tls`. Built
+//!   without `tls`, a `wss://` URL is [`Error::Url`] before any I/O.
 //! - [`Client::split`] gives a [`Reader`] and a [`Writer`] that work from two threads at
 //!   once: one thread can block in `recv` while another sends. Both share one ws-proto
 //!   session; see the `conn` module for how they stay ordered without races.

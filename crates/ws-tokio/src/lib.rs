@@ -12,7 +12,9 @@
 //!   `http` feature, `upgrade` takes hyper's or axum's `http::Request` as is.
 //! - Client: [`connect`] and [`ClientBuilder`] (headers, origin, subprotocols, private
 //!   CAs, client certificates, HTTP `CONNECT` proxy, deflate offer, timeouts), `wss://`
-//!   through tokio-rustls with the web PKI roots.
+//!   through tokio-rustls (feature `tls`, on by default) with the web PKI roots, the
+//!   system's store (feature `native-roots`) and `SSL_CERT_FILE`, as ws-client: both
+//!   builders hold the same `ws_transport::ClientOptions`.
 //! - A connection is a `futures` [`Stream`](futures_core::Stream) of [`Message`]s and a
 //!   [`Sink`](futures_sink::Sink), with inherent `recv`, `send`, `feed`, `close`, and
 //!   [`split`](WebSocketStream::split) into halves for two tasks.

@@ -176,14 +176,7 @@ fn add_native_roots(roots: &mut RootCertStore) -> Result<(), rustls::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn temp(name: &str, contents: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("ws-transport-tls-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
-        std::fs::write(&path, contents).unwrap();
-        path
-    }
+    use crate::test_support::temp;
 
     #[test]
     fn the_defaults_build() {
@@ -193,8 +186,8 @@ mod tests {
     #[test]
     fn pem_ca_files_and_client_certificates_are_read() {
         let ca = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-        let cert = temp("ca.pem", &ca.cert.pem());
-        let key = temp("key.pem", &ca.signing_key.serialize_pem());
+        let cert = temp("tls-ca.pem", &ca.cert.pem());
+        let key = temp("tls-key.pem", &ca.signing_key.serialize_pem());
         let tls = ClientTls {
             webpki_roots: false,
             native_roots: false,
@@ -207,7 +200,7 @@ mod tests {
 
     #[test]
     fn an_unusable_file_is_named() {
-        let empty = temp("empty.pem", "");
+        let empty = temp("empty-ca.pem", "");
         let tls = ClientTls {
             ca_files: vec![empty.clone()],
             ..ClientTls::default()
@@ -224,8 +217,8 @@ mod tests {
         let b = rcgen::generate_simple_self_signed(vec!["b".into()]).unwrap();
         let tls = ClientTls {
             client_cert_files: Some((
-                temp("a.pem", &a.cert.pem()),
-                temp("b.key", &b.signing_key.serialize_pem()),
+                temp("tls-a.pem", &a.cert.pem()),
+                temp("tls-b.key", &b.signing_key.serialize_pem()),
             )),
             ..ClientTls::default()
         };

@@ -56,6 +56,21 @@ pub use rustls;
 pub use rustls_pki_types;
 pub use ws_proto;
 
+/// What the unit tests share.
+#[cfg(test)]
+mod test_support {
+    use std::path::PathBuf;
+
+    /// `contents` written to `name` in a directory of this test process's own.
+    pub(crate) fn temp(name: &str, contents: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("ws-transport-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+}
+
 /// The README's snippets, compiled as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
