@@ -3,15 +3,8 @@
 //! What is checked before any I/O (URLs, TLS configuration, the request) is
 //! ws-transport's [`ClientOptions::prepare`], shared with ws-tokio.
 
-#[cfg(feature = "tls")]
-use std::path::PathBuf;
-#[cfg(feature = "tls")]
-use std::sync::Arc;
 use std::time::Duration;
 
-#[cfg(feature = "tls")]
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use ws_proto::handshake::Limits;
 use ws_proto::{Config, DeflateConfig, RecvBuffer};
 use ws_transport::ClientOptions;
 
@@ -92,40 +85,10 @@ impl ClientBuilder {
         }
     }
 
-    /// Changes the handshake request's options (ws-proto's [`ClientRequest`](ws_proto::handshake::ClientRequest)).
-    fn request(
-        mut self,
-        change: impl FnOnce(ws_proto::handshake::ClientRequest) -> ws_proto::handshake::ClientRequest,
-    ) -> Self {
-        self.options.request = change(self.options.request);
-        self
-    }
-
-    /// Sends an `Origin` header, as a browser page would.
-    pub fn origin(self, origin: &str) -> Self {
-        self.request(|r| r.origin(origin))
-    }
-
-    /// Offers a subprotocol; call once per protocol, most preferred first. The chosen one
-    /// is [`Client::protocol`].
-    pub fn protocol(self, protocol: &str) -> Self {
-        self.request(|r| r.protocol(protocol))
-    }
-
-    /// Adds a header to the handshake request (such as `Authorization`).
-    pub fn header(self, name: &str, value: &str) -> Self {
-        self.request(|r| r.header(name, value))
-    }
-
-    /// The limit on connecting, as a whole: name resolution, TCP connect, the proxy's `CONNECT`, the TLS
-    /// handshake and the WebSocket handshake must all be done within it, or
-    /// [`connect`](Self::connect) returns [`Error::ConnectTimeout`] naming the step under
-    /// way. Default 30 s; `None` leaves each step to the operating system (a silent server
-    /// then blocks the handshake for ever).
-    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.options.connect_timeout = timeout;
-        self
-    }
+    ws_transport::client_builder_methods!(
+        protocol_getter = "[`Client::protocol`]",
+        timeout_error = "[`Error::ConnectTimeout`] naming the step under way",
+    );
 
     /// The limit on each `recv` call after the handshake. Default none: `recv` waits until
     /// something arrives (the keepalive and close timeouts still end a dead connection).
@@ -174,12 +137,6 @@ impl ClientBuilder {
         self
     }
 
-    /// Whether to set TCP_NODELAY. Default on: each message leaves at once.
-    pub fn nodelay(mut self, nodelay: bool) -> Self {
-        self.options.nodelay = nodelay;
-        self
-    }
-
     /// The protocol settings (limits on frames and messages, automatic pongs, ...).
     pub fn config(self, config: Config) -> Self {
         self.request(|r| r.config(config))
@@ -212,68 +169,6 @@ impl ClientBuilder {
     /// ```
     pub fn deflate(self, config: Option<DeflateConfig>) -> Self {
         self.request(|r| r.deflate_offer(config))
-    }
-
-    /// Limits on the server's handshake answer.
-    pub fn handshake_limits(self, limits: Limits) -> Self {
-        self.request(|r| r.limits(limits))
-    }
-
-    /// Also trusts the CA certificates in a PEM file (for a private CA).
-    #[cfg(feature = "tls")]
-    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.options.tls.ca_files.push(path.into());
-        self
-    }
-
-    /// Also trusts a CA certificate.
-    #[cfg(feature = "tls")]
-    pub fn ca_cert(mut self, cert: CertificateDer<'static>) -> Self {
-        self.options.tls.ca_certs.push(cert);
-        self
-    }
-
-    /// Whether to trust the default roots: the web PKI roots (Mozilla's list) and the
-    /// certificates in the PEM file named by the `SSL_CERT_FILE` environment variable,
-    /// if it is set (read at [`connect`](Self::connect); a file that cannot be loaded
-    /// fails it with [`Error::Pem`](crate::Error::Pem)). Default on; off trusts only
-    /// [`ca_file`](Self::ca_file) and [`ca_cert`](Self::ca_cert).
-    #[cfg(feature = "tls")]
-    pub fn webpki_roots(mut self, on: bool) -> Self {
-        self.options.tls.webpki_roots = on;
-        self
-    }
-
-    /// Presents a client certificate (chain and key in PEM files).
-    #[cfg(feature = "tls")]
-    pub fn client_cert_files(mut self, chain: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
-        self.options.tls.client_cert_files = Some((chain.into(), key.into()));
-        self
-    }
-
-    /// Presents a client certificate.
-    #[cfg(feature = "tls")]
-    pub fn client_cert(
-        mut self,
-        chain: Vec<CertificateDer<'static>>,
-        key: PrivateKeyDer<'static>,
-    ) -> Self {
-        self.options.tls.client_cert = Some((chain, key));
-        self
-    }
-
-    /// Uses a complete rustls configuration instead of the settings above.
-    #[cfg(feature = "tls")]
-    pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
-        self.options.tls.config = Some(config);
-        self
-    }
-
-    /// Connects through an HTTP proxy with `CONNECT`: `http://host:port`, with
-    /// `user:password@` for basic authentication.
-    pub fn proxy(mut self, url: &str) -> Self {
-        self.options.proxy = Some(url.to_owned());
-        self
     }
 
     /// Connects, runs the handshakes, and returns the open connection: dial (resolve,

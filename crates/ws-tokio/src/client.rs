@@ -2,21 +2,14 @@
 //! (RFC 6455 4.1).
 
 use std::io;
-#[cfg(feature = "tls")]
-use std::path::PathBuf;
 use std::pin::Pin;
-#[cfg(feature = "tls")]
-use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
-#[cfg(feature = "tls")]
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 #[cfg(feature = "tls")]
 use tokio_rustls::client::TlsStream;
-use ws_proto::handshake::{ClientHandshake, ClientRequest, Limits};
+use ws_proto::handshake::ClientHandshake;
 use ws_proto::{DeflateConfig, RecvBuffer};
 use ws_transport::{ClientOptions, Plan};
 
@@ -153,40 +146,10 @@ impl ClientBuilder {
         }
     }
 
-    /// Changes the upgrade request's options (ws-proto's [`ClientRequest`]).
-    fn request(mut self, change: impl FnOnce(ClientRequest) -> ClientRequest) -> Self {
-        self.options.request = change(self.options.request);
-        self
-    }
-
-    /// Sends an `Origin` header, as a browser page would.
-    pub fn origin(self, origin: &str) -> Self {
-        self.request(|r| r.origin(origin))
-    }
-
-    /// Offers a subprotocol; call once per protocol, most preferred first. The chosen one
-    /// is [`WebSocketStream::protocol`].
-    pub fn protocol(self, protocol: &str) -> Self {
-        self.request(|r| r.protocol(protocol))
-    }
-
-    /// Adds a header to the upgrade request (such as `Authorization`).
-    pub fn header(self, name: &str, value: &str) -> Self {
-        self.request(|r| r.header(name, value))
-    }
-
-    /// The limit on the whole opening: TCP connect, proxy tunnel, TLS and the upgrade.
-    /// Default 30 s (as ws-client); `None` waits as long as the operating system does.
-    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.options.connect_timeout = timeout;
-        self
-    }
-
-    /// Whether to set TCP_NODELAY. Default on: each write leaves at once.
-    pub fn nodelay(mut self, nodelay: bool) -> Self {
-        self.options.nodelay = nodelay;
-        self
-    }
+    ws_transport::client_builder_methods!(
+        protocol_getter = "[`WebSocketStream::protocol`]",
+        timeout_error = "[`Error::HandshakeTimeout`]",
+    );
 
     /// The connection's settings (limits, keepalive, close timeout, write buffer
     /// limit). Default [`Settings::default`].
@@ -201,72 +164,6 @@ impl ClientBuilder {
     /// the server decides, and [`WebSocketStream::is_compressing`] tells.
     pub fn deflate(self, config: Option<DeflateConfig>) -> Self {
         self.request(|r| r.deflate_offer(config))
-    }
-
-    /// Limits on the server's answer (bytes and fields). Default [`Limits::default`].
-    pub fn handshake_limits(self, limits: Limits) -> Self {
-        self.request(|r| r.limits(limits))
-    }
-
-    /// Also trusts the CA certificates in a PEM file (a private CA), read at
-    /// [`connect`](Self::connect).
-    #[cfg(feature = "tls")]
-    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.options.tls.ca_files.push(path.into());
-        self
-    }
-
-    /// Also trusts a CA certificate (a private CA).
-    #[cfg(feature = "tls")]
-    pub fn ca_cert(mut self, cert: CertificateDer<'static>) -> Self {
-        self.options.tls.ca_certs.push(cert);
-        self
-    }
-
-    /// Whether to trust the default roots: the web PKI roots (Mozilla's list, from
-    /// `webpki-roots`), the system's store with the `native-roots` feature, and the
-    /// certificates in the PEM file named by the `SSL_CERT_FILE` environment variable if
-    /// it is set (read at [`connect`](Self::connect); a file that cannot be loaded fails
-    /// it with [`Error::Pem`]). Default on; off trusts only [`ca_file`](Self::ca_file)
-    /// and [`ca_cert`](Self::ca_cert).
-    #[cfg(feature = "tls")]
-    pub fn webpki_roots(mut self, on: bool) -> Self {
-        self.options.tls.webpki_roots = on;
-        self.options.tls.native_roots = on;
-        self
-    }
-
-    /// Presents a client certificate (chain, leaf first, and key in PEM files, read at
-    /// [`connect`](Self::connect)).
-    #[cfg(feature = "tls")]
-    pub fn client_cert_files(mut self, chain: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
-        self.options.tls.client_cert_files = Some((chain.into(), key.into()));
-        self
-    }
-
-    /// Presents a client certificate (chain, leaf first, and its key).
-    #[cfg(feature = "tls")]
-    pub fn client_cert(
-        mut self,
-        chain: Vec<CertificateDer<'static>>,
-        key: PrivateKeyDer<'static>,
-    ) -> Self {
-        self.options.tls.client_cert = Some((chain, key));
-        self
-    }
-
-    /// Uses a complete rustls configuration instead of the TLS settings above.
-    #[cfg(feature = "tls")]
-    pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
-        self.options.tls.config = Some(config);
-        self
-    }
-
-    /// Connects through an HTTP proxy with `CONNECT`: `http://host:port`, with
-    /// `user:password@` (percent-encoded, as written in a URL) for basic authentication.
-    pub fn proxy(mut self, url: &str) -> Self {
-        self.options.proxy = Some(url.to_owned());
-        self
     }
 
     /// Connects and returns the open connection: dial (TCP), tunnel (the proxy's

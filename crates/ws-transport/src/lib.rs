@@ -28,6 +28,7 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+mod builder_methods;
 mod client_options;
 #[cfg(feature = "tls")]
 mod client_tls;
