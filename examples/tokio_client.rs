@@ -46,8 +46,22 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("tokio_client: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(run());
+    // tokio's stdin reads on a blocking thread that only a new line would end; do not
+    // wait for it (after Ctrl-C there may never be one).
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    code
+}
+
+async fn run() -> ExitCode {
     let args = match parse_args() {
         Ok(args) => args,
         Err(err) => {

@@ -163,3 +163,50 @@ fn tokio_chat_closes_with_1001_on_ctrl_c() {
 fn hyper_upgrade_closes_with_1001_on_ctrl_c() {
     tokio_server_closes_with_1001_on_ctrl_c("hyper_upgrade", "listening on http://", "/ws");
 }
+
+#[test]
+fn tokio_client_leaves_with_1001_on_ctrl_c() {
+    use std::sync::mpsc;
+    // A server that reports the close code each connection ended with.
+    let (codes, ended) = mpsc::channel();
+    let (addr_tx, addr_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let server = ws_server_blocking::Server::builder()
+            .listen("127.0.0.1:0")
+            .on_connect(move |_server, conn| {
+                let codes = codes.clone();
+                conn.on_disconnect(move |_conn, code, _reason| {
+                    let _ = codes.send(code);
+                });
+            })
+            .bind()
+            .unwrap();
+        addr_tx
+            .send((server.local_addr(), server.shutdown_handle()))
+            .unwrap();
+        server.start().unwrap();
+    });
+    let (addr, shutdown) = addr_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let mut child = example("tokio_client")
+        .arg(format!("ws://{addr}/"))
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // "connected to ..." once the handshake is done.
+    let mut line = String::new();
+    // Kept open to the end: the client's last lines must not meet a closed pipe.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.starts_with("connected to"), "{line}");
+    let mut child = Running(child);
+    let status = Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(ended.recv_timeout(Duration::from_secs(10)), Ok(1001));
+    assert!(wait_exit(&mut child.0).success());
+    drop(stderr);
+    shutdown.shutdown();
+}
