@@ -40,8 +40,8 @@ async fn main() -> std::io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9004".into());
     let listener = TcpListener::bind(&addr).await?;
-    println!("listening on http://{}", listener.local_addr()?);
     let mut shutdown = examples::shutdown_signal();
+    println!("listening on http://{}", listener.local_addr()?);
     // Each WebSocket task holds a clone of `live`; once the last is gone, `done` ends.
     let (live, mut done) = tokio::sync::mpsc::channel::<()>(1);
     loop {

@@ -50,23 +50,26 @@ pub struct ReadmeDoctests;
 
 /// For the tokio examples: a receiver whose value turns `true` at Ctrl-C or SIGTERM
 /// (`tokio::signal`), so that each connection can close with 1001 as `ws-server` does.
-/// Call it inside the runtime.
+/// The handlers are installed before it returns (a signal that comes after no longer
+/// kills the process): call it, inside the runtime, before saying the program is ready.
 pub fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
+    use tokio::signal::unix::{SignalKind, signal};
     let (tx, rx) = tokio::sync::watch::channel(false);
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
     tokio::spawn(async move {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        let terminated = async {
-            match term.as_mut() {
-                Some(term) => {
-                    term.recv().await;
+        let wait = |signal: std::io::Result<tokio::signal::unix::Signal>| async move {
+            match signal {
+                Ok(mut signal) => {
+                    signal.recv().await;
                 }
-                None => std::future::pending().await,
+                // Not installed: this one never comes.
+                Err(_) => std::future::pending().await,
             }
         };
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            () = terminated => {}
+            () = wait(interrupt) => {}
+            () = wait(terminate) => {}
         }
         let _ = tx.send(true);
     });

@@ -19,9 +19,9 @@ async fn main() -> std::io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9003".into());
     let listener = TcpListener::bind(&addr).await?;
+    let mut shutdown = examples::shutdown_signal();
     println!("chat on ws://{}", listener.local_addr()?);
     let (room, _) = broadcast::channel::<Arc<str>>(256);
-    let mut shutdown = examples::shutdown_signal();
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let (tcp, peer) = tokio::select! {

@@ -139,6 +139,7 @@ async fn interactive(
     ws: WebSocketStream<ClientStream>,
     url: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    let mut shutdown = examples::shutdown_signal();
     eprintln!(
         "connected to {url}{}",
         if ws.is_compressing() {
@@ -163,7 +164,6 @@ async fn interactive(
         }
     });
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    let mut shutdown = examples::shutdown_signal();
     loop {
         tokio::select! {
             line = lines.next_line() => match line? {

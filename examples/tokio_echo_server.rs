@@ -55,9 +55,9 @@ fn usage(message: &str) -> std::io::Error {
 
 async fn serve(addr: &str) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
+    let mut shutdown = examples::shutdown_signal();
     println!("listening on ws://{}", listener.local_addr()?);
     let acceptor = Acceptor::new().deflate(Some(DeflateConfig::default()));
-    let mut shutdown = examples::shutdown_signal();
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let (tcp, peer) = tokio::select! {

@@ -177,7 +177,6 @@ pub enum PrepareError {
 /// ([`dial`](Self::dial)), tunnel ([`tunnel`](Self::tunnel)), secure ([`tls`](Self::tls)),
 /// handshake ([`request`](Self::request), then [`handshake`](Self::handshake) on the
 /// answer).
-#[derive(Debug)]
 #[non_exhaustive]
 pub struct Plan {
     /// The server's URL.
@@ -191,6 +190,19 @@ pub struct Plan {
     pub handshake: ClientHandshake,
     /// The handshake request's bytes.
     pub request: Vec<u8>,
+}
+
+/// The request bytes are left out: their headers may hold credentials.
+impl std::fmt::Debug for Plan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut out = f.debug_struct("Plan");
+        out.field("url", &self.url)
+            .field("proxy", &self.proxy.as_ref().map(Url::authority));
+        #[cfg(feature = "tls")]
+        out.field("tls", &self.tls.is_some());
+        out.field("request_bytes", &self.request.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Plan {

@@ -43,8 +43,8 @@ impl UrlError {
     }
 }
 
-/// A parsed URL.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A parsed URL. Its `Debug` shows a password as `***`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Url {
     /// The scheme, lowercased: `ws`, `wss` or `http`.
     pub scheme: String,
@@ -118,6 +118,20 @@ impl Url {
         } else {
             format!("{}:{}", self.host, self.port)
         }
+    }
+}
+
+impl std::fmt::Debug for Url {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Url")
+            .field("scheme", &self.scheme)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("explicit_port", &self.explicit_port)
+            .field("resource", &self.resource)
+            .finish()
     }
 }
 
@@ -394,7 +408,9 @@ mod tests {
     }
 
     #[test]
-    fn passwords_never_appear_in_errors() {
+    fn passwords_never_appear_in_errors_or_debug() {
+        let proxy = Url::parse_proxy("http://alice:s3cret@proxy:3128/").unwrap();
+        assert!(!format!("{proxy:?}").contains("s3cret"));
         let err = Url::parse_proxy("http://alice:s3cret@proxy:99999/").unwrap_err();
         let text = err.to_string();
         assert!(!text.contains("s3cret"), "{text}");
