@@ -20,7 +20,8 @@
 //!
 //! | feature | default | what |
 //! |---|---|---|
-//! | `tls` | on | rustls: [`ClientTls`], [`crypto_provider`], [`read_plaintext`]; web PKI roots |
+//! | `client` | on | what the clients share: [`Url`], [`Tunnel`], [`ClientOptions`]; with `tls`, [`ClientTls`] and the web PKI roots |
+//! | `tls` | on | rustls: [`crypto_provider`], [`read_plaintext`] |
 //! | `ring` | on | rustls' `ring` crypto provider |
 //! | `aws-lc-rs` | off | rustls' `aws-lc-rs` provider instead (needs a C compiler; wins over `ring`) |
 //! | `native-roots` | off | also trust the operating system's root store (`rustls-native-certs`) |
@@ -28,27 +29,34 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "client")]
 mod builder_methods;
+#[cfg(feature = "client")]
 mod client_options;
-#[cfg(feature = "tls")]
+#[cfg(all(feature = "client", feature = "tls"))]
 mod client_tls;
 mod pem;
 #[cfg(feature = "tls")]
 mod provider;
 #[cfg(feature = "tls")]
 mod tls_read;
+#[cfg(feature = "client")]
 mod tunnel;
+#[cfg(feature = "client")]
 mod url;
 
+#[cfg(feature = "client")]
 pub use client_options::{ClientOptions, DEFAULT_CONNECT_TIMEOUT, Plan, PrepareError};
-#[cfg(feature = "tls")]
+#[cfg(all(feature = "client", feature = "tls"))]
 pub use client_tls::{ClientTls, TlsConfigError};
 pub use pem::{PemError, load_certs, load_key};
 #[cfg(feature = "tls")]
 pub use provider::crypto_provider;
 #[cfg(feature = "tls")]
 pub use tls_read::{Plaintext, TlsReadError, read_plaintext};
+#[cfg(feature = "client")]
 pub use tunnel::{Tunnel, TunnelError, authorization};
+#[cfg(feature = "client")]
 pub use url::{Url, UrlError};
 
 // The crates whose types appear in this API.
