@@ -4,7 +4,8 @@
 //! connection it hands over becomes a `WebSocketStream`.
 //!
 //! `cargo run -p examples --example hyper_upgrade -- 127.0.0.1:9004`, then open
-//! http://127.0.0.1:9004/ in a browser.
+//! http://127.0.0.1:9004/ in a browser. Ctrl-C or SIGTERM closes every WebSocket with 1001
+//! (`tokio::signal`) and ends once the clients have answered.
 
 use std::convert::Infallible;
 
@@ -39,12 +40,20 @@ async fn main() -> std::io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9004".into());
     let listener = TcpListener::bind(&addr).await?;
+    let mut shutdown = examples::shutdown_signal();
     println!("listening on http://{}", listener.local_addr()?);
+    // Each WebSocket task holds a clone of `live`; once the last is gone, `done` ends.
+    let (live, mut done) = tokio::sync::mpsc::channel::<()>(1);
     loop {
-        let (tcp, _) = listener.accept().await?;
+        let (tcp, _) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            () = examples::stopped(&mut shutdown) => break,
+        };
+        let (shutdown, live) = (shutdown.clone(), live.clone());
         tokio::spawn(async move {
+            let service = service_fn(|request| route(request, shutdown.clone(), live.clone()));
             let served = http1::Builder::new()
-                .serve_connection(TokioIo::new(tcp), service_fn(route))
+                .serve_connection(TokioIo::new(tcp), service)
                 .with_upgrades()
                 .await;
             if let Err(err) = served {
@@ -52,9 +61,17 @@ async fn main() -> std::io::Result<()> {
             }
         });
     }
+    // Every WebSocket closes with 1001 and waits (within its close timeout) for its client.
+    drop(live);
+    let _ = done.recv().await;
+    Ok(())
 }
 
-async fn route(mut request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn route(
+    mut request: Request<Incoming>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    live: tokio::sync::mpsc::Sender<()>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
     if request.uri().path() != "/ws" {
         let page = Response::builder()
             .header("content-type", "text/html; charset=utf-8")
@@ -66,8 +83,12 @@ async fn route(mut request: Request<Incoming>) -> Result<Response<Full<Bytes>>, 
             // hyper sends the 101 answer, then hands over the connection.
             let upgrading = hyper::upgrade::on(&mut request);
             tokio::spawn(async move {
+                let _live = live;
                 match upgrading.await {
-                    Ok(upgraded) => echo(upgrade.into_stream(TokioIo::new(upgraded))).await,
+                    Ok(upgraded) => {
+                        let ws = upgrade.into_stream(TokioIo::new(upgraded));
+                        examples::until_shutdown(ws, shutdown, echo).await;
+                    }
                     Err(err) => eprintln!("upgrade: {err}"),
                 }
             });
@@ -82,7 +103,7 @@ async fn route(mut request: Request<Incoming>) -> Result<Response<Full<Bytes>>, 
     }
 }
 
-async fn echo<S>(mut ws: ws_tokio::WebSocketStream<S>)
+async fn echo<S>(ws: &mut ws_tokio::WebSocketStream<S>)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {

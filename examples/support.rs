@@ -47,3 +47,56 @@ pub fn serve(builder: Builder, scheme: &str) -> Result<(), Error> {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// For the tokio examples: a receiver whose value turns `true` at Ctrl-C or SIGTERM
+/// (`tokio::signal`), so that each connection can close with 1001 as `ws-server` does.
+/// The handlers are installed before it returns (a signal that comes after no longer
+/// kills the process): call it, inside the runtime, before saying the program is ready.
+pub fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    tokio::spawn(async move {
+        let wait = |signal: std::io::Result<tokio::signal::unix::Signal>| async move {
+            match signal {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                // Not installed: this one never comes.
+                Err(_) => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            () = wait(interrupt) => {}
+            () = wait(terminate) => {}
+        }
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+/// Returns once `shutdown` has turned `true` (or its sender is gone).
+pub async fn stopped(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
+    // The guard `wait_for` returns is dropped here, not held across an await.
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+/// Runs `serve` on `ws` until it ends or `shutdown` turns `true`; then closes with 1001
+/// Going Away ("server shutting down"), which waits for the client's answer within the
+/// stream's close timeout.
+pub async fn until_shutdown<S>(
+    mut ws: ws_tokio::WebSocketStream<S>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    serve: impl AsyncFnOnce(&mut ws_tokio::WebSocketStream<S>),
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    tokio::select! {
+        biased;
+        () = serve(&mut ws) => {}
+        () = stopped(&mut shutdown) => {
+            let _ = ws.close(ws_tokio::CloseCode::GOING_AWAY, "server shutting down").await;
+        }
+    }
+}

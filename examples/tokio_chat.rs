@@ -3,7 +3,8 @@
 //! far behind skips what it missed (and is told so) instead of holding memory.
 //!
 //! `cargo run -p examples --example tokio_chat -- 127.0.0.1:9003`, then connect with
-//! `cargo run -p examples --example tokio_client -- ws://127.0.0.1:9003/` twice.
+//! `cargo run -p examples --example tokio_client -- ws://127.0.0.1:9003/` twice. Ctrl-C or
+//! SIGTERM closes every client with 1001 (`tokio::signal`).
 
 use std::sync::Arc;
 
@@ -18,22 +19,36 @@ async fn main() -> std::io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:9003".into());
     let listener = TcpListener::bind(&addr).await?;
+    let mut shutdown = examples::shutdown_signal();
     println!("chat on ws://{}", listener.local_addr()?);
     let (room, _) = broadcast::channel::<Arc<str>>(256);
+    let mut connections = tokio::task::JoinSet::new();
     loop {
-        let (tcp, peer) = listener.accept().await?;
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            () = examples::stopped(&mut shutdown) => break,
+        };
         let room = room.clone();
-        tokio::spawn(async move {
+        let shutdown = shutdown.clone();
+        connections.spawn(async move {
             match ws_tokio::accept(tcp).await {
-                Ok(ws) => chat(ws, peer.to_string(), room).await,
+                Ok(ws) => {
+                    let name = peer.to_string();
+                    examples::until_shutdown(ws, shutdown, async |ws| chat(ws, name, room).await)
+                        .await;
+                }
                 Err(err) => eprintln!("{peer}: {err}"),
             }
         });
+        while connections.try_join_next().is_some() {}
     }
+    // Every client gets 1001 and is waited for (within its close timeout).
+    while connections.join_next().await.is_some() {}
+    Ok(())
 }
 
 async fn chat(
-    mut ws: WebSocketStream<tokio::net::TcpStream>,
+    ws: &mut WebSocketStream<tokio::net::TcpStream>,
     name: String,
     room: broadcast::Sender<Arc<str>>,
 ) {

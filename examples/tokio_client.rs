@@ -5,7 +5,7 @@
 //!
 //! `cargo run -p examples --example tokio_client -- ws://127.0.0.1:9002/`
 //! `cargo run -p examples --example tokio_client -- --echo-test 100 --size 20000 [--binary] ws://127.0.0.1:9002/`
-//! (`wss://` URLs work too, with the web PKI roots).
+//! (`wss://` URLs work too, with the web PKI roots). Ctrl-C closes with 1001 (`tokio::signal`).
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -46,8 +46,22 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("tokio_client: cannot start the runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(run());
+    // tokio's stdin reads on a blocking thread that only a new line would end; do not
+    // wait for it (after Ctrl-C there may never be one).
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    code
+}
+
+async fn run() -> ExitCode {
     let args = match parse_args() {
         Ok(args) => args,
         Err(err) => {
@@ -125,6 +139,7 @@ async fn interactive(
     ws: WebSocketStream<ClientStream>,
     url: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    let mut shutdown = examples::shutdown_signal();
     eprintln!(
         "connected to {url}{}",
         if ws.is_compressing() {
@@ -149,10 +164,22 @@ async fn interactive(
         }
     });
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
-    while let Some(line) = lines.next_line().await? {
-        writer.send(Message::text(line)).await?;
+    loop {
+        tokio::select! {
+            line = lines.next_line() => match line? {
+                Some(line) => writer.send(Message::text(line)).await?,
+                None => {
+                    writer.close(CloseCode::NORMAL, "stdin ended").await?;
+                    break;
+                }
+            },
+            // Ctrl-C: leave with 1001 Going Away, as a browser leaving the page does.
+            () = examples::stopped(&mut shutdown) => {
+                writer.close(CloseCode::GOING_AWAY, "interrupted").await?;
+                break;
+            }
+        }
     }
-    writer.close(CloseCode::NORMAL, "stdin ended").await?;
     let _ = printing.await;
     Ok(())
 }

@@ -5,7 +5,8 @@
 //! `cargo run --release -p examples --example tokio_echo_server -- 127.0.0.1:9002`
 //! prints `listening on ws://127.0.0.1:9002` once it accepts connections. `--threads N`
 //! picks the runtime: 1 (the default) a current-thread runtime, as one core of a load test
-//! is measured; N a multi-thread runtime with N workers.
+//! is measured; N a multi-thread runtime with N workers. Ctrl-C or SIGTERM closes every
+//! client with 1001 (`tokio::signal`) and ends the program once they have answered.
 
 use futures_util::StreamExt;
 use tokio::net::TcpListener;
@@ -54,22 +55,34 @@ fn usage(message: &str) -> std::io::Error {
 
 async fn serve(addr: &str) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
+    let mut shutdown = examples::shutdown_signal();
     println!("listening on ws://{}", listener.local_addr()?);
     let acceptor = Acceptor::new().deflate(Some(DeflateConfig::default()));
+    let mut connections = tokio::task::JoinSet::new();
     loop {
-        let (tcp, peer) = listener.accept().await?;
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => accepted?,
+            () = examples::stopped(&mut shutdown) => break,
+        };
         tcp.set_nodelay(true)?;
         let acceptor = acceptor.clone();
-        tokio::spawn(async move {
+        let shutdown = shutdown.clone();
+        connections.spawn(async move {
             match acceptor.accept(tcp).await {
-                Ok(ws) => echo(ws).await,
+                Ok(ws) => examples::until_shutdown(ws, shutdown, echo).await,
                 Err(err) => eprintln!("{peer}: handshake: {err}"),
             }
         });
+        // Reap the connections that ended, so the set holds only live ones.
+        while connections.try_join_next().is_some() {}
     }
+    // Every connection closes with 1001 and waits (within its close timeout) for the
+    // client's answer.
+    while connections.join_next().await.is_some() {}
+    Ok(())
 }
 
-async fn echo(mut ws: WebSocketStream<tokio::net::TcpStream>) {
+async fn echo(ws: &mut WebSocketStream<tokio::net::TcpStream>) {
     while let Some(message) = ws.next().await {
         match message {
             // `feed` queues; the next poll for input writes the whole batch at once.

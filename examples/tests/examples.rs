@@ -110,3 +110,103 @@ fn a_port_that_is_not_one_is_a_usage_error() {
         "{err}"
     );
 }
+
+/// Ctrl-C (SIGINT) to a tokio server example: each client gets 1001, then the program
+/// ends with success once the clients have answered.
+fn tokio_server_closes_with_1001_on_ctrl_c(name: &str, first_line: &str, path: &str) {
+    let port = free_port();
+    let (mut child, line) = start(name, &[&format!("127.0.0.1:{port}")]);
+    assert_eq!(line, format!("{first_line}127.0.0.1:{port}\n"));
+    let mut client = ClientBuilder::new(&format!("ws://127.0.0.1:{port}{path}"))
+        .connect()
+        .unwrap();
+    client.send_text("hello").unwrap();
+    // The echo, or the chat's line "PEER: hello" (after its "PEER joined").
+    loop {
+        match client.recv().unwrap() {
+            Message::Text(t) if t.ends_with("hello") => break,
+            Message::Text(_) => {}
+            other => panic!("expected the text back, got {other:?}"),
+        }
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    loop {
+        match client.recv().unwrap() {
+            Message::Close(Some(frame)) => {
+                assert_eq!(u16::from(frame.code), 1001);
+                break;
+            }
+            // The chat's own lines ("... joined") may come first.
+            Message::Text(_) => {}
+            other => panic!("expected a close with 1001, got {other:?}"),
+        }
+    }
+    drop(client);
+    assert!(wait_exit(&mut child.0).success());
+}
+
+#[test]
+fn tokio_echo_server_closes_with_1001_on_ctrl_c() {
+    tokio_server_closes_with_1001_on_ctrl_c("tokio_echo_server", "listening on ws://", "/");
+}
+
+#[test]
+fn tokio_chat_closes_with_1001_on_ctrl_c() {
+    tokio_server_closes_with_1001_on_ctrl_c("tokio_chat", "chat on ws://", "/");
+}
+
+#[test]
+fn hyper_upgrade_closes_with_1001_on_ctrl_c() {
+    tokio_server_closes_with_1001_on_ctrl_c("hyper_upgrade", "listening on http://", "/ws");
+}
+
+#[test]
+fn tokio_client_leaves_with_1001_on_ctrl_c() {
+    use std::sync::mpsc;
+    // A server that reports the close code each connection ended with.
+    let (codes, ended) = mpsc::channel();
+    let (addr_tx, addr_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let server = ws_server_blocking::Server::builder()
+            .listen("127.0.0.1:0")
+            .on_connect(move |_server, conn| {
+                let codes = codes.clone();
+                conn.on_disconnect(move |_conn, code, _reason| {
+                    let _ = codes.send(code);
+                });
+            })
+            .bind()
+            .unwrap();
+        addr_tx
+            .send((server.local_addr(), server.shutdown_handle()))
+            .unwrap();
+        server.start().unwrap();
+    });
+    let (addr, shutdown) = addr_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    let mut child = example("tokio_client")
+        .arg(format!("ws://{addr}/"))
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // "connected to ..." once the handshake is done.
+    let mut line = String::new();
+    // Kept open to the end: the client's last lines must not meet a closed pipe.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.starts_with("connected to"), "{line}");
+    let mut child = Running(child);
+    let status = Command::new("kill")
+        .args(["-INT", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(ended.recv_timeout(Duration::from_secs(10)), Ok(1001));
+    assert!(wait_exit(&mut child.0).success());
+    drop(stderr);
+    shutdown.shutdown();
+}

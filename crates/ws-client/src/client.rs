@@ -11,8 +11,8 @@ use ws_proto::{CloseCode, MessageKind};
 
 use crate::conn::{Read, ReadSide, Shared};
 use crate::error::Error;
-use crate::message::Message;
 use crate::timers::{Due, KEEPALIVE_PAYLOAD};
+use ws_proto::Message;
 
 /// A connected WebSocket client.
 ///
@@ -45,37 +45,90 @@ impl Client {
 
     /// The next message; answers pings on the way. See [`Error`] for how each way of
     /// ending is reported.
+    ///
+    /// # Errors
+    ///
+    /// Each way the connection ends is an error of its own, listed on [`Error`]:
+    /// [`Error::ConnectionClosed`] (a clean end, or any call after the end),
+    /// [`Error::AbnormalClosure`], [`Error::Protocol`], [`Error::CloseTimeout`],
+    /// [`Error::KeepaliveTimeout`], [`Error::Io`]; [`Error::Timeout`] when the read
+    /// timeout passes (the connection stays usable).
     pub fn recv(&mut self) -> Result<Message, Error> {
         self.reader.recv()
     }
 
     /// Sends a text message.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionClosed`] once the closing handshake has started (or the
+    /// connection is over); [`Error::Send`] for what ws-proto refuses to send (a whole message while a
+    /// fragmented one is unfinished);
+    /// [`Error::Timeout`] past the write timeout (the connection cannot send any more);
+    /// [`Error::AbnormalClosure`] or [`Error::Io`] if the socket fails.
     pub fn send_text(&self, text: &str) -> Result<(), Error> {
         self.writer.send_text(text)
     }
 
     /// Sends a binary message.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionClosed`] once the closing handshake has started (or the
+    /// connection is over); [`Error::Send`] for what ws-proto refuses to send (a whole message while a
+    /// fragmented one is unfinished);
+    /// [`Error::Timeout`] past the write timeout (the connection cannot send any more);
+    /// [`Error::AbnormalClosure`] or [`Error::Io`] if the socket fails.
     pub fn send_binary(&self, data: &[u8]) -> Result<(), Error> {
         self.writer.send_binary(data)
     }
 
     /// Sends one frame of a message sent in pieces; `last` ends it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionClosed`] once the closing handshake has started (or the
+    /// connection is over); [`Error::Send`] for what ws-proto refuses to send (a text fragment that is not UTF-8; see
+    /// [`Session::send_fragment`](ws_proto::Session::send_fragment));
+    /// [`Error::Timeout`] past the write timeout (the connection cannot send any more);
+    /// [`Error::AbnormalClosure`] or [`Error::Io`] if the socket fails.
     pub fn send_fragment(&self, kind: MessageKind, data: &[u8], last: bool) -> Result<(), Error> {
         self.writer.send_fragment(kind, data, last)
     }
 
     /// Sends a ping (at most 125 bytes); its pong arrives through `recv`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionClosed`] once the closing handshake has started (or the
+    /// connection is over); [`Error::Send`] for what ws-proto refuses to send (a payload over 125 bytes);
+    /// [`Error::Timeout`] past the write timeout (the connection cannot send any more);
+    /// [`Error::AbnormalClosure`] or [`Error::Io`] if the socket fails.
     pub fn send_ping(&self, payload: &[u8]) -> Result<(), Error> {
         self.writer.send_ping(payload)
     }
 
     /// Sends a pong (a one-way heartbeat; pings are answered without it).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionClosed`] once the closing handshake has started (or the
+    /// connection is over); [`Error::Send`] for what ws-proto refuses to send (a payload over 125 bytes);
+    /// [`Error::Timeout`] past the write timeout (the connection cannot send any more);
+    /// [`Error::AbnormalClosure`] or [`Error::Io`] if the socket fails.
     pub fn send_pong(&self, payload: &[u8]) -> Result<(), Error> {
         self.writer.send_pong(payload)
     }
 
     /// Starts the closing handshake; keep calling `recv` until it returns
     /// `Message::Close` and then `Err(Error::ConnectionClosed)`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionClosed`] once the closing handshake has started (or the
+    /// connection is over); [`Error::Send`] for what ws-proto refuses to send (a code that may not be sent, a reason over 123 bytes);
+    /// [`Error::Timeout`] past the write timeout (the connection cannot send any more);
+    /// [`Error::AbnormalClosure`] or [`Error::Io`] if the socket fails.
     pub fn close(&self, code: CloseCode, reason: &str) -> Result<(), Error> {
         self.writer.close(code, reason)
     }
@@ -102,6 +155,11 @@ impl Client {
 
     /// Changes the limit on each `recv` call ([`Error::Timeout`]); `None`: no limit
     /// (the keepalive and close timeouts still apply).
+    ///
+    /// # Errors
+    ///
+    /// None today: the timeout is applied at the next `recv`. The `Result` leaves room
+    /// for a socket option that fails.
     pub fn set_read_timeout(&self, timeout: Option<Duration>) -> Result<(), Error> {
         self.reader.set_read_timeout(timeout)
     }
@@ -174,6 +232,14 @@ impl Reader {
     /// While it waits it keeps the connection's deadlines (see the `timers` module): the
     /// read timeout, the keepalive (a ping after silence; [`Error::KeepaliveTimeout`] if
     /// silence goes on), and the close timeout ([`Error::CloseTimeout`]).
+    ///
+    /// # Errors
+    ///
+    /// Each way the connection ends is an error of its own, listed on [`Error`]:
+    /// [`Error::ConnectionClosed`] (a clean end, or any call after the end),
+    /// [`Error::AbnormalClosure`], [`Error::Protocol`], [`Error::CloseTimeout`],
+    /// [`Error::KeepaliveTimeout`], [`Error::Io`]; [`Error::Timeout`] when the read
+    /// timeout passes (the connection stays usable).
     pub fn recv(&mut self) -> Result<Message, Error> {
         let started = Instant::now();
         loop {
@@ -251,6 +317,11 @@ impl Reader {
     }
 
     /// Changes the limit on each `recv` call; see [`Client::set_read_timeout`].
+    ///
+    /// # Errors
+    ///
+    /// None today: the timeout is applied at the next `recv`. The `Result` leaves room
+    /// for a socket option that fails.
     pub fn set_read_timeout(&self, timeout: Option<Duration>) -> Result<(), Error> {
         self.read_timeout.set(timeout);
         Ok(())
@@ -271,31 +342,76 @@ pub struct Writer {
 
 impl Writer {
     /// Sends a text message.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionClosed`] once the closing handshake has started (or the
+    /// connection is over); [`Error::Send`] for what ws-proto refuses to send (a whole message while a
+    /// fragmented one is unfinished);
+    /// [`Error::Timeout`] past the write timeout (the connection cannot send any more);
+    /// [`Error::AbnormalClosure`] or [`Error::Io`] if the socket fails.
     pub fn send_text(&self, text: &str) -> Result<(), Error> {
         self.shared.send(|s| s.send_text(text))
     }
 
     /// Sends a binary message.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionClosed`] once the closing handshake has started (or the
+    /// connection is over); [`Error::Send`] for what ws-proto refuses to send (a whole message while a
+    /// fragmented one is unfinished);
+    /// [`Error::Timeout`] past the write timeout (the connection cannot send any more);
+    /// [`Error::AbnormalClosure`] or [`Error::Io`] if the socket fails.
     pub fn send_binary(&self, data: &[u8]) -> Result<(), Error> {
         self.shared.send(|s| s.send_binary(data))
     }
 
     /// Sends one frame of a message sent in pieces; `last` ends it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionClosed`] once the closing handshake has started (or the
+    /// connection is over); [`Error::Send`] for what ws-proto refuses to send (a text fragment that is not UTF-8; see
+    /// [`Session::send_fragment`](ws_proto::Session::send_fragment));
+    /// [`Error::Timeout`] past the write timeout (the connection cannot send any more);
+    /// [`Error::AbnormalClosure`] or [`Error::Io`] if the socket fails.
     pub fn send_fragment(&self, kind: MessageKind, data: &[u8], last: bool) -> Result<(), Error> {
         self.shared.send(|s| s.send_fragment(kind, data, last))
     }
 
     /// Sends a ping (at most 125 bytes).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionClosed`] once the closing handshake has started (or the
+    /// connection is over); [`Error::Send`] for what ws-proto refuses to send (a payload over 125 bytes);
+    /// [`Error::Timeout`] past the write timeout (the connection cannot send any more);
+    /// [`Error::AbnormalClosure`] or [`Error::Io`] if the socket fails.
     pub fn send_ping(&self, payload: &[u8]) -> Result<(), Error> {
         self.shared.send(|s| s.send_ping(payload))
     }
 
     /// Sends a pong (a one-way heartbeat; pings are answered without it).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionClosed`] once the closing handshake has started (or the
+    /// connection is over); [`Error::Send`] for what ws-proto refuses to send (a payload over 125 bytes);
+    /// [`Error::Timeout`] past the write timeout (the connection cannot send any more);
+    /// [`Error::AbnormalClosure`] or [`Error::Io`] if the socket fails.
     pub fn send_pong(&self, payload: &[u8]) -> Result<(), Error> {
         self.shared.send(|s| s.send_pong(payload))
     }
 
     /// Starts the closing handshake with a code and a reason (at most 123 bytes).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ConnectionClosed`] once the closing handshake has started (or the
+    /// connection is over); [`Error::Send`] for what ws-proto refuses to send (a code that may not be sent, a reason over 123 bytes);
+    /// [`Error::Timeout`] past the write timeout (the connection cannot send any more);
+    /// [`Error::AbnormalClosure`] or [`Error::Io`] if the socket fails.
     pub fn close(&self, code: CloseCode, reason: &str) -> Result<(), Error> {
         self.shared.send(|s| s.close(code, reason))
     }

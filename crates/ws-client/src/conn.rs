@@ -16,22 +16,26 @@
 //! until its bytes are out, which gives it backpressure. The reader never waits: its pongs
 //! and close answers are left to the writer under way, if there is one.
 
-use std::io::{self, Read as _, Write};
+#[cfg(feature = "tls")]
+use std::io::Read as _;
+use std::io::{self, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "tls")]
 use rustls::ClientConnection;
-use ws_proto::{RecvBuffer, Session, State as SessionState};
+use ws_proto::{Message, RecvBuffer, Session, State as SessionState};
+#[cfg(feature = "tls")]
 use ws_transport::{TlsReadError, read_plaintext};
 
 use crate::error::Error;
-use crate::message::{Message, message_of};
 use crate::timers::{Clock, KEEPALIVE_PAYLOAD, Timeouts};
 
 /// The protocol state of the connection.
 pub(crate) struct State {
     pub session: Session,
+    #[cfg(feature = "tls")]
     pub tls: Option<ClientConnection>,
     /// A thread owns the socket's write side and is writing.
     writing: bool,
@@ -55,34 +59,42 @@ impl State {
     fn take_outgoing(&mut self) -> Result<Vec<u8>, Error> {
         let pending = self.session.pending();
         let n = pending.len();
+        #[cfg(feature = "tls")]
         let bytes = match &mut self.tls {
             None => pending.to_vec(),
-            Some(tls) => {
-                // rustls takes a bounded amount of plaintext at a time (64 KiB by
-                // default): feed it in pieces, taking the records out in between.
-                let mut records = Vec::new();
-                let mut fed = 0;
-                loop {
-                    if fed < n {
-                        fed += tls.writer().write(&pending[fed..])?;
-                    }
-                    let before = records.len();
-                    while tls.wants_write() {
-                        tls.write_tls(&mut records)?;
-                    }
-                    if fed == n {
-                        break;
-                    }
-                    if records.len() == before {
-                        return Err(Error::Io(io::ErrorKind::WriteZero.into()));
-                    }
-                }
-                records
-            }
+            Some(tls) => encrypt(tls, pending)?,
         };
+        #[cfg(not(feature = "tls"))]
+        let bytes = pending.to_vec();
         self.session.advance(n);
         Ok(bytes)
     }
+}
+
+/// rustls' records for `pending`.
+#[cfg(feature = "tls")]
+fn encrypt(tls: &mut ClientConnection, pending: &[u8]) -> Result<Vec<u8>, Error> {
+    let n = pending.len();
+    // rustls takes a bounded amount of plaintext at a time (64 KiB by
+    // default): feed it in pieces, taking the records out in between.
+    let mut records = Vec::new();
+    let mut fed = 0;
+    loop {
+        if fed < n {
+            fed += tls.writer().write(&pending[fed..])?;
+        }
+        let before = records.len();
+        while tls.wants_write() {
+            tls.write_tls(&mut records)?;
+        }
+        if fed == n {
+            break;
+        }
+        if records.len() == before {
+            return Err(Error::Io(io::ErrorKind::WriteZero.into()));
+        }
+    }
+    Ok(records)
 }
 
 pub(crate) struct Shared {
@@ -91,6 +103,9 @@ pub(crate) struct Shared {
     written: Condvar,
     /// The socket's write side; written only by the thread that set `writing`.
     tcp: TcpStream,
+    /// `wss://`: reads go through TLS.
+    #[cfg(feature = "tls")]
+    pub secure: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -110,12 +125,15 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub(crate) fn new(
         session: Session,
-        tls: Option<ClientConnection>,
+        #[cfg(feature = "tls")] tls: Option<ClientConnection>,
         tcp: TcpStream,
     ) -> Arc<Shared> {
         Arc::new(Shared {
+            #[cfg(feature = "tls")]
+            secure: tls.is_some(),
             state: Mutex::new(State {
                 session,
+                #[cfg(feature = "tls")]
                 tls,
                 writing: false,
                 batches: 0,
@@ -201,17 +219,6 @@ impl Shared {
         sent?;
         self.flush(state, Flush::Wait)
     }
-
-    /// Sends raw bytes (the handshake request) ahead of any frame. Only called before the
-    /// connection is handed out, so no other thread can be writing.
-    pub(crate) fn send_raw(&self, bytes: &[u8]) -> Result<(), Error> {
-        let mut state = self.state();
-        match &mut state.tls {
-            Some(tls) => tls.writer().write_all(bytes)?,
-            None => (&self.tcp).write_all(bytes)?,
-        }
-        self.flush(state, Flush::Wait)
-    }
 }
 
 /// What a read from the socket brought.
@@ -226,10 +233,6 @@ pub(crate) struct ReadSide {
     pub tcp: TcpStream,
     /// Plaintext received and not yet decoded.
     pub input: RecvBuffer,
-    /// Ciphertext received before TLS could take it (bytes that came with a proxy's
-    /// answer), for `wss://`.
-    pub early_records: Vec<u8>,
-    pub secure: bool,
     /// The read, close and keepalive timeouts.
     pub timeouts: Timeouts,
     /// When bytes last arrived, and the keepalive ping in flight.
@@ -239,21 +242,43 @@ pub(crate) struct ReadSide {
 }
 
 impl ReadSide {
+    /// The reading half of a connection whose handshake is done; `input` holds what
+    /// came after the server's answer.
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        tcp: TcpStream,
+        input: RecvBuffer,
+        timeouts: Timeouts,
+        clock: Clock,
+    ) -> ReadSide {
+        ReadSide {
+            shared,
+            tcp,
+            input,
+            timeouts,
+            clock,
+            socket_timeout: None,
+        }
+    }
+
     /// Blocks until bytes arrive (or end of stream), with no lock held while blocked.
     pub(crate) fn read_more(&mut self) -> Result<Read, Error> {
-        if !self.secure {
-            return Ok(match self.input.read_from(&mut self.tcp)? {
-                0 => Read::Eof,
-                _ => Read::Data,
-            });
+        #[cfg(feature = "tls")]
+        if self.shared.secure {
+            return self.read_records();
         }
-        let mut records = std::mem::take(&mut self.early_records);
-        if records.is_empty() {
-            let mut chunk = vec![0u8; 16 * 1024];
-            let n = self.tcp.read(&mut chunk)?;
-            chunk.truncate(n);
-            records = chunk;
-        }
+        Ok(match self.input.read_from(&mut self.tcp)? {
+            0 => Read::Eof,
+            _ => Read::Data,
+        })
+    }
+
+    /// [`read_more`](Self::read_more) for `wss://`: records in, plaintext out.
+    #[cfg(feature = "tls")]
+    fn read_records(&mut self) -> Result<Read, Error> {
+        let mut records = vec![0u8; 16 * 1024];
+        let n = self.tcp.read(&mut records)?;
+        records.truncate(n);
         let eof = records.is_empty();
         let mut state = self.shared.state();
         let Some(tls) = state.tls.as_mut() else {
@@ -322,7 +347,7 @@ impl ReadSide {
         let decoded = state.session.decode(&mut self.input);
         match decoded {
             Ok(event) => {
-                let message = event.map(message_of);
+                let message = event.map(Message::from);
                 state.note_closing();
                 self.shared.flush(state, Flush::Try)?;
                 Ok(message)

@@ -54,6 +54,7 @@ pub enum Error {
         reason: String,
     },
     /// TLS failed; a certificate that does not verify says so here.
+    #[cfg(feature = "tls")]
     #[error("TLS: {0}")]
     Tls(#[from] rustls::Error),
     /// A certificate or key file that cannot be used: which file, and why.
@@ -122,10 +123,58 @@ impl From<io::Error> for Error {
             io::ErrorKind::ConnectionReset
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::BrokenPipe => Error::AbnormalClosure,
+            #[cfg(feature = "tls")]
             _ => match err.downcast::<rustls::Error>() {
                 Ok(tls) => Error::Tls(tls),
                 Err(err) => Error::Io(err),
             },
+            #[cfg(not(feature = "tls"))]
+            _ => Error::Io(err),
+        }
+    }
+}
+
+impl From<ws_transport::UrlError> for Error {
+    fn from(err: ws_transport::UrlError) -> Error {
+        Error::Url {
+            url: err.url,
+            reason: err.reason,
+        }
+    }
+}
+
+#[cfg(feature = "tls")]
+impl From<ws_transport::TlsConfigError> for Error {
+    fn from(err: ws_transport::TlsConfigError) -> Error {
+        match err {
+            ws_transport::TlsConfigError::Pem(err) => Error::Pem(err),
+            ws_transport::TlsConfigError::Tls(err) => Error::Tls(err),
+        }
+    }
+}
+
+impl From<ws_transport::PrepareError> for Error {
+    fn from(err: ws_transport::PrepareError) -> Error {
+        match err {
+            ws_transport::PrepareError::Url(err) => err.into(),
+            #[cfg(feature = "tls")]
+            ws_transport::PrepareError::Tls(err) => err.into(),
+            ws_transport::PrepareError::Request(err) => Error::Handshake(err.into()),
+            // A TLS error from a build where ws-transport has TLS and this crate does not:
+            // `prepare_for` refuses wss:// first, so this is not reached.
+            #[allow(unreachable_patterns)]
+            other => Error::Io(std::io::Error::other(other)),
+        }
+    }
+}
+
+impl From<ws_transport::TunnelError> for Error {
+    fn from(err: ws_transport::TunnelError) -> Error {
+        match err {
+            ws_transport::TunnelError::Answer(err) => Error::Handshake(err.into()),
+            ws_transport::TunnelError::Refused { status, reason } => {
+                Error::ProxyRefused { status, reason }
+            }
         }
     }
 }

@@ -26,9 +26,12 @@
 //! - Every wait on the server has a deadline, a setting and a default: see the table on
 //!   [`ClientBuilder`]. A keepalive finds servers that vanished without a FIN; a close
 //!   timeout ends a closing handshake the server does not finish.
-//! - `wss://` through rustls: the web PKI roots by default, extra CAs
-//!   ([`ClientBuilder::ca_file`]), a client certificate; SNI and host name verification
-//!   are always on, and a certificate that does not verify is [`Error::Tls`].
+//! - `wss://` through rustls (feature `tls`, on by default; the provider is `ring`, or
+//!   `aws-lc-rs` with that feature): the web PKI roots, the system's store with the
+//!   `native-roots` feature, and the PEM file named by `SSL_CERT_FILE`, by default; extra
+//!   CAs (`ClientBuilder::ca_file`), a client certificate; SNI and host name verification
+//!   are always on, and a certificate that does not verify is `Error::Tls`. Built
+//!   without `tls`, a `wss://` URL is [`Error::Url`] before any I/O.
 //! - [`Client::split`] gives a [`Reader`] and a [`Writer`] that work from two threads at
 //!   once: one thread can block in `recv` while another sends. Both share one ws-proto
 //!   session; see the `conn` module for how they stay ordered without races.
@@ -43,12 +46,14 @@ mod builder;
 mod client;
 mod conn;
 mod deadline;
+mod dial;
 mod error;
-mod message;
+mod handshake;
 mod proxy;
 mod timers;
+#[cfg(feature = "tls")]
 mod tls;
-mod url;
+mod wire;
 
 pub use builder::{
     ClientBuilder, DEFAULT_CLOSE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEPALIVE,
@@ -56,14 +61,21 @@ pub use builder::{
 };
 pub use client::{Client, Reader, Writer};
 pub use error::Error;
-pub use message::Message;
-pub use url::Url;
+/// What [`Client::recv`] hands out: ws-proto's owned message. With ws-client, a
+/// `Ping`'s pong is already sent; `Pong` never carries the answer to the client's own
+/// keepalive pings; after `Close`, the next `recv` waits for the server to close TCP and
+/// returns [`Error::ConnectionClosed`]; `Fragment` comes only with
+/// [`ClientBuilder::deliver_fragments`].
+pub use ws_proto::Message;
 pub use ws_proto::{CloseCode, CloseFrame, Config, DeflateConfig, MessageKind};
+pub use ws_transport::{Url, UrlError};
 
 // The crates whose types appear in this API ([`Error::Tls`], [`ClientBuilder::tls_config`],
 // [`Error::Handshake`]), so that a user needs no matching versions of their own.
+#[cfg(feature = "tls")]
 pub use rustls;
 pub use ws_proto;
+pub use ws_transport;
 
 /// The crate's README, whose examples run as doctests (they compile as pasted).
 #[cfg(doctest)]

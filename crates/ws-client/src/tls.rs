@@ -1,71 +1,54 @@
-//! TLS for `wss://`: rustls with the `ring` provider, the web PKI roots by default, extra
-//! CA certificates for private CAs, and an optional client certificate. SNI and host
-//! name verification are always on.
+//! The secure step, for `wss://`: the TLS handshake over the connected (or tunnelled)
+//! socket, within the connect deadline. The configuration (roots, `SSL_CERT_FILE`, PEM
+//! CA files, client certificates) is ws-transport's [`ClientTls`](ws_transport::ClientTls).
 
-use std::path::{Path, PathBuf};
+use std::io;
+use std::net::TcpStream;
 use std::sync::Arc;
 
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use rustls::{ClientConfig, RootCertStore};
-use ws_transport::{PemError, load_key};
+use rustls::ClientConnection;
+use rustls::pki_types::ServerName;
 
+use crate::deadline::Deadline;
 use crate::error::Error;
 
-/// Where the client's TLS trust and identity come from.
-#[derive(Debug, Default)]
-pub(crate) struct TlsSettings {
-    /// Leave out the web PKI roots (trust only the extra CAs).
-    pub no_webpki_roots: bool,
-    pub ca_files: Vec<PathBuf>,
-    pub ca_certs: Vec<CertificateDer<'static>>,
-    pub client_cert_files: Option<(PathBuf, PathBuf)>,
-    pub client_cert: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
-    /// A complete configuration that replaces everything above.
-    pub config: Option<Arc<ClientConfig>>,
-}
+const STAGE: &str = "TLS handshake";
 
-fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
-    Ok(ws_transport::load_certs(path)?)
-}
-
-impl TlsSettings {
-    pub(crate) fn build(&self) -> Result<Arc<ClientConfig>, Error> {
-        if let Some(config) = &self.config {
-            return Ok(config.clone());
+/// Runs the TLS handshake with `name` on `tcp`. `early` holds bytes that arrived with a
+/// proxy's answer: they are the server's first records.
+pub(crate) fn secure(
+    tcp: &mut TcpStream,
+    config: Arc<rustls::ClientConfig>,
+    name: ServerName<'static>,
+    early: &[u8],
+    deadline: &Deadline,
+) -> Result<ClientConnection, Error> {
+    let mut tls = ClientConnection::new(config, name)?;
+    let mut early = early;
+    let timed = |err: io::Error| deadline.name(STAGE)(err.into());
+    loop {
+        deadline.arm(tcp, STAGE)?;
+        while tls.wants_write() {
+            tls.write_tls(tcp).map_err(timed)?;
         }
-        let mut roots = RootCertStore::empty();
-        if !self.no_webpki_roots {
-            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            // Beside the default roots, the PEM file named by SSL_CERT_FILE, as OpenSSL,
-            // curl and rustls-native-certs honour it.
-            if let Some(path) = std::env::var_os("SSL_CERT_FILE").filter(|p| !p.is_empty()) {
-                let path = PathBuf::from(path);
-                for cert in load_certs(&path)? {
-                    roots.add(cert).map_err(|e| PemError::new(&path, e))?;
-                }
-            }
+        if !tls.is_handshaking() {
+            return Ok(tls);
         }
-        for path in &self.ca_files {
-            for cert in load_certs(path)? {
-                roots.add(cert).map_err(|e| PemError::new(path, e))?;
-            }
-        }
-        for cert in &self.ca_certs {
-            roots.add(cert.clone())?;
-        }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots);
-        let config = if let Some((chain, key)) = &self.client_cert {
-            builder.with_client_auth_cert(chain.clone(), key.clone_key())?
-        } else if let Some((cert_path, key_path)) = &self.client_cert_files {
-            let chain = load_certs(cert_path)?;
-            let key = load_key(key_path)?;
-            builder.with_client_auth_cert(chain, key)?
+        let n = if early.is_empty() {
+            tls.read_tls(tcp).map_err(timed)?
         } else {
-            builder.with_no_client_auth()
+            tls.read_tls(&mut early)?
         };
-        Ok(Arc::new(config))
+        if n == 0 {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the server closed the connection during the TLS handshake",
+            )));
+        }
+        if let Err(err) = tls.process_new_packets() {
+            // Send the alert rustls queued, then report.
+            let _ = tls.write_tls(tcp);
+            return Err(Error::Tls(err));
+        }
     }
 }

@@ -20,6 +20,7 @@ use crate::listen::{Listen, bind_listeners};
 use crate::server::connection::Connection;
 use crate::server::hub::{Handle, Hub, Inbound, Job};
 use crate::server::{ConnectFn, HttpHook, Server, ServerFn, WatchFn};
+use crate::transport::TlsConfig;
 use crate::watch::Direction;
 use crate::worker::Worker;
 
@@ -34,7 +35,7 @@ impl Server {
 #[must_use = "a Builder does nothing until start() or bind()"]
 pub struct Builder {
     listen: Listen,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    tls: Option<TlsConfig>,
     config: Config,
     on_connect: Option<ConnectFn>,
     on_tick: Option<ServerFn>,
@@ -79,6 +80,7 @@ impl Builder {
 
     /// Serves `wss://`: the TLS handshake runs inside the loop, so a client that stalls
     /// in it never holds up the others. See [`tls::config_from_pem`](crate::tls::config_from_pem).
+    #[cfg(feature = "tls")]
     pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Self {
         self.tls = Some(config);
         self
@@ -451,7 +453,7 @@ struct Seed {
     listener: TcpListener,
     jobs: Receiver<Job>,
     config: Config,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    tls: Option<TlsConfig>,
     hub: Arc<Hub>,
     http_hook: Option<HttpHook>,
     local_addr: SocketAddr,

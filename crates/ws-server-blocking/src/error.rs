@@ -21,6 +21,7 @@ pub enum Error {
     #[error(transparent)]
     Protocol(#[from] ws_proto::Error),
     /// A TLS configuration error.
+    #[cfg(feature = "tls")]
     #[error("TLS: {0}")]
     Tls(#[from] rustls::Error),
     /// A certificate or key file that cannot be used: which file, and why.

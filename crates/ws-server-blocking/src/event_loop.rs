@@ -13,7 +13,6 @@
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
-use std::sync::Arc;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
@@ -28,7 +27,7 @@ use crate::handshake::reject_bytes;
 use crate::server::Server;
 use crate::server::connection::{Connection, Slot, Stage};
 use crate::server::hub::Job;
-use crate::transport::Transport;
+use crate::transport::{TlsConfig, Transport};
 use crate::watch::{self, Direction, WATCH_BASE};
 
 pub(crate) const LISTENER: Token = Token(usize::MAX);
@@ -58,7 +57,7 @@ pub(crate) struct EventLoop {
     events: Events,
     pub(crate) server: Server,
     listener: Option<TcpListener>,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    tls: Option<TlsConfig>,
     /// The receive buffer lent to whichever connection is reading.
     scratch: RecvBuffer,
     /// Connections whose read budget ran out while the socket may hold more (the poller
@@ -85,7 +84,7 @@ impl EventLoop {
         poll: Poll,
         server: Server,
         listener: TcpListener,
-        tls: Option<Arc<rustls::ServerConfig>>,
+        tls: Option<TlsConfig>,
         jobs: Receiver<Job>,
     ) -> EventLoop {
         let now = Instant::now();
@@ -250,15 +249,12 @@ impl EventLoop {
         if config.nodelay {
             let _ = tcp.set_nodelay(true);
         }
-        let transport = match &self.tls {
-            None => Transport::Plain(tcp),
-            Some(config) => match rustls::ServerConnection::new(config.clone()) {
-                Ok(tls) => Transport::Tls(tcp, Box::new(tls)),
-                Err(err) => {
-                    log::error!("{addr}: TLS session cannot start: {err}");
-                    return;
-                }
-            },
+        let transport = match Transport::new(tcp, self.tls.as_ref()) {
+            Ok(transport) => transport,
+            Err(err) => {
+                log::error!("{addr}: TLS session cannot start: {err}");
+                return;
+            }
         };
         let fd = transport.tcp().as_raw_fd();
         let config = self.server.config.clone();

@@ -148,6 +148,7 @@ mod payload;
 #[cfg(feature = "redis")]
 mod redis_broker;
 mod server;
+#[cfg(feature = "tls")]
 pub mod tls;
 mod transport;
 mod watch;
@@ -173,6 +174,7 @@ pub use ws_proto::{CloseCode, DeflateConfig, MessageKind};
 
 // The crates whose types appear in this API ([`Error::Tls`], [`Builder::tls`],
 // [`Error::Protocol`]), so that a user needs no matching versions of their own.
+#[cfg(feature = "tls")]
 pub use rustls;
 pub use ws_proto;
 // [`RedisBroker`] takes a `ws_redis::Config` and shows `ws_redis` types.

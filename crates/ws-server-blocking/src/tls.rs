@@ -1,4 +1,5 @@
-//! TLS configuration for `wss://`, with rustls and its `ring` provider.
+//! TLS configuration for `wss://`, with rustls and the crypto provider the features chose
+//! ([`ws_transport::crypto_provider`]: `ring` by default).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -31,8 +32,7 @@ pub fn config(
     cert_chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 ) -> Result<Arc<ServerConfig>, Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ServerConfig::builder_with_provider(provider)
+    let config = ServerConfig::builder_with_provider(ws_transport::crypto_provider()?)
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_single_cert(cert_chain, key)?;

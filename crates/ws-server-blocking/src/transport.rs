@@ -7,9 +7,19 @@
 use std::io::{self, Read as _, Write as _};
 use std::net::{Shutdown, TcpStream};
 
+#[cfg(feature = "tls")]
 use rustls::ServerConnection;
 use ws_proto::RecvBuffer;
+#[cfg(feature = "tls")]
 use ws_transport::{TlsReadError, read_plaintext};
+
+/// A server's TLS configuration; without the `tls` feature there is none to give.
+#[cfg(feature = "tls")]
+pub(crate) type TlsConfig = std::sync::Arc<rustls::ServerConfig>;
+/// A server's TLS configuration; without the `tls` feature there is none to give.
+#[cfg(not(feature = "tls"))]
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum TlsConfig {}
 
 /// How much room a plain read offers at least.
 const READ_CHUNK: usize = 64 * 1024;
@@ -23,6 +33,7 @@ pub(crate) enum ReadOutcome {
     /// readiness event).
     Data { drained: bool },
     /// TLS records were processed but yielded no plaintext (handshake progress).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     Progress,
     /// Nothing to read now.
     WouldBlock,
@@ -32,13 +43,30 @@ pub(crate) enum ReadOutcome {
 
 pub(crate) enum Transport {
     Plain(TcpStream),
+    #[cfg(feature = "tls")]
     Tls(TcpStream, Box<ServerConnection>),
 }
 
 impl Transport {
+    /// A fresh connection's stream: TLS when the server has a configuration.
+    pub(crate) fn new(tcp: TcpStream, tls: Option<&TlsConfig>) -> Result<Transport, String> {
+        match tls {
+            None => Ok(Transport::Plain(tcp)),
+            #[cfg(feature = "tls")]
+            Some(config) => match ServerConnection::new(config.clone()) {
+                Ok(tls) => Ok(Transport::Tls(tcp, Box::new(tls))),
+                Err(err) => Err(err.to_string()),
+            },
+            #[cfg(not(feature = "tls"))]
+            Some(never) => match *never {},
+        }
+    }
+
     pub(crate) fn tcp(&self) -> &TcpStream {
         match self {
-            Transport::Plain(tcp) | Transport::Tls(tcp, _) => tcp,
+            Transport::Plain(tcp) => tcp,
+            #[cfg(feature = "tls")]
+            Transport::Tls(tcp, _) => tcp,
         }
     }
 
@@ -57,6 +85,7 @@ impl Transport {
                     Err(err) => would_block(err),
                 }
             }
+            #[cfg(feature = "tls")]
             Transport::Tls(tcp, tls) => read_tls(tcp, tls, rx),
         }
     }
@@ -66,6 +95,7 @@ impl Transport {
     pub(crate) fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
         match self {
             Transport::Plain(tcp) => (&*tcp).write(bytes),
+            #[cfg(feature = "tls")]
             Transport::Tls(_, tls) => tls.writer().write(bytes),
         }
     }
@@ -73,9 +103,48 @@ impl Transport {
     /// Pushes TLS records to the socket; `Ok(true)` when none are left. Plain TCP has
     /// nothing buffered.
     pub(crate) fn flush(&mut self) -> io::Result<bool> {
-        let Transport::Tls(tcp, tls) = self else {
-            return Ok(true);
-        };
+        #[cfg(feature = "tls")]
+        if let Transport::Tls(tcp, tls) = self {
+            return flush_tls(tcp, tls);
+        }
+        Ok(true)
+    }
+
+    /// Whether the TLS handshake is still running.
+    pub(crate) fn is_handshaking(&self) -> bool {
+        #[cfg(feature = "tls")]
+        if let Transport::Tls(_, tls) = self {
+            return tls.is_handshaking();
+        }
+        false
+    }
+
+    /// Bytes held by TLS that the socket has not taken yet (an estimate: records waiting).
+    pub(crate) fn has_buffered_output(&self) -> bool {
+        #[cfg(feature = "tls")]
+        if let Transport::Tls(_, tls) = self {
+            return tls.wants_write();
+        }
+        false
+    }
+
+    /// Ends our side of the stream: a TLS close_notify, then a TCP FIN. The peer sees end
+    /// of stream after every byte we sent, and our later close cannot turn into a reset
+    /// that would destroy them.
+    pub(crate) fn shutdown_write(&mut self) {
+        #[cfg(feature = "tls")]
+        if let Transport::Tls(_, tls) = self {
+            tls.send_close_notify();
+            let _ = self.flush();
+        }
+        let _ = self.tcp().shutdown(Shutdown::Write);
+    }
+}
+
+/// Pushes TLS records to the socket; `Ok(true)` when none are left.
+#[cfg(feature = "tls")]
+fn flush_tls(tcp: &TcpStream, tls: &mut ServerConnection) -> io::Result<bool> {
+    {
         while tls.wants_write() {
             match tls.write_tls(&mut &*tcp) {
                 Ok(_) => {}
@@ -86,27 +155,6 @@ impl Transport {
         }
         Ok(true)
     }
-
-    /// Whether the TLS handshake is still running.
-    pub(crate) fn is_handshaking(&self) -> bool {
-        matches!(self, Transport::Tls(_, tls) if tls.is_handshaking())
-    }
-
-    /// Bytes held by TLS that the socket has not taken yet (an estimate: records waiting).
-    pub(crate) fn has_buffered_output(&self) -> bool {
-        matches!(self, Transport::Tls(_, tls) if tls.wants_write())
-    }
-
-    /// Ends our side of the stream: a TLS close_notify, then a TCP FIN. The peer sees end
-    /// of stream after every byte we sent, and our later close cannot turn into a reset
-    /// that would destroy them.
-    pub(crate) fn shutdown_write(&mut self) {
-        if let Transport::Tls(_, tls) = self {
-            tls.send_close_notify();
-            let _ = self.flush();
-        }
-        let _ = self.tcp().shutdown(Shutdown::Write);
-    }
 }
 
 fn would_block(err: io::Error) -> io::Result<ReadOutcome> {
@@ -116,6 +164,7 @@ fn would_block(err: io::Error) -> io::Result<ReadOutcome> {
     }
 }
 
+#[cfg(feature = "tls")]
 fn read_tls(
     tcp: &TcpStream,
     tls: &mut ServerConnection,

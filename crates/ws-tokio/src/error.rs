@@ -42,8 +42,13 @@ pub enum Error {
         reason: String,
     },
     /// TLS configuration or handshake failed (for instance an untrusted certificate).
+    #[cfg(feature = "tls")]
     #[error("TLS: {0}")]
     Tls(#[from] rustls::Error),
+    /// A certificate or key file (a CA file, `SSL_CERT_FILE`, a client certificate) that
+    /// cannot be used: which file, and why.
+    #[error(transparent)]
+    Pem(#[from] ws_transport::PemError),
     /// The HTTP proxy did not open a tunnel (RFC 9110 9.3.6: any 2xx status is success).
     #[error("the proxy refused CONNECT: {status} {reason}")]
     ProxyRefused {
@@ -81,5 +86,50 @@ impl From<ws_proto::ProtocolError> for Error {
 impl From<ws_proto::LocalError> for Error {
     fn from(err: ws_proto::LocalError) -> Self {
         Error::Protocol(err.into())
+    }
+}
+
+impl From<ws_transport::UrlError> for Error {
+    fn from(err: ws_transport::UrlError) -> Self {
+        Error::Url {
+            url: err.url,
+            reason: err.reason.to_owned(),
+        }
+    }
+}
+
+#[cfg(feature = "tls")]
+impl From<ws_transport::TlsConfigError> for Error {
+    fn from(err: ws_transport::TlsConfigError) -> Self {
+        match err {
+            ws_transport::TlsConfigError::Pem(err) => Error::Pem(err),
+            ws_transport::TlsConfigError::Tls(err) => Error::Tls(err),
+        }
+    }
+}
+
+impl From<ws_transport::PrepareError> for Error {
+    fn from(err: ws_transport::PrepareError) -> Self {
+        match err {
+            ws_transport::PrepareError::Url(err) => err.into(),
+            #[cfg(feature = "tls")]
+            ws_transport::PrepareError::Tls(err) => err.into(),
+            ws_transport::PrepareError::Request(err) => err.into(),
+            // A TLS error from a build where ws-transport has TLS and this crate does not:
+            // `prepare_for` refuses wss:// first, so this is not reached.
+            #[allow(unreachable_patterns)]
+            other => Error::Io(std::io::Error::other(other)),
+        }
+    }
+}
+
+impl From<ws_transport::TunnelError> for Error {
+    fn from(err: ws_transport::TunnelError) -> Self {
+        match err {
+            ws_transport::TunnelError::Answer(err) => err.into(),
+            ws_transport::TunnelError::Refused { status, reason } => {
+                Error::ProxyRefused { status, reason }
+            }
+        }
     }
 }

@@ -12,7 +12,9 @@
 //!   `http` feature, `upgrade` takes hyper's or axum's `http::Request` as is.
 //! - Client: [`connect`] and [`ClientBuilder`] (headers, origin, subprotocols, private
 //!   CAs, client certificates, HTTP `CONNECT` proxy, deflate offer, timeouts), `wss://`
-//!   through tokio-rustls with the web PKI roots.
+//!   through tokio-rustls (feature `tls`, on by default) with the web PKI roots, the
+//!   system's store (feature `native-roots`) and `SSL_CERT_FILE`, as ws-client: both
+//!   builders hold the same `ws_transport::ClientOptions`.
 //! - A connection is a `futures` [`Stream`](futures_core::Stream) of [`Message`]s and a
 //!   [`Sink`](futures_sink::Sink), with inherent `recv`, `send`, `feed`, `close`, and
 //!   [`split`](WebSocketStream::split) into halves for two tasks.
@@ -60,7 +62,6 @@ mod server;
 mod settings;
 mod split;
 mod stream;
-mod tls;
 #[cfg(feature = "http")]
 mod upgrade;
 
@@ -81,9 +82,12 @@ pub use ws_proto::{CloseCode, CloseFrame, Config, DeflateConfig, MessageKind, Ro
 // `upgrade`'s `http` types), so that a user needs no matching versions of their own.
 #[cfg(feature = "http")]
 pub use http;
+#[cfg(feature = "tls")]
 pub use rustls;
+#[cfg(feature = "tls")]
 pub use tokio_rustls;
 pub use ws_proto;
+pub use ws_transport;
 
 /// The crate's README, whose examples run as doctests (they compile as pasted).
 #[cfg(doctest)]

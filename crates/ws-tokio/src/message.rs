@@ -116,3 +116,22 @@ impl From<Vec<u8>> for Message {
         Message::Binary(Bytes::from(data))
     }
 }
+
+/// ws-proto's owned message (ws-client's `Message`) as this crate's: payloads move into
+/// `Bytes` without a copy.
+impl From<ws_proto::Message> for Message {
+    fn from(message: ws_proto::Message) -> Message {
+        match message {
+            ws_proto::Message::Text(text) => Message::Text(text),
+            ws_proto::Message::Binary(data) => Message::Binary(data.into()),
+            ws_proto::Message::Ping(data) => Message::Ping(data.into()),
+            ws_proto::Message::Pong(data) => Message::Pong(data.into()),
+            ws_proto::Message::Close(frame) => Message::Close(frame),
+            ws_proto::Message::Fragment { kind, data, last } => Message::Fragment {
+                kind,
+                data: data.into(),
+                last,
+            },
+        }
+    }
+}

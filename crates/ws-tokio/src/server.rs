@@ -16,7 +16,9 @@ const READ_CHUNK: usize = 4096;
 /// Accepts a WebSocket upgrade on `io` with the default [`Acceptor`]: any path, origin
 /// and subprotocol offer, no subprotocol chosen, no compression.
 ///
-/// Errors as [`Acceptor::accept_with`].
+/// # Errors
+///
+/// As [`Acceptor::accept_with`].
 pub async fn accept<S>(io: S) -> Result<WebSocketStream<S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -26,6 +28,10 @@ where
 
 /// Accepts a WebSocket upgrade on `io` with the default [`Acceptor`], after `callback`
 /// has looked at the request; see [`Acceptor::accept_with`].
+///
+/// # Errors
+///
+/// As [`Acceptor::accept_with`].
 pub async fn accept_with<S, F>(io: S, callback: F) -> Result<WebSocketStream<S>, Error>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -106,7 +112,9 @@ impl Acceptor {
 
     /// Accepts any request that is a valid upgrade.
     ///
-    /// Errors as [`accept_with`](Self::accept_with).
+    /// # Errors
+    ///
+    /// As [`accept_with`](Self::accept_with).
     pub async fn accept<S>(&self, io: S) -> Result<WebSocketStream<S>, Error>
     where
         S: AsyncRead + AsyncWrite + Unpin,
@@ -123,7 +131,9 @@ impl Acceptor {
     /// code ... such as 403 Forbidden"). A request that is not a valid upgrade is
     /// answered with the status ws-proto gives its error (400, 426, 431, ...).
     ///
-    /// Errors: [`Error::Refused`] with the callback's status; [`Error::Protocol`] for an
+    /// # Errors
+    ///
+    /// [`Error::Refused`] with the callback's status; [`Error::Protocol`] for an
     /// invalid request (after answering it); [`Error::HandshakeTimeout`]; [`Error::Io`]
     /// (`UnexpectedEof` if the client left).
     pub async fn accept_with<S, F>(

@@ -155,18 +155,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
     /// As [`WebSocketStream::send`](crate::WebSocketStream::send).
+    ///
+    /// # Errors
+    ///
+    /// As [`WebSocketStream::send`](crate::WebSocketStream::send).
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         self.feed(message).await?;
         self.flush().await
     }
 
     /// As [`WebSocketStream::feed`](crate::WebSocketStream::feed).
+    ///
+    /// # Errors
+    ///
+    /// As [`WebSocketStream::send`](crate::WebSocketStream::send).
     pub async fn feed(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         poll_fn(|cx| self.with_core(cx, |core, wcx| core.poll_ready_send(wcx))).await?;
         self.shared.lock().start_send(message.into())
     }
 
     /// As [`WebSocketStream::flush`](crate::WebSocketStream::flush).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the transport fails.
     pub async fn flush(&mut self) -> Result<(), Error> {
         poll_fn(|cx| self.with_core(cx, |core, wcx| core.poll_drain(wcx))).await?;
         Ok(())
@@ -176,6 +188,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WriteHalf<S> {
     /// [`Settings::close_timeout`](crate::Settings) (a peer that stopped reading gives
     /// [`Error::CloseTimeout`]). The [`ReadHalf`] then receives the peer's answer and ends
     /// (or ends with [`Error::CloseTimeout`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ws_proto::LocalError::Closed`] (in [`Error::Protocol`]) if closing had already
+    /// started, an invalid code or reason, [`Error::CloseTimeout`], [`Error::Io`].
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         let limit = {
             let mut core = self.shared.lock();

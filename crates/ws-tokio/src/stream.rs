@@ -92,7 +92,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// The next message; `None` once the connection has ended (after the peer's
     /// [`Message::Close`], or after an error). Cancel-safe.
     ///
-    /// Errors: [`Error::Protocol`] when the peer broke the protocol (our close frame
+    /// # Errors
+    ///
+    /// [`Error::Protocol`] when the peer broke the protocol (our close frame
     /// with the matching code is sent first), [`Error::Io`], and the keepalive and close
     /// timeouts. After an error the next call returns `None`.
     pub async fn recv(&mut self) -> Option<Result<Message, Error>> {
@@ -106,7 +108,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// Sends a message: waits for room under the write buffer limit, queues it, and
     /// writes everything queued.
     ///
-    /// Errors: [`ws_proto::LocalError::Closed`] (in [`Error::Protocol`]) once the closing
+    /// # Errors
+    ///
+    /// [`ws_proto::LocalError::Closed`] (in [`Error::Protocol`]) once the closing
     /// handshake has started; an oversized control payload or close reason; [`Error::Io`].
     pub async fn send(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         self.feed(message).await?;
@@ -115,13 +119,21 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
 
     /// Queues a message without writing it (after waiting for room under the write
     /// buffer limit); the next [`flush`](Self::flush), [`send`](Self::send) or
-    /// [`recv`](Self::recv) writes the batch. Errors as [`send`](Self::send).
+    /// [`recv`](Self::recv) writes the batch.
+    ///
+    /// # Errors
+    ///
+    /// As [`send`](Self::send).
     pub async fn feed(&mut self, message: impl Into<Message>) -> Result<(), Error> {
         poll_fn(|cx| self.core.poll_ready_send(cx)).await?;
         self.core.start_send(message.into())
     }
 
     /// Writes everything queued and flushes the transport.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] if the transport fails.
     pub async fn flush(&mut self) -> Result<(), Error> {
         poll_fn(|cx| self.core.poll_drain(cx)).await?;
         Ok(())
@@ -132,8 +144,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// and the connection ends, discarding messages that arrive meanwhile. Bounded by
     /// [`Settings::close_timeout`].
     ///
-    /// Errors: [`ws_proto::LocalError::Closed`] if closing had already started, an invalid code
-    /// or reason, [`Error::CloseTimeout`], [`Error::Io`].
+    /// # Errors
+    ///
+    /// [`ws_proto::LocalError::Closed`] (in [`Error::Protocol`]) if closing had already
+    /// started, an invalid code or reason, [`Error::CloseTimeout`], [`Error::Io`].
     pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
         self.core.session.close(code, reason)?;
         // The deadline covers writing our close too: a peer that stopped reading cannot
@@ -202,6 +216,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
     /// Puts the halves back together; gives them back if they come from different
     /// streams.
+    ///
+    /// # Errors
+    ///
+    /// The two halves, unchanged, if they do not belong to the same stream.
     #[allow(clippy::result_large_err)]
     pub fn reunite(
         self,

@@ -88,6 +88,10 @@ impl Refusal {
 
 /// Checks `request` as a WebSocket upgrade with the default [`Acceptor`] and answers it;
 /// see [`Acceptor::upgrade_with`].
+///
+/// # Errors
+///
+/// As [`Acceptor::upgrade_with`].
 #[allow(clippy::result_large_err)]
 pub fn upgrade<B>(request: &http::Request<B>) -> Result<(http::Response<()>, Upgrade), Refusal> {
     Acceptor::new().upgrade(request)
@@ -96,6 +100,10 @@ pub fn upgrade<B>(request: &http::Request<B>) -> Result<(http::Response<()>, Upg
 impl Acceptor {
     /// Checks `request` as a WebSocket upgrade and answers it; see
     /// [`upgrade_with`](Self::upgrade_with).
+    ///
+    /// # Errors
+    ///
+    /// As [`upgrade_with`](Self::upgrade_with).
     #[allow(clippy::result_large_err)]
     pub fn upgrade<B>(
         &self,
@@ -114,6 +122,12 @@ impl Acceptor {
     /// requests, the callback's status, 500 if the callback chose a subprotocol the
     /// client did not offer. The handshake timeout does not apply (the framework read
     /// the request).
+    ///
+    /// # Errors
+    ///
+    /// A [`Refusal`] for a request that is not a valid upgrade, for the callback's
+    /// `Reject`, and for a subprotocol the client did not offer: each with the response
+    /// to send.
     #[allow(clippy::result_large_err)]
     pub fn upgrade_with<B, F>(
         &self,

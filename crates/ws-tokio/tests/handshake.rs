@@ -226,3 +226,14 @@ async fn client_rejects_bad_urls_before_any_io() {
         );
     }
 }
+
+// Built without the `tls` feature (`cargo test --no-default-features`), wss:// is a clear
+// error before any I/O, never a plain-text attempt.
+#[cfg(not(feature = "tls"))]
+#[tokio::test]
+async fn wss_without_the_tls_feature_is_a_url_error() {
+    match ws_tokio::connect("wss://127.0.0.1:9/").await {
+        Err(Error::Url { reason, .. }) => assert!(reason.contains("`tls` feature"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -182,3 +182,119 @@ async fn certificates_that_do_not_verify_are_tls_errors() {
         "{wrong_name:?}"
     );
 }
+
+/// `der` as a PEM block (RFC 7468), as `openssl` writes files.
+fn pem(label: &str, der: &[u8]) -> String {
+    use base64::Engine;
+    let text = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = text
+        .as_bytes()
+        .chunks(64)
+        .map(|line| std::str::from_utf8(line).expect("base64 is ASCII"))
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+/// A file in a directory of this test process's own.
+fn temp_file(name: &str, contents: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ws-tokio-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("write");
+    path
+}
+
+#[tokio::test]
+async fn pem_files_give_the_private_ca_and_the_client_certificate() {
+    let pki = Pki::new();
+    let addr = wss_server(pki.server_config(true)).await;
+    let (cert, key) = pki.issue(&["client"]);
+    let ca_file = temp_file("ca.pem", &pem("CERTIFICATE", &pki.ca_cert()));
+    let cert_file = temp_file("client.pem", &pem("CERTIFICATE", &cert));
+    let key_file = temp_file("client.key", &pem("PRIVATE KEY", key.secret_der()));
+    let mut ws = common::within(
+        "connect",
+        ClientBuilder::new(&format!("wss://localhost:{}/", addr.port()))
+            .webpki_roots(false)
+            .ca_file(&ca_file)
+            .client_cert_files(&cert_file, &key_file)
+            .connect(),
+    )
+    .await
+    .expect("connect with PEM files");
+    common::check_echo(&mut ws, &[Message::text("from PEM files")]).await;
+    common::close(ws).await;
+}
+
+#[tokio::test]
+async fn an_unusable_pem_file_is_named_before_connecting() {
+    let empty = temp_file("empty.pem", "");
+    // Nothing listens there: the error must come before any connection attempt.
+    let outcome = common::within(
+        "connect",
+        ClientBuilder::new("wss://localhost:9/")
+            .ca_file(&empty)
+            .connect(),
+    )
+    .await;
+    match outcome {
+        Err(Error::Pem(err)) => assert_eq!(err.path, empty),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Set by [`ssl_cert_file_is_trusted_beside_the_web_roots`] for the copy of this test
+/// binary it runs: the URL of its server.
+const CHILD_URL: &str = "WS_TOKIO_TEST_SSL_CERT_FILE_URL";
+
+// The environment is the process's: the test runs a copy of this binary with
+// SSL_CERT_FILE set rather than change its own (which would race the other tests).
+#[tokio::test]
+async fn ssl_cert_file_is_trusted_beside_the_web_roots() {
+    let pki = Pki::new();
+    let addr = wss_server(pki.server_config(false)).await;
+    let ca_file = temp_file("ssl-cert-file.pem", &pem("CERTIFICATE", &pki.ca_cert()));
+    let run = |ssl_cert_file: Option<&std::path::Path>| {
+        let mut child = tokio::process::Command::new(std::env::current_exe().expect("exe"));
+        child
+            .args([
+                "--ignored",
+                "--exact",
+                "child_connects_with_the_default_roots",
+            ])
+            .env(CHILD_URL, format!("wss://localhost:{}/", addr.port()))
+            .env_remove("SSL_CERT_FILE");
+        if let Some(path) = ssl_cert_file {
+            child.env("SSL_CERT_FILE", path);
+        }
+        async move { child.output().await.expect("run the test binary") }
+    };
+    let trusted = common::within("child with SSL_CERT_FILE", run(Some(&ca_file))).await;
+    assert!(
+        trusted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&trusted.stdout)
+    );
+    let untrusted = common::within("child without SSL_CERT_FILE", run(None)).await;
+    let output = String::from_utf8_lossy(&untrusted.stdout);
+    assert!(
+        !untrusted.status.success() && output.contains("InvalidCertificate"),
+        "the CA is trusted without SSL_CERT_FILE: {output}"
+    );
+}
+
+#[tokio::test]
+#[ignore = "run by ssl_cert_file_is_trusted_beside_the_web_roots, with SSL_CERT_FILE set"]
+async fn child_connects_with_the_default_roots() {
+    let Ok(url) = std::env::var(CHILD_URL) else {
+        return; // run directly (--ignored): there is no server to connect to
+    };
+    let mut ws = common::within("connect", ClientBuilder::new(&url).connect())
+        .await
+        .expect("connect trusting SSL_CERT_FILE");
+    common::check_echo(&mut ws, &[Message::text("trusted by SSL_CERT_FILE")]).await;
+    common::close(ws).await;
+}

@@ -56,14 +56,7 @@ pub fn load_key(path: impl AsRef<Path>) -> Result<PrivateKeyDer<'static>, PemErr
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn temp(name: &str, contents: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("ws-transport-pem-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(name);
-        std::fs::write(&path, contents).unwrap();
-        path
-    }
+    use crate::test_support::temp;
 
     #[test]
     fn loads_a_generated_certificate_and_key() {

@@ -81,6 +81,19 @@ impl ClientRequest {
         }
     }
 
+    /// Replaces the host and resource given to [`new`](Self::new): for a request whose
+    /// options are set before its URL is known (a client builder's).
+    pub fn target(mut self, host: &str, resource: &str) -> Self {
+        let ClientRequest {
+            host: new_host,
+            resource: new_resource,
+            ..
+        } = ClientRequest::new(host, resource);
+        self.host = new_host;
+        self.resource = new_resource;
+        self
+    }
+
     /// The port; it appears in `Host` unless it is the scheme's default (80, or 443 when
     /// [`secure`](Self::secure)).
     pub fn port(mut self, port: u16) -> Self {
@@ -136,6 +149,19 @@ impl ClientRequest {
     pub fn deflate(mut self, deflate: DeflateConfig) -> Self {
         self.deflate = Some(deflate);
         self
+    }
+
+    /// Offers permessage-deflate as `deflate` describes, or (`None`) does not: the same
+    /// as [`deflate`](Self::deflate), and a way to take an offer back.
+    pub fn deflate_offer(mut self, deflate: Option<DeflateConfig>) -> Self {
+        self.deflate = deflate;
+        self
+    }
+
+    /// The settings of the session the handshake will yield (set with
+    /// [`config`](Self::config)).
+    pub fn session_config(&self) -> &Config {
+        &self.config
     }
 
     /// The `Host` header value: IPv6 literals bracketed, the port only when not default.

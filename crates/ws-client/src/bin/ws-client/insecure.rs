@@ -68,7 +68,7 @@ pub fn config(
         rustls::pki_types::PrivateKeyDer<'static>,
     )>,
 ) -> Result<Arc<rustls::ClientConfig>, rustls::Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = ws_client::ws_transport::crypto_provider()?;
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?
         .dangerous()

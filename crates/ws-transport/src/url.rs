@@ -13,10 +13,38 @@
 
 use percent_encoding::percent_decode_str;
 
-use crate::error::Error;
+/// A URL that cannot be used: the URL as given (any password replaced by `***`), and
+/// which part of it breaks which rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid URL {url:?}: {reason}")]
+pub struct UrlError {
+    /// The URL as given, any password replaced by `***`.
+    pub url: String,
+    /// What is wrong with it: the part of the URL and the rule it breaks.
+    pub reason: &'static str,
+}
 
-/// A parsed URL.
-#[derive(Clone, Debug, PartialEq, Eq)]
+impl UrlError {
+    /// An error about `text` (its password, if any, hidden).
+    pub fn new(text: &str, reason: &'static str) -> UrlError {
+        UrlError {
+            url: redacted(text),
+            reason,
+        }
+    }
+
+    /// The error for a `wss://` URL given to a client built without TLS (its `tls`
+    /// feature off): a clear refusal before any connection, not a plain-text attempt.
+    pub fn needs_tls(text: &str) -> UrlError {
+        UrlError::new(
+            text,
+            "wss:// needs TLS, which this build leaves out: enable the `tls` feature",
+        )
+    }
+}
+
+/// A parsed URL. Its `Debug` shows a password as `***`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Url {
     /// The scheme, lowercased: `ws`, `wss` or `http`.
     pub scheme: String,
@@ -39,19 +67,19 @@ impl Url {
     /// Parses a `ws://` or `wss://` URL.
     ///
     /// ```
-    /// let url = ws_client::Url::parse("wss://[::1]:9001/chat?room=1")?;
+    /// let url = ws_transport::Url::parse("wss://[::1]:9001/chat?room=1")?;
     /// assert_eq!((url.host.as_str(), url.port, url.resource.as_str()), ("::1", 9001, "/chat?room=1"));
     /// assert!(url.is_secure());
-    /// let url = ws_client::Url::parse("ws://bücher.example/ö")?;
+    /// let url = ws_transport::Url::parse("ws://bücher.example/ö")?;
     /// assert_eq!((url.host.as_str(), url.resource.as_str()), ("xn--bcher-kva.example", "/%C3%B6"));
-    /// assert!(ws_client::Url::parse("http://example.com/").is_err());
-    /// # Ok::<(), ws_client::Error>(())
+    /// assert!(ws_transport::Url::parse("http://example.com/").is_err());
+    /// # Ok::<(), ws_transport::UrlError>(())
     /// ```
     ///
     /// # Errors
     ///
-    /// [`Error::Url`], whose reason names the part of the URL and the rule it breaks.
-    pub fn parse(text: &str) -> Result<Url, Error> {
+    /// [`UrlError`], whose reason names the part of the URL and the rule it breaks.
+    pub fn parse(text: &str) -> Result<Url, UrlError> {
         let url = parse_any(text, Kind::Server)?;
         if url.user.is_some() {
             return Err(invalid(
@@ -66,15 +94,15 @@ impl Url {
     /// a password with `@`, `/`, `:` or `#` is written `%40`, `%2F`, `%3A`, `%23`).
     ///
     /// ```
-    /// let proxy = ws_client::Url::parse_proxy("http://alice:p%40ss@127.0.0.1:3128")?;
+    /// let proxy = ws_transport::Url::parse_proxy("http://alice:p%40ss@127.0.0.1:3128")?;
     /// assert_eq!((proxy.user.as_deref(), proxy.password.as_deref()), (Some("alice"), Some("p@ss")));
-    /// # Ok::<(), ws_client::Error>(())
+    /// # Ok::<(), ws_transport::UrlError>(())
     /// ```
     ///
     /// # Errors
     ///
-    /// [`Error::Url`], whose reason names the part of the URL and the rule it breaks.
-    pub fn parse_proxy(text: &str) -> Result<Url, Error> {
+    /// [`UrlError`], whose reason names the part of the URL and the rule it breaks.
+    pub fn parse_proxy(text: &str) -> Result<Url, UrlError> {
         parse_any(text, Kind::Proxy)
     }
 
@@ -90,6 +118,20 @@ impl Url {
         } else {
             format!("{}:{}", self.host, self.port)
         }
+    }
+}
+
+impl std::fmt::Debug for Url {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Url")
+            .field("scheme", &self.scheme)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("explicit_port", &self.explicit_port)
+            .field("resource", &self.resource)
+            .finish()
     }
 }
 
@@ -114,11 +156,8 @@ fn redacted(text: &str) -> String {
     }
 }
 
-fn invalid(text: &str, reason: &'static str) -> Error {
-    Error::Url {
-        url: redacted(text),
-        reason,
-    }
+fn invalid(text: &str, reason: &'static str) -> UrlError {
+    UrlError::new(text, reason)
 }
 
 /// What each of the `url` crate's errors means, said about the part it concerns.
@@ -138,7 +177,7 @@ fn reason_of(err: url::ParseError) -> &'static str {
     }
 }
 
-fn parse_any(text: &str, kind: Kind) -> Result<Url, Error> {
+fn parse_any(text: &str, kind: Kind) -> Result<Url, UrlError> {
     let (scheme, rest) = text.split_once("://").ok_or_else(|| {
         invalid(
             text,
@@ -249,7 +288,7 @@ mod tests {
             Url::parse(text)
         };
         match result {
-            Err(Error::Url { reason, .. }) => reason,
+            Err(UrlError { reason, .. }) => reason,
             other => panic!("{text} should be refused, got {other:?}"),
         }
     }
@@ -319,10 +358,7 @@ mod tests {
             "ws://a<b/",
             "ws://xn--a.example/",
         ] {
-            assert!(
-                matches!(Url::parse(bad), Err(Error::Url { .. })),
-                "{bad} should be refused"
-            );
+            assert!(Url::parse(bad).is_err(), "{bad} should be refused");
         }
     }
 
@@ -372,7 +408,9 @@ mod tests {
     }
 
     #[test]
-    fn passwords_never_appear_in_errors() {
+    fn passwords_never_appear_in_errors_or_debug() {
+        let proxy = Url::parse_proxy("http://alice:s3cret@proxy:3128/").unwrap();
+        assert!(!format!("{proxy:?}").contains("s3cret"));
         let err = Url::parse_proxy("http://alice:s3cret@proxy:99999/").unwrap_err();
         let text = err.to_string();
         assert!(!text.contains("s3cret"), "{text}");
