@@ -1,6 +1,8 @@
 //! What both blocking crates need below the WebSocket protocol: loading certificates and
 //! keys from PEM files, and the read half of the rustls pump (records in, plaintext into
-//! a [`RecvBuffer`](ws_proto::RecvBuffer)).
+//! a [`RecvBuffer`](ws_proto::RecvBuffer)), and the sans-io decoder of the PROXY protocol
+//! header ([`proxy_protocol`]) that a server behind a load balancer reads before the
+//! WebSocket handshake, in every runtime (ws-server-blocking, ws-tokio).
 //!
 //! It sits between `ws-proto` and the two I/O crates so that `ws-server-blocking` and
 //! `ws-client` share it without depending on each other (the client's tests already
@@ -12,6 +14,7 @@
 #![deny(missing_docs)]
 
 mod pem;
+pub mod proxy_protocol;
 mod tls_read;
 
 pub use pem::{PemError, load_certs, load_key};
