@@ -71,6 +71,14 @@ pub struct Config {
     /// counted). Default 65,536: a loop that falls that far behind is stuck, and more
     /// would only hold memory.
     pub queue_capacity: usize,
+    /// Whether each connection must start with a PROXY protocol header (v1 or v2, as
+    /// HAProxy's `send-proxy-v2` or nginx's `proxy_protocol on` write), and the decoder
+    /// that reads it (its cap on v2 headers). Default `None`: off. When set,
+    /// [`Connection::ip`](crate::Connection::ip) and `port` report the client's address
+    /// from the header, and a connection without a valid header is closed (and logged)
+    /// before any answer; the header is due within `handshake_timeout`. Only for
+    /// listeners that only the load balancer reaches: the header is trusted.
+    pub proxy_protocol: Option<ws_transport::proxy_protocol::ProxyHeaderParser>,
 }
 
 impl Default for Config {
@@ -90,6 +98,7 @@ impl Default for Config {
             handshake_limits: ws_proto::handshake::Limits::default(),
             deflate: None,
             queue_capacity: 65_536,
+            proxy_protocol: None,
         }
     }
 }

@@ -44,6 +44,7 @@ impl Slot {
         Slot {
             id,
             addr,
+            client: None.into(),
             transport: transport.into(),
             io: Io {
                 preface: Vec::new(),
@@ -51,6 +52,9 @@ impl Slot {
                     config.handshake_limits,
                 ))),
                 session: None,
+                proxy: config
+                    .proxy_protocol
+                    .map(|parser| Box::new(super::connection::PendingHeader::new(parser))),
             }
             .into(),
             rx: Default::default(),

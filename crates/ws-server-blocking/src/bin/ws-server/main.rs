@@ -27,6 +27,7 @@ Examples:
   ws-server -l 0.0.0.0:8080              reachable from other machines
   ws-server --tls-self-signed            wss://localhost:8080/ with a development certificate
   ws-server --tls-cert cert.pem --tls-key key.pem -l [::]:8443
+  ws-server -l 9001 --proxy-protocol     behind HAProxy with send-proxy-v2 (deploy/haproxy.cfg)
   ws-client ws://127.0.0.1:8080/         talk to it (a browser's address bar cannot: it
                                          gets 426 Upgrade Required)
 
@@ -117,6 +118,12 @@ struct Args {
     /// Connections served at once; more are answered with 503.
     #[arg(long, default_value_t = 50_000, value_name = "N")]
     max_connections: usize,
+    /// Expect a PROXY protocol header (v1 or v2) at the start of every connection, as
+    /// HAProxy's send-proxy-v2 writes it: clients' addresses come from it, and a
+    /// connection without a valid one is closed (logged). Only behind a load balancer
+    /// that alone can reach this port.
+    #[arg(long)]
+    proxy_protocol: bool,
     /// Log level: off, error, warn, info, debug or trace. Default: RUST_LOG if set
     /// (env_logger's syntax, such as `ws_server_blocking=debug`), else info.
     #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
@@ -226,7 +233,8 @@ fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
         .handshake_timeout(Duration::from_secs(args.handshake_timeout))
         .close_timeout(Duration::from_secs(args.close_timeout))
         .handshake_limits(limits)
-        .max_connections(args.max_connections);
+        .max_connections(args.max_connections)
+        .proxy_protocol(args.proxy_protocol);
     if let Some(max) = args.max_send_size {
         builder = builder.max_send_size(max);
     }
