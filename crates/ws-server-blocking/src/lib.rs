@@ -143,24 +143,28 @@ mod handler;
 mod handshake;
 mod http;
 mod id;
+mod listen;
 mod payload;
 mod server;
 pub mod tls;
 mod transport;
 mod watch;
+mod worker;
 
 pub use broker::Broker;
-pub use builder::{Builder, Listen, Listening};
+pub use builder::{Builder, Listening};
 pub use config::Config;
 pub use error::Error;
 pub use handler::HandlerResult;
 pub use handshake::Handshake;
 pub use http::{HttpRequest, HttpResponse};
 pub use id::ConnId;
+pub use listen::Listen;
 pub use payload::Payload;
 pub use server::Server;
 pub use server::connection::Connection;
 pub use server::hub::{Handle, Inbound, PostError, ShutdownHandle};
+pub use worker::Worker;
 pub use ws_proto::{CloseCode, DeflateConfig, MessageKind};
 
 // The crates whose types appear in this API ([`Error::Tls`], [`Builder::tls`],
