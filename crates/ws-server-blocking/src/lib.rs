@@ -145,6 +145,8 @@ mod http;
 mod id;
 mod listen;
 mod payload;
+#[cfg(feature = "redis")]
+mod redis_broker;
 mod server;
 pub mod tls;
 mod transport;
@@ -161,6 +163,8 @@ pub use http::{HttpRequest, HttpResponse};
 pub use id::ConnId;
 pub use listen::Listen;
 pub use payload::Payload;
+#[cfg(feature = "redis")]
+pub use redis_broker::RedisBroker;
 pub use server::Server;
 pub use server::connection::Connection;
 pub use server::hub::{Handle, Inbound, PostError, ShutdownHandle};
@@ -171,6 +175,9 @@ pub use ws_proto::{CloseCode, DeflateConfig, MessageKind};
 // [`Error::Protocol`]), so that a user needs no matching versions of their own.
 pub use rustls;
 pub use ws_proto;
+// [`RedisBroker`] takes a `ws_redis::Config` and shows `ws_redis` types.
+#[cfg(feature = "redis")]
+pub use ws_redis;
 
 /// The crate's README, whose examples run as doctests (they compile as pasted).
 #[cfg(doctest)]

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use clap::{ArgAction, Parser, ValueEnum};
 use signal_hook::consts::{SIGINT, SIGTERM};
-use ws_server_blocking::{DeflateConfig, Error, Server, tls};
+use ws_server_blocking::{DeflateConfig, Error, RedisBroker, Server, tls};
 
 mod self_signed;
 
@@ -24,6 +24,9 @@ const AFTER_HELP: &str = "\
 Examples:
   ws-server                              echo on ws://127.0.0.1:8080/
   ws-server -l 9001 -m broadcast         every message to every client, port 9001
+  ws-server -l 9001 -m broadcast --redis redis://127.0.0.1:6379/
+                                         ... and to the clients of every other ws-server
+                                         with the same --redis (run several)
   ws-server -l 0.0.0.0:8080              reachable from other machines
   ws-server --tls-self-signed            wss://localhost:8080/ with a development certificate
   ws-server --tls-cert cert.pem --tls-key key.pem -l [::]:8443
@@ -53,6 +56,13 @@ struct Args {
     /// What to do with each message: send it back, or send it to every client.
     #[arg(short, long, value_enum, default_value_t = Mode::Echo)]
     mode: Mode,
+    /// Fan --mode broadcast out to every ws-server process given the same Redis, through
+    /// Redis pub/sub (channel ws:broadcast): redis://HOST[:PORT][/DB]. Delivery between
+    /// processes is at-most-once: what is sent while Redis is unreachable does not reach
+    /// the other processes; the server reconnects with backoff and serves its own clients
+    /// meanwhile.
+    #[arg(long, value_name = "URL", value_parser = parse_redis)]
+    redis: Option<ws_server_blocking::ws_redis::Config>,
     /// Serve wss:// with this certificate chain (PEM); needs --tls-key.
     #[arg(long, requires = "tls_key", value_name = "PEM")]
     tls_cert: Option<PathBuf>,
@@ -152,6 +162,14 @@ impl Args {
             _ => Some(Off),
         }
     }
+}
+
+/// The topic of --mode broadcast (Redis channel `ws:broadcast`).
+const BROADCAST_TOPIC: &str = "broadcast";
+
+/// `--redis URL`: a usage error (exit 2) when the URL is not `redis://HOST[:PORT][/DB]`.
+fn parse_redis(url: &str) -> Result<ws_server_blocking::ws_redis::Config, String> {
+    ws_server_blocking::ws_redis::Config::new(url).map_err(|e| e.to_string())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -261,6 +279,13 @@ fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
         }
         _ => "ws",
     };
+    if let Some(config) = args.redis.clone() {
+        let url = config.url().to_owned();
+        let redis = RedisBroker::start(config)
+            .map_err(|e| std::io::Error::other(format!("--redis {url}: {e}")))?;
+        builder = redis.install(builder);
+        log::info!("topics fan out through Redis at {url} (at-most-once between processes)");
+    }
     let origin = args.origin;
     let mode = args.mode;
     let builder = builder.on_connect(move |_server, conn| {
@@ -290,11 +315,14 @@ fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
                 conn.on_binary(|conn, msg| conn.send_binary(msg));
             }
             Mode::Broadcast => {
+                // Every client is a subscriber of one topic: a publish reaches the clients
+                // of every worker, and of every process with the same --redis.
+                conn.subscribe(BROADCAST_TOPIC);
                 conn.on_utf8(|conn, msg| {
-                    conn.server().broadcast_utf8(msg);
+                    conn.server().publish_utf8(BROADCAST_TOPIC, msg);
                 });
                 conn.on_binary(|conn, msg| {
-                    conn.server().broadcast_binary(msg);
+                    conn.server().publish_binary(BROADCAST_TOPIC, msg);
                 });
             }
         }
