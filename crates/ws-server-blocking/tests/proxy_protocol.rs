@@ -226,3 +226,24 @@ fn ws_server_proxy_protocol_flag() {
         "a connection without the header is closed"
     );
 }
+
+#[test]
+fn every_worker_reads_the_header() {
+    let server = serve(|builder| {
+        builder
+            .proxy_protocol(true)
+            .workers(2)
+            .worker_setup(|worker| {
+                worker.on_connect(|_, conn| {
+                    conn.on_ready(|conn| conn.send_utf8(&format!("{} {}", conn.ip(), conn.port())));
+                });
+            })
+    });
+    // The kernel spreads the connections over the two listeners (SO_REUSEPORT); each,
+    // on whichever worker accepted it, reports its own client.
+    for port in 1..=16u16 {
+        let header = format!("PROXY TCP4 192.0.2.{port} 127.0.0.1 {port} 443\r\n");
+        let (report, _) = report_after(server.addr, header.as_bytes());
+        assert_eq!(report, format!("192.0.2.{port} {port}"));
+    }
+}
