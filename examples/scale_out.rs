@@ -686,7 +686,7 @@ async fn run(args: Args) -> Result<()> {
         // Each server's publisher finds out about the restart when it next publishes
         // (that message is lost: at-most-once), so every server probes until one of its
         // probes reaches every client.
-        let mut back = vec![None; 3];
+        let mut back = [None; 3];
         let mut probe = 0;
         while [publisher_server, third].iter().any(|&s| back[s].is_none()) {
             for s in [publisher_server, third] {
