@@ -1,7 +1,7 @@
 //! The bridge: the handle an application (or the server) holds, and the two threads behind it.
 
-use std::sync::Arc;
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use crate::config::{Config, ConfigError};
@@ -35,7 +35,7 @@ pub enum PublishError {
     /// network is slower than the publishers.
     #[error("the Redis publish queue is full")]
     QueueFull,
-    /// The publishing thread has ended (it panicked).
+    /// The bridge was stopped ([`Bridge::stop`]) or its publishing thread has ended.
     #[error("the Redis publishing thread has stopped")]
     Stopped,
 }
@@ -60,15 +60,16 @@ pub enum PublishError {
 /// backoff and jitter ([`Config::backoff`]) and the reader SUBSCRIBEs the current set again;
 /// local delivery (the caller's own) never waits for Redis.
 ///
-/// Two threads: `ws-redis-sub` (reads) and `ws-redis-pub` (publishes). Dropping the bridge
-/// stops both and joins them; that takes at most about `connect_timeout` or `io_timeout`.
+/// Two threads: `ws-redis-sub` (reads) and `ws-redis-pub` (publishes). [`stop`](Bridge::stop)
+/// or dropping the bridge ends both and joins them; that takes at most about
+/// `connect_timeout` or `io_timeout`.
 pub struct Bridge {
     config: Config,
     origin: Origin,
     subscriptions: Arc<Subscriptions>,
     counters: Arc<Counters>,
-    queue: Option<SyncSender<Outgoing>>,
-    threads: Vec<JoinHandle<()>>,
+    queue: SyncSender<Outgoing>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Bridge {
@@ -105,33 +106,46 @@ impl Bridge {
         let subscriptions = Arc::new(Subscriptions::default());
         let counters = Arc::new(Counters::default());
         let (queue, receiver) = sync_channel(config.publish_queue);
-        let mut bridge = Bridge {
-            config: config.clone(),
-            origin,
-            subscriptions: Arc::clone(&subscriptions),
-            counters: Arc::clone(&counters),
-            queue: Some(queue),
-            threads: Vec::with_capacity(2),
-        };
+        let mut threads = Vec::with_capacity(2);
         let deliver: Box<Deliver> = Box::new(deliver);
         let reader = Reader {
             client: client.clone(),
             config: config.clone(),
             origin,
-            subscriptions,
+            subscriptions: Arc::clone(&subscriptions),
             counters: Arc::clone(&counters),
             deliver,
         };
-        bridge.threads.push(
+        threads.push(
             std::thread::Builder::new()
                 .name("ws-redis-sub".into())
                 .spawn(move || reader.run())?,
         );
-        bridge.threads.push(
-            std::thread::Builder::new()
-                .name("ws-redis-pub".into())
-                .spawn(move || publisher::run(client, config, receiver, counters))?,
-        );
+        let publisher = {
+            let (config, subscriptions, counters) = (
+                config.clone(),
+                Arc::clone(&subscriptions),
+                Arc::clone(&counters),
+            );
+            move || publisher::run(client, config, receiver, counters, subscriptions)
+        };
+        let spawned = std::thread::Builder::new()
+            .name("ws-redis-pub".into())
+            .spawn(publisher);
+        let bridge = Bridge {
+            config,
+            origin,
+            subscriptions,
+            counters,
+            queue,
+            threads: Mutex::new(threads),
+        };
+        // On an error here the bridge is dropped, which stops the reading thread.
+        bridge
+            .threads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(spawned?);
         Ok(bridge)
     }
 
@@ -170,10 +184,10 @@ impl Bridge {
             channel: self.config.channel(topic),
             envelope: encode(self.origin, kind, payload),
         };
-        let error = match self.queue.as_ref().map(|q| q.try_send(message)) {
-            Some(Ok(())) => return Ok(()),
-            Some(Err(TrySendError::Full(_))) => PublishError::QueueFull,
-            Some(Err(TrySendError::Disconnected(_))) | None => PublishError::Stopped,
+        let error = match self.queue.try_send(message) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Full(_)) => PublishError::QueueFull,
+            Err(TrySendError::Disconnected(_)) => PublishError::Stopped,
         };
         let n = bump(&self.counters.dropped_queue_full);
         if worth_logging(n) {
@@ -198,19 +212,33 @@ impl Bridge {
     pub fn config(&self) -> &Config {
         &self.config
     }
-}
 
-impl Drop for Bridge {
-    fn drop(&mut self) {
+    /// Stops both threads and waits for them: within about [`Config::poll_interval`], or
+    /// `connect_timeout` / `io_timeout` when a connect or a reply is under way. The
+    /// connections close and the delivery callback is dropped (with whatever it holds).
+    /// Later [`publish`](Self::publish) calls fail with [`PublishError::Stopped`]; later
+    /// subscriptions are only counted. Dropping the bridge stops it too; calling this
+    /// again does nothing.
+    pub fn stop(&self) {
         self.subscriptions.stop();
-        // With its last sender gone the publishing thread's queue ends.
-        self.queue = None;
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
         let current = std::thread::current().id();
-        for thread in self.threads.drain(..) {
-            // Dropped from inside the delivery callback: that thread ends by itself.
+        for thread in threads {
+            // Stopped from inside the delivery callback: that thread ends by itself.
             if thread.thread().id() != current {
                 let _ = thread.join();
             }
         }
+    }
+
+    /// Whether [`stop`](Self::stop) was called.
+    pub fn is_stopped(&self) -> bool {
+        self.subscriptions.stopping()
+    }
+}
+
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Instant;
 
 use redis::{Client, Connection};
@@ -12,6 +12,7 @@ use crate::backoff::Backoff;
 use crate::config::Config;
 use crate::connect::connect;
 use crate::stats::{Counters, bump, worth_logging};
+use crate::subscriptions::Subscriptions;
 
 /// Messages sent in one pipeline at most: what had queued up while the previous one was
 /// on the wire.
@@ -33,12 +34,14 @@ enum Link {
     Down { retry_at: Instant },
 }
 
-/// Runs until the queue's senders are all gone (the bridge was dropped).
+/// Runs until the bridge stops (it looks every `poll_interval` while idle); what is still
+/// queued then is not sent.
 pub(crate) fn run(
     client: Client,
     config: Config,
     queue: Receiver<Outgoing>,
     counters: Arc<Counters>,
+    subscriptions: Arc<Subscriptions>,
 ) {
     let mut backoff = Backoff::new(config.backoff_initial, config.backoff_max);
     let mut link = Link::Down {
@@ -46,7 +49,12 @@ pub(crate) fn run(
     };
     let mut ever_connected = false;
     let mut batch = Vec::with_capacity(BATCH);
-    while let Ok(first) = queue.recv() {
+    while !subscriptions.stopping() {
+        let first = match queue.recv_timeout(config.poll_interval) {
+            Ok(first) => first,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
         batch.push(first);
         while batch.len() < BATCH {
             match queue.try_recv() {

@@ -380,3 +380,118 @@ mod callback {
         assert!(stats.subscriber_connected);
     }
 }
+
+mod slow_network {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpStream};
+
+    /// A TCP relay to `upstream` that passes what Redis sends in 1000-byte pieces, 120 ms
+    /// apart: longer than the reader's 50 ms poll, so a message arrives across several reads
+    /// that time out in its middle.
+    fn trickle_relay(upstream: u16) -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { return };
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    return;
+                };
+                let (mut c_read, mut s_write) =
+                    (client.try_clone().unwrap(), server.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c_read, &mut s_write);
+                    let _ = s_write.shutdown(Shutdown::Write);
+                });
+                let (mut s_read, mut c_write) = (server, client);
+                std::thread::spawn(move || {
+                    let mut piece = [0u8; 1000];
+                    while let Ok(n @ 1..) = s_read.read(&mut piece) {
+                        if c_write.write_all(&piece[..n]).is_err() {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(120));
+                    }
+                    let _ = c_write.shutdown(Shutdown::Write);
+                });
+            }
+        });
+        port
+    }
+
+    #[test]
+    #[ignore = "needs redis-server: run by scripts/redis-tests.sh"]
+    fn a_message_split_across_timed_out_reads_arrives_whole() {
+        let redis = RedisServer::start();
+        let relay = trickle_relay(redis.port);
+        let (a, _) = bridge(&redis.url());
+        let (b, inbox) = bridge(&format!("redis://127.0.0.1:{relay}/"));
+        b.subscribe("big");
+        eventually("subscribed", || (redis.numsub("ws:big") == 1).then_some(()));
+        let payload: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+        a.publish("big", Kind::Binary, &payload).unwrap();
+        a.publish("big", Kind::Text, b"next").unwrap();
+        eventually("both arrive", || {
+            (received(&inbox).len() == 2).then_some(())
+        });
+        let got = received(&inbox);
+        assert_eq!(got[0].2, payload);
+        assert_eq!(got[1].2, b"next");
+        let stats = b.stats();
+        assert_eq!(
+            (stats.dropped_malformed, stats.reconnects),
+            (0, 0),
+            "{stats:?}"
+        );
+    }
+}
+
+mod lifecycle {
+    use super::*;
+
+    #[test]
+    fn stop_ends_both_threads_and_drops_the_callback() {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let held = Arc::new(());
+        let in_callback = Arc::clone(&held);
+        let a = Bridge::start(
+            Config::new(&format!("redis://127.0.0.1:{port}/")).unwrap(),
+            move |_, _, _| {
+                let _ = &in_callback;
+            },
+        )
+        .unwrap();
+        assert_eq!(Arc::strong_count(&held), 2);
+        assert!(!a.is_stopped());
+        a.stop();
+        assert!(a.is_stopped());
+        // The reading thread has ended (stop joins it), and its callback with it.
+        assert_eq!(Arc::strong_count(&held), 1);
+        // So has the publishing thread: nothing takes messages any more.
+        assert_eq!(
+            a.publish("t", Kind::Text, b"late"),
+            Err(PublishError::Stopped)
+        );
+        assert_eq!(a.stats().dropped_queue_full, 1);
+        a.stop(); // again: nothing to do
+    }
+
+    #[test]
+    #[ignore = "needs redis-server: run by scripts/redis-tests.sh"]
+    fn stop_closes_the_subscription_on_redis() {
+        let redis = RedisServer::start();
+        let (a, _) = bridge(&redis.url());
+        a.subscribe("t");
+        eventually("subscribed", || (redis.numsub("ws:t") == 1).then_some(()));
+        a.stop();
+        eventually("the connection is gone", || {
+            (redis.numsub("ws:t") == 0).then_some(())
+        });
+        assert!(!a.stats().subscriber_connected);
+    }
+}

@@ -24,6 +24,7 @@ use crate::server::hub::Inbound;
 ///     });
 /// });
 /// builder.bind()?.start()?;
+/// redis.stop(); // see stop: the threads would otherwise outlive the server
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
@@ -89,6 +90,17 @@ impl RedisBroker {
     /// The bridge itself.
     pub fn bridge(&self) -> &Bridge {
         &self.bridge
+    }
+
+    /// Stops the bridge's threads and closes its Redis connections ([`Bridge::stop`]).
+    ///
+    /// Call it once the server's `start` has returned, in a program that goes on running:
+    /// the server keeps its broker as long as anything refers to the server, and the
+    /// bridge's delivery callback refers to it (through the [`Inbound`]), so without this
+    /// the two threads, the connections and the server's shared state stay until the
+    /// process exits. Publishing through a stopped broker drops and counts.
+    pub fn stop(&self) {
+        self.bridge.stop();
     }
 }
 

@@ -99,14 +99,16 @@ fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
 
 #[test]
 #[ignore = "needs redis-server: run by scripts/redis-tests.sh"]
-fn broadcast_fans_out_across_two_processes_through_redis_once_each() {
+fn broadcast_fans_out_across_two_processes_and_their_workers_through_redis_once_each() {
     let redis = RedisServer::start();
     let url = redis.url();
     let one = ServerProcess::start(&["--mode", "broadcast", "--redis", &url]);
-    let two = ServerProcess::start(&["--mode", "broadcast", "--redis", &url]);
+    let two = ServerProcess::start(&["--mode", "broadcast", "--redis", &url, "--workers", "2"]);
     let mut sender = connect(one.addr);
     let mut neighbour = connect(one.addr);
     let mut remote = connect(two.addr);
+    // Process two runs two workers: its clients may sit on either, and each gets it once.
+    let mut remote_too = connect(two.addr);
 
     // Both processes listen on Redis once their clients are subscribed.
     eventually("both processes subscribed on Redis", || {
@@ -123,11 +125,13 @@ fn broadcast_fans_out_across_two_processes_through_redis_once_each() {
         "hello",
         "through Redis to the other process"
     );
+    assert_eq!(remote_too.expect_text(), "hello");
     assert_eq!(neighbour.expect_text(), "hello", "locally");
     sender.send_binary(&[1, 2, 3]);
     // Had "hello" come twice (the process's own message back from Redis, or two
     // deliveries), it would be read here instead: Redis keeps one publisher's order.
     assert_eq!(remote.expect_binary(), [1, 2, 3]);
+    assert_eq!(remote_too.expect_binary(), [1, 2, 3]);
     assert_eq!(neighbour.expect_binary(), [1, 2, 3]);
 
     // And the other way.
@@ -135,6 +139,13 @@ fn broadcast_fans_out_across_two_processes_through_redis_once_each() {
     assert_eq!(neighbour.expect_text(), "from two");
     remote.send_text("again");
     assert_eq!(neighbour.expect_text(), "again");
+    for expected in ["from two", "again"] {
+        assert_eq!(
+            remote_too.expect_text(),
+            expected,
+            "the other worker, locally, once"
+        );
+    }
 }
 
 #[test]
@@ -177,4 +188,34 @@ fn a_bad_redis_url_is_a_usage_error() {
             "{url}: {stderr}"
         );
     }
+}
+
+#[test]
+fn a_stopped_broker_lets_the_server_go() {
+    use std::sync::mpsc;
+    use ws_server_blocking::{RedisBroker, Server, ws_redis};
+    // Nothing listens on this port: the bridge retries in the background.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = ws_redis::Config::new(&format!("redis://127.0.0.1:{port}/")).unwrap();
+    let redis = RedisBroker::start(config).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let installed = redis.clone();
+    let server = std::thread::spawn(move || {
+        let listening = installed
+            .install(Server::builder().listen("127.0.0.1:0"))
+            .bind()?;
+        tx.send(listening.handle()).unwrap();
+        listening.start()
+    });
+    let handle = rx.recv_timeout(PATIENCE).unwrap();
+    handle.shutdown();
+    eventually("the server stops", || server.is_finished().then_some(()));
+    server.join().unwrap().unwrap();
+    redis.stop();
+    assert!(redis.bridge().is_stopped());
+    assert!(!redis.stats().subscriber_connected);
 }

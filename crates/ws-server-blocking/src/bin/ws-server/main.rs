@@ -65,6 +65,13 @@ struct Args {
     /// worker's clients get it).
     #[arg(short, long, value_enum, default_value_t = Mode::Echo)]
     mode: Mode,
+    /// Fan --mode broadcast out to every ws-server process given the same Redis, through
+    /// Redis pub/sub (channel ws:broadcast): redis://HOST[:PORT][/DB]. Delivery between
+    /// processes is at-most-once: what is sent while Redis is unreachable does not reach
+    /// the other processes; the server reconnects with backoff and serves its own clients
+    /// meanwhile.
+    #[arg(long, value_name = "URL", value_parser = parse_redis)]
+    redis: Option<ws_server_blocking::ws_redis::Config>,
     /// Worker loops, each on its own thread, all accepting on the same port
     /// (SO_REUSEPORT). One per core is the usual choice.
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -74,13 +81,6 @@ struct Args {
     /// balancer stops sending new clients first. 0 closes at once.
     #[arg(long, default_value_t = 5, value_name = "SECS")]
     drain_grace: u64,
-    /// Fan --mode broadcast out to every ws-server process given the same Redis, through
-    /// Redis pub/sub (channel ws:broadcast): redis://HOST[:PORT][/DB]. Delivery between
-    /// processes is at-most-once: what is sent while Redis is unreachable does not reach
-    /// the other processes; the server reconnects with backoff and serves its own clients
-    /// meanwhile.
-    #[arg(long, value_name = "URL", value_parser = parse_redis)]
-    redis: Option<ws_server_blocking::ws_redis::Config>,
     /// Serve wss:// with this certificate chain (PEM); needs --tls-key.
     #[arg(long, requires = "tls_key", value_name = "PEM")]
     tls_cert: Option<PathBuf>,
