@@ -26,7 +26,7 @@ use crate::ending::Ending;
 use crate::error::Error;
 use crate::handshake::reject_bytes;
 use crate::server::Server;
-use crate::server::connection::{Connection, Phase, Slot};
+use crate::server::connection::{Connection, Slot, Stage};
 use crate::server::hub::Job;
 use crate::server::proxy_header::HeaderRead;
 use crate::transport::{ReadOutcome, Transport};
@@ -318,7 +318,7 @@ impl EventLoop {
             let Some(slot) = server.slot(index) else {
                 return;
             };
-            if slot.phase.get() == Phase::Gone {
+            if slot.stage() == Stage::Gone {
                 return;
             }
             // The PROXY protocol header comes first, before TLS and the request.
@@ -420,7 +420,7 @@ impl EventLoop {
         let Some(slot) = server.slot(index) else {
             return;
         };
-        if slot.phase.get() != Phase::Gone {
+        if slot.stage() != Stage::Gone {
             return;
         }
         slot.report_disconnect(server);
@@ -463,7 +463,7 @@ impl EventLoop {
     fn check_silence(&mut self, now: Instant) {
         let server = &self.server;
         for (_, slot) in server.slots.iter() {
-            if slot.phase.get().is_open() && slot.last_recv.get() <= self.last_silence_check {
+            if slot.stage() == Stage::Open && slot.last_recv.get() <= self.last_silence_check {
                 slot.silence_check(server, now);
             }
         }
@@ -472,7 +472,7 @@ impl EventLoop {
     fn check_deadlines(&mut self, now: Instant) {
         let server = &self.server;
         for (_, slot) in server.slots.iter() {
-            if slot.phase.get().deadline().is_some_and(|at| now >= at) {
+            if slot.phase.borrow().deadline().is_some_and(|at| now >= at) {
                 slot.deadline_passed(server);
             }
         }

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use ws_transport::proxy_protocol::{MAX_V1_LEN, Parsed, ProxyHeaderParser};
 
 use super::Server;
-use super::connection::{PendingHeader, Slot};
+use super::connection::{PendingHeader, Phase, Slot};
 use crate::ending::Ending;
 
 impl PendingHeader {
@@ -41,15 +41,21 @@ pub(crate) enum HeaderRead {
 impl Slot {
     /// Whether the PROXY header is still expected.
     pub(crate) fn awaits_proxy_header(&self) -> bool {
-        self.io.borrow().proxy.is_some()
+        matches!(
+            &*self.phase.borrow(),
+            Phase::Handshake { proxy: Some(_), .. }
+        )
     }
 
     /// Reads what the socket has of the header. Section 2.1: a connection that does not
     /// start with a valid header "must be discarded and cause the receiver to abort the
     /// connection": closed without an answer, and logged.
     pub(crate) fn read_proxy_header(&self, server: &Server) -> HeaderRead {
-        let mut io = self.io.borrow_mut();
-        let Some(pending) = io.proxy.as_mut() else {
+        let mut phase = self.phase.borrow_mut();
+        let Phase::Handshake { proxy, .. } = &mut *phase else {
+            return HeaderRead::Done;
+        };
+        let Some(pending) = proxy.as_mut() else {
             return HeaderRead::Done;
         };
         loop {
@@ -70,7 +76,7 @@ impl Slot {
                             header.addresses
                         ),
                     }
-                    io.proxy = None;
+                    *proxy = None;
                     return HeaderRead::Done;
                 }
                 Ok(Parsed::Incomplete { needed }) => {
@@ -83,7 +89,7 @@ impl Slot {
                         .read(&mut pending.received[start..]);
                     let n = match read {
                         Ok(0) => {
-                            drop(io);
+                            drop(phase);
                             log::info!(
                                 "{}: refused: closed before its PROXY protocol header was complete",
                                 self.addr
@@ -98,7 +104,7 @@ impl Slot {
                             return HeaderRead::Waiting;
                         }
                         Err(err) => {
-                            drop(io);
+                            drop(phase);
                             log::debug!("{}: read failed: {err}", self.addr);
                             self.abort(server, Ending::abnormal("read error"));
                             return HeaderRead::Refused;
@@ -107,7 +113,7 @@ impl Slot {
                     pending.received.truncate(start + n);
                 }
                 Err(err) => {
-                    drop(io);
+                    drop(phase);
                     log::info!("{}: refused: {err}", self.addr);
                     self.abort(server, Ending::abnormal("no valid PROXY protocol header"));
                     return HeaderRead::Refused;
