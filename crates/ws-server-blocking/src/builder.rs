@@ -277,6 +277,24 @@ impl Builder {
         self
     }
 
+    /// Expects a PROXY protocol header (HAProxy's proxy-protocol.txt, v1 or v2) at the
+    /// start of every connection, as a load balancer with `send-proxy-v2` (HAProxy) or
+    /// `proxy_protocol on` (nginx's stream module) writes it: `true` sets
+    /// [`Config::proxy_protocol`] to the default decoder (v2 headers up to 2048 bytes),
+    /// `false` (the default) turns it off.
+    ///
+    /// With it, [`Connection::ip`](crate::Connection::ip), `port` and `peer_addr`
+    /// report the client's address from the header (the load balancer's own for its
+    /// `LOCAL` health checks), `on_connect` runs once the header is in, and a connection
+    /// that does not start with a valid header (a client that reached the server
+    /// directly, garbage) is closed without an answer and logged. The header counts
+    /// against the handshake timeout. Turn it on only where nothing but the load
+    /// balancer can connect: anyone else could claim any address.
+    pub fn proxy_protocol(mut self, on: bool) -> Self {
+        self.config.proxy_protocol = on.then(ws_transport::proxy_protocol::ProxyHeaderParser::new);
+        self
+    }
+
     /// The HTTP hook, as python-websockets' `process_request`: called with the head of
     /// every request before the WebSocket checks (an upgrade or any other request).
     /// Returning `Some` answers the request with that plain HTTP response and closes the

@@ -75,6 +75,14 @@ pub struct Config {
     /// on the same port (see [`Builder::workers`](crate::Builder::workers)). Default 1:
     /// the loop runs on the thread that calls `start`, as in the Perl module.
     pub workers: usize,
+    /// Whether each connection must start with a PROXY protocol header (v1 or v2, as
+    /// HAProxy's `send-proxy-v2` or nginx's `proxy_protocol on` write), and the decoder
+    /// that reads it (its cap on v2 headers). Default `None`: off. When set,
+    /// [`Connection::ip`](crate::Connection::ip) and `port` report the client's address
+    /// from the header, and a connection without a valid header is closed (and logged)
+    /// before any answer; the header is due within `handshake_timeout`. Only for
+    /// listeners that only the load balancer reaches: the header is trusted.
+    pub proxy_protocol: Option<ws_transport::proxy_protocol::ProxyHeaderParser>,
 }
 
 impl Default for Config {
@@ -95,6 +103,7 @@ impl Default for Config {
             deflate: None,
             queue_capacity: 65_536,
             workers: 1,
+            proxy_protocol: None,
         }
     }
 }

@@ -27,6 +27,7 @@ use crate::handshake::reject_bytes;
 use crate::server::Server;
 use crate::server::connection::{Connection, Slot, Stage};
 use crate::server::hub::Job;
+use crate::server::proxy_header::HeaderRead;
 use crate::transport::{TlsConfig, Transport};
 use crate::watch::{self, Direction, WATCH_BASE};
 
@@ -273,12 +274,25 @@ impl EventLoop {
             return;
         }
         log::debug!("{addr}: connected");
+        // Behind a load balancer, `on_connect` waits for the PROXY header, so that the
+        // callbacks see the client's address (`read`).
+        if !self
+            .server
+            .slot(index)
+            .is_some_and(|slot| slot.awaits_proxy_header())
+        {
+            self.connected(index);
+        }
+    }
+
+    /// Runs `on_connect` for a new connection.
+    fn connected(&mut self, index: usize) {
         let server = &self.server;
         if let Some(slot) = server.slot(index) {
             let taken = server.on_connect.borrow_mut().take();
             if let Some(mut on_connect) = taken {
                 if let Err(err) = on_connect(server, Connection { server, slot }) {
-                    log::warn!("{addr}: connect callback failed: {err}");
+                    log::warn!("{}: connect callback failed: {err}", slot.addr);
                     slot.abort(server, Ending::closed(1011, "connect callback failed"));
                 }
                 server.on_connect.borrow_mut().get_or_insert(on_connect);
@@ -302,6 +316,16 @@ impl EventLoop {
             };
             if slot.stage() == Stage::Gone {
                 return;
+            }
+            // The PROXY protocol header comes first, before TLS and the request.
+            if slot.awaits_proxy_header() {
+                match slot.read_proxy_header(server) {
+                    HeaderRead::Done => {
+                        self.connected(index);
+                        continue;
+                    }
+                    HeaderRead::Waiting | HeaderRead::Refused => return,
+                }
             }
             // Backpressure (see `Builder::read_pause`): resumed by `flush` once the
             // output drains to half.

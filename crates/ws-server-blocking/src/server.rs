@@ -20,6 +20,7 @@ use crate::watch::{Direction, Watchers};
 pub(crate) mod connection;
 pub(crate) mod hub;
 pub(crate) mod lifecycle;
+pub(crate) mod proxy_header;
 pub(crate) mod topics;
 
 use crate::http::{HttpRequest, HttpResponse};

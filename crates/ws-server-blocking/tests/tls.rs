@@ -159,3 +159,29 @@ fn a_client_that_does_not_trust_the_certificate_fails_cleanly() {
     client.send_text("ok");
     assert_eq!(client.expect_text(), "ok");
 }
+
+/// Behind a load balancer in TCP mode (TLS passthrough), the PROXY header comes before
+/// the TLS ClientHello: it is read from the socket first, and TLS starts after it.
+#[test]
+fn proxy_protocol_header_before_tls() {
+    let ca = certificate();
+    let config = tls::config(vec![ca.cert.clone()], ca.key.clone_key()).unwrap();
+    let server = serve(move |b| {
+        b.tls(config).proxy_protocol(true).on_connect(|_, conn| {
+            conn.on_ready(|conn| conn.send_utf8(&conn.peer_addr().to_string()));
+        })
+    });
+    let mut raw = tcp(server.addr);
+    raw.write_all(b"PROXY TCP4 198.51.100.4 127.0.0.1 42000 443\r\n")
+        .unwrap();
+    let name = ServerName::try_from("localhost").unwrap();
+    let tls = ClientConnection::new(client_config(&ca.cert), name).unwrap();
+    let mut client = handshake(
+        StreamOwned::new(tls, raw),
+        ClientRequest::new("localhost", "/")
+            .port(server.addr.port())
+            .secure(true),
+    )
+    .expect("wss handshake after the PROXY header");
+    assert_eq!(client.expect_text(), "198.51.100.4:42000");
+}

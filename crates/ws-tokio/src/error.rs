@@ -33,6 +33,11 @@ pub enum Error {
     /// The server's accept callback refused the upgrade; this HTTP status was sent.
     #[error("the upgrade was refused with HTTP status {0}")]
     Refused(u16),
+    /// The connection did not start with a valid PROXY protocol header (none at all,
+    /// garbage, oversize), where [`read_proxy_header`](crate::read_proxy_header) expected
+    /// one; the connection is to be dropped.
+    #[error("PROXY protocol: {0}")]
+    ProxyHeader(#[from] ws_transport::proxy_protocol::ProxyHeaderError),
     /// A URL that this client cannot connect to.
     #[error("invalid URL {url:?}: {reason}")]
     Url {

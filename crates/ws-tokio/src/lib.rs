@@ -10,6 +10,8 @@
 //! - Server: [`accept`], [`accept_with`] (a callback sees the request and picks a
 //!   subprotocol or refuses with an HTTP status), [`Acceptor`] for settings; with the
 //!   `http` feature, `upgrade` takes hyper's or axum's `http::Request` as is.
+//!   Behind a load balancer that sends the PROXY protocol (HAProxy `send-proxy-v2`),
+//!   [`Acceptor::read_proxy_header`] reads it first and gives the client's address.
 //! - Client: [`connect`] and [`ClientBuilder`] (headers, origin, subprotocols, private
 //!   CAs, client certificates, HTTP `CONNECT` proxy, deflate offer, timeouts), `wss://`
 //!   through tokio-rustls (feature `tls`, on by default) with the web PKI roots, the
@@ -58,6 +60,7 @@ mod core;
 mod error;
 mod message;
 mod proxy;
+mod proxy_header;
 mod server;
 mod settings;
 mod split;
@@ -68,6 +71,7 @@ mod upgrade;
 pub use client::{ClientBuilder, ClientStream, connect};
 pub use error::Error;
 pub use message::Message;
+pub use proxy_header::read_proxy_header;
 pub use server::{Acceptor, accept, accept_with};
 pub use settings::Settings;
 pub use split::{ReadHalf, WriteHalf};
@@ -88,6 +92,8 @@ pub use rustls;
 pub use tokio_rustls;
 pub use ws_proto;
 pub use ws_transport;
+/// The PROXY protocol header's types ([`read_proxy_header`], [`Acceptor::read_proxy_header`]).
+pub use ws_transport::proxy_protocol;
 
 /// The crate's README, whose examples run as doctests (they compile as pasted).
 #[cfg(doctest)]

@@ -6,6 +6,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use ws_proto::handshake::{Limits, Reject, Request, RequestParser};
 use ws_proto::{DeflateConfig, RecvBuffer, Session};
 
+use ws_transport::proxy_protocol::{ProxyHeader, ProxyHeaderParser};
+
 use crate::error::Error;
 use crate::settings::Settings;
 use crate::stream::WebSocketStream;
@@ -60,6 +62,7 @@ pub struct Acceptor {
     deflate: Option<DeflateConfig>,
     handshake_timeout: Duration,
     limits: Limits,
+    proxy_header: ProxyHeaderParser,
 }
 
 impl Default for Acceptor {
@@ -69,6 +72,7 @@ impl Default for Acceptor {
             deflate: None,
             handshake_timeout: Duration::from_secs(10),
             limits: Limits::default(),
+            proxy_header: ProxyHeaderParser::new(),
         }
     }
 }
@@ -108,6 +112,48 @@ impl Acceptor {
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
+    }
+
+    /// The PROXY protocol decoder [`read_proxy_header`](Self::read_proxy_header) uses
+    /// (its cap on v2 headers). Default [`ProxyHeaderParser::new`] (v2 up to
+    /// [`DEFAULT_MAX_V2_LEN`](ws_transport::proxy_protocol::DEFAULT_MAX_V2_LEN) bytes).
+    pub fn proxy_header_parser(mut self, parser: ProxyHeaderParser) -> Self {
+        self.proxy_header = parser;
+        self
+    }
+
+    /// Reads the PROXY protocol header (v1 or v2) a load balancer sends before the
+    /// client's bytes, within the handshake timeout; then call [`accept`](Self::accept)
+    /// on the same `io` (the header read takes no byte past itself). Opt in per listener:
+    /// only for listeners that only the load balancer reaches, since the header is
+    /// trusted (proxy-protocol.txt, section 2).
+    ///
+    /// ```no_run
+    /// # async fn run(listener: tokio::net::TcpListener) -> Result<(), ws_tokio::Error> {
+    /// let acceptor = ws_tokio::Acceptor::new();
+    /// let (mut tcp, peer) = listener.accept().await?;
+    /// let header = acceptor.read_proxy_header(&mut tcp).await?; // Err: drop tcp
+    /// let client = header.client_or(peer); // LOCAL/UNKNOWN: the socket's peer
+    /// let ws = acceptor.accept(tcp).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`read_proxy_header`](crate::read_proxy_header), and
+    /// [`Error::HandshakeTimeout`] when the header is not whole within the handshake
+    /// timeout.
+    pub async fn read_proxy_header<S>(&self, io: &mut S) -> Result<ProxyHeader, Error>
+    where
+        S: AsyncRead + Unpin,
+    {
+        let timeout = self.handshake_timeout;
+        tokio::time::timeout(
+            timeout,
+            crate::proxy_header::read_proxy_header(io, &self.proxy_header),
+        )
+        .await
+        .map_err(|_| Error::HandshakeTimeout(timeout))?
     }
 
     /// Accepts any request that is a valid upgrade.

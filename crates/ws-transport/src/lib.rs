@@ -11,6 +11,9 @@
 //!   `SSL_CERT_FILE`, PEM CA files, client certificates); [`crypto_provider`], the
 //!   provider the features chose; [`read_plaintext`], the read half of the rustls pump.
 //! - [`load_certs`] and [`load_key`]: certificates and keys from PEM files.
+//! - [`proxy_protocol`]: the sans-io decoder of the PROXY protocol header (v1 and v2) that a
+//!   server behind a load balancer reads before the WebSocket handshake, in every runtime
+//!   (ws-server-blocking, ws-tokio).
 //!
 //! It sits between `ws-proto` and the I/O crates so that `ws-server-blocking`,
 //! `ws-client` and `ws-tokio` share it without depending on each other (the client's
@@ -38,6 +41,7 @@ mod client_tls;
 mod pem;
 #[cfg(feature = "tls")]
 mod provider;
+pub mod proxy_protocol;
 #[cfg(feature = "tls")]
 mod tls_read;
 #[cfg(feature = "client")]

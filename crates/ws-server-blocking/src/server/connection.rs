@@ -51,6 +51,9 @@ pub(crate) enum Phase {
     /// from accept).
     Handshake {
         parser: Box<RequestParser>,
+        /// The PROXY protocol header still expected before TLS and the request
+        /// ([`Builder::proxy_protocol`](crate::Builder::proxy_protocol)).
+        proxy: Option<Box<PendingHeader>>,
         deadline: Instant,
     },
     /// The session is open: messages flow. Once our close frame is queued, the peer's
@@ -123,10 +126,20 @@ impl Phase {
     }
 }
 
+/// A PROXY protocol header still expected before anything else (see `proxy_header.rs`):
+/// the decoder and the bytes received so far.
+pub(crate) struct PendingHeader {
+    pub parser: ws_transport::proxy_protocol::ProxyHeaderParser,
+    pub received: Vec<u8>,
+}
+
 /// A connection's state inside the server.
 pub(crate) struct Slot {
     pub id: ConnId,
+    /// The socket's peer (the load balancer, behind one).
     pub addr: SocketAddr,
+    /// The client's address from a PROXY protocol header, when it carries one.
+    pub client: Cell<Option<SocketAddr>>,
     pub transport: RefCell<Transport>,
     /// Raw bytes that go out before any frame: the handshake's answer or refusal.
     pub preface: RefCell<Vec<u8>>,
@@ -210,19 +223,23 @@ impl<'a> Connection<'a> {
         self.server
     }
 
-    /// The peer's address.
+    /// The peer's address: the client's as the PROXY protocol header gives it, on a
+    /// server with [`Builder::proxy_protocol`](crate::Builder::proxy_protocol) (the
+    /// socket's peer for a `LOCAL` or `UNKNOWN` header: the load balancer itself);
+    /// otherwise the socket's peer.
     pub fn peer_addr(&self) -> SocketAddr {
-        self.slot.addr
+        self.slot.client.get().unwrap_or(self.slot.addr)
     }
 
-    /// The peer's IP address (Perl's `$conn->ip`).
+    /// The peer's IP address (Perl's `$conn->ip`); the client's behind a load balancer
+    /// that sends the PROXY protocol (see [`peer_addr`](Self::peer_addr)).
     pub fn ip(&self) -> IpAddr {
-        self.slot.addr.ip()
+        self.peer_addr().ip()
     }
 
-    /// The peer's port (Perl's `$conn->port`).
+    /// The peer's port (Perl's `$conn->port`); see [`peer_addr`](Self::peer_addr).
     pub fn port(&self) -> u16 {
-        self.slot.addr.port()
+        self.peer_addr().port()
     }
 
     /// Whether the handshake is done and messages can be sent.
@@ -531,6 +548,7 @@ mod tests {
         vec![
             Phase::Handshake {
                 parser: Box::new(RequestParser::new()),
+                proxy: None,
                 deadline: at,
             },
             Phase::Open {

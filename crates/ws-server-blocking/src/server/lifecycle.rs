@@ -44,6 +44,7 @@ impl Slot {
         Slot {
             id,
             addr,
+            client: None.into(),
             transport: transport.into(),
             preface: Default::default(),
             rx: Default::default(),
@@ -52,6 +53,9 @@ impl Slot {
             topics: Default::default(),
             phase: Phase::Handshake {
                 parser: Box::new(RequestParser::with_limits(config.handshake_limits)),
+                proxy: config
+                    .proxy_protocol
+                    .map(|parser| Box::new(super::connection::PendingHeader::new(parser))),
                 deadline: now + config.handshake_timeout,
             }
             .into(),

@@ -28,10 +28,11 @@ const AFTER_HELP: &str = "\
 Examples:
   ws-server                              echo on ws://127.0.0.1:8080/
   ws-server -l 9001 -m broadcast         every message to every client, port 9001
-  ws-server -l 0.0.0.0:8080 --workers 4  four loops on four threads, one port
   ws-server -l 9001 -m broadcast --redis redis://127.0.0.1:6379/
                                          ... and to the clients of every other ws-server
                                          with the same --redis (run several)
+  ws-server -l 0.0.0.0:8080 --workers 4  four loops on four threads, one port
+  ws-server -l 9001 --proxy-protocol     behind HAProxy with send-proxy-v2 (deploy/haproxy.cfg)
   ws-server -l 0.0.0.0:8080              reachable from other machines
   ws-server --tls-self-signed            wss://localhost:8080/ with a development certificate
   ws-server --tls-cert cert.pem --tls-key key.pem -l [::]:8443
@@ -145,6 +146,12 @@ struct Args {
     /// Connections served at once; more are answered with 503.
     #[arg(long, default_value_t = 50_000, value_name = "N")]
     max_connections: usize,
+    /// Expect a PROXY protocol header (v1 or v2) at the start of every connection, as
+    /// HAProxy's send-proxy-v2 writes it: clients' addresses come from it, and a
+    /// connection without a valid one is closed (logged). Only behind a load balancer
+    /// that alone can reach this port.
+    #[arg(long)]
+    proxy_protocol: bool,
     /// Log level: off, error, warn, info, debug or trace. Default: RUST_LOG if set
     /// (env_logger's syntax, such as `ws_server_blocking=debug`), else info.
     #[arg(long, value_name = "LEVEL", value_parser = parse_level)]
@@ -173,11 +180,6 @@ impl Args {
             _ => Some(Off),
         }
     }
-}
-
-/// `--redis URL`: a usage error (exit 2) when the URL is not `redis://HOST[:PORT][/DB]`.
-fn parse_redis(url: &str) -> Result<ws_server_blocking::ws_redis::Config, String> {
-    ws_server_blocking::ws_redis::Config::new(url).map_err(|e| e.to_string())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -259,7 +261,8 @@ fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
         .handshake_timeout(Duration::from_secs(args.handshake_timeout))
         .close_timeout(Duration::from_secs(args.close_timeout))
         .handshake_limits(limits)
-        .max_connections(args.max_connections);
+        .max_connections(args.max_connections)
+        .proxy_protocol(args.proxy_protocol);
     if let Some(max) = args.max_send_size {
         builder = builder.max_send_size(max);
     }
@@ -412,8 +415,14 @@ fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
     server.start()
 }
 
-/// The topic every client subscribes to in `--mode broadcast`.
+/// The topic every client subscribes to in `--mode broadcast` (Redis channel
+/// `ws:broadcast` with --redis).
 const BROADCAST_TOPIC: &str = "broadcast";
+
+/// `--redis URL`: a usage error (exit 2) when the URL is not `redis://HOST[:PORT][/DB]`.
+fn parse_redis(url: &str) -> Result<ws_server_blocking::ws_redis::Config, String> {
+    ws_server_blocking::ws_redis::Config::new(url).map_err(|e| e.to_string())
+}
 
 /// A second signal: exit now, without waiting for anyone.
 fn exit_at_once(signal: i32) -> ! {
