@@ -18,12 +18,14 @@ use clap::{ArgAction, Parser, ValueEnum};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use ws_server_blocking::{DeflateConfig, Error, Server, tls};
 
+mod chat;
 mod self_signed;
 
 const AFTER_HELP: &str = "\
 Examples:
   ws-server                              echo on ws://127.0.0.1:8080/
   ws-server -l 9001 -m broadcast         every message to every client, port 9001
+  ws-server -m chat                      a chat page at http://127.0.0.1:8080/
   ws-server -l 0.0.0.0:8080              reachable from other machines
   ws-server --tls-self-signed            wss://localhost:8080/ with a development certificate
   ws-server --tls-cert cert.pem --tls-key key.pem -l [::]:8443
@@ -49,7 +51,8 @@ struct Args {
     /// an IPv4 or IPv6 address with a port (0.0.0.0:8080 for every interface, [::1]:8080).
     #[arg(short, long, default_value = "127.0.0.1:8080", value_name = "[ADDR:]PORT", value_parser = parse_listen)]
     listen: String,
-    /// What to do with each message: send it back, or send it to every client.
+    /// What to do with each message: send it back, send it to every client, or serve
+    /// a chat: its page at /, its WebSocket at /ws (JSON, one room per connection).
     #[arg(short, long, value_enum, default_value_t = Mode::Echo)]
     mode: Mode,
     /// Serve wss:// with this certificate chain (PEM); needs --tls-key.
@@ -127,6 +130,8 @@ struct Args {
     /// Fewer log records: -q warnings and errors, -qq errors only, -qqq none.
     #[arg(short, long, action = ArgAction::Count, conflicts_with = "log")]
     quiet: u8,
+    #[command(flatten)]
+    chat: chat::ChatArgs,
 }
 
 impl Args {
@@ -151,6 +156,7 @@ impl Args {
 enum Mode {
     Echo,
     Broadcast,
+    Chat,
 }
 
 fn main() -> ExitCode {
@@ -255,7 +261,14 @@ fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
     };
     let origin = args.origin;
     let mode = args.mode;
+    let chat = (mode == Mode::Chat).then(|| chat::Chat::new(args.chat, origin.clone()));
+    if let Some(chat) = &chat {
+        builder = chat.install(builder);
+    }
     let builder = builder.on_connect(move |_server, conn| {
+        if let Some(chat) = &chat {
+            return chat.connect(conn);
+        }
         // Connections coming and going, at info: what a newcomer watching the server
         // expects to see (the library logs them at debug).
         let ready = std::rc::Rc::new(std::cell::Cell::new(false));
@@ -281,6 +294,7 @@ fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
                 conn.on_utf8(|conn, msg| conn.send_utf8(msg));
                 conn.on_binary(|conn, msg| conn.send_binary(msg));
             }
+            Mode::Chat => {}
             Mode::Broadcast => {
                 conn.on_utf8(|conn, msg| {
                     conn.server().broadcast_utf8(msg);
@@ -313,10 +327,10 @@ fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
     let _ = writeln!(
         stdout,
         "ws-server: listening on {scheme}://{addr}/ ({})",
-        if mode == Mode::Echo {
-            "echo"
-        } else {
-            "broadcast"
+        match mode {
+            Mode::Echo => "echo".to_owned(),
+            Mode::Broadcast => "broadcast".to_owned(),
+            Mode::Chat => format!("chat: open http://{addr}/ in a browser"),
         }
     )
     .and_then(|()| stdout.flush());
