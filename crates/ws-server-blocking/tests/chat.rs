@@ -1,0 +1,279 @@
+//! `ws-server --mode chat` over real sockets: the protocol (docs/chat-protocol.md), its
+//! limits, and the same-origin check. The page itself is checked in a browser by
+//! `scripts/browser.sh`.
+
+mod common;
+
+use common::{Client, ServerProcess, connect_with, raw_exchange};
+use serde_json::{Value, json};
+use ws_proto::handshake::ClientRequest;
+
+fn chat(extra: &[&str]) -> ServerProcess {
+    let mut args = vec!["--mode", "chat"];
+    args.extend_from_slice(extra);
+    ServerProcess::start(&args)
+}
+
+/// A page's WebSocket: `path` with the Origin a page served by this server sends.
+fn open(server: &ServerProcess, path: &str) -> Client {
+    let host = server.addr.to_string();
+    let request = ClientRequest::new("127.0.0.1", path)
+        .port(server.addr.port())
+        .origin(&format!("http://{host}"));
+    connect_with(server.addr, request).expect("handshake")
+}
+
+fn send(client: &mut Client, value: Value) {
+    client.send_text(&value.to_string());
+}
+
+/// The next message that is not a presence list.
+fn next(client: &mut Client) -> Value {
+    loop {
+        let value: Value = serde_json::from_str(&client.expect_text()).unwrap();
+        if value["type"] != "presence" {
+            return value;
+        }
+    }
+}
+
+/// The next presence list.
+fn next_presence(client: &mut Client) -> Value {
+    loop {
+        let value: Value = serde_json::from_str(&client.expect_text()).unwrap();
+        if value["type"] == "presence" {
+            return value;
+        }
+    }
+}
+
+fn join(server: &ServerProcess, name: &str, room: &str) -> Client {
+    let mut client = open(server, &format!("/ws/{room}"));
+    send(&mut client, json!({"type": "join", "name": name, "room": room}));
+    let joined = next(&mut client);
+    assert_eq!(joined["type"], "joined", "{joined}");
+    assert_eq!(joined["name"], name);
+    assert_eq!(joined["room"], room);
+    client
+}
+
+mod rooms {
+    use super::*;
+
+    #[test]
+    fn a_message_reaches_everyone_in_the_room_with_sender_and_time() {
+        let server = chat(&[]);
+        let mut alice = join(&server, "alice", "lobby");
+        let mut bob = join(&server, "bob", "lobby");
+        send(&mut alice, json!({"type": "message", "text": "<img src=x onerror=alert(1)>"}));
+        for client in [&mut alice, &mut bob] {
+            let msg = next(client);
+            assert_eq!(msg["type"], "message", "{msg}");
+            assert_eq!(msg["room"], "lobby");
+            assert_eq!(msg["name"], "alice");
+            assert_eq!(msg["text"], "<img src=x onerror=alert(1)>");
+            assert!(msg["time"].as_u64().unwrap() > 1_600_000_000_000, "{msg}");
+        }
+    }
+
+    #[test]
+    fn other_rooms_hear_nothing() {
+        let server = chat(&[]);
+        let mut alice = join(&server, "alice", "one");
+        let mut carol = join(&server, "carol", "two");
+        send(&mut alice, json!({"type": "message", "text": "for room one"}));
+        assert_eq!(next(&mut alice)["text"], "for room one");
+        send(&mut carol, json!({"type": "message", "text": "for room two"}));
+        // Carol's next message is her own, not alice's: room one's never reached her.
+        let msg = next(&mut carol);
+        assert_eq!(msg["text"], "for room two", "{msg}");
+        assert_eq!(msg["room"], "two");
+    }
+
+    #[test]
+    fn the_room_comes_from_the_path_or_the_join_or_is_the_lobby() {
+        let server = chat(&[]);
+        let mut by_join = open(&server, "/ws");
+        send(&mut by_join, json!({"type": "join", "name": "x", "room": "r1"}));
+        assert_eq!(next(&mut by_join)["room"], "r1");
+        let mut by_default = open(&server, "/ws");
+        send(&mut by_default, json!({"type": "join", "name": "y"}));
+        assert_eq!(next(&mut by_default)["room"], "lobby");
+        let mut both = open(&server, "/ws/r1");
+        send(&mut both, json!({"type": "join", "name": "z", "room": "r2"}));
+        let err = next(&mut both);
+        assert_eq!(err["code"], "bad_room", "{err}");
+    }
+
+    #[test]
+    fn presence_lists_the_names_of_the_room() {
+        let server = chat(&[]);
+        let mut alice = join(&server, "alice", "p");
+        assert_eq!(next_presence(&mut alice)["names"], json!(["alice"]));
+        let bob = join(&server, "bob", "p");
+        let list = next_presence(&mut alice);
+        assert_eq!(list["names"], json!(["alice", "bob"]), "{list}");
+        assert_eq!(list["every"], 5);
+        assert!(list["server"].as_str().unwrap().contains('.'));
+        drop(bob);
+        let list = next_presence(&mut alice);
+        assert_eq!(list["names"], json!(["alice"]), "{list}");
+    }
+}
+
+mod refusals {
+    use super::*;
+
+    #[test]
+    fn bad_names_are_refused_with_a_reason_and_the_page_may_try_again() {
+        let server = chat(&[]);
+        let mut client = open(&server, "/ws/lobby");
+        for (name, why) in [
+            ("", "needed"),
+            ("<script>", "'<'"),
+            (&"n".repeat(33), "at most 32"),
+        ] {
+            send(&mut client, json!({"type": "join", "name": name}));
+            let err = next(&mut client);
+            assert_eq!(err["type"], "error", "{err}");
+            assert_eq!(err["code"], "bad_name");
+            assert!(err["message"].as_str().unwrap().contains(why), "{err}");
+        }
+        send(&mut client, json!({"type": "join", "name": "fine name"}));
+        assert_eq!(next(&mut client)["type"], "joined");
+    }
+
+    #[test]
+    fn messages_before_joining_and_unknown_shapes_are_errors() {
+        let server = chat(&[]);
+        let mut client = open(&server, "/ws/lobby");
+        send(&mut client, json!({"type": "message", "text": "hi"}));
+        assert_eq!(next(&mut client)["code"], "not_joined");
+        client.send_text("not json");
+        assert_eq!(next(&mut client)["code"], "bad_request");
+        send(&mut client, json!({"type": "shout"}));
+        assert_eq!(next(&mut client)["code"], "bad_request");
+        client.send_binary(b"\x00");
+        assert_eq!(next(&mut client)["code"], "binary");
+        send(&mut client, json!({"type": "join", "name": "a"}));
+        assert_eq!(next(&mut client)["type"], "joined");
+        send(&mut client, json!({"type": "join", "name": "a"}));
+        assert_eq!(next(&mut client)["code"], "already_joined");
+    }
+
+    #[test]
+    fn a_bad_room_in_the_path_is_400_and_other_paths_404() {
+        let server = chat(&[]);
+        let request = |path: &str| {
+            format!(
+                "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                server.addr
+            )
+        };
+        let answer = raw_exchange(server.addr, request("/ws/Big%20Room").as_bytes());
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        assert!(answer.contains("lower-case letters"), "{answer}");
+        let answer = raw_exchange(server.addr, request("/elsewhere").as_bytes());
+        assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    }
+}
+
+mod limits {
+    use super::*;
+
+    #[test]
+    fn a_message_over_the_text_cap_is_refused() {
+        let server = chat(&["--chat-max-text", "10"]);
+        let mut client = join(&server, "a", "lobby");
+        send(&mut client, json!({"type": "message", "text": "é".repeat(10)}));
+        assert_eq!(next(&mut client)["text"], "é".repeat(10));
+        send(&mut client, json!({"type": "message", "text": "x".repeat(11)}));
+        let err = next(&mut client);
+        assert_eq!(err["code"], "too_long", "{err}");
+        assert!(err["message"].as_str().unwrap().contains("at most 10"));
+    }
+
+    #[test]
+    fn a_frame_far_over_the_text_cap_is_closed_with_1009() {
+        let server = chat(&["--chat-max-text", "10"]);
+        let mut client = join(&server, "a", "lobby");
+        // 10 characters * 4 bytes + 1024 is the most a frame may carry.
+        send(&mut client, json!({"type": "message", "text": "x".repeat(2000)}));
+        assert_eq!(client.expect_close().0, 1009);
+    }
+
+    #[test]
+    fn flooding_is_closed_with_1008() {
+        // A burst of 3 and one message a minute: the fourth message is over the rate
+        // however fast or slow this machine is.
+        let server = chat(&["--chat-burst", "3", "--chat-rate", "0.0166"]);
+        let mut flooder = join(&server, "flood", "lobby");
+        let mut victim = join(&server, "victim", "lobby");
+        for n in 0..10 {
+            send(&mut flooder, json!({"type": "message", "text": format!("spam {n}")}));
+        }
+        // The join took one token: two messages pass, the third is over the limit.
+        assert_eq!(next(&mut victim)["text"], "spam 0");
+        assert_eq!(next(&mut victim)["text"], "spam 1");
+        let (code, reason) = flooder.expect_close();
+        assert_eq!(code, 1008, "{reason}");
+        assert!(reason.contains("rate limit"), "{reason}");
+        // The victim is still served.
+        send(&mut victim, json!({"type": "message", "text": "still here"}));
+        assert_eq!(next(&mut victim)["text"], "still here");
+    }
+
+    #[test]
+    fn limits_that_make_no_sense_are_usage_errors() {
+        for args in [
+            &["--chat-rate", "0"][..],
+            &["--chat-rate", "-1"],
+            &["--chat-rate", "NaN"],
+            &["--chat-presence-every", "0"],
+        ] {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_ws-server"))
+                .args(["--mode", "chat"])
+                .args(args)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2), "{args:?}");
+        }
+    }
+}
+
+mod origin {
+    use super::*;
+
+    #[test]
+    fn another_origin_is_refused_with_403() {
+        let server = chat(&[]);
+        let request = ClientRequest::new("127.0.0.1", "/ws")
+            .port(server.addr.port())
+            .origin("http://evil.example");
+        let Err(err) = connect_with(server.addr, request) else {
+            panic!("a page of another origin was let in");
+        };
+        assert!(err.to_string().contains("403"), "{err}");
+    }
+
+    #[test]
+    fn another_origin_is_accepted_when_allowed() {
+        let server = chat(&["--chat-allow-origin", "http://friend.example"]);
+        let request = ClientRequest::new("127.0.0.1", "/ws")
+            .port(server.addr.port())
+            .origin("http://friend.example");
+        let mut client = connect_with(server.addr, request).expect("handshake");
+        send(&mut client, json!({"type": "join", "name": "f"}));
+        assert_eq!(next(&mut client)["type"], "joined");
+    }
+
+    #[test]
+    fn a_client_without_origin_is_not_a_page_and_is_accepted() {
+        let server = chat(&[]);
+        let request = ClientRequest::new("127.0.0.1", "/ws").port(server.addr.port());
+        let mut client = connect_with(server.addr, request).expect("handshake");
+        send(&mut client, json!({"type": "join", "name": "cli"}));
+        assert_eq!(next(&mut client)["type"], "joined");
+    }
+}
