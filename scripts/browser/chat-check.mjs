@@ -120,10 +120,10 @@ try {
   say(`alice is on server ${aliceServer}, bob on server ${bobServer}`);
 
   step = 'a message across the two servers';
-  await alice.getByLabel('Message').fill('hello from alice');
-  await alice.getByLabel('Message').press('Enter');
+  await alice.getByLabel('Message', { exact: true }).fill('hello from alice');
+  await alice.getByLabel('Message', { exact: true }).press('Enter');
   await expectLine(bob, 'alice', 'hello from alice', "alice's message on bob's page");
-  await bob.getByLabel('Message').fill('hi alice, bob here');
+  await bob.getByLabel('Message', { exact: true }).fill('hi alice, bob here');
   await bob.getByRole('button', { name: 'Send' }).click();
   await expectLine(alice, 'bob', 'hi alice, bob here', "bob's message on alice's page");
   say('messages cross between the two servers (through Redis)');
@@ -137,8 +137,8 @@ try {
   say('both pages count 2 in the room');
 
   step = 'markup sent as a message';
-  await alice.getByLabel('Message').fill(XSS);
-  await alice.getByLabel('Message').press('Enter');
+  await alice.getByLabel('Message', { exact: true }).fill(XSS);
+  await alice.getByLabel('Message', { exact: true }).press('Enter');
   await expectLine(bob, 'alice', XSS, 'the markup shown as text on bob\'s page');
   for (const page of [alice, bob]) {
     const images = await page.locator('#log img').count();
@@ -161,7 +161,7 @@ try {
 
   step = "alice's server killed";
   const draft = 'half-typed, must survive';
-  await alice.getByLabel('Message').fill(draft);
+  await alice.getByLabel('Message', { exact: true }).fill(draft);
   await alice.evaluate(() => { window.__states.length = 0; });
   process.kill(aliceServer, 'SIGKILL');
   say(`killed server ${aliceServer} (SIGKILL)`);
@@ -171,15 +171,15 @@ try {
   await alice.waitForSelector('#status[data-state="connected"]', { timeout: 30000 });
   const newServer = await serverOf(alice);
   if (newServer !== bobServer) fail(`alice came back on server ${newServer}, expected ${bobServer}`);
-  const kept = await alice.getByLabel('Message').inputValue();
+  const kept = await alice.getByLabel('Message', { exact: true }).inputValue();
   if (kept !== draft) fail(`the draft was "${draft}", after reconnecting "${kept}"`);
   say(`alice's page showed ${JSON.stringify(await alice.evaluate(() => window.__states.filter((s) => /reconnecting/.test(s))[0]))}, came back on server ${newServer} with the draft intact`);
 
   step = 'chat after the reconnection';
-  await alice.getByLabel('Message').press('Enter');
+  await alice.getByLabel('Message', { exact: true }).press('Enter');
   await expectLine(bob, 'alice', draft, "alice's draft on bob's page after the reconnection");
-  await bob.getByLabel('Message').fill('welcome back');
-  await bob.getByLabel('Message').press('Enter');
+  await bob.getByLabel('Message', { exact: true }).fill('welcome back');
+  await bob.getByLabel('Message', { exact: true }).press('Enter');
   await expectLine(alice, 'bob', 'welcome back', "bob's message on alice's page after the reconnection");
   say('chat resumed both ways');
 
