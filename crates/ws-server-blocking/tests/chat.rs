@@ -49,7 +49,10 @@ fn next_presence(client: &mut Client) -> Value {
 
 fn join(server: &ServerProcess, name: &str, room: &str) -> Client {
     let mut client = open(server, &format!("/ws/{room}"));
-    send(&mut client, json!({"type": "join", "name": name, "room": room}));
+    send(
+        &mut client,
+        json!({"type": "join", "name": name, "room": room}),
+    );
     let joined = next(&mut client);
     assert_eq!(joined["type"], "joined", "{joined}");
     assert_eq!(joined["name"], name);
@@ -65,7 +68,10 @@ mod rooms {
         let server = chat(&[]);
         let mut alice = join(&server, "alice", "lobby");
         let mut bob = join(&server, "bob", "lobby");
-        send(&mut alice, json!({"type": "message", "text": "<img src=x onerror=alert(1)>"}));
+        send(
+            &mut alice,
+            json!({"type": "message", "text": "<img src=x onerror=alert(1)>"}),
+        );
         for client in [&mut alice, &mut bob] {
             let msg = next(client);
             assert_eq!(msg["type"], "message", "{msg}");
@@ -81,9 +87,15 @@ mod rooms {
         let server = chat(&[]);
         let mut alice = join(&server, "alice", "one");
         let mut carol = join(&server, "carol", "two");
-        send(&mut alice, json!({"type": "message", "text": "for room one"}));
+        send(
+            &mut alice,
+            json!({"type": "message", "text": "for room one"}),
+        );
         assert_eq!(next(&mut alice)["text"], "for room one");
-        send(&mut carol, json!({"type": "message", "text": "for room two"}));
+        send(
+            &mut carol,
+            json!({"type": "message", "text": "for room two"}),
+        );
         // Carol's next message is her own, not alice's: room one's never reached her.
         let msg = next(&mut carol);
         assert_eq!(msg["text"], "for room two", "{msg}");
@@ -94,13 +106,19 @@ mod rooms {
     fn the_room_comes_from_the_path_or_the_join_or_is_the_lobby() {
         let server = chat(&[]);
         let mut by_join = open(&server, "/ws");
-        send(&mut by_join, json!({"type": "join", "name": "x", "room": "r1"}));
+        send(
+            &mut by_join,
+            json!({"type": "join", "name": "x", "room": "r1"}),
+        );
         assert_eq!(next(&mut by_join)["room"], "r1");
         let mut by_default = open(&server, "/ws");
         send(&mut by_default, json!({"type": "join", "name": "y"}));
         assert_eq!(next(&mut by_default)["room"], "lobby");
         let mut both = open(&server, "/ws/r1");
-        send(&mut both, json!({"type": "join", "name": "z", "room": "r2"}));
+        send(
+            &mut both,
+            json!({"type": "join", "name": "z", "room": "r2"}),
+        );
         let err = next(&mut both);
         assert_eq!(err["code"], "bad_room", "{err}");
     }
@@ -186,9 +204,15 @@ mod limits {
     fn a_message_over_the_text_cap_is_refused() {
         let server = chat(&["--chat-max-text", "10"]);
         let mut client = join(&server, "a", "lobby");
-        send(&mut client, json!({"type": "message", "text": "é".repeat(10)}));
+        send(
+            &mut client,
+            json!({"type": "message", "text": "é".repeat(10)}),
+        );
         assert_eq!(next(&mut client)["text"], "é".repeat(10));
-        send(&mut client, json!({"type": "message", "text": "x".repeat(11)}));
+        send(
+            &mut client,
+            json!({"type": "message", "text": "x".repeat(11)}),
+        );
         let err = next(&mut client);
         assert_eq!(err["code"], "too_long", "{err}");
         assert!(err["message"].as_str().unwrap().contains("at most 10"));
@@ -199,7 +223,10 @@ mod limits {
         let server = chat(&["--chat-max-text", "10"]);
         let mut client = join(&server, "a", "lobby");
         // 10 characters * 4 bytes + 1024 is the most a frame may carry.
-        send(&mut client, json!({"type": "message", "text": "x".repeat(2000)}));
+        send(
+            &mut client,
+            json!({"type": "message", "text": "x".repeat(2000)}),
+        );
         assert_eq!(client.expect_close().0, 1009);
     }
 
@@ -211,7 +238,10 @@ mod limits {
         let mut flooder = join(&server, "flood", "lobby");
         let mut victim = join(&server, "victim", "lobby");
         for n in 0..10 {
-            send(&mut flooder, json!({"type": "message", "text": format!("spam {n}")}));
+            send(
+                &mut flooder,
+                json!({"type": "message", "text": format!("spam {n}")}),
+            );
         }
         // The join took one token: two messages pass, the third is over the limit.
         assert_eq!(next(&mut victim)["text"], "spam 0");
@@ -220,7 +250,10 @@ mod limits {
         assert_eq!(code, 1008, "{reason}");
         assert!(reason.contains("rate limit"), "{reason}");
         // The victim is still served.
-        send(&mut victim, json!({"type": "message", "text": "still here"}));
+        send(
+            &mut victim,
+            json!({"type": "message", "text": "still here"}),
+        );
         assert_eq!(next(&mut victim)["text"], "still here");
     }
 

@@ -98,11 +98,6 @@ impl Chat {
         })
     }
 
-    /// This process's id in the chat: `PID.RANDOM`.
-    pub fn server_id(&self) -> &str {
-        &self.server_id
-    }
-
     /// Sets the builder's tick (the presence lists) for the chat.
     pub fn install(self: &Arc<Chat>, builder: Builder) -> Builder {
         let chat = self.clone();
@@ -118,7 +113,11 @@ impl Chat {
 
     /// Sets a new connection's callbacks.
     pub fn connect(self: &Arc<Chat>, conn: Connection<'_>) {
-        let max_bytes = self.args.chat_max_text.saturating_mul(4).saturating_add(1024);
+        let max_bytes = self
+            .args
+            .chat_max_text
+            .saturating_mul(4)
+            .saturating_add(1024);
         conn.set_max_recv_size(max_bytes);
         let chat = self.clone();
         conn.on_handshake(move |conn, hs| {
@@ -169,7 +168,10 @@ impl Chat {
             return Ok(());
         };
         let allowed = &self.args.chat_allow_origin;
-        if allowed.iter().any(|o| o == "*" || o.eq_ignore_ascii_case(origin)) {
+        if allowed
+            .iter()
+            .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
+        {
             return Ok(());
         }
         let authority = origin
@@ -251,7 +253,10 @@ impl Chat {
                 name: name.clone(),
             }
         });
-        self.lock().entry(room.clone()).or_default().insert(conn.id(), name.clone());
+        self.lock()
+            .entry(room.clone())
+            .or_default()
+            .insert(conn.id(), name.clone());
         log::info!("{}: {name} joined {room}", conn.peer_addr());
         let _ = conn.send_utf8(
             &Outgoing::Joined {
@@ -355,9 +360,9 @@ impl Chat {
 /// Sends `json` to every connection of this process in `room`.
 fn publish(server: &Server, room: &str, json: &str) {
     for conn in server.connections() {
-        let here = conn.with_data(|m: &mut Member| {
-            matches!(&m.stage, Stage::Joined { room: r, .. } if r == room)
-        });
+        let here = conn.with_data(
+            |m: &mut Member| matches!(&m.stage, Stage::Joined { room: r, .. } if r == room),
+        );
         if here == Some(true) {
             let _ = conn.send_utf8(json);
         }
@@ -393,31 +398,52 @@ mod tests {
     #[test]
     fn same_origin_by_default() {
         let chat = chat_allowing(&[]);
-        assert!(chat.origin_allowed(Some("http://127.0.0.1:8080"), "127.0.0.1:8080").is_ok());
-        assert!(chat.origin_allowed(Some("https://Chat.Example:443"), "chat.example:443").is_ok());
+        assert!(
+            chat.origin_allowed(Some("http://127.0.0.1:8080"), "127.0.0.1:8080")
+                .is_ok()
+        );
+        assert!(
+            chat.origin_allowed(Some("https://Chat.Example:443"), "chat.example:443")
+                .is_ok()
+        );
         assert!(chat.origin_allowed(None, "127.0.0.1:8080").is_ok());
         let err = chat
             .origin_allowed(Some("http://evil.example"), "127.0.0.1:8080")
             .unwrap_err();
-        assert!(err.contains("--chat-allow-origin http://evil.example"), "{err}");
+        assert!(
+            err.contains("--chat-allow-origin http://evil.example"),
+            "{err}"
+        );
         assert!(chat.origin_allowed(Some("null"), "127.0.0.1:8080").is_err());
-        assert!(chat.origin_allowed(Some("http://127.0.0.1:8080"), "").is_err());
+        assert!(
+            chat.origin_allowed(Some("http://127.0.0.1:8080"), "")
+                .is_err()
+        );
     }
 
     #[test]
     fn other_origins_when_allowed() {
         let chat = chat_allowing(&["http://friend.example"]);
-        assert!(chat.origin_allowed(Some("http://friend.example"), "h:1").is_ok());
-        assert!(chat.origin_allowed(Some("http://foe.example"), "h:1").is_err());
+        assert!(
+            chat.origin_allowed(Some("http://friend.example"), "h:1")
+                .is_ok()
+        );
+        assert!(
+            chat.origin_allowed(Some("http://foe.example"), "h:1")
+                .is_err()
+        );
         let any = chat_allowing(&["*"]);
-        assert!(any.origin_allowed(Some("http://foe.example"), "h:1").is_ok());
+        assert!(
+            any.origin_allowed(Some("http://foe.example"), "h:1")
+                .is_ok()
+        );
     }
 
     #[test]
     fn server_ids_start_with_the_pid() {
         let chat = chat_allowing(&[]);
         let pid = std::process::id().to_string();
-        assert_eq!(chat.server_id().split_once('.').unwrap().0, pid);
-        assert_ne!(chat.server_id(), server_id());
+        assert_eq!(chat.server_id.split_once('.').unwrap().0, pid);
+        assert_ne!(chat.server_id, server_id());
     }
 }

@@ -66,7 +66,11 @@ mod tests {
         assert!(check_name("Zoë O.-K_2").is_ok());
         assert!(check_name("名前").is_ok());
         assert!(check_name(&"a".repeat(32)).is_ok());
-        assert!(check_name(&"a".repeat(33)).unwrap_err().contains("at most 32"));
+        assert!(
+            check_name(&"a".repeat(33))
+                .unwrap_err()
+                .contains("at most 32")
+        );
         assert!(check_name("").unwrap_err().contains("needed"));
         assert!(check_name(" bob").unwrap_err().contains("space"));
         assert!(check_name("<img>").unwrap_err().contains("'<'"));
@@ -82,6 +86,10 @@ mod tests {
         assert!(check_room("Lobby").unwrap_err().contains("'L'"));
         assert!(check_room("a/b").is_err());
         assert!(check_room("").is_err());
-        assert!(check_room(&"r".repeat(33)).unwrap_err().contains("at most 32"));
+        assert!(
+            check_room(&"r".repeat(33))
+                .unwrap_err()
+                .contains("at most 32")
+        );
     }
 }

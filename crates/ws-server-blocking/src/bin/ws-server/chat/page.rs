@@ -98,7 +98,14 @@ mod tests {
     fn the_page_has_one_inline_script_and_style_and_nothing_external() {
         assert_eq!(HTML.matches("<script").count(), 1);
         assert_eq!(HTML.matches("<style").count(), 1);
-        for external in ["src=", "href=", "http://", "https://", "innerHTML", "@import"] {
+        for external in [
+            "src=",
+            "href=",
+            "http://",
+            "https://",
+            "innerHTML",
+            "@import",
+        ] {
             assert!(!HTML.contains(external), "the page has {external}");
         }
     }

@@ -51,7 +51,10 @@ mod tests {
         assert!(bucket.take(start));
         assert!(!bucket.take(start), "the burst is spent");
         let later = start + Duration::from_millis(500);
-        assert!(bucket.take(later), "one token back after half a second at 2/s");
+        assert!(
+            bucket.take(later),
+            "one token back after half a second at 2/s"
+        );
         assert!(!bucket.take(later));
         let much_later = later + Duration::from_secs(3600);
         for _ in 0..3 {
