@@ -4,18 +4,20 @@ use std::cell::RefCell;
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use mio::unix::SourceFd;
 use mio::{Interest, Poll, Waker};
 
-use crate::connection::Connection;
+use crate::broker::Broker;
+use crate::config::Config;
 use crate::error::Error;
 use crate::event_loop::{EventLoop, LISTENER, WAKER};
-use crate::handler::{ConnectFn, HandlerResult, ServerFn, WatchFn};
-use crate::server::{Server, ShutdownHandle};
-use crate::settings::Settings;
+use crate::handler::HandlerResult;
+use crate::http::{HttpRequest, HttpResponse};
+use crate::server::connection::Connection;
+use crate::server::hub::{Handle, Hub, Inbound};
+use crate::server::{ConnectFn, HttpHook, Server, ServerFn, WatchFn};
 use crate::watch::Direction;
 
 /// Where to listen (Perl's `listen`): a port on every IPv4 interface, an address (IPv4
@@ -62,33 +64,52 @@ impl From<TcpListener> for Listen {
     }
 }
 
+impl Server {
+    /// Starts building a server (Perl's `Net::WebSocket::Server->new`).
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+}
+
 /// A server being configured; [`start`](Self::start) runs it.
 #[must_use = "a Builder does nothing until start() or bind()"]
 pub struct Builder {
     listen: Listen,
     tls: Option<Arc<rustls::ServerConfig>>,
-    settings: Settings,
+    config: Config,
     on_connect: Option<ConnectFn>,
     on_tick: Option<ServerFn>,
     on_shutdown: Option<ServerFn>,
     watches: Vec<(RawFd, Direction, WatchFn)>,
+    http_hook: Option<HttpHook>,
+    broker: Option<MakeBroker>,
 }
+
+type MakeBroker = Box<dyn FnOnce(Inbound) -> Box<dyn Broker>>;
 
 impl Default for Builder {
     fn default() -> Builder {
         Builder {
             listen: Listen::Port(80),
             tls: None,
-            settings: Settings::default(),
+            config: Config::default(),
             on_connect: None,
             on_tick: None,
             on_shutdown: None,
             watches: Vec::new(),
+            http_hook: None,
+            broker: None,
         }
     }
 }
 
 impl Builder {
+    /// Replaces every setting at once; the setters below change one field of it.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
     /// Where to listen. Default: port 80 on every IPv4 interface, as in Perl.
     pub fn listen(mut self, listen: impl Into<Listen>) -> Self {
         self.listen = listen.into();
@@ -103,94 +124,99 @@ impl Builder {
     }
 
     /// Every `silence_max / 2`, connections that sent nothing since the last check are
-    /// pinged (Perl's `silence_max`). Default 20 s; zero disables pings and the timeout.
+    /// pinged (Perl's `silence_max`). Sets [`Config::silence_max`] (and [`Config::silence_timeout`], unless `None`, to the
+    /// same); zero disables pings and the timeout.
     pub fn silence_max(mut self, silence_max: Duration) -> Self {
-        self.settings.silence_max = silence_max;
-        self.settings.silence_timeout = self.settings.silence_timeout.map(|_| silence_max);
+        self.config.silence_max = silence_max;
+        self.config.silence_timeout = self.config.silence_timeout.map(|_| silence_max);
         self
     }
 
     /// How long a pinged connection may stay silent before it is dropped; `None` keeps
-    /// it forever, as the Perl module does. Default: `silence_max`.
+    /// it forever, as the Perl module does. Sets [`Config::silence_timeout`].
     pub fn silence_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.settings.silence_timeout = timeout;
+        self.config.silence_timeout = timeout;
         self
     }
 
-    /// How often `on_tick` runs (Perl's `tick_period`). Default zero: never.
+    /// How often `on_tick` runs (Perl's `tick_period`). Sets [`Config::tick_period`].
     pub fn tick_period(mut self, period: Duration) -> Self {
-        self.settings.tick_period = period;
+        self.config.tick_period = period;
         self
     }
 
-    /// How long a client has to finish its handshake (TLS included). Default 10 s.
+    /// How long a client has to finish its handshake (TLS included). Sets
+    /// [`Config::handshake_timeout`].
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
-        self.settings.handshake_timeout = timeout;
+        self.config.handshake_timeout = timeout;
         self
     }
 
     /// How long to wait for the peer's side of a closing handshake, for it to read the
     /// bytes it is owed once either side closed or it sent its FIN, and for its end of
     /// the TCP connection; past it the connection is dropped. Also how long a shutdown
-    /// waits for every client's close before `start` returns. Default 5 s.
+    /// waits for every client's close before `start` returns. Sets [`Config::close_timeout`].
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
-        self.settings.close_timeout = timeout;
+        self.config.close_timeout = timeout;
         self
     }
 
-    /// How many connections may be open at once; more get 503. Default 50,000.
+    /// How many connections may be open at once; more get 503. Sets
+    /// [`Config::max_connections`].
     pub fn max_connections(mut self, max: usize) -> Self {
-        self.settings.max_connections = max;
+        self.config.max_connections = max;
         self
     }
 
     /// How many unsent bytes a connection may have queued when a message is sent to it
-    /// before it is dropped as not reading. Default 8 MiB.
+    /// before it is dropped as not reading. Sets [`Config::max_pending_output`].
     pub fn max_pending_output(mut self, max: usize) -> Self {
-        self.settings.max_pending_output = max;
+        self.config.max_pending_output = max;
         self
     }
 
     /// How much unsent output a connection may have before the server stops reading from
     /// it (until the output drains to half): a peer that sends requests faster than it
     /// reads the answers is slowed down by TCP's flow control rather than growing the
-    /// server's memory. Default 1 MiB.
+    /// server's memory. Sets [`Config::read_pause`].
     pub fn read_pause(mut self, bytes: usize) -> Self {
-        self.settings.read_pause = bytes;
+        self.config.read_pause = bytes;
         self
     }
 
-    /// The largest message a connection sends (Perl's `max_send_size`). Default 64 MiB.
+    /// The largest message a connection sends (Perl's `max_send_size`). Sets
+    /// [`Config::max_send_size`].
     pub fn max_send_size(mut self, max: usize) -> Self {
-        self.settings.max_send_size = max;
+        self.config.max_send_size = max;
         self
     }
 
     /// The largest message a connection accepts, reassembled (Perl's `max_recv_size`);
-    /// larger ones are answered with 1009. Default 64 MiB.
+    /// larger ones are answered with 1009. Sets the
+    /// `max_message_size` of [`Config::session`] (and lowers its `max_frame_size` to it).
     pub fn max_recv_size(mut self, max: usize) -> Self {
-        self.settings.session.max_message_size = max;
-        self.settings.session.max_frame_size = self.settings.session.max_frame_size.min(max);
+        self.config.session.max_message_size = max;
+        self.config.session.max_frame_size = self.config.session.max_frame_size.min(max);
         self
     }
 
     /// The largest frame a connection accepts; larger ones are answered with 1009.
-    /// Default 16 MiB.
+    /// Sets the `max_frame_size` of [`Config::session`].
     pub fn max_frame_size(mut self, max: usize) -> Self {
-        self.settings.session.max_frame_size = max;
+        self.config.session.max_frame_size = max;
         self
     }
 
-    /// Whether accepted sockets get TCP_NODELAY. Default on.
+    /// Whether accepted sockets get TCP_NODELAY. Sets [`Config::nodelay`].
     pub fn nodelay(mut self, nodelay: bool) -> Self {
-        self.settings.nodelay = nodelay;
+        self.config.nodelay = nodelay;
         self
     }
 
     /// The protocol settings of every connection (limits, unmasked frames, pongs,
     /// frame-by-frame delivery).
     pub fn session_config(mut self, config: ws_proto::Config) -> Self {
-        self.settings.session = config;
+        self.config.session = config;
         self
     }
 
@@ -213,14 +239,14 @@ impl Builder {
     /// let builder = Server::builder().deflate(Some(DeflateConfig::default()));
     /// ```
     pub fn deflate(mut self, config: Option<ws_proto::DeflateConfig>) -> Self {
-        self.settings.deflate = config;
+        self.config.deflate = config;
         self
     }
 
     /// Limits on the handshake request: the size of the header block (default 8 KiB)
     /// and the number of fields (default 64); past either the request gets 431.
     pub fn handshake_limits(mut self, limits: ws_proto::handshake::Limits) -> Self {
-        self.settings.handshake_limits = limits;
+        self.config.handshake_limits = limits;
         self
     }
 
@@ -280,6 +306,56 @@ impl Builder {
         self
     }
 
+    /// How many jobs each loop's queue holds before [`Handle::post`] fails with
+    /// [`PostError::Full`](crate::PostError::Full). Sets [`Config::queue_capacity`]
+    /// (at least 1).
+    pub fn queue_capacity(mut self, capacity: usize) -> Self {
+        self.config.queue_capacity = capacity.max(1);
+        self
+    }
+
+    /// The HTTP hook, as python-websockets' `process_request`: called with the head of
+    /// every request before the WebSocket checks (an upgrade or any other request).
+    /// Returning `Some` answers the request with that plain HTTP response and closes the
+    /// connection; `None` lets the handshake go on (a request that is not an upgrade then
+    /// gets 426 Upgrade Required, as without a hook).
+    ///
+    /// It runs on the thread of the worker loop that accepted the connection (so it must
+    /// be `Send + Sync`: one hook serves every worker), after `on_connect` and before the
+    /// connection's `on_handshake`. The connection's `disconnect` callback then runs with
+    /// 1006, as for a refused handshake.
+    ///
+    /// ```no_run
+    /// use ws_server_blocking::{HttpResponse, Server};
+    /// Server::builder().http_hook(|_server, request| match request.path() {
+    ///     "/healthz" => Some(HttpResponse::new(200).body("ok\n")),
+    ///     "/" if !request.is_upgrade() => Some(
+    ///         HttpResponse::new(200)
+    ///             .header("Content-Type", "text/html; charset=utf-8")
+    ///             .body("<!doctype html><p>hello</p>"),
+    ///     ),
+    ///     _ => None, // the WebSocket handshake goes on
+    /// });
+    /// ```
+    pub fn http_hook(
+        mut self,
+        hook: impl Fn(&Server, &HttpRequest) -> Option<HttpResponse> + Send + Sync + 'static,
+    ) -> Self {
+        self.http_hook = Some(Arc::new(hook));
+        self
+    }
+
+    /// Installs a [`Broker`] that carries topic messages between processes. `make` runs
+    /// once, in [`bind`](Self::bind), with the [`Inbound`] through which the broker
+    /// delivers what other processes publish; see [`Broker`] for what it must do.
+    pub fn broker<B: Broker + 'static>(
+        mut self,
+        make: impl FnOnce(Inbound) -> B + 'static,
+    ) -> Self {
+        self.broker = Some(Box::new(move |inbound| Box::new(make(inbound))));
+        self
+    }
+
     /// Binds the listener and prepares the loop without starting it, so that the bound
     /// address and a shutdown handle can be read first.
     pub fn bind(self) -> Result<Listening, Error> {
@@ -305,16 +381,20 @@ impl Builder {
             LISTENER,
             Interest::READABLE,
         )?;
-        let shutdown = ShutdownHandle {
-            requested: Arc::new(AtomicBool::new(false)),
-            waker: Arc::new(Waker::new(poll.registry(), WAKER)?),
-        };
-        let server = Server::new(
-            self.settings,
+        let waker = Waker::new(poll.registry(), WAKER)?;
+        let (hub, mut jobs) = Hub::new(vec![waker], self.config.queue_capacity.max(1));
+        if let Some(make) = self.broker {
+            hub.set_broker(make(Inbound { hub: hub.clone() }));
+        }
+        let jobs = jobs.remove(0);
+        let mut server = Server::new(
+            self.config,
             poll.registry().try_clone()?,
             local_addr,
-            shutdown,
+            hub,
+            0,
         );
+        server.http_hook = self.http_hook;
         server.on_connect.replace(self.on_connect);
         server.on_tick.replace(self.on_tick);
         server.on_shutdown.replace(self.on_shutdown);
@@ -326,7 +406,7 @@ impl Builder {
                 .watch(registry, fd, direction, callback)?;
         }
         Ok(Listening {
-            event_loop: EventLoop::new(poll, server, listener, self.tls),
+            event_loop: EventLoop::new(poll, server, listener, self.tls, jobs),
         })
     }
 
@@ -347,9 +427,15 @@ impl Listening {
         self.event_loop.server.local_addr()
     }
 
-    /// A handle that shuts the server down from another thread.
-    pub fn shutdown_handle(&self) -> ShutdownHandle {
-        self.event_loop.server.shutdown_handle()
+    /// A handle into the server from any thread: post work, publish, shut down.
+    pub fn handle(&self) -> Handle {
+        self.event_loop.server.handle()
+    }
+
+    /// A handle that shuts the server down from another thread; the same as
+    /// [`handle`](Self::handle), kept under its old name.
+    pub fn shutdown_handle(&self) -> Handle {
+        self.handle()
     }
 
     /// Runs the server until it is shut down.
@@ -364,11 +450,13 @@ impl std::fmt::Debug for Builder {
         f.debug_struct("Builder")
             .field("listen", &self.listen)
             .field("tls", &self.tls.is_some())
-            .field("settings", &self.settings)
+            .field("config", &self.config)
             .field("on_connect", &self.on_connect.is_some())
             .field("on_tick", &self.on_tick.is_some())
             .field("on_shutdown", &self.on_shutdown.is_some())
             .field("watches", &self.watches.len())
+            .field("http_hook", &self.http_hook.is_some())
+            .field("broker", &self.broker.is_some())
             .finish()
     }
 }

@@ -133,24 +133,34 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+mod broker;
 mod builder;
-mod connection;
+mod config;
+mod ending;
 mod error;
 mod event_loop;
 mod handler;
 mod handshake;
+mod http;
+mod id;
+mod payload;
 mod server;
-mod settings;
 pub mod tls;
 mod transport;
 mod watch;
 
+pub use broker::Broker;
 pub use builder::{Builder, Listen, Listening};
-pub use connection::Connection;
+pub use config::Config;
 pub use error::Error;
 pub use handler::HandlerResult;
 pub use handshake::Handshake;
-pub use server::{ConnId, Server, ShutdownHandle};
+pub use http::{HttpRequest, HttpResponse};
+pub use id::ConnId;
+pub use payload::Payload;
+pub use server::Server;
+pub use server::connection::Connection;
+pub use server::hub::{Handle, Inbound, PostError, ShutdownHandle};
 pub use ws_proto::{CloseCode, DeflateConfig, MessageKind};
 
 // The crates whose types appear in this API ([`Error::Tls`], [`Builder::tls`],

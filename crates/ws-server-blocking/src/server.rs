@@ -3,54 +3,34 @@
 
 use slab::Slab;
 use std::cell::{Cell, RefCell};
-use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
+use mio::Registry;
 use mio::unix::SourceFd;
-use mio::{Registry, Waker};
 
-use crate::connection::{Connection, Phase, Slot};
-use crate::handler::{ConnectFn, HandlerResult, ServerFn};
-use crate::settings::Settings;
+use crate::config::Config;
+use crate::ending::Ending;
+use crate::handler::{HandlerResult, Outcome};
+use crate::id::ConnId;
 use crate::watch::{Direction, Watchers};
 
-/// Identifies a connection for as long as it exists; never reused for another one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ConnId {
-    pub(crate) index: u32,
-    pub(crate) generation: u32,
-}
+pub(crate) mod connection;
+pub(crate) mod hub;
+pub(crate) mod lifecycle;
+pub(crate) mod topics;
 
-impl fmt::Display for ConnId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}.{}", self.index, self.generation)
-    }
-}
+use crate::http::{HttpRequest, HttpResponse};
+use connection::{Connection, Phase, Slot};
+use hub::{Handle, Hub};
+use topics::Topics;
 
-/// Stops a running server from any thread (a signal handler's thread, a test).
-///
-/// Shutting down runs `on_shutdown`, closes the listener, closes every connection with
-/// 1001 (going away), waits up to `close_timeout` for the closing handshakes, and makes
-/// `start` return.
-#[derive(Clone, Debug)]
-pub struct ShutdownHandle {
-    pub(crate) requested: Arc<AtomicBool>,
-    pub(crate) waker: Arc<Waker>,
-}
-
-impl ShutdownHandle {
-    /// Asks the server to shut down; returns at once.
-    pub fn shutdown(&self) {
-        self.requested.store(true, Ordering::SeqCst);
-        if let Err(err) = self.waker.wake() {
-            log::error!("cannot wake the server loop: {err}");
-        }
-    }
-}
+pub(crate) type ConnectFn = Box<dyn FnMut(&Server, Connection<'_>) -> Outcome>;
+pub(crate) type ServerFn = Box<dyn FnMut(&Server) -> Outcome>;
+pub(crate) type WatchFn = Box<dyn FnMut(&Server, RawFd) -> Outcome>;
+pub(crate) type HttpHook = Arc<dyn Fn(&Server, &HttpRequest) -> Option<HttpResponse> + Send + Sync>;
 
 /// The running server (Perl's `$serv`), as its callbacks see it.
 ///
@@ -61,32 +41,39 @@ pub struct Server {
     /// The connection table; a `ConnId`'s index is its key here.
     pub(crate) slots: Slab<Slot>,
     next_generation: u32,
-    pub(crate) settings: Settings,
+    pub(crate) config: Config,
     pub(crate) registry: Registry,
     pub(crate) local_addr: SocketAddr,
     /// Connections with output queued by callbacks, to be written this iteration.
     pub(crate) dirty: RefCell<Vec<usize>>,
     /// Connections that are gone, to be removed this iteration.
     pub(crate) doomed: RefCell<Vec<usize>>,
-    pub(crate) watchers: RefCell<Watchers>,
+    pub(crate) watchers: RefCell<Watchers<WatchFn>>,
     pub(crate) on_connect: RefCell<Option<ConnectFn>>,
     pub(crate) on_tick: RefCell<Option<ServerFn>>,
     pub(crate) on_shutdown: RefCell<Option<ServerFn>>,
-    pub(crate) shutdown: ShutdownHandle,
+    pub(crate) http_hook: Option<HttpHook>,
     pub(crate) open: Cell<usize>,
+    /// What the loops of the process share (queues, topic table, broker, flags).
+    pub(crate) hub: Arc<Hub>,
+    /// This loop's index among the workers.
+    pub(crate) worker: usize,
+    /// This loop's subscriptions.
+    pub(crate) topics: RefCell<Topics>,
 }
 
 impl Server {
     pub(crate) fn new(
-        settings: Settings,
+        config: Config,
         registry: Registry,
         local_addr: SocketAddr,
-        shutdown: ShutdownHandle,
+        hub: Arc<Hub>,
+        worker: usize,
     ) -> Server {
         Server {
             slots: Slab::new(),
             next_generation: 0,
-            settings,
+            config,
             registry,
             local_addr,
             dirty: RefCell::new(Vec::new()),
@@ -95,14 +82,17 @@ impl Server {
             on_connect: RefCell::new(None),
             on_tick: RefCell::new(None),
             on_shutdown: RefCell::new(None),
-            shutdown,
+            http_hook: None,
             open: Cell::new(0),
+            hub,
+            worker,
+            topics: RefCell::new(Topics::default()),
         }
     }
 
-    /// Starts building a server (Perl's `Net::WebSocket::Server->new`).
-    pub fn builder() -> crate::Builder {
-        crate::Builder::default()
+    /// The settings this server runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// The address the server listens on.
@@ -164,18 +154,44 @@ impl Server {
     pub fn disconnect(&self, id: ConnId) {
         if let Some(conn) = self.connection(id) {
             conn.slot.notify_disconnect.set(false);
-            conn.slot.abort(self, 1006, "dropped by the server");
+            conn.slot
+                .abort(self, Ending::abnormal("dropped by the server"));
         }
     }
 
-    /// Shuts the server down once the current callback returns (Perl's `shutdown`).
+    /// Shuts the server (every worker) down once the current callback returns (Perl's
+    /// `shutdown`).
     pub fn shutdown(&self) {
-        self.shutdown.requested.store(true, Ordering::SeqCst);
+        self.hub.request_shutdown();
     }
 
-    /// A handle that shuts the server down from another thread.
-    pub fn shutdown_handle(&self) -> ShutdownHandle {
-        self.shutdown.clone()
+    /// A handle into this loop from any thread: post work, publish, shut down.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            hub: self.hub.clone(),
+            worker: self.worker,
+        }
+    }
+
+    /// A handle that shuts the server down from another thread; the same as
+    /// [`handle`](Self::handle), kept under its old name.
+    pub fn shutdown_handle(&self) -> Handle {
+        self.handle()
+    }
+
+    /// This loop's index among the server's worker loops (0 with one worker).
+    pub fn worker(&self) -> usize {
+        self.worker
+    }
+
+    /// How many worker loops the server runs.
+    pub fn workers(&self) -> usize {
+        self.hub.workers()
+    }
+
+    /// The HTTP hook's answer to a request, if there is a hook and it answers.
+    pub(crate) fn http_hook_answer(&self, request: &HttpRequest) -> Option<HttpResponse> {
+        self.http_hook.as_ref().and_then(|hook| hook(self, request))
     }
 
     /// Calls `callback` whenever `fd` is readable (Perl's `watch_readable`), replacing any
@@ -295,7 +311,7 @@ impl std::fmt::Debug for Server {
         f.debug_struct("Server")
             .field("local_addr", &self.local_addr)
             .field("connections", &self.slots.len())
-            .field("settings", &self.settings)
+            .field("config", &self.config)
             .finish_non_exhaustive()
     }
 }

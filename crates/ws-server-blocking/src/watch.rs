@@ -12,8 +12,6 @@ use std::os::fd::RawFd;
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
 
-use crate::handler::WatchFn;
-
 /// Tokens at and above this value are watched descriptors; below it, connections.
 pub(crate) const WATCH_BASE: usize = 1 << 40;
 
@@ -23,14 +21,22 @@ pub(crate) enum Direction {
     Writable,
 }
 
-#[derive(Default)]
-struct Watch {
-    readable: Option<WatchFn>,
-    writable: Option<WatchFn>,
+struct Watch<F> {
+    readable: Option<F>,
+    writable: Option<F>,
 }
 
-impl Watch {
-    fn slot(&mut self, direction: Direction) -> &mut Option<WatchFn> {
+impl<F> Default for Watch<F> {
+    fn default() -> Self {
+        Watch {
+            readable: None,
+            writable: None,
+        }
+    }
+}
+
+impl<F> Watch<F> {
+    fn slot(&mut self, direction: Direction) -> &mut Option<F> {
         match direction {
             Direction::Readable => &mut self.readable,
             Direction::Writable => &mut self.writable,
@@ -48,10 +54,9 @@ impl Watch {
     }
 }
 
-/// The watched descriptors and their callbacks.
-#[derive(Default)]
-pub(crate) struct Watchers {
-    map: HashMap<RawFd, Watch>,
+/// The watched descriptors and their callbacks (of type `F`).
+pub(crate) struct Watchers<F> {
+    map: HashMap<RawFd, Watch<F>>,
     /// Callbacks currently running, taken out of `map`; they go back unless unwatched.
     running: Vec<(RawFd, Direction)>,
 }
@@ -67,13 +72,22 @@ pub(crate) fn fd_of(token: Token) -> Option<RawFd> {
         .and_then(|fd| RawFd::try_from(fd).ok())
 }
 
-impl Watchers {
+impl<F> Default for Watchers<F> {
+    fn default() -> Self {
+        Watchers {
+            map: HashMap::new(),
+            running: Vec::new(),
+        }
+    }
+}
+
+impl<F> Watchers<F> {
     pub(crate) fn watch(
         &mut self,
         registry: &Registry,
         fd: RawFd,
         direction: Direction,
-        callback: WatchFn,
+        callback: F,
     ) -> io::Result<()> {
         let is_new = !self.map.contains_key(&fd);
         let watch = self.map.entry(fd).or_default();
@@ -137,7 +151,7 @@ impl Watchers {
     }
 
     /// Takes a callback out to run it.
-    pub(crate) fn take(&mut self, fd: RawFd, direction: Direction) -> Option<WatchFn> {
+    pub(crate) fn take(&mut self, fd: RawFd, direction: Direction) -> Option<F> {
         let callback = self.map.get_mut(&fd)?.slot(direction).take()?;
         self.running.push((fd, direction));
         Some(callback)
@@ -150,7 +164,7 @@ impl Watchers {
         registry: &Registry,
         fd: RawFd,
         direction: Direction,
-        callback: WatchFn,
+        callback: F,
     ) {
         let Some(at) = self
             .running

@@ -1,5 +1,6 @@
-//! One client connection: its state inside the server ([`Slot`]) and the handle that
-//! callbacks receive ([`Connection`]).
+//! One client connection: its state inside the server ([`Slot`]: its [`Phase`], whose
+//! variants carry their deadlines, and how it ended), and the handle that callbacks
+//! receive ([`Connection`]).
 //!
 //! Everything a callback may change lives behind a `Cell` or `RefCell`, so callbacks
 //! only ever need shared references: a message callback on one connection can send to
@@ -14,25 +15,68 @@ use std::time::Instant;
 use ws_proto::handshake::RequestParser;
 use ws_proto::{CloseCode, MessageKind, RecvBuffer, Session, truncate_reason};
 
+use super::Server;
+use crate::ending::Ending;
 use crate::error::Error;
-use crate::handler::{HandlerResult, Handlers, Outcome};
+use crate::handler::{HandlerResult, Outcome};
 use crate::handshake::Handshake;
-use crate::server::{ConnId, Server};
+use crate::id::ConnId;
 use crate::transport::Transport;
 
-/// Where a connection is in its life, as the server sees it.
+type HandshakeFn = Box<dyn FnMut(Connection<'_>, &mut Handshake<'_>) -> Outcome>;
+type ReadyFn = Box<dyn FnMut(Connection<'_>) -> Outcome>;
+type TextFn = Box<dyn FnMut(Connection<'_>, &str) -> Outcome>;
+type BytesFn = Box<dyn FnMut(Connection<'_>, &[u8]) -> Outcome>;
+type FragmentFn = Box<dyn FnMut(Connection<'_>, MessageKind, &[u8], bool) -> Outcome>;
+type DisconnectFn = Box<dyn FnMut(Connection<'_>, u16, &str) -> Outcome>;
+
+/// A connection's callbacks, registered with `Connection::on_*`.
+#[derive(Default)]
+pub(crate) struct Handlers {
+    pub handshake: Option<HandshakeFn>,
+    pub ready: Option<ReadyFn>,
+    pub utf8: Option<TextFn>,
+    pub binary: Option<BytesFn>,
+    pub fragment: Option<FragmentFn>,
+    pub pong: Option<BytesFn>,
+    pub disconnect: Option<DisconnectFn>,
+}
+
+/// Where a connection is in its life, as the server sees it. Every phase that waits on
+/// the peer carries its deadline, so none can exist without one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Phase {
-    /// TLS and WebSocket handshakes in progress.
-    Handshake,
-    /// Messages flow (the session may be in its closing handshake).
-    Ready,
-    /// Writing our last bytes (a close frame, a refusal); then our side is shut down.
-    Closing,
-    /// Our side is shut down; reading until the peer closes its side.
-    Draining,
+    /// TLS and WebSocket handshakes in progress, until `deadline` (`handshake_timeout`
+    /// from accept).
+    Handshake { deadline: Instant },
+    /// The session is open: messages flow. Once our close frame is queued, the peer's
+    /// answer is due by `closing` (`close_timeout` later); `None` until then.
+    Open { closing: Option<Instant> },
+    /// Writing our last bytes (a close frame, a refusal) until `deadline`; then our side
+    /// is shut down.
+    Flushing { deadline: Instant },
+    /// Our side is shut down; reading until the peer closes its side, or `deadline`.
+    AwaitingEof { deadline: Instant },
     /// Finished: removed at the end of the loop iteration.
     Gone,
+}
+
+impl Phase {
+    /// When this phase gives up on the peer, if it waits on it.
+    pub(crate) fn deadline(self) -> Option<Instant> {
+        match self {
+            Phase::Handshake { deadline }
+            | Phase::Flushing { deadline }
+            | Phase::AwaitingEof { deadline } => Some(deadline),
+            Phase::Open { closing } => closing,
+            Phase::Gone => None,
+        }
+    }
+
+    /// Whether the session is open (messages may still flow).
+    pub(crate) fn is_open(self) -> bool {
+        matches!(self, Phase::Open { .. })
+    }
 }
 
 /// The bytes and protocol state of a connection.
@@ -55,9 +99,9 @@ pub(crate) struct Slot {
     pub rx: Cell<RecvBuffer>,
     pub handlers: RefCell<Handlers>,
     pub data: RefCell<Option<Box<dyn Any>>>,
+    /// The topics this connection is subscribed to.
+    pub topics: RefCell<Vec<std::sync::Arc<str>>>,
     pub phase: Cell<Phase>,
-    /// When the current phase times out (handshake, closing handshake, draining).
-    pub deadline: Cell<Option<Instant>>,
     pub last_recv: Cell<Instant>,
     /// When the first ping of the current silence was sent.
     pub silent_since_ping: Cell<Option<Instant>>,
@@ -71,8 +115,8 @@ pub(crate) struct Slot {
     pub peer_eof: Cell<bool>,
     /// `disconnect` was called before the handshake finished.
     pub disconnect_requested: Cell<bool>,
-    /// How the connection ended, for the disconnect callback: code and reason.
-    pub closure: RefCell<Option<(u16, String)>>,
+    /// How the connection ended, for the disconnect callback.
+    pub ending: RefCell<Option<Ending>>,
     /// Whether the disconnect callback is owed (not after `Server::disconnect`).
     pub notify_disconnect: Cell<bool>,
     pub max_send_size: Cell<usize>,
@@ -82,16 +126,16 @@ pub(crate) struct Slot {
 
 impl Slot {
     /// Remembers the first reason the connection ended; later ones are consequences.
-    pub(crate) fn record_closure(&self, code: u16, reason: &str) {
-        let mut closure = self.closure.borrow_mut();
-        if closure.is_none() {
-            *closure = Some((code, reason.to_owned()));
+    pub(crate) fn record_ending(&self, ending: Ending) {
+        let mut recorded = self.ending.borrow_mut();
+        if recorded.is_none() {
+            *recorded = Some(ending);
         }
     }
 
     /// Drops the connection at the end of this loop iteration, without more I/O.
-    pub(crate) fn abort(&self, server: &Server, code: u16, reason: &str) {
-        self.record_closure(code, reason);
+    pub(crate) fn abort(&self, server: &Server, ending: Ending) {
+        self.record_ending(ending);
         if self.phase.get() != Phase::Gone {
             self.phase.set(Phase::Gone);
             server.doom(self);
@@ -142,7 +186,7 @@ impl<'a> Connection<'a> {
 
     /// Whether the handshake is done and messages can be sent.
     pub fn is_ready(&self) -> bool {
-        self.slot.phase.get() == Phase::Ready && self.slot.session_is_open()
+        self.slot.phase.get().is_open() && self.slot.session_is_open()
     }
 
     /// Whether permessage-deflate was agreed in the handshake.
@@ -234,14 +278,14 @@ impl<'a> Connection<'a> {
         if size > max {
             return Err(Error::MessageTooLarge { size, max });
         }
-        if self.slot.phase.get() != Phase::Ready {
+        if !self.slot.phase.get().is_open() {
             return Err(Error::NotOpen);
         }
         let mut io = self.slot.io.borrow_mut();
         let Some(session) = io.session.as_mut() else {
             return Err(Error::NotOpen);
         };
-        let cap = self.server.settings.max_pending_output;
+        let cap = self.server.config.max_pending_output;
         if session.pending().len() > cap {
             drop(io);
             log::info!(
@@ -250,8 +294,7 @@ impl<'a> Connection<'a> {
             );
             self.slot.abort(
                 self.server,
-                1006,
-                "peer stopped reading: output cap reached",
+                Ending::abnormal("peer stopped reading: output cap reached"),
             );
             return Err(Error::OutputFull { max: cap });
         }
@@ -270,8 +313,8 @@ impl<'a> Connection<'a> {
     /// upgrade with 403 instead.
     pub fn disconnect(&self, code: CloseCode, reason: &str) {
         match self.slot.phase.get() {
-            Phase::Handshake => self.slot.disconnect_requested.set(true),
-            Phase::Ready => {
+            Phase::Handshake { .. } => self.slot.disconnect_requested.set(true),
+            Phase::Open { .. } => {
                 let closed = self
                     .slot
                     .io
@@ -281,13 +324,15 @@ impl<'a> Connection<'a> {
                     .map(|s| s.close(code, truncate_reason(reason)));
                 if let Some(Ok(())) = closed {
                     self.slot
-                        .record_closure(code.as_u16(), truncate_reason(reason));
-                    let deadline = Instant::now() + self.server.settings.close_timeout;
-                    self.slot.deadline.set(Some(deadline));
+                        .record_ending(Ending::closed(code.as_u16(), truncate_reason(reason)));
+                    let closing = Instant::now() + self.server.config.close_timeout;
+                    self.slot.phase.set(Phase::Open {
+                        closing: Some(closing),
+                    });
                     self.server.mark_dirty(self.slot);
                 }
             }
-            Phase::Closing | Phase::Draining | Phase::Gone => {}
+            Phase::Flushing { .. } | Phase::AwaitingEof { .. } | Phase::Gone => {}
         }
     }
 
@@ -432,5 +477,37 @@ impl std::fmt::Debug for Connection<'_> {
             .field("peer_addr", &self.peer_addr())
             .field("ready", &self.is_ready())
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::Phase;
+
+    // Every phase that waits on the peer has a deadline; an open connection has one
+    // only once its closing handshake began.
+    #[test]
+    fn waiting_phases_carry_their_deadline() {
+        let at = Instant::now() + Duration::from_secs(5);
+        assert_eq!(Phase::Handshake { deadline: at }.deadline(), Some(at));
+        assert_eq!(Phase::Flushing { deadline: at }.deadline(), Some(at));
+        assert_eq!(Phase::AwaitingEof { deadline: at }.deadline(), Some(at));
+        assert_eq!(Phase::Open { closing: None }.deadline(), None);
+        assert_eq!(Phase::Open { closing: Some(at) }.deadline(), Some(at));
+        assert_eq!(Phase::Gone.deadline(), None);
+    }
+
+    // Messages may be sent in the open phase only, closing handshake included.
+    #[test]
+    fn only_the_open_phase_is_open() {
+        let at = Instant::now();
+        assert!(Phase::Open { closing: None }.is_open());
+        assert!(Phase::Open { closing: Some(at) }.is_open());
+        assert!(!Phase::Handshake { deadline: at }.is_open());
+        assert!(!Phase::Flushing { deadline: at }.is_open());
+        assert!(!Phase::AwaitingEof { deadline: at }.is_open());
+        assert!(!Phase::Gone.is_open());
     }
 }

@@ -1,0 +1,405 @@
+//! What the worker loops of one process share: each loop's bounded job queue and waker,
+//! the process's topic table, the broker, and the shutdown and accepting flags; and the
+//! handles other threads use to reach the loops ([`Handle`], [`Inbound`]).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use mio::Waker;
+
+use super::Server;
+use crate::broker::Broker;
+use crate::payload::Payload;
+
+/// Work for a loop, sent through its queue.
+pub(crate) enum Job {
+    /// Run this on the loop's thread.
+    Run(Box<dyn FnOnce(&Server) + Send>),
+    /// Run this on every loop's thread (one copy per loop).
+    RunShared(Arc<dyn Fn(&Server) + Send + Sync>),
+    /// Deliver a topic's message to the loop's subscribers.
+    Deliver { topic: Arc<str>, payload: Payload },
+}
+
+/// Why work could not be posted to a loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PostError {
+    /// The loop's queue holds `capacity` jobs it has not run yet
+    /// ([`Config::queue_capacity`](crate::Config::queue_capacity)): the job was not
+    /// queued. The loop is busy or blocked; try again later, or drop the work.
+    #[error("the server loop's queue is full ({capacity} jobs waiting)")]
+    Full {
+        /// The queue's capacity.
+        capacity: usize,
+    },
+    /// The loop has ended (the server shut down): the job was not queued.
+    #[error("the server loop has ended")]
+    Stopped,
+}
+
+/// One loop's end of its queue, as the other threads see it.
+struct Queue {
+    tx: SyncSender<Job>,
+    waker: Waker,
+    /// Set when the loop has been woken and has not yet looked at its queue: one wake-up
+    /// (a system call) serves a burst of posts.
+    woken: AtomicBool,
+}
+
+/// What the loops of a process share.
+pub(crate) struct Hub {
+    queues: Vec<Queue>,
+    capacity: usize,
+    /// Per topic, how many subscriptions each worker holds.
+    topics: Mutex<HashMap<Arc<str>, Vec<u32>>>,
+    broker: OnceLock<Box<dyn Broker>>,
+    shutdown: AtomicBool,
+    accepting: AtomicBool,
+    /// Messages dropped because a loop's queue was full.
+    dropped: AtomicU64,
+}
+
+impl Hub {
+    /// A hub for one loop per waker; returns it with each loop's receiving end.
+    pub(crate) fn new(wakers: Vec<Waker>, capacity: usize) -> (Arc<Hub>, Vec<Receiver<Job>>) {
+        let mut queues = Vec::new();
+        let mut receivers = Vec::new();
+        for waker in wakers {
+            let (tx, rx) = sync_channel(capacity);
+            queues.push(Queue {
+                tx,
+                waker,
+                woken: AtomicBool::new(false),
+            });
+            receivers.push(rx);
+        }
+        let hub = Hub {
+            queues,
+            capacity,
+            topics: Mutex::new(HashMap::new()),
+            broker: OnceLock::new(),
+            shutdown: AtomicBool::new(false),
+            accepting: AtomicBool::new(true),
+            dropped: AtomicU64::new(0),
+        };
+        (Arc::new(hub), receivers)
+    }
+
+    pub(crate) fn set_broker(&self, broker: Box<dyn Broker>) {
+        if self.broker.set(broker).is_err() {
+            log::error!("a broker was already installed; the second one is ignored");
+        }
+    }
+
+    pub(crate) fn workers(&self) -> usize {
+        self.queues.len()
+    }
+
+    /// Queues a job for worker `worker` and wakes it.
+    pub(crate) fn post(&self, worker: usize, job: Job) -> Result<(), PostError> {
+        let queue = &self.queues[worker];
+        match queue.tx.try_send(job) {
+            Ok(()) => {
+                if !queue.woken.swap(true, Ordering::AcqRel)
+                    && let Err(err) = queue.waker.wake()
+                {
+                    log::error!("cannot wake worker {worker}: {err}");
+                }
+                Ok(())
+            }
+            Err(TrySendError::Full(_)) => Err(PostError::Full {
+                capacity: self.capacity,
+            }),
+            Err(TrySendError::Disconnected(_)) => Err(PostError::Stopped),
+        }
+    }
+
+    /// Called by a loop before it empties its queue.
+    pub(crate) fn clear_woken(&self, worker: usize) {
+        self.queues[worker].woken.store(false, Ordering::Release);
+    }
+
+    fn wake_all(&self) {
+        for (worker, queue) in self.queues.iter().enumerate() {
+            if let Err(err) = queue.waker.wake() {
+                log::error!("cannot wake worker {worker}: {err}");
+            }
+        }
+    }
+
+    pub(crate) fn request_shutdown(&self) {
+        self.shutdown.store(true, Ordering::SeqCst);
+        self.wake_all();
+    }
+
+    pub(crate) fn shutdown_requested(&self) -> bool {
+        self.shutdown.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn stop_accepting(&self) {
+        self.accepting.store(false, Ordering::SeqCst);
+        self.wake_all();
+    }
+
+    pub(crate) fn is_accepting(&self) -> bool {
+        self.accepting.load(Ordering::SeqCst)
+    }
+
+    /// Worker `worker` gained a subscription to `topic`; the broker hears of the
+    /// process's first one.
+    pub(crate) fn add_subscription(&self, worker: usize, topic: &Arc<str>) {
+        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        let counts = topics
+            .entry(topic.clone())
+            .or_insert_with(|| vec![0; self.queues.len()]);
+        let first = counts.iter().all(|&n| n == 0);
+        counts[worker] += 1;
+        if first && let Some(broker) = self.broker.get() {
+            broker.subscribe(topic);
+        }
+    }
+
+    /// Worker `worker` lost a subscription to `topic`; the broker hears of the process's
+    /// last one.
+    pub(crate) fn remove_subscription(&self, worker: usize, topic: &str) {
+        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(counts) = topics.get_mut(topic) else {
+            return;
+        };
+        counts[worker] = counts[worker].saturating_sub(1);
+        if counts.iter().all(|&n| n == 0) {
+            topics.remove(topic);
+            if let Some(broker) = self.broker.get() {
+                broker.unsubscribe(topic);
+            }
+        }
+    }
+
+    /// The workers other than `except` with a subscriber of `topic`.
+    fn subscribed_workers(&self, topic: &str, except: Option<usize>) -> Vec<usize> {
+        let topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        topics.get(topic).map_or_else(Vec::new, |counts| {
+            counts
+                .iter()
+                .enumerate()
+                .filter(|&(w, &n)| n > 0 && Some(w) != except)
+                .map(|(w, _)| w)
+                .collect()
+        })
+    }
+
+    /// Queues `payload` for the subscribers of `topic` on every worker but `except`;
+    /// returns how many workers it was queued for and how many queues were full (those
+    /// drops are counted and logged).
+    pub(crate) fn fan_out(
+        &self,
+        topic: &str,
+        payload: &Payload,
+        except: Option<usize>,
+    ) -> (usize, usize) {
+        let workers = self.subscribed_workers(topic, except);
+        if workers.is_empty() {
+            return (0, 0);
+        }
+        let topic: Arc<str> = topic.into();
+        let (mut queued, mut full) = (0, 0);
+        for worker in workers {
+            let job = Job::Deliver {
+                topic: topic.clone(),
+                payload: payload.clone(),
+            };
+            match self.post(worker, job) {
+                Ok(()) => queued += 1,
+                Err(err) => {
+                    full += 1;
+                    let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                    // One record for the first drop and then one per thousand, so that a
+                    // stuck loop does not also flood the log.
+                    if dropped == 1 || dropped.is_multiple_of(1000) {
+                        log::warn!(
+                            "topic {topic:?}: message dropped for worker {worker}: {err} \
+                             ({dropped} dropped so far)"
+                        );
+                    }
+                }
+            }
+        }
+        (queued, full)
+    }
+
+    /// Hands a local publish to the broker, if there is one.
+    pub(crate) fn to_broker(&self, topic: &str, payload: &Payload) {
+        if let Some(broker) = self.broker.get() {
+            broker.publish(topic, payload);
+        }
+    }
+
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// A handle into the running server from any thread: posts work to a loop, publishes to
+/// topics, stops accepting, shuts down. `Send + Sync + Clone`; cheap to clone.
+///
+/// Get one from [`Listening::handle`](crate::Listening::handle) (before `start`) or
+/// [`Server::handle`](crate::Server::handle) (inside a callback). Work posted with
+/// [`post`](Self::post) runs on the handle's worker loop, between its I/O events; each
+/// loop's queue is bounded ([`Config::queue_capacity`](crate::Config::queue_capacity),
+/// default 65,536 jobs) and a full queue is [`PostError::Full`].
+///
+/// ```no_run
+/// use ws_server_blocking::Server;
+/// let server = Server::builder().listen("127.0.0.1:0").bind()?;
+/// let handle = server.handle();
+/// std::thread::spawn(move || {
+///     // A job from elsewhere: a database listener, a timer thread.
+///     let _ = handle.post(|server| {
+///         server.broadcast_utf8("news");
+///     });
+///     let _ = handle.publish("room:1", "hello");
+///     handle.shutdown();
+/// });
+/// server.start()?;
+/// # Ok::<(), ws_server_blocking::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) worker: usize,
+}
+
+/// The name of [`Handle`] before it could post work; it still shuts the server down.
+pub type ShutdownHandle = Handle;
+
+impl Handle {
+    /// Runs `job` on this handle's worker loop, soon after (it wakes the loop).
+    ///
+    /// Errors: [`PostError::Full`] when the loop's queue is full, [`PostError::Stopped`]
+    /// when the loop has ended; the job was not queued then.
+    pub fn post(&self, job: impl FnOnce(&Server) + Send + 'static) -> Result<(), PostError> {
+        self.hub.post(self.worker, Job::Run(Box::new(job)))
+    }
+
+    /// Runs `job` once on every worker loop. `Err` when at least one loop's queue was
+    /// full or the loop ended (the others got the job).
+    pub fn post_all(&self, job: impl Fn(&Server) + Send + Sync + 'static) -> Result<(), PostError> {
+        let job: Arc<dyn Fn(&Server) + Send + Sync> = Arc::new(job);
+        let mut result = Ok(());
+        for worker in 0..self.hub.workers() {
+            if let Err(err) = self.hub.post(worker, Job::RunShared(job.clone())) {
+                result = Err(err);
+            }
+        }
+        result
+    }
+
+    /// Publishes a message to `topic` from any thread: every subscribed connection of
+    /// every worker of this process gets it once, in the order of this handle's
+    /// publishes, and the [`Broker`] (if any) carries it to the other processes.
+    ///
+    /// `Err(PostError::Full)` when the queue of at least one worker with subscribers was
+    /// full: that worker's subscribers miss this message (the drop is counted, see
+    /// [`Inbound::dropped`]).
+    pub fn publish(&self, topic: &str, payload: impl Into<Payload>) -> Result<(), PostError> {
+        let payload = payload.into();
+        let (_, full) = self.hub.fan_out(topic, &payload, None);
+        self.hub.to_broker(topic, &payload);
+        if full > 0 {
+            return Err(PostError::Full {
+                capacity: self.hub.capacity,
+            });
+        }
+        Ok(())
+    }
+
+    /// Shuts the server down (every worker), as [`Server::shutdown`] does; returns at
+    /// once. Never fails: it does not go through the queues.
+    ///
+    /// Shutting down runs `on_shutdown`, closes the listener, closes every connection
+    /// with 1001 (going away), waits up to `close_timeout` for the closing handshakes, and
+    /// makes `start` return.
+    pub fn shutdown(&self) {
+        self.hub.request_shutdown();
+    }
+
+    /// Stops accepting connections (every worker closes its listener), for a graceful
+    /// drain: open connections are served on until [`shutdown`](Self::shutdown).
+    pub fn stop_accepting(&self) {
+        self.hub.stop_accepting();
+    }
+
+    /// Whether the server still accepts connections (false once
+    /// [`stop_accepting`](Self::stop_accepting) or shutdown began).
+    pub fn is_accepting(&self) -> bool {
+        self.hub.is_accepting() && !self.hub.shutdown_requested()
+    }
+
+    /// How many worker loops the server runs.
+    pub fn workers(&self) -> usize {
+        self.hub.workers()
+    }
+
+    /// The worker loop that [`post`](Self::post) runs on (0 to `workers() - 1`).
+    pub fn worker(&self) -> usize {
+        self.worker
+    }
+
+    /// The same handle, posting to worker `worker` (taken modulo the number of workers).
+    pub fn for_worker(&self, worker: usize) -> Handle {
+        Handle {
+            hub: self.hub.clone(),
+            worker: worker % self.hub.workers(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle")
+            .field("worker", &self.worker)
+            .field("workers", &self.hub.workers())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a [`Broker`] hands the loops the messages other processes published.
+/// `Send + Sync + Clone`; given to the closure of [`Builder::broker`](crate::Builder::broker).
+#[derive(Clone)]
+pub struct Inbound {
+    pub(crate) hub: Arc<Hub>,
+}
+
+impl Inbound {
+    /// Delivers a message that arrived from another process to every local subscriber of
+    /// `topic` (it is not handed back to the broker). Never blocks: a worker whose queue is
+    /// full misses it, which is counted ([`dropped`](Self::dropped)) and logged (the first
+    /// drop, then one record per thousand). Returns how many workers it was queued for.
+    pub fn deliver(&self, topic: &str, payload: impl Into<Payload>) -> usize {
+        self.hub.fan_out(topic, &payload.into(), None).0
+    }
+
+    /// Messages dropped so far because a loop's queue was full (topic messages from the
+    /// broker, from other workers and from [`Handle::publish`]).
+    pub fn dropped(&self) -> u64 {
+        self.hub.dropped()
+    }
+
+    /// A handle to the server, to post work or shut down.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            hub: self.hub.clone(),
+            worker: 0,
+        }
+    }
+}
+
+impl std::fmt::Debug for Inbound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inbound")
+            .field("dropped", &self.dropped())
+            .finish_non_exhaustive()
+    }
+}

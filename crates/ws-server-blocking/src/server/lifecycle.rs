@@ -1,0 +1,481 @@
+//! One connection's lifecycle: what received bytes, the end of the peer's stream, a
+//! write and a deadline do to it.
+//!
+//! The phases (see [`Phase`]) move on events, never by polling:
+//!
+//! ```text
+//!             request parsed, accepted              session closed (close frames
+//!  Handshake ------------------------> Open ------- exchanged, protocol error, peer's
+//!      |                                 |          FIN) ------------------------+
+//!      | refused / bad request           | disconnect(): Open { closing: Some }  |
+//!      +--------------------------------------------------------------> Flushing
+//!                                                  all bytes out, our FIN   |
+//!                                          AwaitingEof <--------------------+
+//!                                               | peer's FIN, or peer's FIN came first
+//!  (any phase) --- I/O error, deadline, cap --> Gone <--+
+//! ```
+
+use std::io;
+use std::os::fd::AsRawFd;
+use std::time::Instant;
+
+use mio::unix::SourceFd;
+use mio::{Interest, Token};
+use ws_proto::handshake::{Reject, RequestParser};
+use ws_proto::{CloseCode, Event, RecvBuffer};
+
+use super::Server;
+use super::connection::{Connection, Io, Phase, Slot};
+use crate::ending::Ending;
+use crate::handshake::{Handshake, reject_bytes};
+use crate::http::{HttpRequest, HttpResponse};
+use crate::id::ConnId;
+use crate::transport::Transport;
+
+impl Slot {
+    /// A connection just accepted, in its handshake until `now + handshake_timeout`.
+    pub(crate) fn accepted(
+        id: ConnId,
+        addr: std::net::SocketAddr,
+        transport: Transport,
+        config: &crate::config::Config,
+        now: Instant,
+    ) -> Slot {
+        Slot {
+            id,
+            addr,
+            transport: transport.into(),
+            io: Io {
+                preface: Vec::new(),
+                parser: Some(Box::new(RequestParser::with_limits(
+                    config.handshake_limits,
+                ))),
+                session: None,
+            }
+            .into(),
+            rx: Default::default(),
+            handlers: Default::default(),
+            data: Default::default(),
+            topics: Default::default(),
+            phase: Phase::Handshake {
+                deadline: now + config.handshake_timeout,
+            }
+            .into(),
+            last_recv: now.into(),
+            silent_since_ping: None.into(),
+            dirty: false.into(),
+            watching_writable: false.into(),
+            reading_paused: false.into(),
+            peer_eof: false.into(),
+            disconnect_requested: false.into(),
+            ending: Default::default(),
+            notify_disconnect: true.into(),
+            max_send_size: config.max_send_size.into(),
+            recv_limits: (
+                config.session.max_frame_size,
+                config.session.max_message_size,
+            )
+                .into(),
+        }
+    }
+
+    /// Runs what newly received bytes complete: the handshake, then frames and callbacks.
+    pub(crate) fn process(&self, server: &Server, rx: &mut RecvBuffer) {
+        match self.phase.get() {
+            Phase::Handshake { .. } => {
+                if !self.transport.borrow().is_handshaking() && self.handshake(server, rx) {
+                    self.decode(server, rx);
+                }
+            }
+            Phase::Open { .. } | Phase::Flushing { .. } => self.decode(server, rx),
+            // The peer should only be sending its end of stream now; whatever else comes is
+            // read and dropped so that closing cannot turn into a reset.
+            Phase::AwaitingEof { .. } | Phase::Gone => *rx = RecvBuffer::new(),
+        }
+    }
+
+    /// Reads the upgrade request; once it is complete, asks the `handshake` callback and
+    /// answers. Returns whether the connection is now open.
+    fn handshake(&self, server: &Server, rx: &mut RecvBuffer) -> bool {
+        let parsed = match self.io.borrow_mut().parser.as_mut() {
+            Some(parser) => parser.parse(rx),
+            None => return false,
+        };
+        let request = match parsed {
+            Ok(Some(request)) => request,
+            Ok(None) => return false,
+            Err(err) => {
+                // Not a WebSocket upgrade (or not a valid one): the HTTP hook may answer
+                // the request as plain HTTP; if not, it gets the error's status (426 for
+                // a request without `Upgrade: websocket`).
+                let max_headers = server.config.handshake_limits.max_headers;
+                if server.http_hook.is_some()
+                    && let Some(head) = HttpRequest::parse(rx.data(), max_headers)
+                    && let Some(answer) = server.http_hook_answer(&head)
+                {
+                    self.answer_http(server, &head, &answer);
+                    return false;
+                }
+                log::info!("{}: handshake refused: {err}", self.addr);
+                self.refuse(
+                    server,
+                    reject_bytes(&Reject::for_error(&err)),
+                    &err.to_string(),
+                );
+                return false;
+            }
+        };
+        if server.http_hook.is_some() {
+            let head = HttpRequest::from_upgrade(&request);
+            if let Some(answer) = server.http_hook_answer(&head) {
+                self.answer_http(server, &head, &answer);
+                return false;
+            }
+        }
+        let conn = Connection { server, slot: self };
+        let mut hs = Handshake::new(&request, server.config.deflate.clone());
+        conn.handshake_event(&mut hs);
+        if self.phase.get() == Phase::Gone {
+            return false;
+        }
+        if self.disconnect_requested.get() && !hs.is_refused() {
+            hs.refuse(403);
+        }
+        let (max_frame, max_message) = self.recv_limits.get();
+        let mut config = server.config.session.clone();
+        config.max_frame_size = max_frame;
+        config.max_message_size = max_message;
+        let (answer, session) = match hs.answer(config) {
+            Ok(accepted) => accepted,
+            Err(refusal) => {
+                log::info!("{}: handshake refused by the application", self.addr);
+                self.refuse(server, refusal, "handshake refused");
+                return false;
+            }
+        };
+        {
+            let mut io = self.io.borrow_mut();
+            io.parser = None;
+            io.preface = answer;
+            io.session = Some(session);
+        }
+        self.phase.set(Phase::Open { closing: None });
+        server.mark_dirty(self);
+        log::debug!("{}: handshake done for {}", self.addr, request.resource());
+        drop(request);
+        conn.ready_event();
+        self.phase.get().is_open()
+    }
+
+    /// Sends the HTTP hook's answer and closes after it.
+    fn answer_http(&self, server: &Server, head: &HttpRequest, answer: &HttpResponse) {
+        log::debug!(
+            "{}: {} {} answered by the HTTP hook with {}",
+            self.addr,
+            head.method(),
+            head.target(),
+            answer.status()
+        );
+        let bytes = answer.to_bytes(head.method().eq_ignore_ascii_case("HEAD"));
+        self.refuse(server, bytes, "answered by the HTTP hook");
+    }
+
+    /// Sends a refusal (an HTTP answer) and closes after it.
+    fn refuse(&self, server: &Server, answer: Vec<u8>, reason: &str) {
+        let mut io = self.io.borrow_mut();
+        io.parser = None;
+        io.preface = answer;
+        drop(io);
+        self.record_ending(Ending::abnormal(reason));
+        self.start_flushing(server, Instant::now() + server.config.close_timeout);
+    }
+
+    /// Writes what is queued, then shuts our side down (see `settle`).
+    fn start_flushing(&self, server: &Server, deadline: Instant) {
+        self.phase.set(Phase::Flushing { deadline });
+        server.mark_dirty(self);
+    }
+
+    /// The session ended (close frames exchanged, or it failed): the bytes it still owes
+    /// the peer are written within `close_timeout`.
+    fn session_closed(&self, server: &Server) {
+        if self.phase.get().is_open() {
+            self.start_flushing(server, Instant::now() + server.config.close_timeout);
+        }
+    }
+
+    /// Decodes every complete frame in `rx` and runs the callbacks for it.
+    ///
+    /// Once the application has called `disconnect`, messages still arriving (sent before
+    /// the peer saw our close) get no callbacks: as in Perl, a disconnected connection is
+    /// done.
+    fn decode(&self, server: &Server, rx: &mut RecvBuffer) {
+        let conn = Connection { server, slot: self };
+        loop {
+            let (decoded, open) = match self.io.borrow_mut().session.as_mut() {
+                Some(session) => {
+                    let decoded = session.decode(rx);
+                    (decoded, session.state() == ws_proto::State::Open)
+                }
+                None => return,
+            };
+            match decoded {
+                Ok(None) => break,
+                Ok(Some(Event::Text(_) | Event::Binary(_) | Event::Fragment { .. })) if !open => {}
+                Ok(Some(Event::Text(text))) => conn.utf8_event(&text),
+                Ok(Some(Event::Binary(data))) => conn.binary_event(&data),
+                Ok(Some(Event::Fragment { kind, data, last })) => {
+                    conn.fragment_event(kind, &data, last)
+                }
+                Ok(Some(Event::Pong(payload))) => conn.pong_event(&payload),
+                Ok(Some(Event::Ping(_))) => server.mark_dirty(self),
+                Ok(Some(Event::Close(frame))) => {
+                    // RFC 6455 7.1.5: the code of the close frame received, or 1005.
+                    self.record_ending(match &frame {
+                        Some(frame) => Ending::closed(frame.code.as_u16(), &frame.reason),
+                        None => Ending::NoStatus,
+                    });
+                    server.mark_dirty(self);
+                    if self.session_is_closed() {
+                        self.session_closed(server);
+                    }
+                }
+                Err(err) => {
+                    log::info!("{}: protocol error: {err}", self.addr);
+                    // RFC 6455 7.1.7: the connection is failed with the error's code.
+                    self.record_ending(match err.close_code() {
+                        Some(code) => Ending::closed(code.as_u16(), &err.to_string()),
+                        None => Ending::abnormal(&err.to_string()),
+                    });
+                    self.session_closed(server);
+                    break;
+                }
+            }
+            if self.phase.get() == Phase::Gone {
+                break;
+            }
+        }
+    }
+
+    fn session_is_closed(&self) -> bool {
+        self.io
+            .borrow()
+            .session
+            .as_ref()
+            .is_some_and(ws_proto::Session::is_closed)
+    }
+
+    /// The peer closed its side of the TCP connection.
+    pub(crate) fn end_of_stream(&self, server: &Server) {
+        self.peer_eof.set(true);
+        match self.phase.get() {
+            // Anything still queued (the answer to a close frame that came with the end
+            // of stream) is written first, within `close_timeout`: a peer that
+            // half-closed and never reads again must not hold the connection for ever.
+            Phase::Open { closing } => {
+                let abnormal = self
+                    .io
+                    .borrow_mut()
+                    .session
+                    .as_mut()
+                    .is_some_and(|s| s.receive_eof().is_err());
+                if abnormal {
+                    self.record_ending(Ending::abnormal("connection closed without a close frame"));
+                }
+                let deadline =
+                    closing.unwrap_or_else(|| Instant::now() + server.config.close_timeout);
+                self.start_flushing(server, deadline);
+            }
+            Phase::Flushing { .. } => server.mark_dirty(self),
+            Phase::Handshake { .. } => self.abort(
+                server,
+                Ending::abnormal("connection closed during the handshake"),
+            ),
+            Phase::AwaitingEof { .. } | Phase::Gone => {
+                self.abort(server, Ending::abnormal("connection closed"))
+            }
+        }
+    }
+
+    /// Runs the connection's disconnect callback, once, with how it ended.
+    pub(crate) fn report_disconnect(&self, server: &Server) {
+        server.unsubscribe_all(self);
+        if !self.notify_disconnect.replace(false) {
+            return;
+        }
+        let ending = self
+            .ending
+            .borrow()
+            .clone()
+            .unwrap_or_else(|| Ending::abnormal(""));
+        let (code, reason) = (ending.code(), ending.reason());
+        log::debug!("{}: disconnected ({code} {reason})", self.addr);
+        Connection { server, slot: self }.disconnect_event(code, reason);
+    }
+
+    /// Bytes queued for a connection and not yet handed to the socket.
+    pub(crate) fn unsent(&self) -> usize {
+        let io = self.io.borrow();
+        io.preface.len() + io.session.as_ref().map_or(0, |s| s.pending().len())
+    }
+
+    /// Writes the preface and the session's frames until done or the socket is full;
+    /// returns whether everything went out.
+    pub(crate) fn write_out(&self) -> io::Result<bool> {
+        let mut io = self.io.borrow_mut();
+        let mut transport = self.transport.borrow_mut();
+        loop {
+            let chunk: &[u8] = if !io.preface.is_empty() {
+                &io.preface
+            } else if let Some(session) = &io.session {
+                session.pending()
+            } else {
+                &[]
+            };
+            if chunk.is_empty() {
+                break;
+            }
+            match transport.write(chunk) {
+                Ok(0) => {
+                    // TLS's own buffer is full: push records out before handing it more.
+                    if matches!(*transport, Transport::Plain(_)) {
+                        return Err(io::ErrorKind::WriteZero.into());
+                    }
+                    if !transport.flush()? {
+                        return Ok(false);
+                    }
+                }
+                Ok(n) => {
+                    if io.preface.is_empty() {
+                        if let Some(session) = &mut io.session {
+                            session.advance(n);
+                        }
+                    } else {
+                        io.preface.drain(..n);
+                        if io.preface.is_empty() {
+                            io.preface = Vec::new();
+                        }
+                    }
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+        transport.flush()
+    }
+
+    /// Asks the poller to report writability only while the connection has output the
+    /// socket would not take: otherwise every acknowledgement from the peer would wake
+    /// the loop for nothing.
+    pub(crate) fn watch_writable(&self, server: &Server, blocked: bool) {
+        if self.watching_writable.get() == blocked {
+            return;
+        }
+        let interest = if blocked {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        let fd = self.transport.borrow().tcp().as_raw_fd();
+        let token = Token(self.id.index as usize);
+        match server
+            .registry
+            .reregister(&mut SourceFd(&fd), token, interest)
+        {
+            Ok(()) => self.watching_writable.set(blocked),
+            Err(err) => {
+                log::warn!("{}: cannot change polled events: {err}", self.addr);
+                self.abort(server, Ending::abnormal("poll error"));
+            }
+        }
+    }
+
+    /// Writes what the connection has queued, then moves its lifecycle on. Returns true
+    /// when reading was paused (see `Builder::read_pause`) and may resume.
+    pub(crate) fn flush(&self, server: &Server) -> bool {
+        self.dirty.set(false);
+        if matches!(self.phase.get(), Phase::Gone | Phase::AwaitingEof { .. }) {
+            return false;
+        }
+        match self.write_out() {
+            Ok(all_out) => self.watch_writable(server, !all_out),
+            Err(err) => {
+                log::debug!("{}: write failed: {err}", self.addr);
+                self.abort(server, Ending::abnormal("write error"));
+                return false;
+            }
+        }
+        let resume = self.reading_paused.get() && self.unsent() <= server.config.read_pause / 2;
+        if resume {
+            self.reading_paused.set(false);
+        }
+        self.settle(server);
+        resume
+    }
+
+    /// Moves a flushing connection on once its bytes are all out: it shuts down its
+    /// side, and waits for the peer's (or is done if the peer's came first).
+    pub(crate) fn settle(&self, server: &Server) {
+        if !matches!(self.phase.get(), Phase::Flushing { .. }) {
+            return;
+        }
+        // The connection is over for the application once it stops being open; the TCP
+        // teardown below is the server's business.
+        self.report_disconnect(server);
+        if self.unsent() > 0 || self.transport.borrow().has_buffered_output() {
+            return;
+        }
+        // RFC 6455 7.1.1: the server closes the TCP connection first. Shutting down our
+        // side and reading until the peer's end of stream makes sure the close frame is
+        // not destroyed by a reset if the peer's last bytes are still unread.
+        self.transport.borrow_mut().shutdown_write();
+        if self.peer_eof.get() {
+            self.abort(server, Ending::abnormal("closed"));
+            return;
+        }
+        self.phase.set(Phase::AwaitingEof {
+            deadline: Instant::now() + server.config.close_timeout,
+        });
+    }
+
+    /// The current phase's deadline passed: the connection is dropped.
+    pub(crate) fn deadline_passed(&self, server: &Server) {
+        let reason = match self.phase.get() {
+            Phase::Handshake { .. } => "handshake timeout",
+            Phase::Open { .. } => "closing handshake timeout",
+            _ => "close timeout",
+        };
+        log::debug!("{}: {reason}", self.addr);
+        self.abort(server, Ending::abnormal(reason));
+    }
+
+    /// Perl's silence_max, for one connection silent since the last check: ping it, or
+    /// drop it if it stayed silent for `silence_timeout` after the first ping.
+    pub(crate) fn silence_check(&self, server: &Server, now: Instant) {
+        let timeout = server.config.silence_timeout;
+        match self.silent_since_ping.get() {
+            Some(since) if timeout.is_some_and(|t| now.duration_since(since) >= t) => {
+                log::info!("{}: dropped: silent after ping", self.addr);
+                self.abort(server, Ending::abnormal("no answer to ping"));
+            }
+            first_ping => {
+                let pinged = Connection { server, slot: self }.send_ping(b"").is_ok();
+                if pinged && first_ping.is_none() {
+                    self.silent_since_ping.set(Some(now));
+                }
+            }
+        }
+    }
+
+    /// Shutdown began: an open connection gets close 1001, one in its handshake is
+    /// dropped.
+    pub(crate) fn going_away(&self, server: &Server) {
+        match self.phase.get() {
+            Phase::Open { .. } => Connection { server, slot: self }
+                .disconnect(CloseCode::GOING_AWAY, "server shutdown"),
+            Phase::Handshake { .. } => self.abort(server, Ending::closed(1001, "server shutdown")),
+            _ => {}
+        }
+    }
+}

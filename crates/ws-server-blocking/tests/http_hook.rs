@@ -1,0 +1,83 @@
+//! The HTTP hook (python-websockets' `process_request`): plain HTTP answers beside the
+//! WebSocket endpoint. Real sockets on 127.0.0.1.
+
+mod common;
+
+use common::{connect, connect_with, raw_exchange, serve};
+use ws_proto::handshake::ClientRequest;
+use ws_server_blocking::{Builder, HttpResponse};
+
+const PAGE: &str = "<!doctype html><title>chat</title>";
+
+fn site(builder: Builder) -> Builder {
+    builder
+        .http_hook(|_server, request| match request.path() {
+            "/healthz" => Some(HttpResponse::new(200).body("ok\n")),
+            "/" if !request.is_upgrade() => Some(
+                HttpResponse::new(200)
+                    .header("Content-Type", "text/html; charset=utf-8")
+                    .body(PAGE),
+            ),
+            "/private" => Some(HttpResponse::new(401).header("WWW-Authenticate", "Basic")),
+            _ => None,
+        })
+        .on_connect(|_, conn| {
+            conn.on_utf8(|conn, msg| conn.send_utf8(msg));
+        })
+}
+
+#[test]
+fn serves_a_page_at_the_root() {
+    let server = serve(site);
+    let answer = raw_exchange(server.addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(answer.contains("Content-Type: text/html; charset=utf-8\r\n"));
+    assert!(answer.contains(&format!("Content-Length: {}\r\n", PAGE.len())));
+    assert!(answer.ends_with(PAGE), "{answer}");
+}
+
+#[test]
+fn answers_health_checks() {
+    let server = serve(site);
+    let answer = raw_exchange(server.addr, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(answer.ends_with("\r\n\r\nok\n"), "{answer}");
+    // RFC 9110 9.3.2: HEAD gets the head only.
+    let answer = raw_exchange(server.addr, b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(
+        answer.ends_with("Content-Length: 3\r\nConnection: close\r\n\r\n"),
+        "{answer}"
+    );
+}
+
+#[test]
+fn an_upgrade_the_hook_lets_through_proceeds() {
+    let server = serve(site);
+    let mut client = connect(server.addr);
+    client.send_text("still a websocket");
+    assert_eq!(client.expect_text(), "still a websocket");
+}
+
+#[test]
+fn the_hook_may_answer_an_upgrade() {
+    let server = serve(site);
+    let refused = connect_with(
+        server.addr,
+        ClientRequest::new("127.0.0.1", "/private").port(server.addr.port()),
+    );
+    let err = refused.err().expect("refused").to_string();
+    assert!(err.contains("401"), "{err}");
+}
+
+// A request that is neither answered by the hook nor an upgrade gets today's 426.
+#[test]
+fn an_unanswered_plain_request_gets_426() {
+    let server = serve(site);
+    let answer = raw_exchange(server.addr, b"GET /other HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 426 "), "{answer}");
+    // Without a hook too.
+    let server = serve(|b| b);
+    let answer = raw_exchange(server.addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 426 "), "{answer}");
+}

@@ -1,0 +1,154 @@
+//! Topics: subscribe, publish, unsubscribe, and the broker seam. Real sockets on
+//! 127.0.0.1; the broker here is a real implementation of the trait that records what
+//! the server asks of it (the Redis one lives in ws-redis).
+
+mod common;
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use common::{Client, PATIENCE, connect, serve};
+use ws_server_blocking::{Broker, Builder, Inbound, Payload};
+
+/// Clients subscribe by sending `sub:TOPIC` / `unsub:TOPIC`, publish with
+/// `pub:TOPIC:TEXT`; each command is acknowledged with `ok`.
+fn pubsub(builder: Builder) -> Builder {
+    builder.on_connect(|_, conn| {
+        conn.on_utf8(|conn, msg| {
+            if let Some(topic) = msg.strip_prefix("sub:") {
+                conn.subscribe(topic);
+            } else if let Some(topic) = msg.strip_prefix("unsub:") {
+                conn.unsubscribe(topic);
+            } else if let Some(rest) = msg.strip_prefix("pub:") {
+                let (topic, text) = rest.split_once(':').unwrap();
+                conn.server().publish_utf8(topic, text);
+            }
+            conn.send_utf8("ok")
+        });
+    })
+}
+
+fn command(client: &mut Client, text: &str) {
+    client.send_text(text);
+    assert_eq!(client.expect_text(), "ok");
+}
+
+#[test]
+fn a_publish_reaches_each_subscriber_once_in_order() {
+    let server = serve(pubsub);
+    let mut a = connect(server.addr);
+    let mut b = connect(server.addr);
+    let mut c = connect(server.addr);
+    command(&mut a, "sub:news");
+    command(&mut b, "sub:news");
+    command(&mut b, "sub:news"); // twice: still one delivery
+    command(&mut c, "sub:other");
+    for i in 0..5 {
+        server.handle.publish("news", format!("m{i}")).unwrap();
+    }
+    // The publisher is a subscriber too: its copy is queued before the ack.
+    c.send_text("pub:other:x");
+    assert_eq!(c.expect_text(), "x");
+    assert_eq!(c.expect_text(), "ok");
+    for client in [&mut a, &mut b] {
+        for i in 0..5 {
+            assert_eq!(client.expect_text(), format!("m{i}"));
+        }
+    }
+    // Binary too, from a callback.
+    server
+        .handle
+        .post(|server| {
+            server.publish_binary("news", b"\x00\x01");
+        })
+        .unwrap();
+    assert_eq!(a.expect_binary(), b"\x00\x01");
+    assert_eq!(b.expect_binary(), b"\x00\x01");
+    // After unsubscribing, a gets nothing more: the next thing it reads is its own ack.
+    command(&mut a, "unsub:news");
+    b.send_text("pub:news:after");
+    assert_eq!(b.expect_text(), "after");
+    assert_eq!(b.expect_text(), "ok");
+    command(&mut a, "sub:ping");
+}
+
+/// Records what the server asks of its broker, and lets the test deliver "remote"
+/// messages through the `Inbound` it was given.
+#[derive(Default)]
+struct Recorder {
+    calls: Mutex<Vec<String>>,
+}
+
+struct RecordingBroker(Arc<Recorder>);
+
+impl Broker for RecordingBroker {
+    fn subscribe(&self, topic: &str) {
+        self.0
+            .calls
+            .lock()
+            .unwrap()
+            .push(format!("subscribe {topic}"));
+    }
+    fn unsubscribe(&self, topic: &str) {
+        self.0
+            .calls
+            .lock()
+            .unwrap()
+            .push(format!("unsubscribe {topic}"));
+    }
+    fn publish(&self, topic: &str, payload: &Payload) {
+        let text = String::from_utf8_lossy(payload.as_bytes()).into_owned();
+        self.0
+            .calls
+            .lock()
+            .unwrap()
+            .push(format!("publish {topic} {text}"));
+    }
+}
+
+#[test]
+fn the_broker_hears_of_first_and_last_subscribers_and_of_publishes() {
+    let recorder = Arc::new(Recorder::default());
+    let (inbound_tx, inbound_rx) = mpsc::channel::<Inbound>();
+    let for_server = recorder.clone();
+    let server = serve(move |b| {
+        pubsub(b).broker(move |inbound| {
+            inbound_tx.send(inbound).unwrap();
+            RecordingBroker(for_server)
+        })
+    });
+    let inbound = inbound_rx.recv_timeout(PATIENCE).unwrap();
+    let mut a = connect(server.addr);
+    let mut b = connect(server.addr);
+    command(&mut a, "sub:room");
+    command(&mut b, "sub:room");
+    a.send_text("pub:room:local");
+    assert_eq!(a.expect_text(), "local");
+    assert_eq!(a.expect_text(), "ok");
+    assert_eq!(b.expect_text(), "local");
+    // A message from another process is delivered locally, and not handed back.
+    assert_eq!(inbound.deliver("room", "remote"), 1);
+    assert_eq!(a.expect_text(), "remote");
+    assert_eq!(b.expect_text(), "remote");
+    command(&mut a, "unsub:room");
+    // The last subscriber leaves by disconnecting.
+    b.close(1000, "");
+    b.expect_close();
+    // The unsubscribe reaches the broker once the disconnect is processed: ask the loop.
+    let (tx, rx) = mpsc::channel();
+    loop {
+        let tx = tx.clone();
+        server
+            .handle
+            .post(move |server| tx.send(server.subscribers("room")).unwrap())
+            .unwrap();
+        if rx.recv_timeout(PATIENCE).unwrap() == 0 {
+            break;
+        }
+    }
+    assert_eq!(
+        *recorder.calls.lock().unwrap(),
+        ["subscribe room", "publish room local", "unsubscribe room"]
+    );
+    assert_eq!(inbound.dropped(), 0);
+}
