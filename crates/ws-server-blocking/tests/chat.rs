@@ -310,3 +310,57 @@ mod origin {
         assert_eq!(next(&mut client)["type"], "joined");
     }
 }
+
+mod page {
+    use super::*;
+
+    fn get(server: &ServerProcess, method: &str, path: &str) -> String {
+        raw_exchange(
+            server.addr,
+            format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr).as_bytes(),
+        )
+    }
+
+    fn header<'a>(answer: &'a str, name: &str) -> Option<&'a str> {
+        let head = answer.split("\r\n\r\n").next().unwrap();
+        head.lines().skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
+    #[test]
+    fn the_page_is_html_with_a_strict_policy() {
+        let server = chat(&[]);
+        let answer = get(&server, "GET", "/");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert_eq!(header(&answer, "Content-Type"), Some("text/html; charset=utf-8"));
+        assert_eq!(header(&answer, "X-Content-Type-Options"), Some("nosniff"));
+        let csp = header(&answer, "Content-Security-Policy").expect("a CSP");
+        assert!(csp.starts_with("default-src 'none'; "), "{csp}");
+        assert!(csp.contains("script-src 'sha256-"), "{csp}");
+        assert!(csp.contains("style-src 'sha256-"), "{csp}");
+        assert!(csp.contains("connect-src 'self'"), "{csp}");
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        let body = answer.split_once("\r\n\r\n").unwrap().1;
+        assert!(body.starts_with("<!doctype html>"));
+        assert!(body.contains("aria-live=\"polite\""));
+        assert!(body.contains("textContent"));
+        assert!(!body.contains("innerHTML"));
+        let length: usize = header(&answer, "Content-Length").unwrap().parse().unwrap();
+        assert_eq!(length, body.len());
+    }
+
+    #[test]
+    fn head_has_no_body_and_other_paths_and_methods_are_refused() {
+        let server = chat(&[]);
+        let answer = get(&server, "HEAD", "/");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(answer.ends_with("\r\n\r\n"), "{answer}");
+        let answer = get(&server, "POST", "/");
+        assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+        assert_eq!(header(&answer, "Allow"), Some("GET, HEAD"));
+        assert!(get(&server, "GET", "/secret").starts_with("HTTP/1.1 404"));
+        assert!(get(&server, "GET", "/ws").starts_with("HTTP/1.1 426"));
+    }
+}

@@ -16,13 +16,13 @@ mod protocol;
 mod rate;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ws_server_blocking::{Builder, CloseCode, ConnId, Connection, Server};
+use ws_server_blocking::{Builder, CloseCode, Connection, HttpRequest, HttpResponse, Server};
 
 use names::{DEFAULT_ROOM, check_name, check_room};
-pub use page::Answer;
 use protocol::{Incoming, Outgoing};
 use rate::Bucket;
 
@@ -65,8 +65,9 @@ fn parse_rate(text: &str) -> Result<f64, String> {
 enum Stage {
     /// Upgraded; no join yet. The room from the path (`/ws/ROOM`), if any.
     Waiting { path_room: Option<String> },
-    /// In `room` as `name`.
-    Joined { room: String, name: String },
+    /// In `room` as `name`; `id` is the member's key in `Chat::rooms` (unique in the
+    /// process, whichever worker loop holds the connection).
+    Joined { room: String, name: String, id: u64 },
 }
 
 /// What the chat keeps on each connection.
@@ -82,8 +83,10 @@ pub struct Chat {
     args: ChatArgs,
     csp: String,
     server_id: String,
-    /// Room -> the connections of this process in it, with their names.
-    rooms: Mutex<BTreeMap<String, HashMap<ConnId, String>>>,
+    /// Room -> the members of this process in it (by member id), with their names.
+    rooms: Mutex<BTreeMap<String, HashMap<u64, String>>>,
+    /// The next member id.
+    next_id: AtomicU64,
 }
 
 impl Chat {
@@ -94,21 +97,33 @@ impl Chat {
             csp: page::content_security_policy(),
             server_id: server_id(),
             rooms: Mutex::new(BTreeMap::new()),
+            next_id: AtomicU64::new(0),
             args,
         })
     }
 
-    /// Sets the builder's tick (the presence lists) for the chat.
+    /// Sets the builder's HTTP hook (the page) and tick (the presence lists) for the chat.
     pub fn install(self: &Arc<Chat>, builder: Builder) -> Builder {
         let chat = self.clone();
+        let page = self.clone();
         builder
             .tick_period(Duration::from_secs(self.args.chat_presence_every))
             .on_tick(move |server| chat.tick(server))
+            .http_hook(move |_server, request| page.http(request))
     }
 
-    /// The answer to a plain HTTP request (`None`: not the chat's path).
-    pub fn http(&self, method: &str, path: &str) -> Option<Answer> {
-        page::answer(method, path, &self.csp)
+    /// The answer to a plain HTTP request: the page at `/`, 404 for paths not the chat's;
+    /// `None` for upgrades (the WebSocket handshake goes on) and `/healthz`.
+    pub fn http(&self, request: &HttpRequest) -> Option<HttpResponse> {
+        if request.is_upgrade() {
+            return None;
+        }
+        let answer = page::answer(request.method(), request.path(), &self.csp)?;
+        let mut response = HttpResponse::new(answer.status);
+        for (name, value) in &answer.headers {
+            response = response.header(name, value);
+        }
+        Some(response.body(answer.body))
     }
 
     /// Sets a new connection's callbacks.
@@ -247,16 +262,19 @@ impl Chat {
         if let Err(why) = check_room(&room) {
             return self.refuse(conn, "bad_room", &why);
         }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         conn.with_data(|m: &mut Member| {
             m.stage = Stage::Joined {
                 room: room.clone(),
                 name: name.clone(),
+                id,
             }
         });
         self.lock()
             .entry(room.clone())
             .or_default()
-            .insert(conn.id(), name.clone());
+            .insert(id, name.clone());
+        conn.subscribe(&topic(&room));
         log::info!("{}: {name} joined {room}", conn.peer_addr());
         let _ = conn.send_utf8(
             &Outgoing::Joined {
@@ -271,7 +289,7 @@ impl Chat {
 
     fn say(&self, conn: Connection<'_>, text: &str) {
         let Some(Some((room, name))) = conn.with_data(|m: &mut Member| match &m.stage {
-            Stage::Joined { room, name } => Some((room.clone(), name.clone())),
+            Stage::Joined { room, name, .. } => Some((room.clone(), name.clone())),
             Stage::Waiting { .. } => None,
         }) else {
             return self.refuse(conn, "not_joined", "join a room before sending messages");
@@ -305,17 +323,17 @@ impl Chat {
     }
 
     fn leave(&self, conn: Connection<'_>, code: u16, reason: &str) {
-        let room = conn.with_data(|m: &mut Member| match &m.stage {
-            Stage::Joined { room, .. } => Some(room.clone()),
+        let joined = conn.with_data(|m: &mut Member| match &m.stage {
+            Stage::Joined { room, id, .. } => Some((room.clone(), *id)),
             Stage::Waiting { .. } => None,
         });
-        let Some(Some(room)) = room else {
+        let Some(Some((room, id))) = joined else {
             return;
         };
         {
             let mut rooms = self.lock();
             if let Some(members) = rooms.get_mut(&room) {
-                if let Some(name) = members.remove(&conn.id()) {
+                if let Some(name) = members.remove(&id) {
                     log::info!("{}: {name} left {room} ({code} {reason})", conn.peer_addr());
                 }
                 if members.is_empty() {
@@ -352,21 +370,20 @@ impl Chat {
         publish(server, room, &json);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, HashMap<ConnId, String>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, HashMap<u64, String>>> {
         self.rooms.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
-/// Sends `json` to every connection of this process in `room`.
+/// The topic of a room: every page in it, on every worker of every process that shares a
+/// broker (`--redis`).
+fn topic(room: &str) -> String {
+    format!("chat:{room}")
+}
+
+/// Sends `json` to every page in `room`.
 fn publish(server: &Server, room: &str, json: &str) {
-    for conn in server.connections() {
-        let here = conn.with_data(
-            |m: &mut Member| matches!(&m.stage, Stage::Joined { room: r, .. } if r == room),
-        );
-        if here == Some(true) {
-            let _ = conn.send_utf8(json);
-        }
-    }
+    server.publish_utf8(&topic(room), json);
 }
 
 /// `PID.RANDOM`: the process id (to find the process) and 32 random bits (ids differ across
