@@ -31,6 +31,8 @@ say "installing playwright-core (scripts/browser/package-lock.json)"
 say "building ws-server"
 cargo build -q -p ws-server-blocking --features cli --bin ws-server || die "cargo build"
 ws_server="$root/target/debug/ws-server"
+"$ws_server" --help | grep -q -- '--redis' ||
+    die "this ws-server has no --redis flag (issue 15's Redis broker): two servers could not share rooms"
 
 tmp=$(mktemp -d /tmp/chat-browser.XXXXXX)
 pids=()
@@ -114,7 +116,9 @@ frontend chat
     default_backend servers
 backend servers
     balance leastconn
-    option httpchk GET /healthz
+    # The page itself is the health check: 200 while the server serves the chat (a
+    # draining server closes its listener, and the check fails).
+    option httpchk GET /
     default-server check inter 500ms fall 2 rise 2
     server s1 ${servers[0]}
     server s2 ${servers[1]}
@@ -128,7 +132,7 @@ wait_for "chat page through haproxy (see $tmp/haproxy.log)" 15 page_up
 both_up() {
     local n
     for n in 1 2; do
-        curl -fsS -o /dev/null "http://${servers[$((n - 1))]}/healthz" || return 1
+        curl -fsS -o /dev/null "http://${servers[$((n - 1))]}/" || return 1
     done
     sleep 1.5
 }
