@@ -5,6 +5,8 @@
 //! - `connect`: C concurrent connect + handshake + close cycles; reports cycles/s.
 //! - `load-test`: uWebSockets' `load_test` shape: N connections (500), one binary
 //!   message (20 B) in flight each; reports echoes/s as `echo` does.
+//! - `fanout`: one publisher and N subscribers of a broadcast server; reports deliveries
+//!   per second.
 //! - `idle`: holds N idle connections and reports the server's resident memory per
 //!   connection (read from /proc).
 //!
@@ -16,6 +18,7 @@
 
 mod connect;
 mod echo;
+mod fanout;
 mod idle;
 mod load_test;
 mod threads;
@@ -40,6 +43,8 @@ enum Mode {
     Connect(connect::ConnectArgs),
     /// Hold idle connections and measure the server's memory.
     Idle(idle::IdleArgs),
+    /// One publisher, N subscribers of a broadcast server: deliveries per second.
+    Fanout(fanout::FanoutArgs),
 }
 
 fn main() {
@@ -48,6 +53,7 @@ fn main() {
         Mode::LoadTest(args) => load_test::run(args),
         Mode::Connect(args) => connect::run(&args),
         Mode::Idle(args) => idle::run(&args),
+        Mode::Fanout(args) => fanout::run(&args),
     };
     if let Err(err) = result {
         eprintln!("ws-load: {err}");

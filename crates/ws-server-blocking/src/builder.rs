@@ -4,6 +4,7 @@ use std::cell::RefCell;
 use std::net::{SocketAddr, TcpListener};
 use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
+use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 use mio::unix::SourceFd;
@@ -15,54 +16,12 @@ use crate::error::Error;
 use crate::event_loop::{EventLoop, LISTENER, WAKER};
 use crate::handler::HandlerResult;
 use crate::http::{HttpRequest, HttpResponse};
+use crate::listen::{Listen, bind_listeners};
 use crate::server::connection::Connection;
-use crate::server::hub::{Handle, Hub, Inbound};
+use crate::server::hub::{Handle, Hub, Inbound, Job};
 use crate::server::{ConnectFn, HttpHook, Server, ServerFn, WatchFn};
 use crate::watch::Direction;
-
-/// Where to listen (Perl's `listen`): a port on every IPv4 interface, an address (IPv4
-/// or IPv6), a `host:port` string, or a listener you bound yourself.
-#[derive(Debug)]
-pub enum Listen {
-    /// A port on 0.0.0.0.
-    Port(u16),
-    /// An address, such as `127.0.0.1:8080` or `[::1]:8080`.
-    Addr(SocketAddr),
-    /// A `host:port` string, resolved when binding.
-    Host(String),
-    /// A listener bound (and configured) by the caller.
-    Listener(TcpListener),
-}
-
-impl From<u16> for Listen {
-    fn from(port: u16) -> Listen {
-        Listen::Port(port)
-    }
-}
-
-impl From<SocketAddr> for Listen {
-    fn from(addr: SocketAddr) -> Listen {
-        Listen::Addr(addr)
-    }
-}
-
-impl From<&str> for Listen {
-    fn from(host: &str) -> Listen {
-        Listen::Host(host.to_owned())
-    }
-}
-
-impl From<String> for Listen {
-    fn from(host: String) -> Listen {
-        Listen::Host(host)
-    }
-}
-
-impl From<TcpListener> for Listen {
-    fn from(listener: TcpListener) -> Listen {
-        Listen::Listener(listener)
-    }
-}
+use crate::worker::Worker;
 
 impl Server {
     /// Starts building a server (Perl's `Net::WebSocket::Server->new`).
@@ -83,6 +42,7 @@ pub struct Builder {
     watches: Vec<(RawFd, Direction, WatchFn)>,
     http_hook: Option<HttpHook>,
     broker: Option<MakeBroker>,
+    setup: Option<Setup>,
 }
 
 type MakeBroker = Box<dyn FnOnce(Inbound) -> Box<dyn Broker>>;
@@ -99,6 +59,7 @@ impl Default for Builder {
             watches: Vec::new(),
             http_hook: None,
             broker: None,
+            setup: None,
         }
     }
 }
@@ -356,45 +317,101 @@ impl Builder {
         self
     }
 
-    /// Binds the listener and prepares the loop without starting it, so that the bound
-    /// address and a shutdown handle can be read first.
-    pub fn bind(self) -> Result<Listening, Error> {
-        let (listener, what) = match self.listen {
-            Listen::Port(port) => (
-                TcpListener::bind(("0.0.0.0", port)),
-                format!("0.0.0.0:{port}"),
-            ),
-            Listen::Addr(addr) => (TcpListener::bind(addr), addr.to_string()),
-            Listen::Host(host) => (TcpListener::bind(host.as_str()), host),
-            Listen::Listener(listener) => (Ok(listener), "the given listener".to_owned()),
-        };
-        let listener = listener.map_err(|source| Error::Bind {
-            addr: what.clone(),
-            source,
-        })?;
-        listener.set_nonblocking(true)?;
-        let local_addr = listener.local_addr()?;
+    /// Runs `n` worker loops (at least 1), each on its own thread, each accepting on the
+    /// same port (with `SO_REUSEPORT`: the kernel spreads connections over them). Sets
+    /// [`Config::workers`].
+    ///
+    /// With more than one worker, callbacks come from [`worker_setup`](Self::worker_setup),
+    /// which builds each worker's own: the Builder's `on_connect`, `on_tick`,
+    /// `on_shutdown` and `watch_*` are not `Send` and would run on one thread only, so
+    /// `bind` refuses them ([`Error::Config`]). The HTTP hook is shared by all workers.
+    ///
+    /// Worker 0 runs on the thread that calls [`start`](Listening::start); the others on
+    /// threads named `ws-worker-N`. Each callback runs on the thread of the worker that
+    /// accepted its connection. [`Server::connections`] and the broadcasts see the
+    /// worker's own connections; [`Server::publish`] reaches every worker's subscribers;
+    /// `max_connections` applies to each worker.
+    ///
+    /// ```no_run
+    /// use ws_server_blocking::Server;
+    /// Server::builder()
+    ///     .listen("0.0.0.0:8080")
+    ///     .workers(4)
+    ///     .worker_setup(|worker| {
+    ///         worker.on_connect(|_server, conn| {
+    ///             conn.subscribe("news");
+    ///             conn.on_utf8(|conn, msg| {
+    ///                 conn.server().publish_utf8("news", msg);
+    ///             });
+    ///         });
+    ///     })
+    ///     .start()?;
+    /// # Ok::<(), ws_server_blocking::Error>(())
+    /// ```
+    pub fn workers(mut self, n: usize) -> Self {
+        self.config.workers = n.max(1);
+        self
+    }
 
-        let poll = Poll::new()?;
-        poll.registry().register(
-            &mut SourceFd(&listener.as_raw_fd()),
-            LISTENER,
-            Interest::READABLE,
-        )?;
-        let waker = Waker::new(poll.registry(), WAKER)?;
-        let (hub, mut jobs) = Hub::new(vec![waker], self.config.queue_capacity.max(1));
+    /// Builds each worker's callbacks: `setup` runs once per worker loop, on that
+    /// worker's thread, before it accepts anything (for worker 0, in
+    /// [`bind`](Self::bind)). See [`workers`](Self::workers).
+    pub fn worker_setup(mut self, setup: impl Fn(&mut Worker) + Send + Sync + 'static) -> Self {
+        self.setup = Some(Arc::new(setup));
+        self
+    }
+
+    /// Binds the listener(s) and prepares the loops without starting them, so that the
+    /// bound address and a handle can be read first.
+    pub fn bind(self) -> Result<Listening, Error> {
+        let workers = self.config.workers.max(1);
+        let builder_callbacks = self.on_connect.is_some()
+            || self.on_tick.is_some()
+            || self.on_shutdown.is_some()
+            || !self.watches.is_empty();
+        if workers > 1 && builder_callbacks {
+            return Err(Error::Config(format!(
+                "with {workers} workers, set on_connect, on_tick, on_shutdown and watches in \
+                 worker_setup (those set on the Builder would run on one thread only)"
+            )));
+        }
+        let listeners = bind_listeners(self.listen, workers)?;
+        let local_addr = listeners[0].local_addr()?;
+        let mut polls = Vec::new();
+        let mut wakers = Vec::new();
+        for listener in &listeners {
+            let poll = Poll::new()?;
+            poll.registry().register(
+                &mut SourceFd(&listener.as_raw_fd()),
+                LISTENER,
+                Interest::READABLE,
+            )?;
+            wakers.push(Waker::new(poll.registry(), WAKER)?);
+            polls.push(poll);
+        }
+        let (hub, receivers) = Hub::new(wakers, self.config.queue_capacity.max(1));
         if let Some(make) = self.broker {
             hub.set_broker(make(Inbound { hub: hub.clone() }));
         }
-        let jobs = jobs.remove(0);
-        let mut server = Server::new(
-            self.config,
-            poll.registry().try_clone()?,
-            local_addr,
-            hub,
-            0,
-        );
-        server.http_hook = self.http_hook;
+        let mut seeds: Vec<Seed> = polls
+            .into_iter()
+            .zip(listeners)
+            .zip(receivers)
+            .enumerate()
+            .map(|(index, ((poll, listener), jobs))| Seed {
+                index,
+                poll,
+                listener,
+                jobs,
+                config: self.config.clone(),
+                tls: self.tls.clone(),
+                hub: hub.clone(),
+                http_hook: self.http_hook.clone(),
+                local_addr,
+            })
+            .collect();
+        let first = seeds.remove(0);
+        let server = first.server()?;
         server.on_connect.replace(self.on_connect);
         server.on_tick.replace(self.on_tick);
         server.on_shutdown.replace(self.on_shutdown);
@@ -405,8 +422,16 @@ impl Builder {
                 .borrow_mut()
                 .watch(registry, fd, direction, callback)?;
         }
+        if let Some(setup) = &self.setup {
+            let mut worker = Worker::new(0, workers);
+            setup(&mut worker);
+            worker.install(&server);
+        }
         Ok(Listening {
-            event_loop: EventLoop::new(poll, server, listener, self.tls, jobs),
+            event_loop: first.into_loop(server),
+            seeds,
+            setup: self.setup,
+            hub,
         })
     }
 
@@ -416,9 +441,57 @@ impl Builder {
     }
 }
 
+type Setup = Arc<dyn Fn(&mut Worker) + Send + Sync>;
+
+/// What a worker loop is made of before its thread starts (everything here is `Send`;
+/// its `Server`, holding callbacks that need not be, is made on the thread).
+struct Seed {
+    index: usize,
+    poll: Poll,
+    listener: TcpListener,
+    jobs: Receiver<Job>,
+    config: Config,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    hub: Arc<Hub>,
+    http_hook: Option<HttpHook>,
+    local_addr: SocketAddr,
+}
+
+impl Seed {
+    fn server(&self) -> Result<Server, Error> {
+        let mut server = Server::new(
+            self.config.clone(),
+            self.poll.registry().try_clone()?,
+            self.local_addr,
+            self.hub.clone(),
+            self.index,
+        );
+        server.http_hook = self.http_hook.clone();
+        Ok(server)
+    }
+
+    fn into_loop(self, server: Server) -> EventLoop {
+        EventLoop::new(self.poll, server, self.listener, self.tls, self.jobs)
+    }
+
+    /// Makes the worker's server on this thread, runs the setup, runs the loop.
+    fn run(self, setup: Option<Setup>) -> Result<(), Error> {
+        let server = self.server()?;
+        if let Some(setup) = setup {
+            let mut worker = Worker::new(self.index, self.hub.workers());
+            setup(&mut worker);
+            worker.install(&server);
+        }
+        self.into_loop(server).run()
+    }
+}
+
 /// A bound server, not yet running.
 pub struct Listening {
     event_loop: EventLoop,
+    seeds: Vec<Seed>,
+    setup: Option<Setup>,
+    hub: Arc<Hub>,
 }
 
 impl Listening {
@@ -427,7 +500,8 @@ impl Listening {
         self.event_loop.server.local_addr()
     }
 
-    /// A handle into the server from any thread: post work, publish, shut down.
+    /// A handle into the server from any thread: post work (to worker 0), publish, shut
+    /// down; see [`Handle::for_worker`] for the other workers.
     pub fn handle(&self) -> Handle {
         self.event_loop.server.handle()
     }
@@ -438,9 +512,46 @@ impl Listening {
         self.handle()
     }
 
-    /// Runs the server until it is shut down.
+    /// Runs the server until it is shut down: worker 0 on this thread, the others on
+    /// threads of their own; returns once every worker has stopped, with the first
+    /// error any of them met (a worker that fails shuts the others down).
     pub fn start(self) -> Result<(), Error> {
-        self.event_loop.run()
+        let mut threads = Vec::new();
+        for seed in self.seeds {
+            let setup = self.setup.clone();
+            let hub = self.hub.clone();
+            let index = seed.index;
+            let spawned = std::thread::Builder::new()
+                .name(format!("ws-worker-{index}"))
+                .spawn(move || {
+                    let result = seed.run(setup);
+                    if let Err(err) = &result {
+                        log::error!("worker {index} stopped: {err}; shutting down");
+                        hub.request_shutdown();
+                    }
+                    result
+                });
+            match spawned {
+                Ok(thread) => threads.push(thread),
+                Err(err) => {
+                    self.hub.request_shutdown();
+                    log::error!("cannot start worker {index}: {err}");
+                }
+            }
+        }
+        let mut result = self.event_loop.run();
+        if result.is_err() {
+            self.hub.request_shutdown();
+        }
+        for thread in threads {
+            let outcome = thread
+                .join()
+                .unwrap_or_else(|_| Err(Error::Config("a worker thread panicked".to_owned())));
+            if result.is_ok() {
+                result = outcome;
+            }
+        }
+        result
     }
 }
 
@@ -457,6 +568,7 @@ impl std::fmt::Debug for Builder {
             .field("watches", &self.watches.len())
             .field("http_hook", &self.http_hook.is_some())
             .field("broker", &self.broker.is_some())
+            .field("setup", &self.setup.is_some())
             .finish()
     }
 }

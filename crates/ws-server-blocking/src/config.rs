@@ -71,6 +71,10 @@ pub struct Config {
     /// counted). Default 65,536: a loop that falls that far behind is stuck, and more
     /// would only hold memory.
     pub queue_capacity: usize,
+    /// How many worker loops serve connections, each on its own thread, each accepting
+    /// on the same port (see [`Builder::workers`](crate::Builder::workers)). Default 1:
+    /// the loop runs on the thread that calls `start`, as in the Perl module.
+    pub workers: usize,
 }
 
 impl Default for Config {
@@ -90,6 +94,7 @@ impl Default for Config {
             handshake_limits: ws_proto::handshake::Limits::default(),
             deflate: None,
             queue_capacity: 65_536,
+            workers: 1,
         }
     }
 }

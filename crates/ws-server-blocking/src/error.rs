@@ -45,4 +45,8 @@ pub enum Error {
         /// The configured cap.
         max: usize,
     },
+    /// Settings that cannot work together, such as callbacks set on the `Builder` (which
+    /// run on one thread) with several worker loops; says which.
+    #[error("invalid server settings: {0}")]
+    Config(String),
 }

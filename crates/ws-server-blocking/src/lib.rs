@@ -143,30 +143,41 @@ mod handler;
 mod handshake;
 mod http;
 mod id;
+mod listen;
 mod payload;
+#[cfg(feature = "redis")]
+mod redis_broker;
 mod server;
 pub mod tls;
 mod transport;
 mod watch;
+mod worker;
 
 pub use broker::Broker;
-pub use builder::{Builder, Listen, Listening};
+pub use builder::{Builder, Listening};
 pub use config::Config;
 pub use error::Error;
 pub use handler::HandlerResult;
 pub use handshake::Handshake;
 pub use http::{HttpRequest, HttpResponse};
 pub use id::ConnId;
+pub use listen::Listen;
 pub use payload::Payload;
+#[cfg(feature = "redis")]
+pub use redis_broker::RedisBroker;
 pub use server::Server;
 pub use server::connection::Connection;
 pub use server::hub::{Handle, Inbound, PostError, ShutdownHandle};
+pub use worker::Worker;
 pub use ws_proto::{CloseCode, DeflateConfig, MessageKind};
 
 // The crates whose types appear in this API ([`Error::Tls`], [`Builder::tls`],
 // [`Error::Protocol`]), so that a user needs no matching versions of their own.
 pub use rustls;
 pub use ws_proto;
+// [`RedisBroker`] takes a `ws_redis::Config` and shows `ws_redis` types.
+#[cfg(feature = "redis")]
+pub use ws_redis;
 
 /// The crate's README, whose examples run as doctests (they compile as pasted).
 #[cfg(doctest)]

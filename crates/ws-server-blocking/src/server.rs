@@ -101,7 +101,10 @@ impl Server {
     }
 
     /// The connections whose handshake is done and that are not closing (Perl's
-    /// `connections`). Sending to each of them from inside a callback is the broadcast:
+    /// `connections`), of this worker loop: with several workers
+    /// ([`Builder::workers`](crate::Builder::workers)) each sees its own; reach every
+    /// worker's connections with topics ([`publish`](Self::publish)) or
+    /// [`Handle::post_all`]. Sending to each of them from inside a callback is the broadcast:
     ///
     /// ```no_run
     /// # use ws_server_blocking::Server;
@@ -127,21 +130,22 @@ impl Server {
             .then_some(Connection { server: self, slot })
     }
 
-    /// The number of connections, in every phase (handshaking, open, closing).
+    /// The number of this worker's connections, in every phase (handshaking, open,
+    /// closing).
     pub fn connection_count(&self) -> usize {
         self.open.get()
     }
 
-    /// Sends a text message to every ready connection; returns how many it was queued
-    /// for. A connection that cannot take it (closing, not reading) is skipped.
+    /// Sends a text message to every ready connection of this worker; returns how many
+    /// it was queued for. A connection that cannot take it (closing, not reading) is skipped.
     pub fn broadcast_utf8(&self, text: &str) -> usize {
         self.connections()
             .filter(|c| c.send_utf8(text).is_ok())
             .count()
     }
 
-    /// Sends a binary message to every ready connection; returns how many it was queued
-    /// for.
+    /// Sends a binary message to every ready connection of this worker; returns how many
+    /// it was queued for.
     pub fn broadcast_binary(&self, data: &[u8]) -> usize {
         self.connections()
             .filter(|c| c.send_binary(data).is_ok())
@@ -182,6 +186,12 @@ impl Server {
     /// This loop's index among the server's worker loops (0 with one worker).
     pub fn worker(&self) -> usize {
         self.worker
+    }
+
+    /// Whether the server accepts new connections (false once
+    /// [`Handle::stop_accepting`] was called or shutdown began): for a health check.
+    pub fn is_accepting(&self) -> bool {
+        self.hub.is_accepting() && !self.hub.shutdown_requested()
     }
 
     /// How many worker loops the server runs.

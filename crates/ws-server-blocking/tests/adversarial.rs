@@ -302,7 +302,8 @@ fn churn_and_resets_leak_no_descriptor_and_no_memory() {
 #[test]
 fn ten_thousand_idle_connections_each_get_1001_at_shutdown() {
     let _turn = turn();
-    let server = ServerProcess::start(&[]);
+    // No drain grace: the test is about the shutdown itself.
+    let server = ServerProcess::start(&["--drain-grace", "0"]);
     let mut clients: Vec<TcpStream> = (0..10_000).map(|_| raw_connect(server.addr)).collect();
     assert!(
         server.terminate().success(),

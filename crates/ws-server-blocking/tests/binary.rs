@@ -470,3 +470,61 @@ fn rust_log_sets_the_level_unless_the_log_flag_is_given() {
         );
     }
 }
+
+// Issue 15: behind a load balancer. /healthz answers 200 while accepting; SIGTERM turns it
+// 503 and closes the listener at once, serves the clients on through --drain-grace, then
+// closes them with 1001 and exits.
+#[test]
+fn drains_on_sigterm_health_503_listener_closed_then_1001() {
+    use std::io::{Read, Write};
+    let server = ServerProcess::start(&["--drain-grace", "1"]);
+    let health = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    let answer = common::raw_exchange(server.addr, health);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    // A connection for a health check during the drain, accepted before it starts: with
+    // one worker, connections are accepted in order, so it was accepted once the client
+    // after it has finished its handshake.
+    let mut spare = common::tcp(server.addr);
+    let mut client = connect(server.addr);
+
+    server.sigterm();
+    // The listener closes: new connections are refused.
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    while std::net::TcpStream::connect(server.addr).is_ok() {
+        assert!(std::time::Instant::now() < deadline, "still accepting");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    spare.write_all(health).unwrap();
+    let mut answer = String::new();
+    spare.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{answer}"
+    );
+    // Clients are still served during the grace period...
+    client.send_text("still here");
+    assert_eq!(client.expect_text(), "still here");
+    // ...and then closed with 1001.
+    assert_eq!(client.expect_close(), (1001, "server shutdown".to_owned()));
+    client.flush();
+    client.expect_eof();
+    drop(client);
+    assert!(server.wait().success(), "exits cleanly after the drain");
+}
+
+// --mode broadcast goes through a topic, so that with several workers every worker's
+// clients get every message.
+#[test]
+fn broadcast_reaches_the_clients_of_every_worker() {
+    let server = ServerProcess::start(&["--mode", "broadcast", "--workers", "2"]);
+    let mut clients: Vec<_> = (0..16).map(|_| connect(server.addr)).collect();
+    // A client subscribes in on_connect, before its handshake: all 16 are subscribed.
+    clients[0].send_text("to everyone");
+    for client in &mut clients {
+        assert_eq!(client.expect_text(), "to everyone");
+    }
+    clients[15].send_binary(b"bytes");
+    for client in &mut clients {
+        assert_eq!(client.expect_binary(), b"bytes");
+    }
+}

@@ -152,3 +152,44 @@ fn the_broker_hears_of_first_and_last_subscribers_and_of_publishes() {
     );
     assert_eq!(inbound.dropped(), 0);
 }
+
+// The queues between a broker and the loops are bounded: a message for a loop whose
+// queue is full is dropped and counted, never queued without bound, and the caller is
+// not blocked.
+#[test]
+fn a_full_loop_queue_drops_broker_messages_and_counts_them() {
+    let (inbound_tx, inbound_rx) = mpsc::channel::<Inbound>();
+    let server = serve(move |b| {
+        pubsub(b).queue_capacity(1).broker(move |inbound| {
+            inbound_tx.send(inbound).unwrap();
+            RecordingBroker(Arc::new(Recorder::default()))
+        })
+    });
+    let inbound = inbound_rx.recv_timeout(PATIENCE).unwrap();
+    let mut a = connect(server.addr);
+    command(&mut a, "sub:t");
+    // Block the loop inside a job, then fill its queue (capacity 1).
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    server
+        .handle
+        .post(move |_| {
+            started_tx.send(()).unwrap();
+            let _ = release_rx.recv_timeout(PATIENCE);
+        })
+        .unwrap();
+    started_rx.recv_timeout(PATIENCE).unwrap();
+    assert_eq!(inbound.deliver("t", "queued"), 1);
+    assert_eq!(inbound.deliver("t", "dropped"), 0);
+    assert_eq!(inbound.dropped(), 1);
+    // A publish through a handle says so too.
+    assert!(matches!(
+        server.handle.publish("t", "also dropped"),
+        Err(ws_server_blocking::PostError::Full { capacity: 1 })
+    ));
+    assert_eq!(inbound.dropped(), 2);
+    release_tx.send(()).unwrap();
+    assert_eq!(a.expect_text(), "queued");
+    // Nothing else came: the next message is the answer to a new command.
+    command(&mut a, "sub:u");
+}

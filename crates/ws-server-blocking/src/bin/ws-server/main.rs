@@ -1,8 +1,10 @@
 //! `ws-server`: a WebSocket echo (or broadcast) server.
 //!
 //! `cargo run --release -p ws-server-blocking --features cli --bin ws-server` serves ws://127.0.0.1:8080/
-//! and echoes every message. Ctrl-C or SIGTERM closes every client with 1001 and exits; a
-//! second one exits at once.
+//! and echoes every message. `GET /healthz` answers 200 while the server accepts, 503 while
+//! it drains. SIGINT or SIGTERM drains: health turns 503 and the listener closes at once,
+//! then after `--drain-grace` seconds every client gets close 1001 and the process exits
+//! once they answered (or `--close-timeout` passed); a second signal exits at once.
 //!
 //! Log records go to stderr through `env_logger`, with timestamps (`--log LEVEL`, `-v`,
 //! `-q`, or `RUST_LOG` when none of them is given). Output that cannot be written (a closed stderr or stdout, as
@@ -12,11 +14,13 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use clap::{ArgAction, Parser, ValueEnum};
 use signal_hook::consts::{SIGINT, SIGTERM};
-use ws_server_blocking::{DeflateConfig, Error, Server, tls};
+use ws_server_blocking::{DeflateConfig, Error, HttpResponse, RedisBroker, Server, tls};
 
 mod chat;
 mod self_signed;
@@ -26,14 +30,20 @@ Examples:
   ws-server                              echo on ws://127.0.0.1:8080/
   ws-server -l 9001 -m broadcast         every message to every client, port 9001
   ws-server -m chat                      a chat page at http://127.0.0.1:8080/
+  ws-server -l 0.0.0.0:8080 --workers 4  four loops on four threads, one port
+  ws-server -l 9001 -m broadcast --redis redis://127.0.0.1:6379/
+                                         ... and to the clients of every other ws-server
+                                         with the same --redis (run several)
   ws-server -l 0.0.0.0:8080              reachable from other machines
   ws-server --tls-self-signed            wss://localhost:8080/ with a development certificate
   ws-server --tls-cert cert.pem --tls-key key.pem -l [::]:8443
   ws-client ws://127.0.0.1:8080/         talk to it (a browser's address bar cannot: it
                                          gets 426 Upgrade Required)
 
-SIGINT or SIGTERM closes every client with 1001 and exits once they have answered (or
---close-timeout passed); a second signal exits at once.
+GET /healthz answers 200 while the server accepts connections, 503 while it drains.
+SIGINT or SIGTERM drains: /healthz turns 503 and the listener closes at once; after
+--drain-grace seconds every client gets close 1001, and the process exits once they have
+answered (or --close-timeout passed). A second signal exits at once.
 Log records go to stderr with timestamps: connections coming and going at the default level
 (info); -v adds debug, -vv trace, -q keeps warnings and errors, -qq errors only. --log
 LEVEL or RUST_LOG (env_logger's syntax, such as ws_server_blocking=debug) choose exactly.
@@ -51,10 +61,28 @@ struct Args {
     /// an IPv4 or IPv6 address with a port (0.0.0.0:8080 for every interface, [::1]:8080).
     #[arg(short, long, default_value = "127.0.0.1:8080", value_name = "[ADDR:]PORT", value_parser = parse_listen)]
     listen: String,
-    /// What to do with each message: send it back, send it to every client, or serve
-    /// a chat: its page at /, its WebSocket at /ws (JSON, one room per connection).
+    /// What to do with each message: send it back, or send it to every client (published
+    /// to the topic `broadcast`, which every client subscribes to: with --workers, every
+    /// worker's clients get it), or serve a chat: its page at /, its WebSocket at /ws
+    /// (JSON; each room a topic, shared through --redis).
     #[arg(short, long, value_enum, default_value_t = Mode::Echo)]
     mode: Mode,
+    /// Fan --mode broadcast out to every ws-server process given the same Redis, through
+    /// Redis pub/sub (channel ws:broadcast): redis://HOST[:PORT][/DB]. Delivery between
+    /// processes is at-most-once: what is sent while Redis is unreachable does not reach
+    /// the other processes; the server reconnects with backoff and serves its own clients
+    /// meanwhile.
+    #[arg(long, value_name = "URL", value_parser = parse_redis)]
+    redis: Option<ws_server_blocking::ws_redis::Config>,
+    /// Worker loops, each on its own thread, all accepting on the same port
+    /// (SO_REUSEPORT). One per core is the usual choice.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    workers: u16,
+    /// Seconds between the start of a drain (SIGINT or SIGTERM: /healthz turns 503 and
+    /// the listener closes) and the close 1001 sent to every client, so that a load
+    /// balancer stops sending new clients first. 0 closes at once.
+    #[arg(long, default_value_t = 5, value_name = "SECS")]
+    drain_grace: u64,
     /// Serve wss:// with this certificate chain (PEM); needs --tls-key.
     #[arg(long, requires = "tls_key", value_name = "PEM")]
     tls_cert: Option<PathBuf>,
@@ -150,6 +178,11 @@ impl Args {
             _ => Some(Off),
         }
     }
+}
+
+/// `--redis URL`: a usage error (exit 2) when the URL is not `redis://HOST[:PORT][/DB]`.
+fn parse_redis(url: &str) -> Result<ws_server_blocking::ws_redis::Config, String> {
+    ws_server_blocking::ws_redis::Config::new(url).map_err(|e| e.to_string())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -259,67 +292,109 @@ fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
         }
         _ => "ws",
     };
+    if let Some(config) = args.redis.clone() {
+        let url = config.url().to_owned();
+        let redis = RedisBroker::start(config)
+            .map_err(|e| std::io::Error::other(format!("--redis {url}: {e}")))?;
+        builder = redis.install(builder);
+        log::info!("topics fan out through Redis at {url} (at-most-once between processes)");
+    }
     let origin = args.origin;
     let mode = args.mode;
     let chat = (mode == Mode::Chat).then(|| chat::Chat::new(args.chat, origin.clone()));
     if let Some(chat) = &chat {
         builder = chat.install(builder);
     }
-    let builder = builder.on_connect(move |_server, conn| {
-        if let Some(chat) = &chat {
-            return chat.connect(conn);
-        }
-        // Connections coming and going, at info: what a newcomer watching the server
-        // expects to see (the library logs them at debug).
-        let ready = std::rc::Rc::new(std::cell::Cell::new(false));
-        let was_ready = ready.clone();
-        conn.on_ready(move |conn| {
-            ready.set(true);
-            log::info!("{}: connected", conn.peer_addr());
-        });
-        conn.on_disconnect(move |conn, code, reason| {
-            if was_ready.get() {
-                log::info!("{}: disconnected ({code} {reason})", conn.peer_addr());
+    let page = chat.clone();
+    // Whether the server is draining: /healthz answers 503 from then on.
+    let draining = Arc::new(AtomicBool::new(false));
+    let health = draining.clone();
+    let builder = builder
+        .workers(usize::from(args.workers))
+        .http_hook(move |server, request| {
+            (request.path() == "/healthz")
+                .then(|| {
+                    if health.load(Ordering::SeqCst) || !server.is_accepting() {
+                        HttpResponse::new(503).body("draining\n")
+                    } else {
+                        HttpResponse::new(200).body("ok\n")
+                    }
+                })
+                .or_else(|| page.as_ref().and_then(|chat| chat.http(request)))
+        })
+        .worker_setup(move |worker| {
+            if let Some(chat) = &chat {
+                return chat.setup(worker);
             }
-        });
-        if let Some(origin) = origin.clone() {
-            conn.on_handshake(move |_conn, hs| {
-                if hs.request().origin() != Some(origin.as_str()) {
-                    hs.refuse(403);
+            let origin = origin.clone();
+            worker.on_connect(move |_server, conn| {
+                // Connections coming and going, at info: what a newcomer watching the
+                // server expects to see (the library logs them at debug).
+                let ready = std::rc::Rc::new(std::cell::Cell::new(false));
+                let was_ready = ready.clone();
+                conn.on_ready(move |conn| {
+                    ready.set(true);
+                    log::info!("{}: connected", conn.peer_addr());
+                });
+                conn.on_disconnect(move |conn, code, reason| {
+                    if was_ready.get() {
+                        log::info!("{}: disconnected ({code} {reason})", conn.peer_addr());
+                    }
+                });
+                if let Some(origin) = origin.clone() {
+                    conn.on_handshake(move |_conn, hs| {
+                        if hs.request().origin() != Some(origin.as_str()) {
+                            hs.refuse(403);
+                        }
+                    });
+                }
+                match mode {
+                    Mode::Chat => {}
+                    Mode::Echo => {
+                        conn.on_utf8(|conn, msg| conn.send_utf8(msg));
+                        conn.on_binary(|conn, msg| conn.send_binary(msg));
+                    }
+                    Mode::Broadcast => {
+                        conn.subscribe(BROADCAST_TOPIC);
+                        conn.on_utf8(|conn, msg| {
+                            conn.server().publish_utf8(BROADCAST_TOPIC, msg);
+                        });
+                        conn.on_binary(|conn, msg| {
+                            conn.server().publish_binary(BROADCAST_TOPIC, msg);
+                        });
+                    }
                 }
             });
-        }
-        match mode {
-            Mode::Echo => {
-                conn.on_utf8(|conn, msg| conn.send_utf8(msg));
-                conn.on_binary(|conn, msg| conn.send_binary(msg));
-            }
-            Mode::Chat => {}
-            Mode::Broadcast => {
-                conn.on_utf8(|conn, msg| {
-                    conn.server().broadcast_utf8(msg);
-                });
-                conn.on_binary(|conn, msg| {
-                    conn.server().broadcast_binary(msg);
-                });
-            }
-        }
-    });
+        });
 
     let server = builder.bind()?;
-    let handle = server.shutdown_handle();
+    let handle = server.handle();
+    let grace = Duration::from_secs(args.drain_grace);
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     std::thread::spawn(move || {
-        let mut signals = signals.forever();
-        if let Some(signal) = signals.next() {
-            // Shutdown is asked for first, so that nothing after it can keep it from
-            // happening.
-            handle.shutdown();
-            log::info!("signal {signal}: shutting down (a second signal exits at once)");
+        let Some(signal) = signals.forever().next() else {
+            return;
+        };
+        // Health turns 503 first, so that nothing after it can keep a load balancer
+        // sending clients here; then the listeners close.
+        draining.store(true, Ordering::SeqCst);
+        handle.stop_accepting();
+        log::info!(
+            "signal {signal}: draining: not accepting; clients get 1001 in {}s \
+             (a second signal exits at once)",
+            grace.as_secs()
+        );
+        let until = Instant::now() + grace;
+        while Instant::now() < until {
+            if let Some(again) = signals.pending().next() {
+                exit_at_once(again);
+            }
+            std::thread::sleep(Duration::from_millis(50).min(until - Instant::now()));
         }
-        if let Some(signal) = signals.next() {
-            log::warn!("signal {signal} again: exiting at once");
-            std::process::exit(128 + signal);
+        handle.shutdown();
+        log::info!("drain grace over: closing every client with 1001");
+        if let Some(again) = signals.forever().next() {
+            exit_at_once(again);
         }
     });
     let addr = server.local_addr();
@@ -331,7 +406,7 @@ fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
             Mode::Echo => "echo".to_owned(),
             Mode::Broadcast => "broadcast".to_owned(),
             Mode::Chat => format!("chat: open http://{addr}/ in a browser"),
-        }
+        },
     )
     .and_then(|()| stdout.flush());
     if let Some(files) = made {
@@ -352,6 +427,15 @@ fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
         .and_then(|()| stdout.flush());
     }
     server.start()
+}
+
+/// The topic every client subscribes to in `--mode broadcast`.
+const BROADCAST_TOPIC: &str = "broadcast";
+
+/// A second signal: exit now, without waiting for anyone.
+fn exit_at_once(signal: i32) -> ! {
+    log::warn!("signal {signal} again: exiting at once");
+    std::process::exit(128 + signal);
 }
 
 /// `--listen`: `PORT` alone means 127.0.0.1:PORT, as websocat's `-s PORT` does; anything

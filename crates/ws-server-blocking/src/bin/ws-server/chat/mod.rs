@@ -20,7 +20,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use ws_server_blocking::{Builder, CloseCode, Connection, HttpRequest, HttpResponse, Server};
+use ws_server_blocking::{
+    Builder, CloseCode, Connection, HttpRequest, HttpResponse, Server, Worker,
+};
 
 use names::{DEFAULT_ROOM, check_name, check_room};
 use protocol::{Incoming, Outgoing};
@@ -102,14 +104,22 @@ impl Chat {
         })
     }
 
-    /// Sets the builder's HTTP hook (the page) and tick (the presence lists) for the chat.
-    pub fn install(self: &Arc<Chat>, builder: Builder) -> Builder {
+    /// Sets the builder's tick period to the presence period. The page is answered by
+    /// [`http`](Self::http), which the caller's HTTP hook calls; the connections are set up
+    /// in each worker by [`setup`](Self::setup).
+    pub fn install(&self, builder: Builder) -> Builder {
+        builder.tick_period(Duration::from_secs(self.args.chat_presence_every))
+    }
+
+    /// One worker loop's callbacks: its connections, and (worker 0 only, since the lists
+    /// are the process's) the presence lists on each tick.
+    pub fn setup(self: &Arc<Chat>, worker: &mut Worker) {
+        if worker.index() == 0 {
+            let chat = self.clone();
+            worker.on_tick(move |server| chat.tick(server));
+        }
         let chat = self.clone();
-        let page = self.clone();
-        builder
-            .tick_period(Duration::from_secs(self.args.chat_presence_every))
-            .on_tick(move |server| chat.tick(server))
-            .http_hook(move |_server, request| page.http(request))
+        worker.on_connect(move |_server, conn| chat.connect(conn));
     }
 
     /// The answer to a plain HTTP request: the page at `/`, 404 for paths not the chat's;

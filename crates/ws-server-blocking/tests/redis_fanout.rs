@@ -1,0 +1,221 @@
+//! Two `ws-server --mode broadcast --redis URL` processes and one real `redis-server`: a
+//! message sent to one process reaches the clients of both, once each (issue 15). Ignored by
+//! a plain `cargo test`: `scripts/redis-tests.sh` runs it.
+
+mod common;
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{PATIENCE, ServerProcess, connect};
+
+/// A `redis-server` on a free loopback port, persistence off, killed when dropped.
+struct RedisServer {
+    port: u16,
+    child: Child,
+}
+
+impl RedisServer {
+    fn start() -> RedisServer {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let program = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_owned());
+        let child = Command::new(&program)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot run {program} (scripts/install-deps.sh redis installs it): {e}")
+            });
+        let redis = RedisServer { port, child };
+        eventually("redis-server accepts connections", || {
+            TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1)).ok()
+        });
+        redis
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    /// Each channel that has subscribers, with their count (`PUBSUB CHANNELS`, `NUMSUB`).
+    fn subscribers(&self) -> Vec<(String, usize)> {
+        let client = redis::Client::open(self.url().as_str()).unwrap();
+        let mut con = client
+            .get_connection_with_timeout(Duration::from_secs(5))
+            .unwrap();
+        con.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let channels: Vec<String> = redis::cmd("PUBSUB")
+            .arg("CHANNELS")
+            .query(&mut con)
+            .unwrap();
+        if channels.is_empty() {
+            return Vec::new();
+        }
+        let counts: Vec<(String, usize)> = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(&channels)
+            .query(&mut con)
+            .unwrap();
+        counts
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(
+            start.elapsed() < PATIENCE * 2,
+            "not within {:?}: {what}",
+            PATIENCE * 2
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+#[ignore = "needs redis-server: run by scripts/redis-tests.sh"]
+fn broadcast_fans_out_across_two_processes_and_their_workers_through_redis_once_each() {
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let one = ServerProcess::start(&["--mode", "broadcast", "--redis", &url]);
+    let two = ServerProcess::start(&["--mode", "broadcast", "--redis", &url, "--workers", "2"]);
+    let mut sender = connect(one.addr);
+    let mut neighbour = connect(one.addr);
+    let mut remote = connect(two.addr);
+    // Process two runs two workers: its clients may sit on either, and each gets it once.
+    let mut remote_too = connect(two.addr);
+
+    // Both processes listen on Redis once their clients are subscribed.
+    eventually("both processes subscribed on Redis", || {
+        redis
+            .subscribers()
+            .iter()
+            .any(|(_, n)| *n == 2)
+            .then_some(())
+    });
+
+    sender.send_text("hello");
+    assert_eq!(
+        remote.expect_text(),
+        "hello",
+        "through Redis to the other process"
+    );
+    assert_eq!(remote_too.expect_text(), "hello");
+    assert_eq!(neighbour.expect_text(), "hello", "locally");
+    sender.send_binary(&[1, 2, 3]);
+    // Had "hello" come twice (the process's own message back from Redis, or two
+    // deliveries), it would be read here instead: Redis keeps one publisher's order.
+    assert_eq!(remote.expect_binary(), [1, 2, 3]);
+    assert_eq!(remote_too.expect_binary(), [1, 2, 3]);
+    assert_eq!(neighbour.expect_binary(), [1, 2, 3]);
+
+    // And the other way.
+    remote.send_text("from two");
+    assert_eq!(neighbour.expect_text(), "from two");
+    remote.send_text("again");
+    assert_eq!(neighbour.expect_text(), "again");
+    for expected in ["from two", "again"] {
+        assert_eq!(
+            remote_too.expect_text(),
+            expected,
+            "the other worker, locally, once"
+        );
+    }
+}
+
+#[test]
+fn without_redis_the_clients_of_the_process_are_still_served() {
+    // Nothing listens on this port: the bridge retries in the background.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("redis://127.0.0.1:{port}/");
+    let server = ServerProcess::start(&["--mode", "broadcast", "--redis", &url]);
+    let mut sender = connect(server.addr);
+    let mut neighbour = connect(server.addr);
+    sender.send_text("local");
+    assert_eq!(neighbour.expect_text(), "local");
+    assert_eq!(
+        sender.expect_text(),
+        "local",
+        "the sender is a subscriber too"
+    );
+}
+
+#[test]
+fn a_bad_redis_url_is_a_usage_error() {
+    for (url, says) in [
+        ("rediss://127.0.0.1:6379/", "TLS"),
+        ("http://x/", "redis://"),
+        ("redis://", "no host"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ws-server"))
+            .args(["--mode", "broadcast", "--redis", url])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{url}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("--redis") && stderr.contains(says),
+            "{url}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_stopped_broker_lets_the_server_go() {
+    use std::sync::mpsc;
+    use ws_server_blocking::{RedisBroker, Server, ws_redis};
+    // Nothing listens on this port: the bridge retries in the background.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config = ws_redis::Config::new(&format!("redis://127.0.0.1:{port}/")).unwrap();
+    let redis = RedisBroker::start(config).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let installed = redis.clone();
+    let server = std::thread::spawn(move || {
+        let listening = installed
+            .install(Server::builder().listen("127.0.0.1:0"))
+            .bind()?;
+        tx.send(listening.handle()).unwrap();
+        listening.start()
+    });
+    let handle = rx.recv_timeout(PATIENCE).unwrap();
+    handle.shutdown();
+    eventually("the server stops", || server.is_finished().then_some(()));
+    server.join().unwrap().unwrap();
+    redis.stop();
+    assert!(redis.bridge().is_stopped());
+    assert!(!redis.stats().subscriber_connected);
+}

@@ -1,0 +1,113 @@
+//! Worker loops: several loops on one port, each with its own callbacks, topics across
+//! them. Real sockets on 127.0.0.1.
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::{Client, connect, serve};
+use ws_server_blocking::{Error, Server};
+
+/// Each worker answers `who` with its index, subscribes on `sub:T`, publishes on
+/// `pub:T:TEXT`; commands are acknowledged with `ok`.
+fn two_workers(builder: ws_server_blocking::Builder) -> ws_server_blocking::Builder {
+    builder.workers(2).worker_setup(|worker| {
+        // Not Send: each worker builds its own on its own thread.
+        let served = std::rc::Rc::new(std::cell::Cell::new(0u32));
+        worker.on_connect(move |_server, conn| {
+            served.set(served.get() + 1);
+            conn.on_utf8(|conn, msg| {
+                if msg == "who" {
+                    return conn.send_utf8(&conn.server().worker().to_string());
+                }
+                if let Some(topic) = msg.strip_prefix("sub:") {
+                    conn.subscribe(topic);
+                } else if let Some(rest) = msg.strip_prefix("pub:") {
+                    let (topic, text) = rest.split_once(':').unwrap();
+                    conn.server().publish_utf8(topic, text);
+                }
+                conn.send_utf8("ok")
+            });
+        });
+    })
+}
+
+fn worker_of(client: &mut Client) -> usize {
+    client.send_text("who");
+    client.expect_text().parse().unwrap()
+}
+
+// With SO_REUSEPORT the kernel picks a worker by a hash of each connection's addresses:
+// 64 connections all landing on one of two workers has a probability of 2^-63.
+#[test]
+fn two_workers_share_the_load() {
+    let server = serve(two_workers);
+    let mut clients: Vec<Client> = (0..64).map(|_| connect(server.addr)).collect();
+    let workers: HashSet<usize> = clients.iter_mut().map(worker_of).collect();
+    assert_eq!(workers, HashSet::from([0, 1]));
+}
+
+#[test]
+fn both_workers_deliver_topic_messages() {
+    let server = serve(two_workers);
+    let mut clients: Vec<Client> = (0..16).map(|_| connect(server.addr)).collect();
+    let on: Vec<usize> = clients.iter_mut().map(worker_of).collect();
+    assert!(on.contains(&0) && on.contains(&1), "{on:?}");
+    for client in &mut clients {
+        client.send_text("sub:room");
+        assert_eq!(client.expect_text(), "ok");
+    }
+    // A publish from a connection of one worker, then one from another thread: each
+    // subscriber of either worker gets both, once, in order.
+    let publisher = on.iter().position(|&w| w == 1).unwrap();
+    // The publisher's own copy comes before its ack; once acked, the publish is done.
+    clients[publisher].send_text("pub:room:first");
+    assert_eq!(clients[publisher].expect_text(), "first");
+    assert_eq!(clients[publisher].expect_text(), "ok");
+    server.handle.publish("room", "second").unwrap();
+    for (i, client) in clients.iter_mut().enumerate() {
+        if i != publisher {
+            assert_eq!(
+                client.expect_text(),
+                "first",
+                "client {i} on worker {}",
+                on[i]
+            );
+        }
+        assert_eq!(
+            client.expect_text(),
+            "second",
+            "client {i} on worker {}",
+            on[i]
+        );
+    }
+    // Nothing was delivered twice: the next message each one reads is its own answer.
+    for client in &mut clients {
+        assert!(worker_of(client) < 2);
+    }
+}
+
+// Callbacks set on the Builder run on one thread: refused with several workers.
+#[test]
+fn builder_callbacks_with_workers_are_refused() {
+    let result = Server::builder()
+        .listen("127.0.0.1:0")
+        .workers(2)
+        .on_connect(|_, _| {})
+        .bind();
+    match result {
+        Err(Error::Config(message)) => assert!(message.contains("worker_setup"), "{message}"),
+        other => panic!("expected Error::Config, got {other:?}"),
+    }
+}
+
+// A listener bound by the caller is shared by the workers (they cannot each bind one).
+#[test]
+fn a_given_listener_is_shared_by_the_workers() {
+    let server = serve(|b| {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        two_workers(b.listen(listener))
+    });
+    let mut client = connect(server.addr);
+    assert!(worker_of(&mut client) < 2);
+}
