@@ -26,7 +26,7 @@ use crate::ending::Ending;
 use crate::error::Error;
 use crate::handshake::reject_bytes;
 use crate::server::Server;
-use crate::server::connection::{Connection, Phase, Slot};
+use crate::server::connection::{Connection, Slot, Stage};
 use crate::server::hub::Job;
 use crate::transport::{ReadOutcome, Transport};
 use crate::watch::{self, Direction, WATCH_BASE};
@@ -304,7 +304,7 @@ impl EventLoop {
             let Some(slot) = server.slot(index) else {
                 return;
             };
-            if slot.phase.get() == Phase::Gone {
+            if slot.stage() == Stage::Gone {
                 return;
             }
             // Backpressure (see `Builder::read_pause`): resumed by `flush` once the
@@ -396,7 +396,7 @@ impl EventLoop {
         let Some(slot) = server.slot(index) else {
             return;
         };
-        if slot.phase.get() != Phase::Gone {
+        if slot.stage() != Stage::Gone {
             return;
         }
         slot.report_disconnect(server);
@@ -439,7 +439,7 @@ impl EventLoop {
     fn check_silence(&mut self, now: Instant) {
         let server = &self.server;
         for (_, slot) in server.slots.iter() {
-            if slot.phase.get().is_open() && slot.last_recv.get() <= self.last_silence_check {
+            if slot.stage() == Stage::Open && slot.last_recv.get() <= self.last_silence_check {
                 slot.silence_check(server, now);
             }
         }
@@ -448,7 +448,7 @@ impl EventLoop {
     fn check_deadlines(&mut self, now: Instant) {
         let server = &self.server;
         for (_, slot) in server.slots.iter() {
-            if slot.phase.get().deadline().is_some_and(|at| now >= at) {
+            if slot.phase.borrow().deadline().is_some_and(|at| now >= at) {
                 slot.deadline_passed(server);
             }
         }

@@ -23,7 +23,7 @@ pub(crate) mod lifecycle;
 pub(crate) mod topics;
 
 use crate::http::{HttpRequest, HttpResponse};
-use connection::{Connection, Phase, Slot};
+use connection::{Connection, Slot, Stage};
 use hub::{Handle, Hub};
 use topics::Topics;
 
@@ -126,8 +126,7 @@ impl Server {
     /// The connection with this id, if it still exists (in any phase).
     pub fn connection(&self, id: ConnId) -> Option<Connection<'_>> {
         let slot = self.slots.get(id.index as usize)?;
-        (slot.id == id && slot.phase.get() != Phase::Gone)
-            .then_some(Connection { server: self, slot })
+        (slot.id == id && slot.stage() != Stage::Gone).then_some(Connection { server: self, slot })
     }
 
     /// The number of this worker's connections, in every phase (handshaking, open,

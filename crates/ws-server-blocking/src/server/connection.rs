@@ -42,51 +42,85 @@ pub(crate) struct Handlers {
     pub disconnect: Option<DisconnectFn>,
 }
 
-/// Where a connection is in its life, as the server sees it. Every phase that waits on
-/// the peer carries its deadline, so none can exist without one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a connection is in its life, with what that phase holds: the request parser
+/// while the handshake runs, the session while it is open and while its last bytes are
+/// written. Every phase that waits on the peer carries its deadline, so none can exist
+/// without one.
 pub(crate) enum Phase {
     /// TLS and WebSocket handshakes in progress, until `deadline` (`handshake_timeout`
     /// from accept).
-    Handshake { deadline: Instant },
+    Handshake {
+        parser: Box<RequestParser>,
+        deadline: Instant,
+    },
     /// The session is open: messages flow. Once our close frame is queued, the peer's
     /// answer is due by `closing` (`close_timeout` later); `None` until then.
-    Open { closing: Option<Instant> },
-    /// Writing our last bytes (a close frame, a refusal) until `deadline`; then our side
-    /// is shut down.
-    Flushing { deadline: Instant },
+    Open {
+        session: Box<Session>,
+        closing: Option<Instant>,
+    },
+    /// Writing our last bytes (a close frame, a refusal: the session's, if there was
+    /// one, or the preface) until `deadline`; then our side is shut down.
+    Flushing {
+        session: Option<Box<Session>>,
+        deadline: Instant,
+    },
     /// Our side is shut down; reading until the peer closes its side, or `deadline`.
     AwaitingEof { deadline: Instant },
     /// Finished: removed at the end of the loop iteration.
     Gone,
 }
 
+/// Which phase a connection is in, without its data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stage {
+    Handshake,
+    Open,
+    Flushing,
+    AwaitingEof,
+    Gone,
+}
+
 impl Phase {
-    /// When this phase gives up on the peer, if it waits on it.
-    pub(crate) fn deadline(self) -> Option<Instant> {
+    /// Which phase this is.
+    pub(crate) fn stage(&self) -> Stage {
         match self {
-            Phase::Handshake { deadline }
-            | Phase::Flushing { deadline }
-            | Phase::AwaitingEof { deadline } => Some(deadline),
-            Phase::Open { closing } => closing,
+            Phase::Handshake { .. } => Stage::Handshake,
+            Phase::Open { .. } => Stage::Open,
+            Phase::Flushing { .. } => Stage::Flushing,
+            Phase::AwaitingEof { .. } => Stage::AwaitingEof,
+            Phase::Gone => Stage::Gone,
+        }
+    }
+
+    /// When this phase gives up on the peer, if it waits on it.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        match self {
+            Phase::Handshake { deadline, .. }
+            | Phase::Flushing { deadline, .. }
+            | Phase::AwaitingEof { deadline } => Some(*deadline),
+            Phase::Open { closing, .. } => *closing,
             Phase::Gone => None,
         }
     }
 
-    /// Whether the session is open (messages may still flow).
-    pub(crate) fn is_open(self) -> bool {
-        matches!(self, Phase::Open { .. })
+    /// The session, in the phases that have one.
+    pub(crate) fn session(&self) -> Option<&Session> {
+        match self {
+            Phase::Open { session, .. } => Some(session),
+            Phase::Flushing { session, .. } => session.as_deref(),
+            _ => None,
+        }
     }
-}
 
-/// The bytes and protocol state of a connection.
-pub(crate) struct Io {
-    /// Raw bytes that go out before any frame: the handshake answer or refusal.
-    pub preface: Vec<u8>,
-    /// The request parser, while the handshake runs.
-    pub parser: Option<Box<RequestParser>>,
-    /// The session, once the handshake is accepted.
-    pub session: Option<Session>,
+    /// The session, in the phases that have one.
+    pub(crate) fn session_mut(&mut self) -> Option<&mut Session> {
+        match self {
+            Phase::Open { session, .. } => Some(session),
+            Phase::Flushing { session, .. } => session.as_deref_mut(),
+            _ => None,
+        }
+    }
 }
 
 /// A connection's state inside the server.
@@ -94,14 +128,15 @@ pub(crate) struct Slot {
     pub id: ConnId,
     pub addr: SocketAddr,
     pub transport: RefCell<Transport>,
-    pub io: RefCell<Io>,
+    /// Raw bytes that go out before any frame: the handshake's answer or refusal.
+    pub preface: RefCell<Vec<u8>>,
+    pub phase: RefCell<Phase>,
     /// Received bytes not yet consumed; usually empty, lent to the loop while it reads.
     pub rx: Cell<RecvBuffer>,
     pub handlers: RefCell<Handlers>,
     pub data: RefCell<Option<Box<dyn Any>>>,
     /// The topics this connection is subscribed to.
     pub topics: RefCell<Vec<std::sync::Arc<str>>>,
-    pub phase: Cell<Phase>,
     pub last_recv: Cell<Instant>,
     /// When the first ping of the current silence was sent.
     pub silent_since_ping: Cell<Option<Instant>>,
@@ -136,14 +171,20 @@ impl Slot {
     /// Drops the connection at the end of this loop iteration, without more I/O.
     pub(crate) fn abort(&self, server: &Server, ending: Ending) {
         self.record_ending(ending);
-        if self.phase.get() != Phase::Gone {
-            self.phase.set(Phase::Gone);
+        if self.stage() != Stage::Gone {
+            // The phase's data (parser, session) goes now; the socket at removal.
+            drop(self.phase.replace(Phase::Gone));
             server.doom(self);
         }
     }
 
+    /// Which phase the connection is in.
+    pub(crate) fn stage(&self) -> Stage {
+        self.phase.borrow().stage()
+    }
+
     pub(crate) fn session_is_open(&self) -> bool {
-        matches!(&self.io.borrow().session, Some(s) if s.state() == ws_proto::State::Open)
+        matches!(&*self.phase.borrow(), Phase::Open { session, .. } if session.state() == ws_proto::State::Open)
     }
 }
 
@@ -186,12 +227,16 @@ impl<'a> Connection<'a> {
 
     /// Whether the handshake is done and messages can be sent.
     pub fn is_ready(&self) -> bool {
-        self.slot.phase.get().is_open() && self.slot.session_is_open()
+        self.slot.session_is_open()
     }
 
     /// Whether permessage-deflate was agreed in the handshake.
     pub fn is_compressing(&self) -> bool {
-        matches!(&self.slot.io.borrow().session, Some(s) if s.is_compressing())
+        self.slot
+            .phase
+            .borrow()
+            .session()
+            .is_some_and(Session::is_compressing)
     }
 
     /// The TCP socket (Perl's `$conn->socket`). It is non-blocking and owned by the
@@ -236,7 +281,7 @@ impl<'a> Connection<'a> {
         let (frame, _) = self.slot.recv_limits.get();
         let limits = (frame.min(max), max);
         self.slot.recv_limits.set(limits);
-        if let Some(session) = &mut self.slot.io.borrow_mut().session {
+        if let Some(session) = self.slot.phase.borrow_mut().session_mut() {
             session.set_max_frame_size(limits.0);
             session.set_max_message_size(limits.1);
         }
@@ -278,16 +323,13 @@ impl<'a> Connection<'a> {
         if size > max {
             return Err(Error::MessageTooLarge { size, max });
         }
-        if !self.slot.phase.get().is_open() {
-            return Err(Error::NotOpen);
-        }
-        let mut io = self.slot.io.borrow_mut();
-        let Some(session) = io.session.as_mut() else {
+        let mut phase = self.slot.phase.borrow_mut();
+        let Phase::Open { session, .. } = &mut *phase else {
             return Err(Error::NotOpen);
         };
         let cap = self.server.config.max_pending_output;
         if session.pending().len() > cap {
-            drop(io);
+            drop(phase);
             log::info!(
                 "{}: dropped: peer stopped reading ({cap} bytes unsent)",
                 self.slot.addr
@@ -302,7 +344,7 @@ impl<'a> Connection<'a> {
             ws_proto::LocalError::Closed => Error::NotOpen,
             other => Error::Protocol(other.into()),
         })?;
-        drop(io);
+        drop(phase);
         self.server.mark_dirty(self.slot);
         Ok(())
     }
@@ -312,23 +354,15 @@ impl<'a> Connection<'a> {
     /// `disconnect` callback runs. Called from the `handshake` callback, it refuses the
     /// upgrade with 403 instead.
     pub fn disconnect(&self, code: CloseCode, reason: &str) {
-        match self.slot.phase.get() {
+        let mut phase = self.slot.phase.borrow_mut();
+        match &mut *phase {
             Phase::Handshake { .. } => self.slot.disconnect_requested.set(true),
-            Phase::Open { .. } => {
-                let closed = self
-                    .slot
-                    .io
-                    .borrow_mut()
-                    .session
-                    .as_mut()
-                    .map(|s| s.close(code, truncate_reason(reason)));
-                if let Some(Ok(())) = closed {
+            Phase::Open { session, closing } => {
+                if session.close(code, truncate_reason(reason)).is_ok() {
+                    *closing = Some(Instant::now() + self.server.config.close_timeout);
+                    drop(phase);
                     self.slot
                         .record_ending(Ending::closed(code.as_u16(), truncate_reason(reason)));
-                    let closing = Instant::now() + self.server.config.close_timeout;
-                    self.slot.phase.set(Phase::Open {
-                        closing: Some(closing),
-                    });
                     self.server.mark_dirty(self.slot);
                 }
             }
@@ -484,30 +518,74 @@ impl std::fmt::Debug for Connection<'_> {
 mod tests {
     use std::time::{Duration, Instant};
 
-    use super::Phase;
+    use ws_proto::handshake::RequestParser;
+    use ws_proto::{Config, Role, Session};
+
+    use super::{Phase, Stage};
+
+    fn session() -> Box<Session> {
+        Box::new(Session::new(Role::Server, Config::default(), None))
+    }
+
+    fn phases(at: Instant) -> Vec<Phase> {
+        vec![
+            Phase::Handshake {
+                parser: Box::new(RequestParser::new()),
+                deadline: at,
+            },
+            Phase::Open {
+                session: session(),
+                closing: None,
+            },
+            Phase::Open {
+                session: session(),
+                closing: Some(at),
+            },
+            Phase::Flushing {
+                session: Some(session()),
+                deadline: at,
+            },
+            Phase::Flushing {
+                session: None,
+                deadline: at,
+            },
+            Phase::AwaitingEof { deadline: at },
+            Phase::Gone,
+        ]
+    }
 
     // Every phase that waits on the peer has a deadline; an open connection has one
     // only once its closing handshake began.
     #[test]
     fn waiting_phases_carry_their_deadline() {
         let at = Instant::now() + Duration::from_secs(5);
-        assert_eq!(Phase::Handshake { deadline: at }.deadline(), Some(at));
-        assert_eq!(Phase::Flushing { deadline: at }.deadline(), Some(at));
-        assert_eq!(Phase::AwaitingEof { deadline: at }.deadline(), Some(at));
-        assert_eq!(Phase::Open { closing: None }.deadline(), None);
-        assert_eq!(Phase::Open { closing: Some(at) }.deadline(), Some(at));
-        assert_eq!(Phase::Gone.deadline(), None);
+        let deadlines: Vec<Option<Instant>> = phases(at).iter().map(Phase::deadline).collect();
+        assert_eq!(
+            deadlines,
+            [Some(at), None, Some(at), Some(at), Some(at), Some(at), None]
+        );
     }
 
-    // Messages may be sent in the open phase only, closing handshake included.
+    // The session lives in the open phase and in the flushing that follows it (its last
+    // bytes); a refusal flushes without one; the other phases have none.
     #[test]
-    fn only_the_open_phase_is_open() {
+    fn the_session_lives_in_open_and_flushing_only() {
         let at = Instant::now();
-        assert!(Phase::Open { closing: None }.is_open());
-        assert!(Phase::Open { closing: Some(at) }.is_open());
-        assert!(!Phase::Handshake { deadline: at }.is_open());
-        assert!(!Phase::Flushing { deadline: at }.is_open());
-        assert!(!Phase::AwaitingEof { deadline: at }.is_open());
-        assert!(!Phase::Gone.is_open());
+        let with: Vec<(Stage, bool)> = phases(at)
+            .iter()
+            .map(|p| (p.stage(), p.session().is_some()))
+            .collect();
+        assert_eq!(
+            with,
+            [
+                (Stage::Handshake, false),
+                (Stage::Open, true),
+                (Stage::Open, true),
+                (Stage::Flushing, true),
+                (Stage::Flushing, false),
+                (Stage::AwaitingEof, false),
+                (Stage::Gone, false),
+            ]
+        );
     }
 }

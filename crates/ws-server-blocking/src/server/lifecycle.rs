@@ -25,7 +25,7 @@ use ws_proto::handshake::{Reject, RequestParser};
 use ws_proto::{CloseCode, Event, RecvBuffer};
 
 use super::Server;
-use super::connection::{Connection, Io, Phase, Slot};
+use super::connection::{Connection, Phase, Slot, Stage};
 use crate::ending::Ending;
 use crate::handshake::{Handshake, reject_bytes};
 use crate::http::{HttpRequest, HttpResponse};
@@ -45,19 +45,13 @@ impl Slot {
             id,
             addr,
             transport: transport.into(),
-            io: Io {
-                preface: Vec::new(),
-                parser: Some(Box::new(RequestParser::with_limits(
-                    config.handshake_limits,
-                ))),
-                session: None,
-            }
-            .into(),
+            preface: Default::default(),
             rx: Default::default(),
             handlers: Default::default(),
             data: Default::default(),
             topics: Default::default(),
             phase: Phase::Handshake {
+                parser: Box::new(RequestParser::with_limits(config.handshake_limits)),
                 deadline: now + config.handshake_timeout,
             }
             .into(),
@@ -81,25 +75,25 @@ impl Slot {
 
     /// Runs what newly received bytes complete: the handshake, then frames and callbacks.
     pub(crate) fn process(&self, server: &Server, rx: &mut RecvBuffer) {
-        match self.phase.get() {
-            Phase::Handshake { .. } => {
+        match self.stage() {
+            Stage::Handshake => {
                 if !self.transport.borrow().is_handshaking() && self.handshake(server, rx) {
                     self.decode(server, rx);
                 }
             }
-            Phase::Open { .. } | Phase::Flushing { .. } => self.decode(server, rx),
+            Stage::Open | Stage::Flushing => self.decode(server, rx),
             // The peer should only be sending its end of stream now; whatever else comes is
             // read and dropped so that closing cannot turn into a reset.
-            Phase::AwaitingEof { .. } | Phase::Gone => *rx = RecvBuffer::new(),
+            Stage::AwaitingEof | Stage::Gone => *rx = RecvBuffer::new(),
         }
     }
 
     /// Reads the upgrade request; once it is complete, asks the `handshake` callback and
     /// answers. Returns whether the connection is now open.
     fn handshake(&self, server: &Server, rx: &mut RecvBuffer) -> bool {
-        let parsed = match self.io.borrow_mut().parser.as_mut() {
-            Some(parser) => parser.parse(rx),
-            None => return false,
+        let parsed = match &mut *self.phase.borrow_mut() {
+            Phase::Handshake { parser, .. } => parser.parse(rx),
+            _ => return false,
         };
         let request = match parsed {
             Ok(Some(request)) => request,
@@ -135,7 +129,7 @@ impl Slot {
         let conn = Connection { server, slot: self };
         let mut hs = Handshake::new(&request, server.config.deflate.clone());
         conn.handshake_event(&mut hs);
-        if self.phase.get() == Phase::Gone {
+        if self.stage() == Stage::Gone {
             return false;
         }
         if self.disconnect_requested.get() && !hs.is_refused() {
@@ -153,18 +147,16 @@ impl Slot {
                 return false;
             }
         };
-        {
-            let mut io = self.io.borrow_mut();
-            io.parser = None;
-            io.preface = answer;
-            io.session = Some(session);
-        }
-        self.phase.set(Phase::Open { closing: None });
+        *self.preface.borrow_mut() = answer;
+        *self.phase.borrow_mut() = Phase::Open {
+            session: Box::new(session),
+            closing: None,
+        };
         server.mark_dirty(self);
         log::debug!("{}: handshake done for {}", self.addr, request.resource());
         drop(request);
         conn.ready_event();
-        self.phase.get().is_open()
+        self.stage() == Stage::Open
     }
 
     /// Sends the HTTP hook's answer and closes after it.
@@ -182,24 +174,35 @@ impl Slot {
 
     /// Sends a refusal (an HTTP answer) and closes after it.
     fn refuse(&self, server: &Server, answer: Vec<u8>, reason: &str) {
-        let mut io = self.io.borrow_mut();
-        io.parser = None;
-        io.preface = answer;
-        drop(io);
+        *self.preface.borrow_mut() = answer;
         self.record_ending(Ending::abnormal(reason));
-        self.start_flushing(server, Instant::now() + server.config.close_timeout);
+        *self.phase.borrow_mut() = Phase::Flushing {
+            session: None,
+            deadline: Instant::now() + server.config.close_timeout,
+        };
+        server.mark_dirty(self);
     }
 
-    /// Writes what is queued, then shuts our side down (see `settle`).
+    /// Open -> Flushing: the session's last bytes are written by `deadline`, then our
+    /// side is shut down (see `settle`).
     fn start_flushing(&self, server: &Server, deadline: Instant) {
-        self.phase.set(Phase::Flushing { deadline });
+        let mut phase = self.phase.borrow_mut();
+        if let Phase::Open { .. } = &*phase
+            && let Phase::Open { session, .. } = std::mem::replace(&mut *phase, Phase::Gone)
+        {
+            *phase = Phase::Flushing {
+                session: Some(session),
+                deadline,
+            };
+        }
+        drop(phase);
         server.mark_dirty(self);
     }
 
     /// The session ended (close frames exchanged, or it failed): the bytes it still owes
     /// the peer are written within `close_timeout`.
     fn session_closed(&self, server: &Server) {
-        if self.phase.get().is_open() {
+        if self.stage() == Stage::Open {
             self.start_flushing(server, Instant::now() + server.config.close_timeout);
         }
     }
@@ -212,7 +215,7 @@ impl Slot {
     fn decode(&self, server: &Server, rx: &mut RecvBuffer) {
         let conn = Connection { server, slot: self };
         loop {
-            let (decoded, open) = match self.io.borrow_mut().session.as_mut() {
+            let (decoded, open) = match self.phase.borrow_mut().session_mut() {
                 Some(session) => {
                     let decoded = session.decode(rx);
                     (decoded, session.state() == ws_proto::State::Open)
@@ -251,34 +254,31 @@ impl Slot {
                     break;
                 }
             }
-            if self.phase.get() == Phase::Gone {
+            if self.stage() == Stage::Gone {
                 break;
             }
         }
     }
 
     fn session_is_closed(&self) -> bool {
-        self.io
+        self.phase
             .borrow()
-            .session
-            .as_ref()
+            .session()
             .is_some_and(ws_proto::Session::is_closed)
     }
 
     /// The peer closed its side of the TCP connection.
     pub(crate) fn end_of_stream(&self, server: &Server) {
         self.peer_eof.set(true);
-        match self.phase.get() {
+        let mut phase = self.phase.borrow_mut();
+        match &mut *phase {
             // Anything still queued (the answer to a close frame that came with the end
             // of stream) is written first, within `close_timeout`: a peer that
             // half-closed and never reads again must not hold the connection for ever.
-            Phase::Open { closing } => {
-                let abnormal = self
-                    .io
-                    .borrow_mut()
-                    .session
-                    .as_mut()
-                    .is_some_and(|s| s.receive_eof().is_err());
+            Phase::Open { session, closing } => {
+                let abnormal = session.receive_eof().is_err();
+                let closing = *closing;
+                drop(phase);
                 if abnormal {
                     self.record_ending(Ending::abnormal("connection closed without a close frame"));
                 }
@@ -286,12 +286,19 @@ impl Slot {
                     closing.unwrap_or_else(|| Instant::now() + server.config.close_timeout);
                 self.start_flushing(server, deadline);
             }
-            Phase::Flushing { .. } => server.mark_dirty(self),
-            Phase::Handshake { .. } => self.abort(
-                server,
-                Ending::abnormal("connection closed during the handshake"),
-            ),
+            Phase::Flushing { .. } => {
+                drop(phase);
+                server.mark_dirty(self)
+            }
+            Phase::Handshake { .. } => {
+                drop(phase);
+                self.abort(
+                    server,
+                    Ending::abnormal("connection closed during the handshake"),
+                )
+            }
             Phase::AwaitingEof { .. } | Phase::Gone => {
+                drop(phase);
                 self.abort(server, Ending::abnormal("connection closed"))
             }
         }
@@ -315,19 +322,24 @@ impl Slot {
 
     /// Bytes queued for a connection and not yet handed to the socket.
     pub(crate) fn unsent(&self) -> usize {
-        let io = self.io.borrow();
-        io.preface.len() + io.session.as_ref().map_or(0, |s| s.pending().len())
+        self.preface.borrow().len()
+            + self
+                .phase
+                .borrow()
+                .session()
+                .map_or(0, |s| s.pending().len())
     }
 
     /// Writes the preface and the session's frames until done or the socket is full;
     /// returns whether everything went out.
     pub(crate) fn write_out(&self) -> io::Result<bool> {
-        let mut io = self.io.borrow_mut();
+        let mut preface = self.preface.borrow_mut();
+        let mut phase = self.phase.borrow_mut();
         let mut transport = self.transport.borrow_mut();
         loop {
-            let chunk: &[u8] = if !io.preface.is_empty() {
-                &io.preface
-            } else if let Some(session) = &io.session {
+            let chunk: &[u8] = if !preface.is_empty() {
+                &preface
+            } else if let Some(session) = phase.session() {
                 session.pending()
             } else {
                 &[]
@@ -346,14 +358,14 @@ impl Slot {
                     }
                 }
                 Ok(n) => {
-                    if io.preface.is_empty() {
-                        if let Some(session) = &mut io.session {
+                    if preface.is_empty() {
+                        if let Some(session) = phase.session_mut() {
                             session.advance(n);
                         }
                     } else {
-                        io.preface.drain(..n);
-                        if io.preface.is_empty() {
-                            io.preface = Vec::new();
+                        preface.drain(..n);
+                        if preface.is_empty() {
+                            *preface = Vec::new();
                         }
                     }
                 }
@@ -395,7 +407,7 @@ impl Slot {
     /// when reading was paused (see `Builder::read_pause`) and may resume.
     pub(crate) fn flush(&self, server: &Server) -> bool {
         self.dirty.set(false);
-        if matches!(self.phase.get(), Phase::Gone | Phase::AwaitingEof { .. }) {
+        if matches!(self.stage(), Stage::Gone | Stage::AwaitingEof) {
             return false;
         }
         match self.write_out() {
@@ -417,7 +429,7 @@ impl Slot {
     /// Moves a flushing connection on once its bytes are all out: it shuts down its
     /// side, and waits for the peer's (or is done if the peer's came first).
     pub(crate) fn settle(&self, server: &Server) {
-        if !matches!(self.phase.get(), Phase::Flushing { .. }) {
+        if self.stage() != Stage::Flushing {
             return;
         }
         // The connection is over for the application once it stops being open; the TCP
@@ -434,16 +446,17 @@ impl Slot {
             self.abort(server, Ending::abnormal("closed"));
             return;
         }
-        self.phase.set(Phase::AwaitingEof {
+        // The session has nothing left to send: it goes with this phase.
+        *self.phase.borrow_mut() = Phase::AwaitingEof {
             deadline: Instant::now() + server.config.close_timeout,
-        });
+        };
     }
 
     /// The current phase's deadline passed: the connection is dropped.
     pub(crate) fn deadline_passed(&self, server: &Server) {
-        let reason = match self.phase.get() {
-            Phase::Handshake { .. } => "handshake timeout",
-            Phase::Open { .. } => "closing handshake timeout",
+        let reason = match self.stage() {
+            Stage::Handshake => "handshake timeout",
+            Stage::Open => "closing handshake timeout",
             _ => "close timeout",
         };
         log::debug!("{}: {reason}", self.addr);
@@ -471,10 +484,10 @@ impl Slot {
     /// Shutdown began: an open connection gets close 1001, one in its handshake is
     /// dropped.
     pub(crate) fn going_away(&self, server: &Server) {
-        match self.phase.get() {
-            Phase::Open { .. } => Connection { server, slot: self }
+        match self.stage() {
+            Stage::Open => Connection { server, slot: self }
                 .disconnect(CloseCode::GOING_AWAY, "server shutdown"),
-            Phase::Handshake { .. } => self.abort(server, Ending::closed(1001, "server shutdown")),
+            Stage::Handshake => self.abort(server, Ending::closed(1001, "server shutdown")),
             _ => {}
         }
     }
