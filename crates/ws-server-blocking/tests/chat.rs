@@ -334,7 +334,10 @@ mod page {
         let server = chat(&[]);
         let answer = get(&server, "GET", "/");
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-        assert_eq!(header(&answer, "Content-Type"), Some("text/html; charset=utf-8"));
+        assert_eq!(
+            header(&answer, "Content-Type"),
+            Some("text/html; charset=utf-8")
+        );
         assert_eq!(header(&answer, "X-Content-Type-Options"), Some("nosniff"));
         let csp = header(&answer, "Content-Security-Policy").expect("a CSP");
         assert!(csp.starts_with("default-src 'none'; "), "{csp}");
@@ -362,5 +365,130 @@ mod page {
         assert_eq!(header(&answer, "Allow"), Some("GET, HEAD"));
         assert!(get(&server, "GET", "/secret").starts_with("HTTP/1.1 404"));
         assert!(get(&server, "GET", "/ws").starts_with("HTTP/1.1 426"));
+    }
+}
+
+mod workers {
+    use super::*;
+
+    #[test]
+    fn a_room_spans_the_worker_loops_of_a_process() {
+        let server = chat(&["--workers", "2"]);
+        let mut clients: Vec<Client> = (0..6)
+            .map(|n| join(&server, &format!("p{n}"), "lobby"))
+            .collect();
+        send(
+            &mut clients[0],
+            json!({"type": "message", "text": "to all six"}),
+        );
+        for client in &mut clients {
+            let msg = next(client);
+            assert_eq!(msg["text"], "to all six", "{msg}");
+        }
+        // The presence list is the process's, whichever worker holds whom (a list sent
+        // before the sixth join may still be on its way from another worker: skip those).
+        let last = clients.last_mut().unwrap();
+        let sizes: Vec<usize> = (0..10)
+            .map(|_| next_presence(last)["names"].as_array().unwrap().len())
+            .take_while(|&n| n != 6)
+            .collect();
+        assert!(sizes.len() < 10, "no list of six names: {sizes:?}");
+    }
+
+    #[test]
+    fn healthz_is_answered_beside_the_page() {
+        let server = chat(&[]);
+        let answer = raw_exchange(
+            server.addr,
+            format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr).as_bytes(),
+        );
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+}
+
+/// Two chat processes sharing rooms through a real redis-server.
+mod across_processes {
+    use super::*;
+    use std::net::{TcpListener, TcpStream};
+    use std::process::{Child, Command, Stdio};
+    use std::time::Duration;
+
+    struct Redis {
+        port: u16,
+        child: Child,
+    }
+
+    impl Redis {
+        fn start() -> Redis {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let child = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("redis-server (scripts/install-deps.sh redis installs it)");
+            let redis = Redis { port, child };
+            for _ in 0..100 {
+                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return redis;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            panic!("redis-server did not listen on {port} within 5 s");
+        }
+    }
+
+    impl Drop for Redis {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// Presence lists until one from a server other than `own` (at most 30 lists, one a
+    /// second from each server).
+    fn other_servers_list(client: &mut Client, own: &str) -> Value {
+        for _ in 0..30 {
+            let list = next_presence(client);
+            if list["server"] != own {
+                return list;
+            }
+        }
+        panic!("no presence list from the other process in 30 lists");
+    }
+
+    #[test]
+    #[ignore = "needs redis-server: run by scripts/browser.sh"]
+    fn two_processes_share_a_room_and_its_presence() {
+        let redis = Redis::start();
+        let url = format!("redis://127.0.0.1:{}/", redis.port);
+        let args = ["--redis", url.as_str(), "--chat-presence-every", "1"];
+        let one = chat(&args);
+        let two = chat(&args);
+        let mut alice = open(&one, "/ws/lobby");
+        send(&mut alice, json!({"type": "join", "name": "alice"}));
+        let alice_server = next(&mut alice)["server"].as_str().unwrap().to_owned();
+        let mut bob = open(&two, "/ws/lobby");
+        send(&mut bob, json!({"type": "join", "name": "bob"}));
+        let bob_server = next(&mut bob)["server"].as_str().unwrap().to_owned();
+        assert_ne!(alice_server, bob_server);
+        // Each hears the other's process: both are subscribed through Redis.
+        let list = other_servers_list(&mut bob, &bob_server);
+        assert_eq!(list["names"], json!(["alice"]), "{list}");
+        let list = other_servers_list(&mut alice, &alice_server);
+        assert_eq!(list["names"], json!(["bob"]), "{list}");
+        send(&mut alice, json!({"type": "message", "text": "across"}));
+        let msg = next(&mut bob);
+        assert_eq!(
+            (msg["name"].as_str(), msg["text"].as_str()),
+            (Some("alice"), Some("across"))
+        );
+        send(&mut bob, json!({"type": "message", "text": "back"}));
+        assert_eq!(next(&mut alice)["text"], "across", "her own message, once");
+        assert_eq!(next(&mut alice)["text"], "back");
     }
 }
