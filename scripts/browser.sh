@@ -34,6 +34,9 @@ ws_server="$root/target/debug/ws-server"
 "$ws_server" --help | grep -q -- '--redis' ||
     die "this ws-server has no --redis flag (issue 15's Redis broker): two servers could not share rooms"
 
+say "two chat processes through a real redis-server, without a browser (the ignored tests)"
+cargo test -q -p ws-server-blocking --test chat -- --ignored || die "cargo test --test chat -- --ignored"
+
 tmp=$(mktemp -d /tmp/chat-browser.XXXXXX)
 pids=()
 cleanup() {
@@ -42,7 +45,8 @@ cleanup() {
         kill "$pid" 2>/dev/null || true
     done
     for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
+        # (bash's own "Killed" notice for the server the check killed goes to /dev/null too)
+        { wait "$pid"; } 2>/dev/null || true
     done
     if [ "$status" -ne 0 ] || [ "${KEEP:-}" = 1 ]; then
         say "logs kept in $tmp"
@@ -85,7 +89,7 @@ server_pids=()
 server_logs=()
 for n in 1 2; do
     "$ws_server" --mode chat --listen 127.0.0.1:0 --redis "redis://127.0.0.1:$redis_port/" \
-        --chat-presence-every 2 >"$tmp/ws-server-$n.out" 2>"$tmp/ws-server-$n.log" &
+        --chat-presence-every 2 --drain-grace 0 >"$tmp/ws-server-$n.out" 2>"$tmp/ws-server-$n.log" &
     pid=$!
     pids+=("$pid")
     server_pids+=("$pid")

@@ -11,6 +11,7 @@
 
 import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 
 const url = process.env.CHAT_URL;
 const pids = (process.env.SERVER_PIDS || '').split(/\s+/).filter(Boolean).map(Number);
@@ -85,8 +86,8 @@ try {
         childList: true, characterData: true, subtree: true,
       });
     });
-    await page.getByLabel('Your name').fill(name);
-    await page.getByLabel('Room').fill('lobby');
+    await page.getByLabel('Your name', { exact: true }).fill(name);
+    await page.getByLabel('Room', { exact: true }).fill('lobby');
     await page.getByRole('button', { name: 'Join' }).click();
     await page.waitForSelector('#status[data-state="connected"]');
     return page;
@@ -184,13 +185,14 @@ try {
   say('chat resumed both ways');
 
   step = 'a page from another origin';
+  // A real page of another origin: another port on this machine, served from here.
+  const other = createServer((req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/html' });
+    res.end('<!doctype html><title>another site</title><p>another site</p>');
+  });
+  await new Promise((resolve) => other.listen(0, '127.0.0.1', resolve));
+  const evilOrigin = `http://127.0.0.1:${other.address().port}`;
   const evil = await context.newPage();
-  // Another origin on this machine (a public one would meet Chromium's local network
-  // access rules before it met the server); its page is made up by the browser's router.
-  const evilOrigin = 'http://127.0.0.2:9';
-  await evil.route(`${evilOrigin}/`, (route) =>
-    route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>evil</title><p>evil</p>' }),
-  );
   await evil.goto(`${evilOrigin}/`);
   const wsUrl = url.replace(/^http/, 'ws').replace(/\/$/, '') + '/ws/lobby';
   const outcome = await evil.evaluate(
@@ -213,6 +215,7 @@ try {
       }
     }),
   );
+  other.close();
   say(`a page from ${evilOrigin} was refused (403, logged by the server)`);
   step = 'the end';
   check();
