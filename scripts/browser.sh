@@ -45,8 +45,7 @@ cleanup() {
         kill "$pid" 2>/dev/null || true
     done
     for pid in "${pids[@]}"; do
-        # (bash's own "Killed" notice for the server the check killed goes to /dev/null too)
-        { wait "$pid"; } 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
     done
     if [ "$status" -ne 0 ] || [ "${KEEP:-}" = 1 ]; then
         say "logs kept in $tmp"
