@@ -28,7 +28,7 @@ use crate::handshake::reject_bytes;
 use crate::server::Server;
 use crate::server::connection::{Connection, Slot, Stage};
 use crate::server::hub::Job;
-use crate::transport::{ReadOutcome, Transport};
+use crate::transport::Transport;
 use crate::watch::{self, Direction, WATCH_BASE};
 
 pub(crate) const LISTENER: Token = Token(usize::MAX);
@@ -317,31 +317,7 @@ impl EventLoop {
             if rx.capacity() == 0 {
                 rx = std::mem::take(&mut self.scratch);
             }
-            let outcome = slot.transport.borrow_mut().read(&mut rx);
-            let more = match outcome {
-                Ok(ReadOutcome::Data { drained }) => {
-                    slot.last_recv.set(Instant::now());
-                    slot.silent_since_ping.set(None);
-                    slot.process(server, &mut rx);
-                    !drained || hangup
-                }
-                Ok(ReadOutcome::Progress) => {
-                    if slot.transport.borrow().has_buffered_output() {
-                        server.mark_dirty(slot);
-                    }
-                    true
-                }
-                Ok(ReadOutcome::WouldBlock) => false,
-                Ok(ReadOutcome::Eof) => {
-                    slot.end_of_stream(server);
-                    false
-                }
-                Err(err) => {
-                    log::debug!("{}: read failed: {err}", slot.addr);
-                    slot.abort(server, Ending::abnormal("read error"));
-                    false
-                }
-            };
+            let more = slot.read_once(server, &mut rx, hangup);
             // Give the buffer back: an empty one to the loop, a partial frame to the slot.
             if rx.is_empty() {
                 if self.scratch.capacity() == 0 {

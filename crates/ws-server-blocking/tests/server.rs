@@ -381,13 +381,12 @@ fn ticks_come_at_the_tick_period() {
     let ticks: Vec<Instant> = (0..10)
         .map(|_| rx.recv_timeout(PATIENCE).unwrap())
         .collect();
-    for pair in ticks.windows(2) {
-        let gap = pair[1] - pair[0];
-        assert!(gap >= Duration::from_millis(45), "ticks {gap:?} apart");
-    }
+    // Ticks keep to the schedule (a late tick is followed by one on time, so one gap
+    // may be short on a loaded machine): nine periods take at least nine periods, less
+    // the first tick's lateness, which a busy machine can make up to one period.
     let span = ticks[9] - ticks[0];
     assert!(
-        span >= Duration::from_millis(430),
+        span >= Duration::from_millis(400),
         "nine periods took {span:?}"
     );
 }

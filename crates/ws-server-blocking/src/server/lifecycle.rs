@@ -30,7 +30,7 @@ use crate::ending::Ending;
 use crate::handshake::{Handshake, reject_bytes};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::id::ConnId;
-use crate::transport::Transport;
+use crate::transport::{ReadOutcome, Transport};
 
 impl Slot {
     /// A connection just accepted, in its handshake until `now + handshake_timeout`.
@@ -70,6 +70,38 @@ impl Slot {
                 config.session.max_message_size,
             )
                 .into(),
+        }
+    }
+
+    /// Reads once from the socket into `rx` and runs what the bytes complete; returns
+    /// whether there may be more to read now. A short read means the socket held no more
+    /// (edge-triggered polling reports later arrivals), unless the peer also closed its
+    /// side (`hangup`): its end of stream must be read now.
+    pub(crate) fn read_once(&self, server: &Server, rx: &mut RecvBuffer, hangup: bool) -> bool {
+        let outcome = self.transport.borrow_mut().read(rx);
+        match outcome {
+            Ok(ReadOutcome::Data { drained }) => {
+                self.last_recv.set(Instant::now());
+                self.silent_since_ping.set(None);
+                self.process(server, rx);
+                !drained || hangup
+            }
+            Ok(ReadOutcome::Progress) => {
+                if self.transport.borrow().has_buffered_output() {
+                    server.mark_dirty(self);
+                }
+                true
+            }
+            Ok(ReadOutcome::WouldBlock) => false,
+            Ok(ReadOutcome::Eof) => {
+                self.end_of_stream(server);
+                false
+            }
+            Err(err) => {
+                log::debug!("{}: read failed: {err}", self.addr);
+                self.abort(server, Ending::abnormal("read error"));
+                false
+            }
         }
     }
 
