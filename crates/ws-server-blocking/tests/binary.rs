@@ -76,7 +76,10 @@ fn usage_errors_print_clap_whole_message_and_exit_2() {
         ),
         (
             &["--mode", "shout"],
-            &["invalid value 'shout'", "possible values: echo, broadcast, chat"],
+            &[
+                "invalid value 'shout'",
+                "possible values: echo, broadcast, chat",
+            ],
         ),
         (&["--silence-max", "soon"], &["invalid value 'soon'"]),
     ];
