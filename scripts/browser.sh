@@ -4,7 +4,8 @@
 # playwright-core script (scripts/browser/chat-check.mjs) driving Debian's chromium:
 # two pages on two servers talk; markup shows as text and runs nothing; after the first
 # page's server is killed, that page shows "reconnecting", comes back through HAProxy on the
-# other server with its draft, and chat resumes; a page from another origin is refused.
+# other server with its draft, and chat resumes; a page from another origin is refused; the
+# last server drains (SIGTERM, close 1001) and both pages say "server going away".
 # It writes the screenshot docs/chat.png.
 #
 # Usage: scripts/browser.sh            (installs what is missing: chromium, redis-server,

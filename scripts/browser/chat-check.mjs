@@ -217,6 +217,21 @@ try {
   );
   other.close();
   say(`a page from ${evilOrigin} was refused (403, logged by the server)`);
+  step = 'the last server drains';
+  // SIGTERM: the server drains (browser.sh gives it --drain-grace 0) and closes every page
+  // with 1001; each page says so and waits to reconnect, keeping its draft.
+  await bob.getByLabel('Message', { exact: true }).fill('typed during the drain');
+  await bob.evaluate(() => { window.__states.length = 0; });
+  process.kill(bobServer, 'SIGTERM');
+  for (const [who, page] of [['alice', alice], ['bob', bob]]) {
+    await poll(`"server going away" on ${who}'s page`, () =>
+      page.evaluate(() => window.__states.some((s) => /^server going away: reconnecting in \d+ s$/.test(s))),
+    );
+  }
+  const kept2 = await bob.getByLabel('Message', { exact: true }).inputValue();
+  if (kept2 !== 'typed during the drain') fail(`bob's draft became "${kept2}"`);
+  say('a drained server (1001): both pages show "server going away: reconnecting in N s", drafts kept');
+
   step = 'the end';
   check();
   say('all steps passed');
