@@ -75,8 +75,11 @@ fn usage_errors_print_clap_whole_message_and_exit_2() {
             &["required arguments", "--tls-key <PEM>"],
         ),
         (
-            &["--mode", "chat"],
-            &["invalid value 'chat'", "possible values: echo, broadcast"],
+            &["--mode", "shout"],
+            &[
+                "invalid value 'shout'",
+                "possible values: echo, broadcast, chat",
+            ],
         ),
         (&["--silence-max", "soon"], &["invalid value 'soon'"]),
     ];

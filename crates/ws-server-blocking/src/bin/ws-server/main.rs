@@ -22,12 +22,14 @@ use clap::{ArgAction, Parser, ValueEnum};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use ws_server_blocking::{DeflateConfig, Error, HttpResponse, RedisBroker, Server, tls};
 
+mod chat;
 mod self_signed;
 
 const AFTER_HELP: &str = "\
 Examples:
   ws-server                              echo on ws://127.0.0.1:8080/
   ws-server -l 9001 -m broadcast         every message to every client, port 9001
+  ws-server -m chat                      a chat page at http://127.0.0.1:8080/
   ws-server -l 9001 -m broadcast --redis redis://127.0.0.1:6379/
                                          ... and to the clients of every other ws-server
                                          with the same --redis (run several)
@@ -62,7 +64,8 @@ struct Args {
     listen: String,
     /// What to do with each message: send it back, or send it to every client (published
     /// to the topic `broadcast`, which every client subscribes to: with --workers, every
-    /// worker's clients get it).
+    /// worker's clients get it), or serve a chat: its page at /, its WebSocket at /ws
+    /// (JSON; each room a topic, shared through --redis).
     #[arg(short, long, value_enum, default_value_t = Mode::Echo)]
     mode: Mode,
     /// Fan --mode broadcast out to every ws-server process given the same Redis, through
@@ -162,6 +165,8 @@ struct Args {
     /// Fewer log records: -q warnings and errors, -qq errors only, -qqq none.
     #[arg(short, long, action = ArgAction::Count, conflicts_with = "log")]
     quiet: u8,
+    #[command(flatten)]
+    chat: chat::ChatArgs,
 }
 
 impl Args {
@@ -186,6 +191,7 @@ impl Args {
 enum Mode {
     Echo,
     Broadcast,
+    Chat,
 }
 
 fn main() -> ExitCode {
@@ -298,21 +304,31 @@ fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
     }
     let origin = args.origin;
     let mode = args.mode;
+    let chat = (mode == Mode::Chat).then(|| chat::Chat::new(args.chat, origin.clone()));
+    if let Some(chat) = &chat {
+        builder = chat.install(builder);
+    }
+    let page = chat.clone();
     // Whether the server is draining: /healthz answers 503 from then on.
     let draining = Arc::new(AtomicBool::new(false));
     let health = draining.clone();
     let builder = builder
         .workers(usize::from(args.workers))
         .http_hook(move |server, request| {
-            (request.path() == "/healthz").then(|| {
-                if health.load(Ordering::SeqCst) || !server.is_accepting() {
-                    HttpResponse::new(503).body("draining\n")
-                } else {
-                    HttpResponse::new(200).body("ok\n")
-                }
-            })
+            (request.path() == "/healthz")
+                .then(|| {
+                    if health.load(Ordering::SeqCst) || !server.is_accepting() {
+                        HttpResponse::new(503).body("draining\n")
+                    } else {
+                        HttpResponse::new(200).body("ok\n")
+                    }
+                })
+                .or_else(|| page.as_ref().and_then(|chat| chat.http(request)))
         })
         .worker_setup(move |worker| {
+            if let Some(chat) = &chat {
+                return chat.setup(worker);
+            }
             let origin = origin.clone();
             worker.on_connect(move |_server, conn| {
                 // Connections coming and going, at info: what a newcomer watching the
@@ -336,6 +352,7 @@ fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
                     });
                 }
                 match mode {
+                    Mode::Chat => {}
                     Mode::Echo => {
                         conn.on_utf8(|conn, msg| conn.send_utf8(msg));
                         conn.on_binary(|conn, msg| conn.send_binary(msg));
@@ -388,10 +405,10 @@ fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
     let _ = writeln!(
         stdout,
         "ws-server: listening on {scheme}://{addr}/ ({})",
-        if mode == Mode::Echo {
-            "echo"
-        } else {
-            "broadcast"
+        match mode {
+            Mode::Echo => "echo".to_owned(),
+            Mode::Broadcast => "broadcast".to_owned(),
+            Mode::Chat => format!("chat: open http://{addr}/ in a browser"),
         },
     )
     .and_then(|()| stdout.flush());
