@@ -171,6 +171,47 @@ impl RecvBuffer {
         &mut self.storage[from..from + n]
     }
 
+    /// Whether the unconsumed bytes start at the very front of the storage and the
+    /// storage can hold `total` of them: a payload gathered there can be handed over as
+    /// the storage itself ([`take_front`](Self::take_front)).
+    pub(crate) fn holds_from_front(&self, total: usize) -> bool {
+        self.start == 0 && self.storage.len() >= total
+    }
+
+    /// Moves the unconsumed bytes (the first part of a large payload) to the front of new
+    /// storage sized for `total` bytes plus one read's room, so that the rest of the
+    /// payload is read in place behind them, without the buffer growing (and copying
+    /// itself) step by step, and can then be handed over without a copy.
+    pub(crate) fn isolate(&mut self, total: usize) {
+        let len = self.len();
+        // `vec!` of zeros is `calloc`: memory fresh from the kernel is not cleared twice.
+        let mut storage = vec![0; total.max(len) + READ_CHUNK];
+        storage[..len].copy_from_slice(self.data());
+        *self = RecvBuffer {
+            storage,
+            start: 0,
+            end: len,
+        };
+    }
+
+    /// Consumes the first `n` bytes and returns them as the storage itself (no copy),
+    /// if they start at its front ([`holds_from_front`](Self::holds_from_front)) and
+    /// have all arrived; the bytes after them (the start of the next frame) are copied
+    /// into fresh storage. `None` leaves the buffer as it was.
+    pub(crate) fn take_front(&mut self, n: usize) -> Option<Vec<u8>> {
+        if self.start != 0 || self.len() < n {
+            return None;
+        }
+        let end = self.end;
+        let mut storage = std::mem::take(&mut self.storage);
+        *self = RecvBuffer::new();
+        if end > n {
+            self.extend_from_slice(&storage[n..end]);
+        }
+        storage.truncate(n);
+        Some(storage)
+    }
+
     /// Drops every unconsumed byte.
     pub(crate) fn clear(&mut self) {
         self.start = 0;
@@ -308,6 +349,44 @@ mod tests {
             0,
             "an empty buffer refills aligned"
         );
+    }
+
+    #[test]
+    fn isolate_then_take_front_hands_over_the_storage() {
+        let mut buf = RecvBuffer::new();
+        buf.extend_from_slice(b"xxhead");
+        buf.consume(2);
+        assert!(!buf.holds_from_front(100));
+        buf.isolate(100);
+        assert!(buf.holds_from_front(100));
+        assert_eq!(buf.data(), b"head");
+        let room = buf.spare(READ_CHUNK).len();
+        assert!(
+            room >= 96 + READ_CHUNK,
+            "room for the rest and a read: {room}"
+        );
+        let storage_at = buf.data().as_ptr();
+        buf.extend_from_slice(&[7; 96]);
+        buf.extend_from_slice(b"next");
+        assert_eq!(buf.take_front(105), None, "not all there: untouched");
+        let payload = buf.take_front(100).expect("at the front");
+        assert_eq!(
+            payload.as_ptr(),
+            storage_at,
+            "the storage itself, not a copy"
+        );
+        assert_eq!(&payload[..4], b"head");
+        assert_eq!(payload.len(), 100);
+        assert_eq!(buf.data(), b"next", "the next frame's bytes stay");
+    }
+
+    #[test]
+    fn take_front_refuses_bytes_not_at_the_front() {
+        let mut buf = RecvBuffer::new();
+        buf.extend_from_slice(b"abcdef");
+        buf.consume(1);
+        assert_eq!(buf.take_front(2), None);
+        assert_eq!(buf.data(), b"bcdef");
     }
 
     #[test]

@@ -31,6 +31,12 @@ const READ_CHUNK: usize = 16 * 1024;
 /// freed.
 const SCRATCH_MAX: usize = 64 * 1024;
 
+/// Single-frame messages from this size on are read into storage of their own and handed
+/// over in it ([`Session::hand_over_payloads_from`]): the `Bytes` or `String` delivered
+/// is that storage, not a copy of it. Smaller ones are copied out of the shared receive
+/// buffer, which costs less than an allocation of their own.
+const HAND_OVER_FROM: usize = SCRATCH_MAX;
+
 thread_local! {
     /// One receive buffer per thread, lent to whichever connection reads next, as the
     /// blocking server's loop does: an idle connection holds no buffer, and a busy one
@@ -75,7 +81,13 @@ pub(crate) struct Core<S> {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
-    pub(crate) fn new(io: S, session: Session, settings: Settings, received: RecvBuffer) -> Self {
+    pub(crate) fn new(
+        io: S,
+        mut session: Session,
+        settings: Settings,
+        received: RecvBuffer,
+    ) -> Self {
+        session.hand_over_payloads_from(Some(HAND_OVER_FROM));
         Core {
             io,
             session,
