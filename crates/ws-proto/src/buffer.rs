@@ -231,11 +231,69 @@ pub(crate) struct SendBuffer {
     bytes: Vec<u8>,
     /// Bytes before `start` were written already.
     start: usize,
+    /// A payload the caller writes itself, from its own storage, at this point of the
+    /// output (see `Session::send_binary_external`).
+    hole: Option<Hole>,
+}
+
+/// Where an external payload belongs in the output, and how much of it is unwritten.
+#[derive(Clone, Copy, Debug)]
+struct Hole {
+    /// Offset in `bytes`: the payload goes before the byte at `at`.
+    at: usize,
+    /// Payload bytes not yet written.
+    left: usize,
 }
 
 impl SendBuffer {
+    /// The bytes to write next: up to the external payload, if one is outstanding.
     pub(crate) fn pending(&self) -> &[u8] {
-        &self.bytes[self.start..]
+        &self.bytes[self.start..self.pending_end()]
+    }
+
+    fn pending_end(&self) -> usize {
+        self.hole.map_or(self.bytes.len(), |hole| hole.at)
+    }
+
+    /// Payload bytes the caller still has to write itself, right after `pending`.
+    pub(crate) fn external_pending(&self) -> usize {
+        self.hole.map_or(0, |hole| hole.left)
+    }
+
+    /// Marks the end of the output as the place of an external payload of `len` bytes;
+    /// false (and nothing marked) while another one is outstanding.
+    pub(crate) fn open_hole(&mut self, len: usize) -> bool {
+        if self.hole.is_some() {
+            return false;
+        }
+        if len > 0 {
+            self.hole = Some(Hole {
+                at: self.bytes.len(),
+                left: len,
+            });
+        }
+        true
+    }
+
+    /// Marks `n` bytes of the external payload as written (once `pending` is empty).
+    pub(crate) fn advance_external(&mut self, n: usize) {
+        if self.start < self.pending_end() {
+            return; // the bytes before the payload come first
+        }
+        if let Some(hole) = &mut self.hole {
+            hole.left -= n.min(hole.left);
+            if hole.left == 0 {
+                self.hole = None;
+                if self.start == self.bytes.len() {
+                    *self = SendBuffer::default();
+                }
+            }
+        }
+    }
+
+    /// Whether nothing at all is queued (no bytes, no external payload).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.start == self.bytes.len() && self.hole.is_none()
     }
 
     /// Where the next byte appended will be, as an offset stable until `advance`.
@@ -257,7 +315,7 @@ impl SendBuffer {
     /// next (measured with the 1 MiB echo load test). Padding is counted as written.
     pub(crate) fn reserve_aligned(&mut self, additional: usize) {
         const ALIGN: usize = 64;
-        if self.pending().is_empty() && additional >= ALIGNED_WRITES_FROM {
+        if self.is_empty() && additional >= ALIGNED_WRITES_FROM {
             self.bytes.clear();
             self.bytes.reserve(additional + ALIGN);
             let pad = (ALIGN - self.bytes.as_ptr().addr() % ALIGN) % ALIGN;
@@ -270,18 +328,22 @@ impl SendBuffer {
 
     /// Drops everything from `offset` on (to replace the last queued frame).
     pub(crate) fn truncate(&mut self, offset: usize) {
-        self.bytes.truncate(offset.max(self.start));
+        let floor = self.start.max(self.hole.map_or(0, |hole| hole.at));
+        self.bytes.truncate(offset.max(floor));
     }
 
     /// Marks `n` bytes as written.
     pub(crate) fn advance(&mut self, n: usize) {
-        self.start = (self.start + n).min(self.bytes.len());
-        if self.start == self.bytes.len() {
+        self.start = (self.start + n).min(self.pending_end());
+        if self.is_empty() {
             *self = SendBuffer::default();
         } else if self.start >= self.bytes.len() / 2 && self.start >= READ_CHUNK {
             // Keep the written prefix from growing without bound when the caller
             // drains slowly while frames keep being queued.
             self.bytes.drain(..self.start);
+            if let Some(hole) = &mut self.hole {
+                hole.at -= self.start;
+            }
             self.start = 0;
         }
     }
@@ -401,6 +463,50 @@ mod tests {
         out.reserve_aligned(50);
         out.vec().extend_from_slice(&[1; 50]);
         assert_eq!(out.pending().len(), 100_050);
+    }
+
+    #[test]
+    fn an_external_payload_splits_the_output() {
+        let mut out = SendBuffer::default();
+        out.vec().extend_from_slice(b"head");
+        assert!(out.open_hole(3));
+        assert!(!out.open_hole(1), "one at a time");
+        out.vec().extend_from_slice(b"tail");
+        assert_eq!(out.pending(), b"head");
+        assert_eq!(out.external_pending(), 3);
+        out.advance_external(3);
+        assert_eq!(
+            out.external_pending(),
+            3,
+            "not before the bytes ahead of it"
+        );
+        out.advance(100);
+        assert_eq!(out.pending(), b"", "the written part stops at the payload");
+        out.advance_external(2);
+        assert_eq!(out.external_pending(), 1);
+        out.advance_external(1);
+        assert_eq!(out.pending(), b"tail");
+        out.advance(4);
+        assert!(out.is_empty());
+        assert_eq!(out.bytes.capacity(), 0);
+        // Replacing the last frame (a pong) never cuts below the payload's place.
+        out.vec().extend_from_slice(b"head");
+        assert!(out.open_hole(1));
+        out.truncate(0);
+        assert_eq!(out.pending(), b"head");
+    }
+
+    #[test]
+    fn compaction_moves_the_external_payload_along() {
+        let mut out = SendBuffer::default();
+        out.vec().extend_from_slice(&[1; 3 * READ_CHUNK]);
+        assert!(out.open_hole(10));
+        out.vec().extend_from_slice(b"after");
+        out.advance(2 * READ_CHUNK);
+        assert_eq!(out.pending(), &[1; READ_CHUNK][..]);
+        out.advance(READ_CHUNK);
+        out.advance_external(10);
+        assert_eq!(out.pending(), b"after");
     }
 
     #[test]

@@ -12,10 +12,11 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker, ready};
 
+use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep, sleep, sleep_until};
 use ws_proto::{CloseCode, RecvBuffer, Role, Session, State};
@@ -36,6 +37,11 @@ const SCRATCH_MAX: usize = 64 * 1024;
 /// is that storage, not a copy of it. Smaller ones are copied out of the shared receive
 /// buffer, which costs less than an allocation of their own.
 const HAND_OVER_FROM: usize = SCRATCH_MAX;
+
+/// Binary messages from this size on are written from their own `Bytes`, beside the
+/// frame header, rather than copied into the session's output
+/// ([`Session::send_binary_external`]; a server's frames only, as a client masks).
+const EXTERNAL_FROM: usize = 64 * 1024;
 
 thread_local! {
     /// One receive buffer per thread, lent to whichever connection reads next, as the
@@ -78,6 +84,9 @@ pub(crate) struct Core<S> {
     last_heard: Instant,
     /// Bytes were written to the transport since its last flush (TLS streams buffer).
     unflushed: bool,
+    /// The payload of the message queued with `Session::send_binary_external`, while
+    /// part of it is unwritten: its last `session.external_pending()` bytes.
+    external: Option<Bytes>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
@@ -98,6 +107,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             keepalive: None,
             last_heard: Instant::now(),
             unflushed: false,
+            external: None,
         }
     }
 
@@ -226,15 +236,38 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         cx: &mut Context<'_>,
         max_left: usize,
     ) -> Poll<io::Result<()>> {
-        while self.session.pending().len() > max_left {
-            let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.session.pending()))?;
+        loop {
+            let pending = self.session.pending().len();
+            let external = self.session.external_pending();
+            if pending + external <= max_left {
+                return Poll::Ready(Ok(()));
+            }
+            let n = if external > 0 {
+                // The frame's header (and what was queued before it), then its payload
+                // from the message's own storage, in one system call where the
+                // transport can (a TCP stream can; TLS streams write the first slice).
+                let payload = match &self.external {
+                    Some(data) if data.len() >= external => &data[data.len() - external..],
+                    _ => return Poll::Ready(Err(io::Error::other("external payload lost"))),
+                };
+                let slices = [IoSlice::new(self.session.pending()), IoSlice::new(payload)];
+                ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices))?
+            } else {
+                ready!(Pin::new(&mut self.io).poll_write(cx, self.session.pending()))?
+            };
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
-            self.session.advance(n);
+            let from_pending = n.min(pending);
+            self.session.advance(from_pending);
+            if n > from_pending {
+                self.session.advance_external(n - from_pending);
+                if self.session.external_pending() == 0 {
+                    self.external = None;
+                }
+            }
             self.unflushed = true;
         }
-        Poll::Ready(Ok(()))
     }
 
     /// Writes everything queued and flushes the transport.
@@ -266,6 +299,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         let session = &mut self.session;
         match message {
             Message::Text(text) => session.send_text(&text),
+            Message::Binary(data) if data.len() >= EXTERNAL_FROM => {
+                if session.send_binary_external(data.len())? {
+                    self.external = Some(data);
+                    return Ok(());
+                }
+                session.send_binary(&data)
+            }
             Message::Binary(data) => session.send_binary(&data),
             Message::Ping(data) => session.send_ping(&data),
             Message::Pong(data) => session.send_pong(&data),

@@ -336,6 +336,81 @@ fn handed_over_text_is_still_validated() {
     );
 }
 
+// ----- Payloads the caller writes itself (Session::send_binary_external) -----
+
+/// Everything `s` queued, with `payload` written where the session asks for it.
+fn wire_with_external(s: &mut Session, payload: &[u8]) -> Vec<u8> {
+    let mut wire = Vec::new();
+    let mut written = 0;
+    loop {
+        let pending = s.pending().to_vec();
+        wire.extend_from_slice(&pending);
+        s.advance(pending.len());
+        let n = s.external_pending();
+        if n == 0 && s.pending().is_empty() {
+            return wire;
+        }
+        wire.extend_from_slice(&payload[written..written + n]);
+        written += n;
+        s.advance_external(n);
+    }
+}
+
+#[test]
+fn an_external_payload_goes_out_as_send_binary_would_send_it() {
+    let payload: Vec<u8> = (0..70_000u32).map(|i| i as u8).collect();
+    let mut copied = server();
+    copied.send_binary(&payload).unwrap();
+    copied.send_text("next").unwrap();
+    let mut external = server();
+    assert!(external.send_binary_external(payload.len()).unwrap());
+    external.send_text("next").unwrap();
+    assert_eq!(
+        external.pending().len(),
+        10,
+        "the header only (RFC 6455 5.2: 127 and a 64-bit length)"
+    );
+    assert!(wire_with_external(&mut external, &payload) == copied.pending());
+}
+
+#[test]
+fn answers_and_closes_queued_meanwhile_follow_the_external_payload() {
+    let payload = vec![3u8; 1000];
+    let mut s = server();
+    assert!(s.send_binary_external(payload.len()).unwrap());
+    // A second one waits for the first: the caller copies it instead.
+    assert!(!s.send_binary_external(10).unwrap());
+    // The peer pings, then we close.
+    let (events, err) = feed(&mut s, &masked(0x89, b"hi"));
+    assert!(err.is_none());
+    assert_eq!(events, vec![Event::Ping(Cow::Owned(b"hi".to_vec()))]);
+    s.close(CloseCode::NORMAL, "bye").unwrap();
+    assert!(
+        matches!(s.send_binary_external(5), Err(LocalError::Closed)),
+        "nothing is sent after our close"
+    );
+    let wire = wire_with_external(&mut s, &payload);
+    let mut expected = vec![0x82, 0x7e, 0x03, 0xe8];
+    expected.extend_from_slice(&payload);
+    expected.extend_from_slice(b"\x8a\x02hi\x88\x05\x03\xe8bye");
+    assert_eq!(wire, expected);
+}
+
+#[test]
+fn external_payloads_only_where_no_copy_is_needed() {
+    // RFC 6455 5.3: a client masks, which needs a copy.
+    let mut c = client();
+    assert!(!c.send_binary_external(100).unwrap());
+    assert!(c.pending().is_empty() && c.external_pending() == 0);
+    // Inside a fragmented message, as send_binary.
+    let mut s = server();
+    s.send_fragment(MessageKind::Binary, b"a", false).unwrap();
+    assert!(matches!(
+        s.send_binary_external(100),
+        Err(LocalError::MessageInProgress)
+    ));
+}
+
 // ----- Every protocol error, with the close code it queues -----
 
 fn assert_fails(mut session: Session, bytes: &[u8], expected: fn(&Error) -> bool, code: u16) {
