@@ -10,11 +10,13 @@
 #
 # The server runs under the tool; ws-load (release) drives it. The counters are zeroed
 # when ws-load's warm-up ends and dumped when its measurement ends, and divided by the
-# messages ws-load counted in that window, so handshakes and start-up are left out. The
-# window's edges are not exact (the tool is told by a signal), so read the figures to
-# 2-3%. callgrind slows the server 30-60x: the rates it reports are meaningless; only the
+# messages echoed in that window, so handshakes and start-up are left out. For ws-server
+# and ws-tokio the echoes are counted exactly (calls to ws-proto's push_frame, by
+# benches/callgrind-calls.py); for the others, ws-load's count covers a window a little
+# off the profiler's (it is told by a signal), so read their figures to about 5%. callgrind slows the server 30-60x: the rates it reports are meaningless; only the
 # instructions per message are. Knobs: DURATION (s, default 6), WARMUP (s, default 2),
-# OUT (folder for callgrind.out files, default target/profile).
+# OUT (folder for callgrind.out files, default target/profile), WS_TOKIO_BIN (another build
+# of tokio_echo_server to measure, for before/after figures).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -38,7 +40,7 @@ port=$((33000 + $$ % 1000))
 addr="127.0.0.1:$port"
 case "$server" in
     ws) cmd=("$bin/ws-server" --listen "$addr" --log off --silence-max 0) ;;
-    ws-tokio) cmd=("$bin/examples/tokio_echo_server" "$addr") ;;
+    ws-tokio) cmd=("${WS_TOKIO_BIN:-$bin/examples/tokio_echo_server}" "$addr") ;;
     fastwebsockets) cmd=("$bin/fastwebsockets-echo" "$addr" --threads 1) ;;
     tokio-websockets) cmd=("$bin/tokio-websockets-echo" "$addr" --threads 1) ;;
     *) echo "profile: unknown server $server" >&2; exit 2 ;;
@@ -56,7 +58,7 @@ run_one() { # run_one callgrind|strace
             "${cmd[@]}" > /dev/null 2>&1 &
             tool_pid=$! ;;
     esac
-    for _ in $(seq 400); do
+    for _ in $(seq 1200); do
         (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && break
         sleep 0.05
     done
@@ -91,6 +93,11 @@ run_one() { # run_one callgrind|strace
             file="$out/callgrind.$tag.$tool_pid.1"
             ir=$(callgrind_annotate "$file" 2> /dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
             callgrind_annotate --inclusive=no "$file" 2> /dev/null | head -40 > "$out/top.$tag.txt"
+            # ws-server and ws-tokio: count the echoes exactly, as the calls to ws-proto's
+            # push_frame (one per echoed message) in the window; others: ws-load's count.
+            local exact
+            exact=$(python3 "$root/benches/callgrind-calls.py" "$file" 'Session>::push_frame')
+            [ "$exact" -gt 0 ] && messages="$exact"
             awk -v ir="$ir" -v m="$messages" -v s="$server" -v w="$workload" \
                 'BEGIN { printf "%s %s: %d messages, %.0f instructions per message (%s)\n", s, w, m, ir / m, "callgrind" }' ;;
         strace)

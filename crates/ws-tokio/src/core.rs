@@ -238,36 +238,60 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     ) -> Poll<io::Result<()>> {
         loop {
             let pending = self.session.pending().len();
-            let external = self.session.external_pending();
-            if pending + external <= max_left {
+            if self.session.external_pending() > 0 {
+                if ready!(self.poll_write_external(cx, pending, max_left))? {
+                    return Poll::Ready(Ok(()));
+                }
+                continue;
+            }
+            if pending <= max_left {
                 return Poll::Ready(Ok(()));
             }
-            let n = if external > 0 {
-                // The frame's header (and what was queued before it), then its payload
-                // from the message's own storage, in one system call where the
-                // transport can (a TCP stream can; TLS streams write the first slice).
-                let payload = match &self.external {
-                    Some(data) if data.len() >= external => &data[data.len() - external..],
-                    _ => return Poll::Ready(Err(io::Error::other("external payload lost"))),
-                };
-                let slices = [IoSlice::new(self.session.pending()), IoSlice::new(payload)];
-                ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices))?
-            } else {
-                ready!(Pin::new(&mut self.io).poll_write(cx, self.session.pending()))?
-            };
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.session.pending()))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
-            let from_pending = n.min(pending);
-            self.session.advance(from_pending);
-            if n > from_pending {
-                self.session.advance_external(n - from_pending);
-                if self.session.external_pending() == 0 {
-                    self.external = None;
-                }
-            }
+            self.session.advance(n);
             self.unflushed = true;
         }
+    }
+
+    /// [`poll_write_down_to`](Self::poll_write_down_to) while an external payload is
+    /// outstanding: `Ready(true)` when at most `max_left` bytes are left, else one write
+    /// of what is queued before the payload and the payload's unwritten part, from the
+    /// message's own storage, in one system call where the transport can (a TCP stream
+    /// can; TLS streams write the first slice), and `Ready(false)`. Out of line, so that
+    /// the common path stays small.
+    #[inline(never)]
+    fn poll_write_external(
+        &mut self,
+        cx: &mut Context<'_>,
+        pending: usize,
+        max_left: usize,
+    ) -> Poll<io::Result<bool>> {
+        let external = self.session.external_pending();
+        if pending + external <= max_left {
+            return Poll::Ready(Ok(true));
+        }
+        let payload = match &self.external {
+            Some(data) if data.len() >= external => &data[data.len() - external..],
+            _ => return Poll::Ready(Err(io::Error::other("external payload lost"))),
+        };
+        let slices = [IoSlice::new(self.session.pending()), IoSlice::new(payload)];
+        let n = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices))?;
+        if n == 0 {
+            return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+        }
+        let from_pending = n.min(pending);
+        self.session.advance(from_pending);
+        if n > from_pending {
+            self.session.advance_external(n - from_pending);
+            if self.session.external_pending() == 0 {
+                self.external = None;
+            }
+        }
+        self.unflushed = true;
+        Poll::Ready(Ok(false))
     }
 
     /// Writes everything queued and flushes the transport.
