@@ -232,8 +232,9 @@ pub(crate) struct SendBuffer {
     /// Bytes before `start` were written already.
     start: usize,
     /// A payload the caller writes itself, from its own storage, at this point of the
-    /// output (see `Session::send_binary_external`).
-    hole: Option<Hole>,
+    /// output (see `Session::send_binary_external`). Boxed: it is rare (large messages
+    /// only), and every idle connection would pay for its two words.
+    hole: Option<Box<Hole>>,
 }
 
 /// Where an external payload belongs in the output, and how much of it is unwritten.
@@ -252,12 +253,12 @@ impl SendBuffer {
     }
 
     fn pending_end(&self) -> usize {
-        self.hole.map_or(self.bytes.len(), |hole| hole.at)
+        self.hole.as_ref().map_or(self.bytes.len(), |hole| hole.at)
     }
 
     /// Payload bytes the caller still has to write itself, right after `pending`.
     pub(crate) fn external_pending(&self) -> usize {
-        self.hole.map_or(0, |hole| hole.left)
+        self.hole.as_ref().map_or(0, |hole| hole.left)
     }
 
     /// Marks the end of the output as the place of an external payload of `len` bytes;
@@ -267,10 +268,10 @@ impl SendBuffer {
             return false;
         }
         if len > 0 {
-            self.hole = Some(Hole {
+            self.hole = Some(Box::new(Hole {
                 at: self.bytes.len(),
                 left: len,
-            });
+            }));
         }
         true
     }
@@ -328,7 +329,7 @@ impl SendBuffer {
 
     /// Drops everything from `offset` on (to replace the last queued frame).
     pub(crate) fn truncate(&mut self, offset: usize) {
-        let floor = self.start.max(self.hole.map_or(0, |hole| hole.at));
+        let floor = self.start.max(self.hole.as_ref().map_or(0, |hole| hole.at));
         self.bytes.truncate(offset.max(floor));
     }
 

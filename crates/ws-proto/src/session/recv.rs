@@ -351,7 +351,10 @@ impl Session {
         // storage of its own.
         // Never for a frame validated in one call below: the validator must see every
         // byte of a payload handed over as text.
-        let hand_over = !streaming && !small_and_whole && frame.len >= self.hand_over_from;
+        let hand_over = !streaming
+            && !small_and_whole
+            && self.hand_over_from != u32::MAX
+            && frame.len as u64 >= u64::from(self.hand_over_from);
         if hand_over && upto > 0 && upto < frame.len && !input.holds_from_front(frame.len) {
             input.isolate(frame.len);
         }

@@ -26,16 +26,13 @@ pub(super) struct SendState {
     fragmented: Option<(MessageKind, bool)>,
     /// UTF-8 state of the text message being sent in fragments.
     utf8: Utf8Validator,
-    /// Automatic pongs queued since the caller last drained.
-    pongs: PongRun,
-}
-
-/// Unsent automatic pongs at the tail of the output.
-#[derive(Clone, Copy, Debug, Default)]
-struct PongRun {
-    count: usize,
-    /// Offset of the last one in the output.
-    last: usize,
+    /// Unsent automatic pongs at the tail of the output: how many were queued since the
+    /// caller last drained (at most `MAX_QUEUED_PONGS`; a byte, so that it shares a word
+    /// with the two fields above: a session's size is an idle connection's memory)...
+    pong_count: u8,
+    /// ...and the offset of the last one in the output (meaningful while the count is
+    /// not 0).
+    pong_last: usize,
 }
 
 impl Session {
@@ -125,7 +122,7 @@ impl Session {
         self.send.out.reserve_aligned(head_len);
         self.send.out.vec().extend_from_slice(&head[..head_len]);
         self.send.out.open_hole(len);
-        self.send.pongs = PongRun::default();
+        self.send.pong_count = 0;
         Ok(true)
     }
 
@@ -241,7 +238,7 @@ impl Session {
     /// When everything is written, the output storage is freed.
     pub fn advance(&mut self, n: usize) {
         self.send.out.advance(n);
-        self.send.pongs = PongRun::default();
+        self.send.pong_count = 0;
     }
 
     /// Writes pending bytes to `writer` until none are left or it fails.
@@ -292,23 +289,21 @@ impl Session {
 
     /// Queues the answer to a ping, replacing the last unsent one when too many wait.
     pub(super) fn queue_auto_pong(&mut self, payload: &[u8]) -> Result<(), LocalError> {
-        let mut run = self.send.pongs;
-        if run.count >= MAX_QUEUED_PONGS {
+        let mut count = self.send.pong_count;
+        if usize::from(count) >= MAX_QUEUED_PONGS {
             // RFC 6455 5.5.3: an endpoint "MAY elect to send a Pong frame for only the
             // most recently processed Ping frame". The run is reset by every other frame
             // and by `advance`, so the last pong is at the tail and unwritten.
-            self.send.out.truncate(run.last);
-            run.count -= 1;
+            self.send.out.truncate(self.send.pong_last);
+            count -= 1;
         }
         let at = self.send.out.end();
         self.push_frame(
             FrameHeader::new(OpCode::Pong, payload.len() as u64),
             payload,
         )?;
-        self.send.pongs = PongRun {
-            count: run.count + 1,
-            last: at,
-        };
+        self.send.pong_count = count + 1;
+        self.send.pong_last = at;
         Ok(())
     }
 
@@ -327,7 +322,7 @@ impl Session {
         if let Some(key) = header.mask {
             apply_mask(&mut out[start..], key, 0);
         }
-        self.send.pongs = PongRun::default();
+        self.send.pong_count = 0;
         Ok(())
     }
 }
