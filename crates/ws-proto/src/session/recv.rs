@@ -32,8 +32,10 @@ use crate::utf8::{self, Utf8Validator};
 pub(super) struct RecvState {
     /// The frame whose header was consumed and whose payload is still arriving.
     frame: Option<Frame>,
-    /// The data message in progress when it spans several frames.
-    message: Option<Message>,
+    /// The data message in progress when it spans several frames (or is compressed).
+    /// Boxed: most connections rarely have one, and every idle connection would hold
+    /// its 48 bytes.
+    message: Option<Box<Message>>,
     /// UTF-8 state of the text message (or single text frame) in progress.
     utf8: Utf8Validator,
 }
@@ -259,13 +261,13 @@ impl Session {
         };
         self.recv.utf8.reset();
         if !header.fin || compressed_start {
-            self.recv.message = Some(Message {
+            self.recv.message = Some(Box::new(Message {
                 kind: frame.kind,
                 size: header.payload_len,
                 data: Vec::new(),
                 compressed: compressed_start,
                 delivered: 0,
-            });
+            }));
         }
         frame.sink = if compressed_start {
             Sink::Inflate
