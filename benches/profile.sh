@@ -15,8 +15,8 @@
 # benches/callgrind-calls.py); for the others, ws-load's count covers a window a little
 # off the profiler's (it is told by a signal), so read their figures to about 5%. callgrind slows the server 30-60x: the rates it reports are meaningless; only the
 # instructions per message are. Knobs: DURATION (s, default 6), WARMUP (s, default 2),
-# OUT (folder for callgrind.out files, default target/profile), WS_TOKIO_BIN (another build
-# of tokio_echo_server to measure, for before/after figures).
+# OUT (folder for callgrind.out files, default target/profile), WS_TOKIO_BIN and WS_SERVER_BIN (other builds
+# of tokio_echo_server and ws-server to measure, for before/after figures).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -39,7 +39,7 @@ esac
 port=$((33000 + $$ % 1000))
 addr="127.0.0.1:$port"
 case "$server" in
-    ws) cmd=("$bin/ws-server" --listen "$addr" --log off --silence-max 0) ;;
+    ws) cmd=("${WS_SERVER_BIN:-$bin/ws-server}" --listen "$addr" --log off --silence-max 0) ;;
     ws-tokio) cmd=("${WS_TOKIO_BIN:-$bin/examples/tokio_echo_server}" "$addr") ;;
     fastwebsockets) cmd=("$bin/fastwebsockets-echo" "$addr" --threads 1) ;;
     tokio-websockets) cmd=("$bin/tokio-websockets-echo" "$addr" --threads 1) ;;
