@@ -36,7 +36,9 @@ case "$workload" in
     *) echo "profile: unknown workload $workload" >&2; exit 2 ;;
 esac
 
-port=$((33000 + $$ % 1000))
+# Below Linux's ephemeral ports (32768 on), which the load generator's own sockets use.
+port=$((30000 + $$ % 2000))
+while (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; do port=$((port + 1)); done
 addr="127.0.0.1:$port"
 case "$server" in
     ws) cmd=("${WS_SERVER_BIN:-$bin/ws-server}" --listen "$addr" --log off --silence-max 0) ;;
