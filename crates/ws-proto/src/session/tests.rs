@@ -248,7 +248,14 @@ fn large_messages_are_handed_over_in_the_buffer_storage() {
     wire.extend_from_slice(&masked(0x81, b"small"));
     // 2 (and 8): the header arrives alone; the others cut frames and code points anywhere.
     // (A frame that arrives whole behind other bytes is delivered in place, borrowed.)
-    for read in [2, 8, 7919, 16 * 1024 + 1] {
+    // Under Miri (which checks the unchecked `String` made of a handed-over text), one
+    // read size: byte-sized reads of 150 KB take it hours.
+    let reads: &[usize] = if cfg!(miri) {
+        &[7919]
+    } else {
+        &[2, 8, 7919, 16 * 1024 + 1]
+    };
+    for &read in reads {
         let mut s = handing_over_server();
         let mut input = RecvBuffer::new();
         let mut events = Vec::new();
