@@ -236,6 +236,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         cx: &mut Context<'_>,
         max_left: usize,
     ) -> Poll<io::Result<()>> {
+        // The common path first, as small as it was before external payloads: `external`
+        // is set exactly while one is queued.
+        if self.external.is_some() {
+            return self.poll_write_down_to_external(cx, max_left);
+        }
+        while self.session.pending().len() > max_left {
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.session.pending()))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.session.advance(n);
+            self.unflushed = true;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// [`poll_write_down_to`](Self::poll_write_down_to) while an external payload is
+    /// queued (and after it, until at most `max_left` bytes are left).
+    #[inline(never)]
+    fn poll_write_down_to_external(
+        &mut self,
+        cx: &mut Context<'_>,
+        max_left: usize,
+    ) -> Poll<io::Result<()>> {
         loop {
             let pending = self.session.pending().len();
             if self.session.external_pending() > 0 {
