@@ -171,6 +171,47 @@ impl RecvBuffer {
         &mut self.storage[from..from + n]
     }
 
+    /// Whether the unconsumed bytes start at the very front of the storage and the
+    /// storage can hold `total` of them: a payload gathered there can be handed over as
+    /// the storage itself ([`take_front`](Self::take_front)).
+    pub(crate) fn holds_from_front(&self, total: usize) -> bool {
+        self.start == 0 && self.storage.len() >= total
+    }
+
+    /// Moves the unconsumed bytes (the first part of a large payload) to the front of new
+    /// storage sized for `total` bytes plus one read's room, so that the rest of the
+    /// payload is read in place behind them, without the buffer growing (and copying
+    /// itself) step by step, and can then be handed over without a copy.
+    pub(crate) fn isolate(&mut self, total: usize) {
+        let len = self.len();
+        // `vec!` of zeros is `calloc`: memory fresh from the kernel is not cleared twice.
+        let mut storage = vec![0; total.max(len) + READ_CHUNK];
+        storage[..len].copy_from_slice(self.data());
+        *self = RecvBuffer {
+            storage,
+            start: 0,
+            end: len,
+        };
+    }
+
+    /// Consumes the first `n` bytes and returns them as the storage itself (no copy),
+    /// if they start at its front ([`holds_from_front`](Self::holds_from_front)) and
+    /// have all arrived; the bytes after them (the start of the next frame) are copied
+    /// into fresh storage. `None` leaves the buffer as it was.
+    pub(crate) fn take_front(&mut self, n: usize) -> Option<Vec<u8>> {
+        if self.start != 0 || self.len() < n {
+            return None;
+        }
+        let end = self.end;
+        let mut storage = std::mem::take(&mut self.storage);
+        *self = RecvBuffer::new();
+        if end > n {
+            self.extend_from_slice(&storage[n..end]);
+        }
+        storage.truncate(n);
+        Some(storage)
+    }
+
     /// Drops every unconsumed byte.
     pub(crate) fn clear(&mut self) {
         self.start = 0;
@@ -190,11 +231,70 @@ pub(crate) struct SendBuffer {
     bytes: Vec<u8>,
     /// Bytes before `start` were written already.
     start: usize,
+    /// A payload the caller writes itself, from its own storage, at this point of the
+    /// output (see `Session::send_binary_external`). Boxed: it is rare (large messages
+    /// only), and every idle connection would pay for its two words.
+    hole: Option<Box<Hole>>,
+}
+
+/// Where an external payload belongs in the output, and how much of it is unwritten.
+#[derive(Clone, Copy, Debug)]
+struct Hole {
+    /// Offset in `bytes`: the payload goes before the byte at `at`.
+    at: usize,
+    /// Payload bytes not yet written.
+    left: usize,
 }
 
 impl SendBuffer {
+    /// The bytes to write next: up to the external payload, if one is outstanding.
     pub(crate) fn pending(&self) -> &[u8] {
-        &self.bytes[self.start..]
+        &self.bytes[self.start..self.pending_end()]
+    }
+
+    fn pending_end(&self) -> usize {
+        self.hole.as_ref().map_or(self.bytes.len(), |hole| hole.at)
+    }
+
+    /// Payload bytes the caller still has to write itself, right after `pending`.
+    pub(crate) fn external_pending(&self) -> usize {
+        self.hole.as_ref().map_or(0, |hole| hole.left)
+    }
+
+    /// Marks the end of the output as the place of an external payload of `len` bytes;
+    /// false (and nothing marked) while another one is outstanding.
+    pub(crate) fn open_hole(&mut self, len: usize) -> bool {
+        if self.hole.is_some() {
+            return false;
+        }
+        if len > 0 {
+            self.hole = Some(Box::new(Hole {
+                at: self.bytes.len(),
+                left: len,
+            }));
+        }
+        true
+    }
+
+    /// Marks `n` bytes of the external payload as written (once `pending` is empty).
+    pub(crate) fn advance_external(&mut self, n: usize) {
+        if self.start < self.pending_end() {
+            return; // the bytes before the payload come first
+        }
+        if let Some(hole) = &mut self.hole {
+            hole.left -= n.min(hole.left);
+            if hole.left == 0 {
+                self.hole = None;
+                if self.start == self.bytes.len() {
+                    *self = SendBuffer::default();
+                }
+            }
+        }
+    }
+
+    /// Whether nothing at all is queued (no bytes, no external payload).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.start == self.bytes.len() && self.hole.is_none()
     }
 
     /// Where the next byte appended will be, as an offset stable until `advance`.
@@ -216,7 +316,7 @@ impl SendBuffer {
     /// next (measured with the 1 MiB echo load test). Padding is counted as written.
     pub(crate) fn reserve_aligned(&mut self, additional: usize) {
         const ALIGN: usize = 64;
-        if self.pending().is_empty() && additional >= ALIGNED_WRITES_FROM {
+        if self.is_empty() && additional >= ALIGNED_WRITES_FROM {
             self.bytes.clear();
             self.bytes.reserve(additional + ALIGN);
             let pad = (ALIGN - self.bytes.as_ptr().addr() % ALIGN) % ALIGN;
@@ -229,18 +329,22 @@ impl SendBuffer {
 
     /// Drops everything from `offset` on (to replace the last queued frame).
     pub(crate) fn truncate(&mut self, offset: usize) {
-        self.bytes.truncate(offset.max(self.start));
+        let floor = self.start.max(self.hole.as_ref().map_or(0, |hole| hole.at));
+        self.bytes.truncate(offset.max(floor));
     }
 
     /// Marks `n` bytes as written.
     pub(crate) fn advance(&mut self, n: usize) {
-        self.start = (self.start + n).min(self.bytes.len());
-        if self.start == self.bytes.len() {
+        self.start = (self.start + n).min(self.pending_end());
+        if self.is_empty() {
             *self = SendBuffer::default();
         } else if self.start >= self.bytes.len() / 2 && self.start >= READ_CHUNK {
             // Keep the written prefix from growing without bound when the caller
             // drains slowly while frames keep being queued.
             self.bytes.drain(..self.start);
+            if let Some(hole) = &mut self.hole {
+                hole.at -= self.start;
+            }
             self.start = 0;
         }
     }
@@ -311,6 +415,44 @@ mod tests {
     }
 
     #[test]
+    fn isolate_then_take_front_hands_over_the_storage() {
+        let mut buf = RecvBuffer::new();
+        buf.extend_from_slice(b"xxhead");
+        buf.consume(2);
+        assert!(!buf.holds_from_front(100));
+        buf.isolate(100);
+        assert!(buf.holds_from_front(100));
+        assert_eq!(buf.data(), b"head");
+        let room = buf.spare(READ_CHUNK).len();
+        assert!(
+            room >= 96 + READ_CHUNK,
+            "room for the rest and a read: {room}"
+        );
+        let storage_at = buf.data().as_ptr();
+        buf.extend_from_slice(&[7; 96]);
+        buf.extend_from_slice(b"next");
+        assert_eq!(buf.take_front(105), None, "not all there: untouched");
+        let payload = buf.take_front(100).expect("at the front");
+        assert_eq!(
+            payload.as_ptr(),
+            storage_at,
+            "the storage itself, not a copy"
+        );
+        assert_eq!(&payload[..4], b"head");
+        assert_eq!(payload.len(), 100);
+        assert_eq!(buf.data(), b"next", "the next frame's bytes stay");
+    }
+
+    #[test]
+    fn take_front_refuses_bytes_not_at_the_front() {
+        let mut buf = RecvBuffer::new();
+        buf.extend_from_slice(b"abcdef");
+        buf.consume(1);
+        assert_eq!(buf.take_front(2), None);
+        assert_eq!(buf.data(), b"bcdef");
+    }
+
+    #[test]
     fn large_frames_start_aligned_and_padding_counts_as_written() {
         let mut out = SendBuffer::default();
         out.reserve_aligned(100_000);
@@ -322,6 +464,50 @@ mod tests {
         out.reserve_aligned(50);
         out.vec().extend_from_slice(&[1; 50]);
         assert_eq!(out.pending().len(), 100_050);
+    }
+
+    #[test]
+    fn an_external_payload_splits_the_output() {
+        let mut out = SendBuffer::default();
+        out.vec().extend_from_slice(b"head");
+        assert!(out.open_hole(3));
+        assert!(!out.open_hole(1), "one at a time");
+        out.vec().extend_from_slice(b"tail");
+        assert_eq!(out.pending(), b"head");
+        assert_eq!(out.external_pending(), 3);
+        out.advance_external(3);
+        assert_eq!(
+            out.external_pending(),
+            3,
+            "not before the bytes ahead of it"
+        );
+        out.advance(100);
+        assert_eq!(out.pending(), b"", "the written part stops at the payload");
+        out.advance_external(2);
+        assert_eq!(out.external_pending(), 1);
+        out.advance_external(1);
+        assert_eq!(out.pending(), b"tail");
+        out.advance(4);
+        assert!(out.is_empty());
+        assert_eq!(out.bytes.capacity(), 0);
+        // Replacing the last frame (a pong) never cuts below the payload's place.
+        out.vec().extend_from_slice(b"head");
+        assert!(out.open_hole(1));
+        out.truncate(0);
+        assert_eq!(out.pending(), b"head");
+    }
+
+    #[test]
+    fn compaction_moves_the_external_payload_along() {
+        let mut out = SendBuffer::default();
+        out.vec().extend_from_slice(&[1; 3 * READ_CHUNK]);
+        assert!(out.open_hole(10));
+        out.vec().extend_from_slice(b"after");
+        out.advance(2 * READ_CHUNK);
+        assert_eq!(out.pending(), &[1; READ_CHUNK][..]);
+        out.advance(READ_CHUNK);
+        out.advance_external(10);
+        assert_eq!(out.pending(), b"after");
     }
 
     #[test]

@@ -12,10 +12,11 @@
 
 use std::cell::Cell;
 use std::future::Future;
-use std::io;
+use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker, ready};
 
+use bytes::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep, sleep, sleep_until};
 use ws_proto::{CloseCode, RecvBuffer, Role, Session, State};
@@ -30,6 +31,17 @@ const READ_CHUNK: usize = 16 * 1024;
 /// The largest receive buffer kept for reuse; larger ones (grown for a big frame) are
 /// freed.
 const SCRATCH_MAX: usize = 64 * 1024;
+
+/// Single-frame messages from this size on are read into storage of their own and handed
+/// over in it ([`Session::hand_over_payloads_from`]): the `Bytes` or `String` delivered
+/// is that storage, not a copy of it. Smaller ones are copied out of the shared receive
+/// buffer, which costs less than an allocation of their own.
+const HAND_OVER_FROM: usize = SCRATCH_MAX;
+
+/// Binary messages from this size on are written from their own `Bytes`, beside the
+/// frame header, rather than copied into the session's output
+/// ([`Session::send_binary_external`]; a server's frames only, as a client masks).
+const EXTERNAL_FROM: usize = 64 * 1024;
 
 thread_local! {
     /// One receive buffer per thread, lent to whichever connection reads next, as the
@@ -72,10 +84,19 @@ pub(crate) struct Core<S> {
     last_heard: Instant,
     /// Bytes were written to the transport since its last flush (TLS streams buffer).
     unflushed: bool,
+    /// The payload of the message queued with `Session::send_binary_external`, while
+    /// part of it is unwritten: its last `session.external_pending()` bytes.
+    external: Option<Bytes>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
-    pub(crate) fn new(io: S, session: Session, settings: Settings, received: RecvBuffer) -> Self {
+    pub(crate) fn new(
+        io: S,
+        mut session: Session,
+        settings: Settings,
+        received: RecvBuffer,
+    ) -> Self {
+        session.hand_over_payloads_from(Some(HAND_OVER_FROM));
         Core {
             io,
             session,
@@ -86,6 +107,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             keepalive: None,
             last_heard: Instant::now(),
             unflushed: false,
+            external: None,
         }
     }
 
@@ -214,6 +236,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         cx: &mut Context<'_>,
         max_left: usize,
     ) -> Poll<io::Result<()>> {
+        // The common path first, as small as it was before external payloads: `external`
+        // is set exactly while one is queued.
+        if self.external.is_some() {
+            return self.poll_write_down_to_external(cx, max_left);
+        }
         while self.session.pending().len() > max_left {
             let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.session.pending()))?;
             if n == 0 {
@@ -223,6 +250,72 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             self.unflushed = true;
         }
         Poll::Ready(Ok(()))
+    }
+
+    /// [`poll_write_down_to`](Self::poll_write_down_to) while an external payload is
+    /// queued (and after it, until at most `max_left` bytes are left).
+    #[inline(never)]
+    fn poll_write_down_to_external(
+        &mut self,
+        cx: &mut Context<'_>,
+        max_left: usize,
+    ) -> Poll<io::Result<()>> {
+        loop {
+            let pending = self.session.pending().len();
+            if self.session.external_pending() > 0 {
+                if ready!(self.poll_write_external(cx, pending, max_left))? {
+                    return Poll::Ready(Ok(()));
+                }
+                continue;
+            }
+            if pending <= max_left {
+                return Poll::Ready(Ok(()));
+            }
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.session.pending()))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.session.advance(n);
+            self.unflushed = true;
+        }
+    }
+
+    /// [`poll_write_down_to`](Self::poll_write_down_to) while an external payload is
+    /// outstanding: `Ready(true)` when at most `max_left` bytes are left, else one write
+    /// of what is queued before the payload and the payload's unwritten part, from the
+    /// message's own storage, in one system call where the transport can (a TCP stream
+    /// can; TLS streams write the first slice), and `Ready(false)`. Out of line, so that
+    /// the common path stays small.
+    #[inline(never)]
+    fn poll_write_external(
+        &mut self,
+        cx: &mut Context<'_>,
+        pending: usize,
+        max_left: usize,
+    ) -> Poll<io::Result<bool>> {
+        let external = self.session.external_pending();
+        if pending + external <= max_left {
+            return Poll::Ready(Ok(true));
+        }
+        let payload = match &self.external {
+            Some(data) if data.len() >= external => &data[data.len() - external..],
+            _ => return Poll::Ready(Err(io::Error::other("external payload lost"))),
+        };
+        let slices = [IoSlice::new(self.session.pending()), IoSlice::new(payload)];
+        let n = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices))?;
+        if n == 0 {
+            return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+        }
+        let from_pending = n.min(pending);
+        self.session.advance(from_pending);
+        if n > from_pending {
+            self.session.advance_external(n - from_pending);
+            if self.session.external_pending() == 0 {
+                self.external = None;
+            }
+        }
+        self.unflushed = true;
+        Poll::Ready(Ok(false))
     }
 
     /// Writes everything queued and flushes the transport.
@@ -254,6 +347,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         let session = &mut self.session;
         match message {
             Message::Text(text) => session.send_text(&text),
+            Message::Binary(data) if data.len() >= EXTERNAL_FROM => {
+                if session.send_binary_external(data.len())? {
+                    self.external = Some(data);
+                    return Ok(());
+                }
+                session.send_binary(&data)
+            }
             Message::Binary(data) => session.send_binary(&data),
             Message::Ping(data) => session.send_ping(&data),
             Message::Pong(data) => session.send_pong(&data),

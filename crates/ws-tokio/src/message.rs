@@ -9,10 +9,11 @@ use ws_proto::{CloseFrame, Event, MessageKind};
 ///
 /// Payloads are owned: `Bytes` for binary data and control payloads, `String` for text
 /// (already validated as UTF-8 by ws-proto, so no second check is needed to read it).
-/// A message reassembled from fragments is moved out of the session without a copy; a
-/// single-frame message is copied once out of the receive buffer, as ws-client copies
-/// it. Sending copies the payload once into the session's output (where a client masks
-/// it).
+/// A message reassembled from fragments is moved out of the session without a copy; so
+/// is a single-frame message of 64 KiB or more (it is read into storage of its own,
+/// which becomes the `Bytes` or `String`); a smaller one is copied once out of the
+/// shared receive buffer. Sending copies the payload once into the session's output
+/// (where a client masks it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
     /// A whole text message.

@@ -192,7 +192,9 @@ impl Acceptor {
         F: FnOnce(&Request) -> Result<Option<String>, Reject>,
     {
         let timeout = self.handshake_timeout;
-        tokio::time::timeout(timeout, self.handshake(&mut io, callback))
+        // Boxed: the handshake's state (parser, request, answer) is large and lives only
+        // for the handshake; unboxed, it would size every connection's task for good.
+        tokio::time::timeout(timeout, Box::pin(self.handshake(&mut io, callback)))
             .await
             .map_err(|_| Error::HandshakeTimeout(timeout))?
             .map(|(protocol, session, received)| {

@@ -51,7 +51,10 @@ use crate::split::{ReadHalf, WriteHalf, join, split};
 /// ```
 #[derive(Debug)]
 pub struct WebSocketStream<S> {
-    pub(crate) core: Core<S>,
+    /// Boxed: a task that awaits a stream keeps it (and, as rustc lays out async fns,
+    /// often a moved-from copy or two of it) in its future, so a small stream keeps an
+    /// idle connection's task small (measured in benches/README.md).
+    pub(crate) core: Box<Core<S>>,
     pub(crate) protocol: Option<String>,
 }
 
@@ -78,7 +81,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// own [`Config`](ws_proto::Config) applies; `settings.config` is not used.
     pub fn from_session(io: S, session: Session, settings: Settings, received: RecvBuffer) -> Self {
         WebSocketStream {
-            core: Core::new(io, session, settings, received),
+            core: Box::new(Core::new(io, session, settings, received)),
             protocol: None,
         }
     }
@@ -179,7 +182,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// Splits into a receiving and a sending half that two tasks can drive at once
     /// (see [`ReadHalf`]); [`ReadHalf::reunite`] puts them back together.
     pub fn split(self) -> (ReadHalf<S>, WriteHalf<S>) {
-        split(self.core, self.protocol)
+        split(*self.core, self.protocol)
     }
 
     /// The subprotocol agreed in the opening handshake, if any.
@@ -225,7 +228,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
         self,
         writer: WriteHalf<S>,
     ) -> Result<WebSocketStream<S>, (ReadHalf<S>, WriteHalf<S>)> {
-        join(self, writer).map(|(core, protocol)| WebSocketStream { core, protocol })
+        join(self, writer).map(|(core, protocol)| WebSocketStream {
+            core: Box::new(core),
+            protocol,
+        })
     }
 }
 

@@ -163,3 +163,54 @@ async fn tokio_client_against_blocking_server() {
     .expect("server thread")
     .expect("server ran");
 }
+
+/// Large binary messages leave from their own storage, beside the frame header
+/// (`Session::send_binary_external`); a pong queued while one is still being written
+/// (the client does not read yet, so the server's write of 12 MiB stalls) must follow it, and two
+/// large echoes in a row must not interleave.
+#[tokio::test]
+async fn answers_queued_during_a_large_echo_follow_it() {
+    let addr = echo_server(Acceptor::new()).await;
+    let mut ws = within(
+        "connect",
+        ClientBuilder::new(&format!("ws://{addr}/"))
+            .deflate(None)
+            .connect(),
+    )
+    .await
+    .expect("connect");
+    let first = Bytes::from(
+        (0..12 << 20)
+            .map(|i: u32| (i % 253) as u8)
+            .collect::<Vec<_>>(),
+    );
+    let second = Bytes::from(vec![0x5a; 300_000]);
+    for message in [
+        Message::binary(first.clone()),
+        Message::Ping(Bytes::from_static(b"meanwhile")),
+        Message::binary(second.clone()),
+        Message::text("last"),
+    ] {
+        within("feed", ws.feed(message)).await.expect("feed");
+    }
+    within("flush", ws.flush()).await.expect("flush");
+    let mut answers = Vec::new();
+    while answers.len() < 4 {
+        let answer = within("answer", ws.next())
+            .await
+            .expect("open")
+            .expect("answer");
+        answers.push(answer);
+    }
+    assert!(
+        answers[0] == Message::Binary(first),
+        "the 12 MiB echo, whole"
+    );
+    assert_eq!(answers[1], Message::Pong(Bytes::from_static(b"meanwhile")));
+    assert!(
+        answers[2] == Message::Binary(second),
+        "the 300 KB echo, whole"
+    );
+    assert_eq!(answers[3], Message::text("last"));
+    common::close(ws).await;
+}

@@ -394,3 +394,22 @@ fn masking_of_compressed_client_frames_is_undone() {
         vec![text("Hello")]
     );
 }
+
+#[test]
+fn messages_that_would_be_compressed_are_never_sent_external() {
+    let mut s = deflate_session(
+        Role::Server,
+        DeflateParams {
+            min_size: 100,
+            ..params()
+        },
+    );
+    // RFC 7692 6: a compressed payload is not the caller's bytes, so it is not theirs
+    // to write.
+    assert!(!s.send_binary_external(100).unwrap());
+    assert!(s.pending().is_empty());
+    // Below min_size, messages go uncompressed: the caller may write it.
+    assert!(s.send_binary_external(99).unwrap());
+    assert_eq!(s.pending(), b"\x82\x63");
+    assert_eq!(s.external_pending(), 99);
+}

@@ -30,6 +30,10 @@ use crate::deflate::{Deflate, DeflateParams};
 use crate::error::Error;
 use crate::role::Role;
 
+/// The smallest payload [`Session::hand_over_payloads_from`] hands over (below it, a
+/// copy costs less than a fresh allocation).
+const HAND_OVER_MIN: usize = 16 * 1024;
+
 #[cfg(test)]
 mod deflate_tests;
 #[cfg(test)]
@@ -77,6 +81,11 @@ pub struct Session {
     send: send::SendState,
     /// permessage-deflate, when negotiated (boxed: most sessions go without).
     deflate: Option<Box<Deflate>>,
+    /// Single-frame messages at least this long are handed over in the receive
+    /// buffer's storage (see [`Session::hand_over_payloads_from`]); `u32::MAX`: never.
+    /// 32 bits, so that it shares a word with `role` and `state`: a session's size is
+    /// an idle connection's memory.
+    hand_over_from: u32,
 }
 
 impl Session {
@@ -98,6 +107,7 @@ impl Session {
             recv: recv::RecvState::default(),
             send: send::SendState::default(),
             deflate: deflate.map(|params| Box::new(Deflate::new(&params, role))),
+            hand_over_from: u32::MAX,
         }
     }
 
@@ -128,6 +138,30 @@ impl Session {
         self.config.max_message_size = bytes;
     }
 
+    /// Delivers single-frame text and binary messages of at least `bytes` bytes
+    /// (`None`: never, the default) as owned payloads
+    /// ([`Cow::Owned`](std::borrow::Cow::Owned)) in the receive buffer's own storage,
+    /// without a copy, for drivers that need to own what they deliver.
+    ///
+    /// When the first bytes of such a payload arrive and do not sit at the front of a
+    /// buffer large enough for all of it, [`decode`](Self::decode) moves them (one read's
+    /// worth at most) to the front of new storage sized for the whole frame, into which
+    /// the rest is then read: the buffer does not grow step by step (copying itself) as
+    /// the payload arrives, and once it is whole the storage is handed over and the
+    /// buffer starts afresh (with the bytes that followed the frame, if any). Sizes below
+    /// 16 KiB are raised to 16 KiB, and sizes above 4 GiB lowered to 4 GiB. Payloads are
+    /// unmasked and validated exactly as without it; what the peer may send does not
+    /// change.
+    ///
+    /// A driver that copies each message out of the buffer anyway (ws-tokio's `Bytes`)
+    /// saves that copy; one that only borrows payloads and keeps one large buffer for
+    /// all connections gains nothing and would allocate per large message.
+    pub fn hand_over_payloads_from(&mut self, bytes: Option<usize>) {
+        self.hand_over_from = bytes.map_or(u32::MAX, |b| {
+            u32::try_from(b.max(HAND_OVER_MIN)).unwrap_or(u32::MAX - 1)
+        });
+    }
+
     /// Where it is in its lifecycle.
     pub fn state(&self) -> State {
         self.state
@@ -152,5 +186,22 @@ impl Session {
         self.state = State::Closed;
         self.recv = recv::RecvState::default();
         error
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    /// A session is most of what an idle connection holds (ws-server keeps one per
+    /// connection and nothing else that grows with it): 144 bytes on 64-bit targets
+    /// (184 before the message being reassembled was boxed), besides
+    /// permessage-deflate's state, which is boxed and only there when agreed.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_session_stays_within_144_bytes() {
+        assert!(
+            std::mem::size_of::<super::Session>() <= 144,
+            "{} bytes",
+            std::mem::size_of::<super::Session>()
+        );
     }
 }

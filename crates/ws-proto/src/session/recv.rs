@@ -32,8 +32,10 @@ use crate::utf8::{self, Utf8Validator};
 pub(super) struct RecvState {
     /// The frame whose header was consumed and whose payload is still arriving.
     frame: Option<Frame>,
-    /// The data message in progress when it spans several frames.
-    message: Option<Message>,
+    /// The data message in progress when it spans several frames (or is compressed).
+    /// Boxed: most connections rarely have one, and every idle connection would hold
+    /// its 48 bytes.
+    message: Option<Box<Message>>,
     /// UTF-8 state of the text message (or single text frame) in progress.
     utf8: Utf8Validator,
 }
@@ -259,13 +261,13 @@ impl Session {
         };
         self.recv.utf8.reset();
         if !header.fin || compressed_start {
-            self.recv.message = Some(Message {
+            self.recv.message = Some(Box::new(Message {
                 kind: frame.kind,
                 size: header.payload_len,
                 data: Vec::new(),
                 compressed: compressed_start,
                 delivered: 0,
-            });
+            }));
         }
         frame.sink = if compressed_start {
             Sink::Inflate
@@ -346,6 +348,18 @@ impl Session {
         // text); otherwise bytes are unmasked and validated as they arrive.
         let small_and_whole =
             !streaming && frame.done == 0 && upto == frame.len && frame.len <= BLOCK;
+        // A large payload to hand over: once its first bytes are here (not before: an
+        // empty buffer may be realigned by the next read), gather it at the front of
+        // storage of its own.
+        // Never for a frame validated in one call below: the validator must see every
+        // byte of a payload handed over as text.
+        let hand_over = !streaming
+            && !small_and_whole
+            && self.hand_over_from != u32::MAX
+            && frame.len as u64 >= u64::from(self.hand_over_from);
+        if hand_over && upto > 0 && upto < frame.len && !input.holds_from_front(frame.len) {
+            input.isolate(frame.len);
+        }
         if small_and_whole {
             if let Some(key) = frame.mask {
                 apply_mask(&mut input.data_mut()[..upto], key, 0);
@@ -362,6 +376,9 @@ impl Session {
             return Ok(None);
         }
         self.recv.frame = None;
+        if hand_over && let Some(payload) = input.take_front(frame.len) {
+            return self.owned_payload(frame.kind, payload).map(Some);
+        }
         let payload: &'b [u8] = input.take(frame.len);
         if streaming {
             if frame.fin {
@@ -394,6 +411,31 @@ impl Session {
         #[allow(unsafe_code)]
         let text = unsafe { utf8::str_from_validated(payload) };
         Ok(Some(Event::Text(Cow::Borrowed(text))))
+    }
+
+    /// A single-frame message handed over in the receive buffer's storage; every byte
+    /// of it was unmasked and (for text) fed to the validator as it arrived.
+    fn owned_payload(
+        &mut self,
+        kind: MessageKind,
+        payload: Vec<u8>,
+    ) -> Result<Event<'static>, Error> {
+        match kind {
+            MessageKind::Binary => Ok(Event::Binary(Cow::Owned(payload))),
+            MessageKind::Text => {
+                if self.recv.utf8.finish().is_err() {
+                    return Err(ProtocolError::InvalidUtf8.into());
+                }
+                // SAFETY: every byte of `payload` went through `self.recv.utf8`, in
+                // order, as it arrived (whole_frame, on this call or earlier ones; the
+                // validator was reset when the frame started, and hand-over is never
+                // used for the small frames validated in one call), no feed failed, and
+                // `finish` succeeded.
+                #[allow(unsafe_code)]
+                let text = unsafe { utf8::string_from_validated(payload) };
+                Ok(Event::Text(Cow::Owned(text)))
+            }
+        }
     }
 
     /// Moves the bytes of a fragmented message's frame into the message as they arrive.

@@ -26,16 +26,13 @@ pub(super) struct SendState {
     fragmented: Option<(MessageKind, bool)>,
     /// UTF-8 state of the text message being sent in fragments.
     utf8: Utf8Validator,
-    /// Automatic pongs queued since the caller last drained.
-    pongs: PongRun,
-}
-
-/// Unsent automatic pongs at the tail of the output.
-#[derive(Clone, Copy, Debug, Default)]
-struct PongRun {
-    count: usize,
-    /// Offset of the last one in the output.
-    last: usize,
+    /// Unsent automatic pongs at the tail of the output: how many were queued since the
+    /// caller last drained (at most `MAX_QUEUED_PONGS`; a byte, so that it shares a word
+    /// with the two fields above: a session's size is an idle connection's memory)...
+    pong_count: u8,
+    /// ...and the offset of the last one in the output (meaningful while the count is
+    /// not 0).
+    pong_last: usize,
 }
 
 impl Session {
@@ -72,6 +69,74 @@ impl Session {
             }
             None => self.push_frame(header, payload),
         }
+    }
+
+    /// Queues the header of a binary message of `len` bytes whose payload the caller
+    /// writes itself, from its own storage, without a copy into the session's output;
+    /// `Ok(false)` (nothing queued) where that cannot be done, and the caller sends it
+    /// with [`send_binary`](Self::send_binary) instead.
+    ///
+    /// Only an unmasked, uncompressed frame can go out this way: `Ok(false)` for a
+    /// client (RFC 6455 5.3: its frames are masked, which needs a copy), when
+    /// permessage-deflate would compress this message, and while an earlier external
+    /// payload is unwritten (one at a time).
+    ///
+    /// The payload belongs right after [`pending`](Self::pending), which stops there:
+    /// once `pending` is written, write [`external_pending`](Self::external_pending) bytes
+    /// of the payload and acknowledge them with
+    /// [`advance_external`](Self::advance_external); what is queued later (pongs, a
+    /// close frame) then shows in `pending`. Output is drained when both are empty.
+    ///
+    /// ```
+    /// use ws_proto::{Config, Role, Session};
+    /// let mut s = Session::new(Role::Server, Config::default(), None);
+    /// let payload = vec![7u8; 200];
+    /// assert!(s.send_binary_external(payload.len())?);
+    /// s.send_pong(b"")?; // queued later, written after the payload
+    /// let mut wire = s.pending().to_vec(); // the header
+    /// s.advance(wire.len());
+    /// assert_eq!(s.external_pending(), 200);
+    /// wire.extend_from_slice(&payload); // "written" by the caller, from its own storage
+    /// s.advance_external(200);
+    /// wire.extend_from_slice(s.pending());
+    /// assert_eq!(&wire[..2], b"\x82\x7e");
+    /// assert_eq!(&wire[4 + 200..], b"\x8a\x00");
+    /// # Ok::<(), ws_proto::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`send_binary`](Self::send_binary): [`LocalError::Closed`] once closing,
+    /// [`LocalError::MessageInProgress`] inside a message sent in fragments.
+    pub fn send_binary_external(&mut self, len: usize) -> Result<bool, LocalError> {
+        self.check_open()?;
+        if self.send.fragmented.is_some() {
+            return Err(LocalError::MessageInProgress);
+        }
+        let compressed = self.deflate.as_ref().is_some_and(|d| len >= d.min_size);
+        if self.role == Role::Client || compressed || self.send.out.external_pending() > 0 {
+            return Ok(false);
+        }
+        let mut head = [0u8; MAX_HEADER_LEN];
+        let head_len = FrameHeader::new(OpCode::Binary, len as u64).encode(&mut head);
+        self.send.out.reserve_aligned(head_len);
+        self.send.out.vec().extend_from_slice(&head[..head_len]);
+        self.send.out.open_hole(len);
+        self.send.pong_count = 0;
+        Ok(true)
+    }
+
+    /// Bytes of the payload queued with [`send_binary_external`](Self::send_binary_external)
+    /// that the caller has yet to write, right after [`pending`](Self::pending); 0 when
+    /// none is outstanding.
+    pub fn external_pending(&self) -> usize {
+        self.send.out.external_pending()
+    }
+
+    /// Marks `n` bytes of the external payload as written. Ignored while
+    /// [`pending`](Self::pending) (the bytes that go before it) is not empty.
+    pub fn advance_external(&mut self, n: usize) {
+        self.send.out.advance_external(n);
     }
 
     /// Queues one frame of a message sent in pieces; `last` ends the message.
@@ -161,7 +226,9 @@ impl Session {
         Ok(())
     }
 
-    /// The encoded bytes waiting to be written, oldest first.
+    /// The encoded bytes waiting to be written, oldest first (up to an external
+    /// payload, if one is outstanding: see
+    /// [`send_binary_external`](Self::send_binary_external)).
     pub fn pending(&self) -> &[u8] {
         self.send.out.pending()
     }
@@ -171,13 +238,15 @@ impl Session {
     /// When everything is written, the output storage is freed.
     pub fn advance(&mut self, n: usize) {
         self.send.out.advance(n);
-        self.send.pongs = PongRun::default();
+        self.send.pong_count = 0;
     }
 
     /// Writes pending bytes to `writer` until none are left or it fails.
     ///
     /// A convenience for blocking callers; with a non-blocking writer, an
-    /// `ErrorKind::WouldBlock` error leaves the unwritten rest pending.
+    /// `ErrorKind::WouldBlock` error leaves the unwritten rest pending. It stops at an
+    /// external payload ([`send_binary_external`](Self::send_binary_external)), which
+    /// it does not have.
     pub fn write_to<W: io::Write + ?Sized>(&mut self, writer: &mut W) -> io::Result<()> {
         while !self.pending().is_empty() {
             match writer.write(self.pending()) {
@@ -220,23 +289,21 @@ impl Session {
 
     /// Queues the answer to a ping, replacing the last unsent one when too many wait.
     pub(super) fn queue_auto_pong(&mut self, payload: &[u8]) -> Result<(), LocalError> {
-        let mut run = self.send.pongs;
-        if run.count >= MAX_QUEUED_PONGS {
+        let mut count = self.send.pong_count;
+        if usize::from(count) >= MAX_QUEUED_PONGS {
             // RFC 6455 5.5.3: an endpoint "MAY elect to send a Pong frame for only the
             // most recently processed Ping frame". The run is reset by every other frame
             // and by `advance`, so the last pong is at the tail and unwritten.
-            self.send.out.truncate(run.last);
-            run.count -= 1;
+            self.send.out.truncate(self.send.pong_last);
+            count -= 1;
         }
         let at = self.send.out.end();
         self.push_frame(
             FrameHeader::new(OpCode::Pong, payload.len() as u64),
             payload,
         )?;
-        self.send.pongs = PongRun {
-            count: run.count + 1,
-            last: at,
-        };
+        self.send.pong_count = count + 1;
+        self.send.pong_last = at;
         Ok(())
     }
 
@@ -255,7 +322,7 @@ impl Session {
         if let Some(key) = header.mask {
             apply_mask(&mut out[start..], key, 0);
         }
-        self.send.pongs = PongRun::default();
+        self.send.pong_count = 0;
         Ok(())
     }
 }

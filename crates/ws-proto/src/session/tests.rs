@@ -230,6 +230,194 @@ fn large_text_is_validated_across_block_and_read_boundaries() {
     );
 }
 
+// ----- Hand-over of large payloads (Session::hand_over_payloads_from) -----
+
+/// A server that hands over payloads of 16 KiB and more.
+fn handing_over_server() -> Session {
+    let mut s = server();
+    s.hand_over_payloads_from(Some(16 * 1024));
+    s
+}
+
+#[test]
+fn large_messages_are_handed_over_in_the_buffer_storage() {
+    let big_text = "\u{2603}".repeat(40 * 1024 / 3);
+    let binary: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let mut wire = masked(0x81, big_text.as_bytes());
+    wire.extend_from_slice(&masked(0x82, &binary));
+    wire.extend_from_slice(&masked(0x81, b"small"));
+    // 2 (and 8): the header arrives alone; the others cut frames and code points anywhere.
+    // (A frame that arrives whole behind other bytes is delivered in place, borrowed.)
+    // Under Miri (which checks the unchecked `String` made of a handed-over text), one
+    // read size: byte-sized reads of 150 KB take it hours.
+    let reads: &[usize] = if cfg!(miri) {
+        &[7919]
+    } else {
+        &[2, 8, 7919, 16 * 1024 + 1]
+    };
+    for &read in reads {
+        let mut s = handing_over_server();
+        let mut input = RecvBuffer::new();
+        let mut events = Vec::new();
+        let mut largest = 0;
+        for piece in wire.chunks(read) {
+            input.extend_from_slice(piece);
+            largest = largest.max(input.capacity());
+            loop {
+                match s.decode(&mut input) {
+                    Ok(Some(event)) => {
+                        let owned = matches!(
+                            &event,
+                            Event::Text(Cow::Owned(_)) | Event::Binary(Cow::Owned(_))
+                        );
+                        events.push((event.into_owned(), owned));
+                    }
+                    Ok(None) => break,
+                    Err(err) => panic!("reads of {read}: {err}"),
+                }
+            }
+        }
+        let expected = vec![
+            (Event::Text(Cow::Owned(big_text.clone())), true),
+            (Event::Binary(Cow::Owned(binary.clone())), true),
+            (text("small"), false),
+        ];
+        // (Not assert_eq: the payloads would fill the screen.)
+        assert!(events == expected, "reads of {read}");
+        // Sized once for the frame (plus one read's room), never doubled past it.
+        assert!(
+            largest <= 100_000 + 2 * 16 * 1024 + 64,
+            "reads of {read}: the buffer reached {largest} bytes"
+        );
+    }
+}
+
+#[test]
+fn hand_over_is_off_by_default_and_below_its_size() {
+    let binary = vec![5u8; 20_000];
+    let wire = masked(0x82, &binary);
+    for threshold in [None, Some(20_001)] {
+        let mut s = server();
+        s.hand_over_payloads_from(threshold);
+        let mut input = RecvBuffer::new();
+        input.extend_from_slice(&wire[..100]);
+        assert!(s.decode(&mut input).unwrap().is_none());
+        input.extend_from_slice(&wire[100..]);
+        assert!(
+            matches!(s.decode(&mut input).unwrap(), Some(Event::Binary(Cow::Borrowed(b))) if b == binary),
+            "{threshold:?}"
+        );
+    }
+}
+
+#[test]
+fn handed_over_text_is_still_validated() {
+    let mut bad = "\u{2603}".repeat(40 * 1024 / 3).into_bytes();
+    bad[30_000] = 0xFF;
+    let wire = masked(0x81, &bad);
+    let mut s = handing_over_server();
+    let mut input = RecvBuffer::new();
+    let mut failed = None;
+    for piece in wire.chunks(5000) {
+        input.extend_from_slice(piece);
+        if let (events, Some(err)) = drain(&mut s, &mut input) {
+            assert!(events.is_empty());
+            failed = Some(err);
+            break;
+        }
+    }
+    assert!(matches!(
+        failed,
+        Some(Error::Protocol(ProtocolError::InvalidUtf8))
+    ));
+    assert_eq!(queued_close_code(&s), Some(Some(1007)));
+    // A 16 KiB text frame that arrives whole is validated in one call, never handed over
+    // unvalidated.
+    let mut bad = vec![b'a'; 16 * 1024];
+    bad[100] = 0xC0;
+    assert_fails(
+        handing_over_server(),
+        &masked(0x81, &bad),
+        |e| matches!(e, Error::Protocol(ProtocolError::InvalidUtf8)),
+        1007,
+    );
+}
+
+// ----- Payloads the caller writes itself (Session::send_binary_external) -----
+
+/// Everything `s` queued, with `payload` written where the session asks for it.
+fn wire_with_external(s: &mut Session, payload: &[u8]) -> Vec<u8> {
+    let mut wire = Vec::new();
+    let mut written = 0;
+    loop {
+        let pending = s.pending().to_vec();
+        wire.extend_from_slice(&pending);
+        s.advance(pending.len());
+        let n = s.external_pending();
+        if n == 0 && s.pending().is_empty() {
+            return wire;
+        }
+        wire.extend_from_slice(&payload[written..written + n]);
+        written += n;
+        s.advance_external(n);
+    }
+}
+
+#[test]
+fn an_external_payload_goes_out_as_send_binary_would_send_it() {
+    let payload: Vec<u8> = (0..70_000u32).map(|i| i as u8).collect();
+    let mut copied = server();
+    copied.send_binary(&payload).unwrap();
+    copied.send_text("next").unwrap();
+    let mut external = server();
+    assert!(external.send_binary_external(payload.len()).unwrap());
+    external.send_text("next").unwrap();
+    assert_eq!(
+        external.pending().len(),
+        10,
+        "the header only (RFC 6455 5.2: 127 and a 64-bit length)"
+    );
+    assert!(wire_with_external(&mut external, &payload) == copied.pending());
+}
+
+#[test]
+fn answers_and_closes_queued_meanwhile_follow_the_external_payload() {
+    let payload = vec![3u8; 1000];
+    let mut s = server();
+    assert!(s.send_binary_external(payload.len()).unwrap());
+    // A second one waits for the first: the caller copies it instead.
+    assert!(!s.send_binary_external(10).unwrap());
+    // The peer pings, then we close.
+    let (events, err) = feed(&mut s, &masked(0x89, b"hi"));
+    assert!(err.is_none());
+    assert_eq!(events, vec![Event::Ping(Cow::Owned(b"hi".to_vec()))]);
+    s.close(CloseCode::NORMAL, "bye").unwrap();
+    assert!(
+        matches!(s.send_binary_external(5), Err(LocalError::Closed)),
+        "nothing is sent after our close"
+    );
+    let wire = wire_with_external(&mut s, &payload);
+    let mut expected = vec![0x82, 0x7e, 0x03, 0xe8];
+    expected.extend_from_slice(&payload);
+    expected.extend_from_slice(b"\x8a\x02hi\x88\x05\x03\xe8bye");
+    assert_eq!(wire, expected);
+}
+
+#[test]
+fn external_payloads_only_where_no_copy_is_needed() {
+    // RFC 6455 5.3: a client masks, which needs a copy.
+    let mut c = client();
+    assert!(!c.send_binary_external(100).unwrap());
+    assert!(c.pending().is_empty() && c.external_pending() == 0);
+    // Inside a fragmented message, as send_binary.
+    let mut s = server();
+    s.send_fragment(MessageKind::Binary, b"a", false).unwrap();
+    assert!(matches!(
+        s.send_binary_external(100),
+        Err(LocalError::MessageInProgress)
+    ));
+}
+
 // ----- Every protocol error, with the close code it queues -----
 
 fn assert_fails(mut session: Session, bytes: &[u8], expected: fn(&Error) -> bool, code: u16) {
