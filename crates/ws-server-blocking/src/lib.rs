@@ -1,5 +1,10 @@
-//! Perl's Net::WebSocket::Server in Rust: a WebSocket server with callbacks, driven by one
-//! thread's readiness loop over non-blocking std sockets, on top of `ws-proto`.
+//! Perl's Net::WebSocket::Server in Rust: a WebSocket server with callbacks, driven by a
+//! readiness loop over non-blocking std sockets, on top of `ws-proto`: one loop on the
+//! thread that calls `start`, or one per thread with [`Builder::workers`]. Topics
+//! ([`Connection::subscribe`], [`Server::publish`]) reach every worker, and other processes
+//! through a [`Broker`] (Redis with the `redis` feature); a [`Handle`] reaches the loops
+//! from any thread; [`Builder::http_hook`] answers plain HTTP requests (health checks,
+//! pages); [`Builder::proxy_protocol`] reads the client's address from a load balancer.
 //!
 //! The three programs of the Perl module's synopsis:
 //!
@@ -64,11 +69,14 @@
 //! references). Every method works through them, so a message callback on one connection
 //! can iterate [`Server::connections`] and send to all of them, itself included, which is
 //! the broadcast of the Perl synopsis. This is sound without locks because everything
-//! runs on the loop's thread: each connection keeps what callbacks may change behind
-//! `Cell`s and `RefCell`s, the loop never holds one of those borrows while it calls back,
-//! and only the loop, between callbacks, adds or removes connections. Sends only queue
-//! bytes; the loop writes each connection's queue once per iteration, so replies to a
-//! batch of pipelined messages leave in one system call.
+//! runs on the loop's thread (with several worker loops, each connection's callbacks run
+//! on the thread of the worker that accepted it, and only that worker's connections are
+//! in [`Server::connections`]; other threads reach the loops through a [`Handle`]): each
+//! connection keeps what callbacks may change behind `Cell`s and `RefCell`s, the loop
+//! never holds one of those borrows while it calls back, and only the loop, between
+//! callbacks, adds or removes connections. Sends only queue bytes; the loop writes each
+//! connection's queue once per iteration, so replies to a batch of pipelined messages
+//! leave in one system call.
 //!
 //! A callback may return `()` or a `Result`; an error is logged and closes that
 //! connection with 1011 (see [`HandlerResult`]). Callbacks need not be `Send`: they may
@@ -84,7 +92,8 @@
 //! |---|---|---|---|
 //! | [`handshake_limits`](Builder::handshake_limits): header block | 8 KiB | `--max-head-size` | 431 and close |
 //! | [`handshake_limits`](Builder::handshake_limits): header fields | 64 | `--max-headers` | 431 and close |
-//! | [`max_connections`](Builder::max_connections) | 50,000 | `--max-connections` | 503 and close |
+//! | [`max_connections`](Builder::max_connections) (per worker loop) | 50,000 | `--max-connections` | 503 and close |
+//! | [`queue_capacity`](Builder::queue_capacity) (jobs posted to a loop: [`Handle::post`], publishes from other workers or a broker) | 65,536 | none | [`Handle::post`] fails with [`PostError::Full`]; topic messages for that loop are dropped, counted ([`Inbound::dropped`]) and logged |
 //! | [`max_frame_size`](Builder::max_frame_size) | 16 MiB | `--max-frame-size` | close 1009, at the frame header |
 //! | [`max_recv_size`](Builder::max_recv_size) (message) | 64 MiB | `--max-message-size` | close 1009, at the frame that passes it; for a compressed message, at the byte of inflated output that passes it |
 //! | [`deflate`](Builder::deflate) | off | `--deflate` | with it on, about 330 KiB per connection that exchanged compressed messages with context takeover (nothing for idle ones) |
@@ -126,7 +135,10 @@
 //! the peer; reads never block the loop; and a peer that stays silent after
 //! `silence_max`'s ping is dropped. On top: TLS through rustls, subprotocol choice and
 //! refusals with a real HTTP status in the handshake callback, permessage-deflate
-//! compression (RFC 7692), per-connection data, a cap on unsent output, a handshake timeout, a connection cap, and `log` records.
+//! compression (RFC 7692), per-connection data, a cap on unsent output, a handshake
+//! timeout, a connection cap, `log` records, worker loops on one port, topics (across
+//! processes with a [`Broker`]), plain HTTP answers ([`Builder::http_hook`]) and the PROXY
+//! protocol ([`Builder::proxy_protocol`]).
 //! Writes use `MSG_NOSIGNAL`, so a peer that vanished cannot kill the process with
 //! SIGPIPE.
 
