@@ -54,7 +54,7 @@ A closed stderr or stdout never stops the server.";
 #[command(
     name = "ws-server",
     version,
-    about = "A WebSocket echo or broadcast server (Net::WebSocket::Server in Rust)",
+    about = "A WebSocket echo, broadcast or chat server (Net::WebSocket::Server in Rust)",
     after_help = AFTER_HELP
 )]
 struct Args {
@@ -68,8 +68,9 @@ struct Args {
     /// (JSON; each room a topic, shared through --redis).
     #[arg(short, long, value_enum, default_value_t = Mode::Echo)]
     mode: Mode,
-    /// Fan --mode broadcast out to every ws-server process given the same Redis, through
-    /// Redis pub/sub (channel ws:broadcast): redis://HOST[:PORT][/DB]. Delivery between
+    /// Share --mode broadcast's messages and --mode chat's rooms with every ws-server
+    /// process given the same Redis, through Redis pub/sub (channels ws:broadcast,
+    /// ws:chat:ROOM): redis://HOST[:PORT][/DB]. Delivery between
     /// processes is at-most-once: what is sent while Redis is unreachable does not reach
     /// the other processes; the server reconnects with backoff and serves its own clients
     /// meanwhile.
@@ -146,7 +147,7 @@ struct Args {
     /// Decline compression (the default).
     #[arg(long, overrides_with = "deflate")]
     no_deflate: bool,
-    /// Connections served at once; more are answered with 503.
+    /// Connections served at once by each worker loop; more are answered with 503.
     #[arg(long, default_value_t = 50_000, value_name = "N")]
     max_connections: usize,
     /// Expect a PROXY protocol header (v1 or v2) at the start of every connection, as
