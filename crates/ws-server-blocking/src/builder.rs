@@ -124,7 +124,7 @@ impl Builder {
         self
     }
 
-    /// How many connections may be open at once; more get 503. Sets
+    /// How many connections may be open at once in each worker loop; more get 503. Sets
     /// [`Config::max_connections`].
     pub fn max_connections(mut self, max: usize) -> Self {
         self.config.max_connections = max;
