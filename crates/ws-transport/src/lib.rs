@@ -1,16 +1,19 @@
 //! What the I/O crates share below the WebSocket protocol, none of it tied to a way of
 //! doing I/O (no socket, thread or runtime here):
 //!
-//! - [`Url`]: `ws://` and `wss://` URLs (and `http://` proxy URLs), read as browsers
-//!   read them, checked against RFC 6455 3.
-//! - [`Tunnel`]: an HTTP proxy's `CONNECT` (RFC 9110 9.3.6), sans-io.
-//! - [`ClientOptions`]: the settings of a client builder, checked before any I/O into a
-//!   [`Plan`] (dial, tunnel, secure, handshake). ws-client and ws-tokio both hold one.
-//! - With the `tls` feature (on by default): [`ClientTls`], the client's rustls
-//!   configuration (web PKI roots, the system's roots with `native-roots`,
-//!   `SSL_CERT_FILE`, PEM CA files, client certificates); [`crypto_provider`], the
-//!   provider the features chose; [`read_plaintext`], the read half of the rustls pump.
-//! - [`load_certs`] and [`load_key`]: certificates and keys from PEM files.
+//! - With the `client` feature (on by default; the clients turn it on, a server need not):
+//!   - [`Url`]: `ws://` and `wss://` URLs (and `http://` proxy URLs), read as browsers
+//!     read them, checked against RFC 6455 3.
+//!   - [`Tunnel`]: an HTTP proxy's `CONNECT` (RFC 9110 9.3.6), sans-io.
+//!   - [`ClientOptions`]: the settings of a client builder, checked before any I/O into a
+//!     [`Plan`] (dial, tunnel, secure, handshake). ws-client and ws-tokio both hold one.
+//!   - With `tls` too: [`ClientTls`], the client's rustls configuration (web PKI roots,
+//!     the system's roots with `native-roots`, `SSL_CERT_FILE`, PEM CA files, client
+//!     certificates).
+//! - With the `tls` feature (on by default): [`crypto_provider`], the provider the
+//!   features chose; [`read_plaintext`], the read half of the rustls pump.
+//! - Always: [`load_certs`] and [`load_key`], certificates and keys from PEM files (RFC
+//!   7468), used by the server and by both clients.
 //! - [`proxy_protocol`]: the sans-io decoder of the PROXY protocol header (v1 and v2) that a
 //!   server behind a load balancer reads before the WebSocket handshake, in every runtime
 //!   (ws-server-blocking, ws-tokio).
