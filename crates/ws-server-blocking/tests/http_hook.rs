@@ -81,3 +81,31 @@ fn an_unanswered_plain_request_gets_426() {
     let answer = raw_exchange(server.addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     assert!(answer.starts_with("HTTP/1.1 426 "), "{answer}");
 }
+
+// RFC 9110 15.3.5 and 15.4.5: a 204 or 304 answer has no content, and 8.6: "A server MUST
+// NOT send a Content-Length header field in any response with a status code of 1xx
+// (Informational) or 204 (No Content)". A 1xx is never a final answer (15.2): a hook
+// that gives one is a bug, answered with 500 as 101 is.
+#[test]
+fn no_content_answers_carry_no_body_and_1xx_is_not_final() {
+    let server = serve(|b| {
+        b.http_hook(|_server, request| match request.path() {
+            "/204" => Some(HttpResponse::new(204).body("ignored")),
+            "/304" => Some(HttpResponse::new(304).header("ETag", "\"v1\"").body("ignored")),
+            "/100" => Some(HttpResponse::new(100)),
+            _ => None,
+        })
+    });
+    let answer = raw_exchange(server.addr, b"GET /204 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(
+        answer,
+        "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+    );
+    let answer = raw_exchange(server.addr, b"GET /304 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_eq!(
+        answer,
+        "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nConnection: close\r\n\r\n"
+    );
+    let answer = raw_exchange(server.addr, b"GET /100 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 500 "), "{answer}");
+}
