@@ -306,6 +306,13 @@ impl Builder {
     /// connection's `on_handshake`. The connection's `disconnect` callback then runs with
     /// 1006, as for a refused handshake.
     ///
+    /// The answer is held in memory whole and must be written within
+    /// [`close_timeout`](Self::close_timeout) (default 5 s): a peer that has not taken it
+    /// all by then is dropped, whatever the size. It suits health checks, redirects and
+    /// small pages; serve large files from a web server in front. Bytes the peer sends
+    /// after its request are read and dropped meanwhile. A hook that panics ends its
+    /// worker's loop, and the server with it (see [`Listening::start`]).
+    ///
     /// ```no_run
     /// use ws_server_blocking::{HttpResponse, Server};
     /// Server::builder().http_hook(|_server, request| match request.path() {
