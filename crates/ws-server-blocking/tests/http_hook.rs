@@ -91,7 +91,11 @@ fn no_content_answers_carry_no_body_and_1xx_is_not_final() {
     let server = serve(|b| {
         b.http_hook(|_server, request| match request.path() {
             "/204" => Some(HttpResponse::new(204).body("ignored")),
-            "/304" => Some(HttpResponse::new(304).header("ETag", "\"v1\"").body("ignored")),
+            "/304" => Some(
+                HttpResponse::new(304)
+                    .header("ETag", "\"v1\"")
+                    .body("ignored"),
+            ),
             "/100" => Some(HttpResponse::new(100)),
             _ => None,
         })
@@ -144,5 +148,9 @@ fn bytes_sent_after_a_plain_request_are_not_kept() {
     }
     // The server has read all but what the sockets' buffers hold (a few MiB at most).
     let grown = resident_bytes().saturating_sub(before);
-    assert!(grown < 64 << 20, "the server kept {} MiB it read", grown >> 20);
+    assert!(
+        grown < 64 << 20,
+        "the server kept {} MiB it read",
+        grown >> 20
+    );
 }

@@ -220,6 +220,10 @@ fn a_subscription_made_as_a_connection_ends_does_not_outlive_it() {
             let _ = count_tx.send(server.subscribers("ghost"));
         })
         .unwrap();
-    assert_eq!(count_rx.recv_timeout(PATIENCE).unwrap(), 0, "a ghost subscriber");
+    assert_eq!(
+        count_rx.recv_timeout(PATIENCE).unwrap(),
+        0,
+        "a ghost subscriber"
+    );
     assert!(!subscribed, "a connection that is over cannot subscribe");
 }

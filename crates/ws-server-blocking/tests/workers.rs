@@ -138,18 +138,25 @@ fn a_panicking_worker_stops_the_whole_server() {
     });
     let addr = rx.recv_timeout(common::PATIENCE).unwrap();
     let mut tcp = std::net::TcpStream::connect(addr).unwrap();
-    tcp.write_all(b"GET /boom HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    tcp.write_all(b"GET /boom HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
     tcp.set_read_timeout(Some(common::PATIENCE)).unwrap();
     let _ = tcp.read_to_end(&mut Vec::new()); // closed, without an answer
     let deadline = Instant::now() + common::PATIENCE;
     while !thread.is_finished() {
-        assert!(Instant::now() < deadline, "start did not return after a worker panicked");
+        assert!(
+            Instant::now() < deadline,
+            "start did not return after a worker panicked"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     // A panic (worker 0's, on this thread) or an Err (another worker's): not Ok.
     assert!(!matches!(thread.join(), Ok(Ok(()))));
     while std::net::TcpStream::connect(addr).is_ok() {
-        assert!(Instant::now() < deadline, "a worker still accepts connections");
+        assert!(
+            Instant::now() < deadline,
+            "a worker still accepts connections"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
