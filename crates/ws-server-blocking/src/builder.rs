@@ -18,7 +18,7 @@ use crate::handler::HandlerResult;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::listen::{Listen, bind_listeners};
 use crate::server::connection::Connection;
-use crate::server::hub::{Handle, Hub, Inbound, Job};
+use crate::server::hub::{Handle, Hub, Inbound, Job, ShutdownOnPanic};
 use crate::server::{ConnectFn, HttpHook, Server, ServerFn, WatchFn};
 use crate::transport::TlsConfig;
 use crate::watch::Direction;
@@ -306,6 +306,13 @@ impl Builder {
     /// connection's `on_handshake`. The connection's `disconnect` callback then runs with
     /// 1006, as for a refused handshake.
     ///
+    /// The answer is held in memory whole and must be written within
+    /// [`close_timeout`](Self::close_timeout) (default 5 s): a peer that has not taken it
+    /// all by then is dropped, whatever the size. It suits health checks, redirects and
+    /// small pages; serve large files from a web server in front. Bytes the peer sends
+    /// after its request are read and dropped meanwhile. A hook that panics ends its
+    /// worker's loop, and the server with it (see [`Listening::start`]).
+    ///
     /// ```no_run
     /// use ws_server_blocking::{HttpResponse, Server};
     /// Server::builder().http_hook(|_server, request| match request.path() {
@@ -535,6 +542,14 @@ impl Listening {
     /// Runs the server until it is shut down: worker 0 on this thread, the others on
     /// threads of their own; returns once every worker has stopped, with the first
     /// error any of them met (a worker that fails shuts the others down).
+    ///
+    /// A callback (the HTTP hook, a job posted through a [`Handle`], any connection
+    /// callback) that panics ends the loop it runs on, with its connections dropped
+    /// without a close frame; the other workers then shut down as
+    /// [`Handle::shutdown`] does, and `start` returns `Err` (another worker's panic) or
+    /// goes on with the panic (worker 0's, which runs on this thread) once they all
+    /// stopped. Callbacks that can fail should return `Err` instead (logged, the
+    /// connection closed with 1011) or catch their own panics.
     pub fn start(self) -> Result<(), Error> {
         let mut threads = Vec::new();
         for seed in self.seeds {
@@ -544,6 +559,7 @@ impl Listening {
             let spawned = std::thread::Builder::new()
                 .name(format!("ws-worker-{index}"))
                 .spawn(move || {
+                    let _unwinding = ShutdownOnPanic(hub.clone());
                     let result = seed.run(setup);
                     if let Err(err) = &result {
                         log::error!("worker {index} stopped: {err}; shutting down");
@@ -559,19 +575,27 @@ impl Listening {
                 }
             }
         }
-        let mut result = self.event_loop.run();
-        if result.is_err() {
+        // A callback that panics on this thread ends worker 0's loop: the others are shut
+        // down and joined before the panic goes on to the caller.
+        let event_loop = self.event_loop;
+        let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || event_loop.run()));
+        if !matches!(run, Ok(Ok(()))) {
             self.hub.request_shutdown();
         }
+        let mut joined = Ok(());
         for thread in threads {
             let outcome = thread
                 .join()
                 .unwrap_or_else(|_| Err(Error::Config("a worker thread panicked".to_owned())));
-            if result.is_ok() {
-                result = outcome;
+            if joined.is_ok() {
+                joined = outcome;
             }
         }
-        result
+        match run {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(Err(err)) => Err(err),
+            Ok(Ok(())) => joined,
+        }
     }
 }
 

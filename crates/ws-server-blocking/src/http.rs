@@ -109,10 +109,12 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
-    /// An answer with this status (100 to 599, not 101: an out-of-range status is sent as
-    /// 500), no header fields and an empty body.
+    /// An answer with this status (200 to 599: anything else, 1xx included since a 1xx is
+    /// never a final answer, RFC 9110 15.2, is logged and sent as 500), no header fields
+    /// and an empty body.
     pub fn new(status: u16) -> HttpResponse {
-        let status = if (100..600).contains(&status) && status != 101 {
+        // RFC 9110 15.2: a 1xx is never the final answer to a request.
+        let status = if (200..600).contains(&status) {
             status
         } else {
             log::error!("HTTP hook answered with status {status}: sending 500 instead");
@@ -144,7 +146,8 @@ impl HttpResponse {
         self
     }
 
-    /// Sets the body.
+    /// Sets the body. A 204 or 304 answer is sent without it (RFC 9110 15.3.5, 15.4.5),
+    /// and without Content-Length.
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> HttpResponse {
         self.body = body.into();
         self
@@ -164,14 +167,15 @@ impl HttpResponse {
         for (name, value) in &self.headers {
             out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
         }
-        out.extend_from_slice(
-            format!(
-                "Content-Length: {}\r\nConnection: close\r\n\r\n",
-                self.body.len()
-            )
-            .as_bytes(),
-        );
-        if !head_only {
+        // RFC 9110 15.3.5, 15.4.5: 204 and 304 have no content; 8.6: no Content-Length
+        // with 204 either (and a 304's would have to be the length of the content a 200
+        // would carry, which the hook did not give).
+        let no_content = matches!(self.status, 204 | 304);
+        if !no_content {
+            out.extend_from_slice(format!("Content-Length: {}\r\n", self.body.len()).as_bytes());
+        }
+        out.extend_from_slice(b"Connection: close\r\n\r\n");
+        if !head_only && !no_content {
             out.extend_from_slice(&self.body);
         }
         out
@@ -241,7 +245,7 @@ mod tests {
             .to_bytes(false);
         assert_eq!(
             bytes,
-            b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
         );
     }
 

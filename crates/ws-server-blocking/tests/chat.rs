@@ -360,6 +360,12 @@ mod page {
         let answer = get(&server, "HEAD", "/");
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
         assert!(answer.ends_with("\r\n\r\n"), "{answer}");
+        // RFC 9110 9.3.2: the header fields GET would get, Content-Length included.
+        let got = get(&server, "GET", "/");
+        assert_eq!(
+            header(&answer, "Content-Length"),
+            header(&got, "Content-Length")
+        );
         let answer = get(&server, "POST", "/");
         assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
         assert_eq!(header(&answer, "Allow"), Some("GET, HEAD"));

@@ -193,3 +193,37 @@ fn a_full_loop_queue_drops_broker_messages_and_counts_them() {
     // Nothing else came: the next message is the answer to a new command.
     command(&mut a, "sub:u");
 }
+
+// A connection that ends leaves every topic, whichever way it ends. A subscription made
+// while it ends (in its `disconnect` callback: the connection is over, no message can
+// reach it) must not outlive it: otherwise the topic stays in the worker's table and the
+// hub's, with the broker subscribed for ever. Here the peer leaves during its handshake,
+// so the connection is aborted and removed in one step.
+#[test]
+fn a_subscription_made_as_a_connection_ends_does_not_outlive_it() {
+    let (ended_tx, ended_rx) = mpsc::channel();
+    let server = serve(move |b| {
+        b.on_connect(move |_, conn| {
+            let ended = ended_tx.clone();
+            conn.on_disconnect(move |conn, _, _| {
+                let subscribed = conn.subscribe("ghost");
+                let _ = ended.send(subscribed);
+            });
+        })
+    });
+    drop(std::net::TcpStream::connect(server.addr).unwrap());
+    let subscribed = ended_rx.recv_timeout(PATIENCE).expect("no disconnect");
+    let (count_tx, count_rx) = mpsc::channel();
+    server
+        .handle
+        .post(move |server| {
+            let _ = count_tx.send(server.subscribers("ghost"));
+        })
+        .unwrap();
+    assert_eq!(
+        count_rx.recv_timeout(PATIENCE).unwrap(),
+        0,
+        "a ghost subscriber"
+    );
+    assert!(!subscribed, "a connection that is over cannot subscribe");
+}

@@ -111,3 +111,52 @@ fn a_given_listener_is_shared_by_the_workers() {
     let mut client = connect(server.addr);
     assert!(worker_of(&mut client) < 2);
 }
+
+// A callback that panics (here the HTTP hook) ends its worker's loop. The server must not
+// run on with a worker short, nor leave worker threads serving after `start` is gone: the
+// other workers shut down too, `start` ends, and the port stops answering.
+#[test]
+fn a_panicking_worker_stops_the_whole_server() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let server = Server::builder()
+            .listen("127.0.0.1:0")
+            .workers(2)
+            .http_hook(|_, request| {
+                if request.path() == "/boom" {
+                    panic!("the hook failed");
+                }
+                None
+            })
+            .bind()
+            .unwrap();
+        tx.send(server.local_addr()).unwrap();
+        server.start()
+    });
+    let addr = rx.recv_timeout(common::PATIENCE).unwrap();
+    let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+    tcp.write_all(b"GET /boom HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    tcp.set_read_timeout(Some(common::PATIENCE)).unwrap();
+    let _ = tcp.read_to_end(&mut Vec::new()); // closed, without an answer
+    let deadline = Instant::now() + common::PATIENCE;
+    while !thread.is_finished() {
+        assert!(
+            Instant::now() < deadline,
+            "start did not return after a worker panicked"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // A panic (worker 0's, on this thread) or an Err (another worker's): not Ok.
+    assert!(!matches!(thread.join(), Ok(Ok(()))));
+    while std::net::TcpStream::connect(addr).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "a worker still accepts connections"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

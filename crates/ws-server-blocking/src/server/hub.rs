@@ -244,6 +244,20 @@ impl Hub {
     }
 }
 
+/// Shuts every worker down if the thread holding it unwinds: a callback that panics ends
+/// its own loop, and the other loops must not serve on a worker short (or, when worker 0
+/// panics out of `start`, on threads nobody joins).
+pub(crate) struct ShutdownOnPanic(pub(crate) Arc<Hub>);
+
+impl Drop for ShutdownOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            log::error!("a worker loop panicked: shutting every worker down");
+            self.0.request_shutdown();
+        }
+    }
+}
+
 /// A handle into the running server from any thread: posts work to a loop, publishes to
 /// topics, stops accepting, shuts down. `Send + Sync + Clone`; cheap to clone.
 ///

@@ -117,10 +117,13 @@ impl Slot {
                     self.decode(server, rx);
                 }
             }
-            Stage::Open | Stage::Flushing => self.decode(server, rx),
-            // The peer should only be sending its end of stream now; whatever else comes is
-            // read and dropped so that closing cannot turn into a reset.
-            Stage::AwaitingEof | Stage::Gone => *rx = RecvBuffer::new(),
+            Stage::Open => self.decode(server, rx),
+            Stage::Flushing if self.phase.borrow().session().is_some() => self.decode(server, rx),
+            // The peer should only be sending its end of stream now (or, while a refusal or
+            // the HTTP hook's answer is written, bytes after its request that are never
+            // read as anything); whatever comes is read and dropped, so that closing cannot
+            // turn into a reset and a peer cannot make the server keep what it sends.
+            Stage::Flushing | Stage::AwaitingEof | Stage::Gone => *rx = RecvBuffer::new(),
         }
     }
 

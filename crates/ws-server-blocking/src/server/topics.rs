@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::Server;
-use super::connection::{Connection, Slot};
+use super::connection::{Connection, Slot, Stage};
 use crate::id::ConnId;
 use crate::payload::Payload;
 
@@ -19,10 +19,15 @@ pub(crate) struct Topics {
 impl Connection<'_> {
     /// Subscribes this connection to `topic`: it gets every message published to it
     /// ([`Server::publish`]) until it unsubscribes or disconnects. Returns false if it was
-    /// subscribed already. May be called in any phase (in `on_connect` too); messages are
-    /// sent to it once its handshake is done.
+    /// subscribed already, or if the connection is closing or closed (once its session has
+    /// ended, in its `disconnect` callback too: no message could reach it, and the
+    /// subscription would outlive it). May be called in its handshake (in `on_connect`
+    /// too); messages are sent to it once its handshake is done.
     pub fn subscribe(&self, topic: &str) -> bool {
         let server = self.server;
+        if !matches!(self.slot.stage(), Stage::Handshake | Stage::Open) {
+            return false;
+        }
         if self.slot.topics.borrow().iter().any(|t| &**t == topic) {
             return false;
         }

@@ -67,11 +67,9 @@ pub fn answer(method: &str, path: &str, csp: &str) -> Option<Answer> {
                 ("X-Frame-Options", "DENY".to_owned()),
                 ("Cache-Control", "no-cache".to_owned()),
             ],
-            body: if method == "HEAD" {
-                String::new()
-            } else {
-                HTML.to_owned()
-            },
+            // For HEAD too: the server sends the head only, with the Content-Length GET
+            // gets (RFC 9110 9.3.2).
+            body: HTML.to_owned(),
         }),
         "/" | "/index.html" => {
             let mut answer = text(405, "method not allowed: GET or HEAD\n");
@@ -131,7 +129,7 @@ mod tests {
         let page = answer("GET", "/", &csp).unwrap();
         assert_eq!(page.status, 200);
         assert_eq!(page.body, HTML);
-        assert_eq!(answer("HEAD", "/", &csp).unwrap().body, "");
+        assert_eq!(answer("HEAD", "/", &csp).unwrap().body, HTML);
         assert_eq!(answer("POST", "/", &csp).unwrap().status, 405);
         assert_eq!(answer("GET", "/ws", &csp).unwrap().status, 426);
         assert_eq!(answer("GET", "/nope", &csp).unwrap().status, 404);
