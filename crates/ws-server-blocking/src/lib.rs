@@ -93,7 +93,7 @@
 //! | [`handshake_limits`](Builder::handshake_limits): header block | 8 KiB | `--max-head-size` | 431 and close |
 //! | [`handshake_limits`](Builder::handshake_limits): header fields | 64 | `--max-headers` | 431 and close |
 //! | [`max_connections`](Builder::max_connections) (per worker loop) | 50,000 | `--max-connections` | 503 and close |
-//! | [`queue_capacity`](Builder::queue_capacity) (jobs posted to a loop: [`Handle::post`], publishes from other workers or a broker) | 65,536 | none | [`Handle::post`] fails with [`PostError::Full`]; topic messages for that loop are dropped, counted ([`Inbound::dropped`]) and logged |
+//! | [`queue_capacity`](Builder::queue_capacity) (jobs posted to a loop: [`Handle::post`], publishes from other workers or a broker) | 16,384 | none | [`Handle::post`] fails with [`PostError::Full`]; topic messages for that loop are dropped, counted ([`Inbound::dropped`]) and logged |
 //! | [`max_frame_size`](Builder::max_frame_size) | 16 MiB | `--max-frame-size` | close 1009, at the frame header |
 //! | [`max_recv_size`](Builder::max_recv_size) (message) | 64 MiB | `--max-message-size` | close 1009, at the frame that passes it; for a compressed message, at the byte of inflated output that passes it |
 //! | [`deflate`](Builder::deflate) | off | `--deflate` | with it on, about 330 KiB per connection that exchanged compressed messages with context takeover (nothing for idle ones) |

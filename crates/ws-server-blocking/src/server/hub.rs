@@ -265,7 +265,7 @@ impl Drop for ShutdownOnPanic {
 /// [`Server::handle`](crate::Server::handle) (inside a callback). Work posted with
 /// [`post`](Self::post) runs on the handle's worker loop, between its I/O events; each
 /// loop's queue is bounded ([`Config::queue_capacity`](crate::Config::queue_capacity),
-/// default 65,536 jobs) and a full queue is [`PostError::Full`].
+/// default 16,384 jobs) and a full queue is [`PostError::Full`].
 ///
 /// ```no_run
 /// use ws_server_blocking::Server;
