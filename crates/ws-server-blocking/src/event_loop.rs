@@ -375,7 +375,12 @@ impl EventLoop {
         loop {
             let dirty = std::mem::take(&mut *self.server.dirty.borrow_mut());
             for &index in &dirty {
-                self.flush(index);
+                // A connection already flushed since it was queued (`read` flushes right
+                // after the callbacks ran) has its flag cleared and nothing new to write:
+                // output queued after that flush queues it again.
+                if self.server.slot(index).is_some_and(|slot| slot.dirty.get()) {
+                    self.flush(index);
+                }
             }
             let doomed = std::mem::take(&mut *self.server.doomed.borrow_mut());
             for &index in &doomed {

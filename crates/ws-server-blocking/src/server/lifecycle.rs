@@ -293,9 +293,8 @@ impl Slot {
                     break;
                 }
             }
-            if self.stage() == Stage::Gone {
-                break;
-            }
+            // A callback that aborted the connection (`Phase::Gone`) ends the loop at the
+            // next turn: a gone connection has no session to decode with.
         }
     }
 
@@ -374,11 +373,13 @@ impl Slot {
     pub(crate) fn write_out(&self) -> io::Result<bool> {
         let mut preface = self.preface.borrow_mut();
         let mut phase = self.phase.borrow_mut();
+        // Looked up once: the phase cannot change while this borrow lasts.
+        let mut session = phase.session_mut();
         let mut transport = self.transport.borrow_mut();
         loop {
             let chunk: &[u8] = if !preface.is_empty() {
                 &preface
-            } else if let Some(session) = phase.session() {
+            } else if let Some(session) = &session {
                 session.pending()
             } else {
                 &[]
@@ -398,7 +399,7 @@ impl Slot {
                 }
                 Ok(n) => {
                     if preface.is_empty() {
-                        if let Some(session) = phase.session_mut() {
+                        if let Some(session) = &mut session {
                             session.advance(n);
                         }
                     } else {
