@@ -566,9 +566,10 @@ impl Listening {
     ///
     /// # Errors
     ///
-    /// The first error a worker loop met: [`Error::Io`] when polling fails (the loop stops, and
-    /// the others are shut down); [`Error::Config`] when a worker thread other than this one
-    /// panicked. A worker thread that cannot be started is logged and the server shut down.
+    /// The first error a worker loop met, the others being shut down then: [`Error::Io`]
+    /// when polling fails, or when a worker's poller cannot be shared with its thread as
+    /// it starts; [`Error::Config`] when a worker thread other than this one panicked. A
+    /// worker thread that cannot be started is logged and the server shut down.
     pub fn start(self) -> Result<(), Error> {
         let mut threads = Vec::new();
         for seed in self.seeds {
