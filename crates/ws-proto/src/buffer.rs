@@ -128,6 +128,10 @@ impl RecvBuffer {
     /// Reads once from `reader` into the buffer; returns what `read` returned.
     ///
     /// A convenience for blocking callers; `Ok(0)` means end of stream.
+    ///
+    /// # Errors
+    ///
+    /// Whatever `reader.read` returns, unchanged; the buffer is untouched then.
     pub fn read_from<R: io::Read + ?Sized>(&mut self, reader: &mut R) -> io::Result<usize> {
         let n = reader.read(self.spare(READ_CHUNK))?;
         self.commit(n);

@@ -43,6 +43,14 @@ impl CloseFrame<'_> {
 /// assert!(parse_close_payload(b"\x03").is_err());
 /// # Ok::<(), ws_proto::Error>(())
 /// ```
+///
+/// # Errors
+///
+/// [`ProtocolError::InvalidClosePayload`] for a 1-byte payload (RFC 6455 5.5.1: a body
+/// starts with a 2-byte code); [`ProtocolError::InvalidCloseCode`] for a code that may not
+/// be sent (RFC 6455 7.4); [`ProtocolError::InvalidUtf8`] for a reason that is not UTF-8
+/// (RFC 6455 5.5.1). Each is a protocol error: fail the connection with 1002 (1007 for the
+/// UTF-8 case).
 pub fn parse_close_payload(payload: &[u8]) -> Result<Option<CloseFrame<'_>>, ProtocolError> {
     match payload {
         [] => Ok(None),

@@ -91,6 +91,15 @@ impl FrameHeader {
     /// assert_eq!(FrameHeader::parse(&bytes[..1])?, HeaderParse::Incomplete { needed: 1 });
     /// # Ok::<(), ws_proto::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ProtocolError::ReservedOpcode`] for opcodes 3-7 and 0xB-0xF (RFC 6455 5.2);
+    /// [`ProtocolError::FragmentedControlFrame`] for a control frame without FIN and
+    /// [`ProtocolError::ControlFrameTooLong`] for one whose length is over 125 (RFC 6455 5.5),
+    /// both as soon as the first two bytes arrive; [`ProtocolError::InvalidLength`] for a
+    /// 64-bit length with its most significant bit set (RFC 6455 5.2). Each is a protocol
+    /// error (1002).
     pub fn parse(bytes: &[u8]) -> Result<HeaderParse, ProtocolError> {
         let Some(&b0) = bytes.first() else {
             return Ok(HeaderParse::Incomplete { needed: 2 });

@@ -43,6 +43,13 @@ impl Utf8Validator {
     }
 
     /// Validates the next piece. After an error the validator must be [`reset`](Self::reset).
+    ///
+    /// # Errors
+    ///
+    /// [`Utf8Error`] as soon as the bytes so far cannot be the start of valid UTF-8: an
+    /// invalid byte, an overlong form, a surrogate or a code point above U+10FFFF (RFC 3629
+    /// 4). An unfinished code point at the end of the piece is not an error here; see
+    /// [`finish`](Self::finish).
     pub fn feed(&mut self, mut bytes: &[u8]) -> Result<(), Utf8Error> {
         if self.partial_len > 0 {
             bytes = self.complete_partial(bytes)?;
@@ -86,6 +93,11 @@ impl Utf8Validator {
     }
 
     /// Ends the message: an open code point is an error. Resets the validator.
+    ///
+    /// # Errors
+    ///
+    /// [`Utf8Error`] if the message ends inside a code point (RFC 6455 5.6: text is UTF-8 as
+    /// a whole message). The validator is reset either way.
     pub fn finish(&mut self) -> Result<(), Utf8Error> {
         let complete = self.is_boundary();
         self.reset();

@@ -92,7 +92,13 @@ impl Bridge {
     /// read. A panic in it is caught, counted and logged.
     ///
     /// # Errors
-    /// A setting out of range, no randomness, or no thread.
+    ///
+    /// [`StartError::Config`]: [`ConfigError::Setting`] for a setting out of range (a zero
+    /// `publish_queue` or duration, or a `backoff` whose initial delay exceeds its maximum),
+    /// [`ConfigError::Url`] for a URL the `redis` crate refuses;
+    /// [`StartError::Random`] when the operating system's random source fails (for the
+    /// [`Origin`]); [`StartError::Spawn`] when a thread cannot be started. Redis need not be
+    /// reachable: the threads connect, and reconnect, on their own.
     pub fn start<F>(config: Config, deliver: F) -> Result<Bridge, StartError>
     where
         F: Fn(&str, Kind, &[u8]) + Send + Sync + 'static,
@@ -176,6 +182,7 @@ impl Bridge {
     /// bridges drop it as malformed.
     ///
     /// # Errors
+    ///
     /// [`PublishError::QueueFull`] when [`Config::publish_queue`] messages wait already, and
     /// [`PublishError::Stopped`] if the publishing thread is gone: the message is dropped,
     /// counted and logged.

@@ -78,7 +78,10 @@ impl Config {
     /// (stunnel, a service mesh) in front of Redis where the network needs one.
     ///
     /// # Errors
-    /// [`ConfigError::Url`] for an unparsable URL, another scheme, or no host.
+    ///
+    /// [`ConfigError::Url`], with the reason, for a URL without a scheme, with a scheme
+    /// other than `redis://` (`rediss://` included: no TLS in this build), without a host,
+    /// or that the `redis` crate's parser refuses (port, database, credentials).
     pub fn new(url: &str) -> Result<Config, ConfigError> {
         let bad = |reason: &str| ConfigError::Url {
             url: url.to_owned(),

@@ -84,7 +84,12 @@ impl fmt::Display for Malformed {
 /// Parses received bytes.
 ///
 /// # Errors
-/// [`Malformed`] says what is wrong with them.
+///
+/// [`Malformed::Foreign`] when the bytes do not start with [`MAGIC`] (another program
+/// published them); [`Malformed::Short`] for fewer than [`HEADER_LEN`] bytes;
+/// [`Malformed::Version`] for a version this crate does not read; [`Malformed::Kind`] for a
+/// kind byte other than 1 (text) or 2 (binary); [`Malformed::NotUtf8`] for a text payload
+/// that is not UTF-8 (RFC 6455 5.6).
 pub fn decode(bytes: &[u8]) -> Result<Envelope<'_>, Malformed> {
     if bytes.len() < HEADER_LEN {
         // A foreign short message says "foreign" rather than "short" where it can.

@@ -16,6 +16,7 @@ impl Origin {
     /// A fresh random id.
     ///
     /// # Errors
+    ///
     /// The operating system's random source failed (`getrandom`'s error, as a string).
     pub fn random() -> Result<Origin, String> {
         let mut bytes = [0u8; 16];

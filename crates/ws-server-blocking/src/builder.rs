@@ -390,6 +390,15 @@ impl Builder {
 
     /// Binds the listener(s) and prepares the loops without starting them, so that the
     /// bound address and a handle can be read first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] for callbacks set on the `Builder` (`on_connect`, `on_tick`,
+    /// `on_shutdown`, watches) with more than one worker (set them in
+    /// [`worker_setup`](Self::worker_setup)); [`Error::Bind`], with the address, when the
+    /// address cannot be bound (in use, permission denied, a host name that does not resolve);
+    /// [`Error::Io`] when the poller, its waker or a watched descriptor cannot be registered, or
+    /// a listener given with `listen` cannot be made non-blocking or shared.
     pub fn bind(self) -> Result<Listening, Error> {
         let workers = self.config.workers.max(1);
         let builder_callbacks = self.on_connect.is_some()
@@ -463,6 +472,10 @@ impl Builder {
     }
 
     /// Binds and runs the server until it is shut down (Perl's `start`).
+    ///
+    /// # Errors
+    ///
+    /// As [`bind`](Self::bind), then as [`Listening::start`].
     pub fn start(self) -> Result<(), Error> {
         self.bind()?.start()
     }
@@ -550,6 +563,13 @@ impl Listening {
     /// goes on with the panic (worker 0's, which runs on this thread) once they all
     /// stopped. Callbacks that can fail should return `Err` instead (logged, the
     /// connection closed with 1011) or catch their own panics.
+    ///
+    /// # Errors
+    ///
+    /// The first error a worker loop met, the others being shut down then: [`Error::Io`]
+    /// when polling fails, or when a worker's poller cannot be shared with its thread as
+    /// it starts; [`Error::Config`] when a worker thread other than this one panicked. A
+    /// worker thread that cannot be started is logged and the server shut down.
     pub fn start(self) -> Result<(), Error> {
         let mut threads = Vec::new();
         for seed in self.seeds {

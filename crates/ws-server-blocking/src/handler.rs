@@ -15,6 +15,10 @@ use std::fmt::Display;
 /// ```
 pub trait HandlerResult {
     /// `Err` with a description if the callback failed.
+    ///
+    /// # Errors
+    ///
+    /// The callback's error, as its `Display` text; `()` never fails.
     fn into_result(self) -> Result<(), String>;
 }
 

@@ -207,6 +207,12 @@ impl Server {
     /// Calls `callback` whenever `fd` is readable (Perl's `watch_readable`), replacing any
     /// earlier callback for it. `fd` can be anything pollable: stdin, a pipe, a socket.
     /// It must stay open until [`unwatch_readable`](Self::unwatch_readable).
+    ///
+    /// # Errors
+    ///
+    /// The poller's error when `fd` cannot be registered (`EBADF` for a closed descriptor,
+    /// `EPERM` for a regular file, which cannot be polled); the earlier callback, if any, is
+    /// kept then.
     pub fn watch_readable<R: HandlerResult>(
         &self,
         fd: impl AsRawFd,
@@ -222,6 +228,10 @@ impl Server {
     }
 
     /// Calls `callback` whenever `fd` is writable (Perl's `watch_writable`).
+    ///
+    /// # Errors
+    ///
+    /// As [`watch_readable`](Self::watch_readable).
     pub fn watch_writable<R: HandlerResult>(
         &self,
         fd: impl AsRawFd,

@@ -18,6 +18,11 @@ use crate::error::Error;
 /// ws_server_blocking::Server::builder().listen(8443).tls(tls);
 /// # Ok::<(), ws_server_blocking::Error>(())
 /// ```
+///
+/// # Errors
+///
+/// [`Error::Pem`], naming the file, when a file cannot be read or holds no certificate or
+/// no key; then as [`config`].
 pub fn config_from_pem(
     cert_chain: impl AsRef<Path>,
     private_key: impl AsRef<Path>,
@@ -28,6 +33,12 @@ pub fn config_from_pem(
 }
 
 /// A server TLS configuration from a certificate chain and key already in memory.
+///
+/// # Errors
+///
+/// [`Error::Tls`] when no crypto provider is available (see
+/// [`ws_transport::crypto_provider`]) or rustls refuses the chain or the key (a key that
+/// does not match the leaf certificate, or of a kind it does not support).
 pub fn config(
     cert_chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,

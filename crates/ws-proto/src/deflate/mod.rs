@@ -283,6 +283,15 @@ impl DeflateConfig {
 
     /// A client's check of the server's answer to [`offer`](Self::offer): `Ok(None)` if
     /// the server declined compression.
+    ///
+    /// # Errors
+    ///
+    /// [`HandshakeError::DeflateNegotiation`], whose message names the rule, when the answer
+    /// breaks RFC 7692 7.1: permessage-deflate answered twice, a parameter that is unknown,
+    /// repeated, or with a value it may not have, `server_max_window_bits` above what was
+    /// offered, `server_no_context_takeover` asked for and not granted, or
+    /// `client_max_window_bits` without a value or above what was offered. The client then
+    /// fails the connection (RFC 7692 7).
     pub fn check_answer(
         &self,
         extensions: &[Extension],

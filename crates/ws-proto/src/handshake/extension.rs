@@ -77,6 +77,13 @@ impl fmt::Display for Extension {
 /// assert!(parse_extensions("foo; =1").is_err());
 /// # Ok::<(), ws_proto::Error>(())
 /// ```
+///
+/// # Errors
+///
+/// [`HandshakeError::InvalidExtensionHeader`], carrying the whole value, when it does not
+/// follow the grammar of RFC 6455 9.1: a missing or invalid token for an extension or
+/// parameter name, a quoted value that is unterminated or whose content is not a token,
+/// or a missing `,` or `;` between items. A server answers it with 400.
 pub fn parse_extensions(value: &str) -> Result<Vec<Extension>, HandshakeError> {
     let mut cursor = Cursor {
         rest: value,

@@ -40,6 +40,13 @@ impl ResponseHeadParser {
 
     /// Returns the head once it is complete and consumes it from `input` (the body or
     /// whatever follows stays); `Ok(None)` means more bytes are needed.
+    ///
+    /// # Errors
+    ///
+    /// [`HandshakeError::HeadTooLarge`] when the head passes `limits.max_head_size` before its
+    /// blank line, [`HandshakeError::TooManyHeaders`] for more header fields than the limit
+    /// (both 431); [`HandshakeError::MalformedHttp`] for bytes that are not an HTTP/1.x
+    /// status line and header fields (RFC 9112 4, 5). Nothing is consumed then.
     pub fn parse(
         &mut self,
         input: &mut RecvBuffer,

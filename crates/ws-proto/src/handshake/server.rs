@@ -62,6 +62,15 @@ impl RequestParser {
     ///
     /// Every error has an HTTP status ([`HandshakeError::http_status`]); answer it with
     /// [`Reject::for_error`] and close the connection.
+    ///
+    /// # Errors
+    ///
+    /// [`HandshakeError::HeadTooLarge`] when the block passes the size limit before its end and
+    /// [`HandshakeError::TooManyHeaders`] for more fields than the limit (431);
+    /// [`HandshakeError::MalformedHttp`] for bytes that are not an HTTP/1.x request, among them
+    /// a first byte that cannot start a method (RFC 9112 3), refused at once (400); and, for a
+    /// well-formed request, the errors of [`from_parts`](Request::from_parts), the checks of
+    /// RFC 6455 4.2.1.
     pub fn parse(&mut self, input: &mut RecvBuffer) -> Result<Option<Request>, HandshakeError> {
         let len = match self.scanner.scan(input.data(), &self.limits) {
             Scan::Complete(len) => len,
@@ -145,6 +154,21 @@ impl Request {
     /// assert!(Request::from_parts("GET", false, "/chat", headers).is_err()); // HTTP/1.0
     /// # Ok::<(), ws_proto::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// The checks of RFC 6455 4.2.1, in this order, each with its status
+    /// ([`HandshakeError::http_status`]): [`HandshakeError::MethodNotGet`] (405);
+    /// [`HandshakeError::HttpVersion`] below HTTP/1.1 (400);
+    /// [`HandshakeError::InvalidTarget`] for a target that is neither an origin form nor a
+    /// `ws`, `wss`, `http` or `https` absolute form (400, RFC 9112 3.2);
+    /// [`HandshakeError::MissingHost`] unless there is exactly one non-empty UTF-8 `Host`
+    /// (400, RFC 9112 3.2); [`HandshakeError::MissingUpgrade`] without an `Upgrade: websocket`
+    /// token (426); [`HandshakeError::MissingConnection`] without a `Connection: upgrade` token
+    /// (400); [`HandshakeError::UnsupportedVersion`] unless `Sec-WebSocket-Version` is once
+    /// and 13 (426); [`HandshakeError::InvalidKey`] unless `Sec-WebSocket-Key` is once and 16
+    /// bytes in base64 (400); [`HandshakeError::InvalidExtensionHeader`] for a
+    /// `Sec-WebSocket-Extensions` value that breaks RFC 6455 9.1 (400).
     pub fn from_parts<'h>(
         method: &str,
         http11_or_later: bool,

@@ -163,6 +163,12 @@ impl Session {
     ///
     /// Returns [`Error::AbnormalClosure`] (1006) unless the closing handshake had
     /// completed or the connection had already failed. The session is closed afterwards.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AbnormalClosure`] when the stream ends before the closing handshake completed
+    /// and the connection had not already failed: the close code is 1006 (RFC 6455 7.1.5),
+    /// which is reported, never sent.
     pub fn receive_eof(&mut self) -> Result<(), Error> {
         let was_closed = self.state == State::Closed;
         self.state = State::Closed;

@@ -37,11 +37,24 @@ pub(super) struct SendState {
 
 impl Session {
     /// Queues a text message in one frame.
+    ///
+    /// # Errors
+    ///
+    /// [`LocalError::Closed`] once [`close`](Self::close) was called or the peer's close
+    /// frame arrived; [`LocalError::MessageInProgress`] while a message sent with
+    /// [`send_fragment`](Self::send_fragment) is open (RFC 6455 5.4: frames of messages are not
+    /// interleaved); [`LocalError::Compression`] if permessage-deflate fails (a bug or an
+    /// allocation failure); [`LocalError::Random`] for a client whose secure random generator
+    /// fails to give a masking key (RFC 6455 5.3). Nothing is queued then.
     pub fn send_text(&mut self, text: &str) -> Result<(), LocalError> {
         self.send_message(MessageKind::Text, text.as_bytes())
     }
 
     /// Queues a binary message in one frame.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_text`](Self::send_text).
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), LocalError> {
         self.send_message(MessageKind::Binary, data)
     }
@@ -156,6 +169,15 @@ impl Session {
     /// assert_eq!(s.pending(), b"\x01\x03Hel\x80\x02lo");
     /// # Ok::<(), ws_proto::Error>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`LocalError::Closed`] once closing; [`LocalError::MessageInProgress`] when a message
+    /// of the other kind is open (RFC 6455 5.4); [`LocalError::InvalidText`] for a text piece
+    /// that makes the message invalid UTF-8, or a last piece that ends inside a code point
+    /// (RFC 6455 5.6); [`LocalError::Compression`] and [`LocalError::Random`] as for
+    /// [`send_text`](Self::send_text). Nothing is queued then, and no message is opened or
+    /// ended.
     pub fn send_fragment(
         &mut self,
         kind: MessageKind,
@@ -195,11 +217,21 @@ impl Session {
     }
 
     /// Queues a ping; the payload is at most 125 bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`LocalError::Closed`] once closing; [`LocalError::ControlPayloadTooLong`] for a
+    /// payload over 125 bytes (RFC 6455 5.5); [`LocalError::Random`] for a client whose secure
+    /// random generator fails (RFC 6455 5.3).
     pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), LocalError> {
         self.send_control(OpCode::Ping, payload)
     }
 
     /// Queues a pong (an answer to a ping, or a one-way heartbeat, RFC 6455 5.5.3).
+    ///
+    /// # Errors
+    ///
+    /// As [`send_ping`](Self::send_ping).
     pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), LocalError> {
         self.send_control(OpCode::Pong, payload)
     }
@@ -218,6 +250,14 @@ impl Session {
     /// Keep calling [`decode`](Self::decode): the peer's close frame moves the session to
     /// [`Closed`](State::Closed). Messages the peer sent before it saw our close are
     /// still delivered meanwhile.
+    ///
+    /// # Errors
+    ///
+    /// [`LocalError::Closed`] if the closing handshake already started (a second close, or
+    /// after the peer's close frame); [`LocalError::CloseReasonTooLong`] for a reason over
+    /// 123 bytes (RFC 6455 5.5: a control payload is at most 125 bytes, 2 of them the code);
+    /// [`LocalError::Random`] for a client whose secure random generator fails (RFC 6455
+    /// 5.3). The state does not change then.
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), LocalError> {
         self.check_open()?;
         check_reason(reason)?;
@@ -247,6 +287,11 @@ impl Session {
     /// `ErrorKind::WouldBlock` error leaves the unwritten rest pending. It stops at an
     /// external payload ([`send_binary_external`](Self::send_binary_external)), which
     /// it does not have.
+    ///
+    /// # Errors
+    ///
+    /// The writer's error, `ErrorKind::WriteZero` if it accepts no bytes, and `flush`'s
+    /// error. What was not written stays pending; `ErrorKind::Interrupted` is retried.
     pub fn write_to<W: io::Write + ?Sized>(&mut self, writer: &mut W) -> io::Result<()> {
         while !self.pending().is_empty() {
             match writer.write(self.pending()) {

@@ -273,6 +273,10 @@ impl<'a> Connection<'a> {
     }
 
     /// Sets or clears TCP_NODELAY.
+    ///
+    /// # Errors
+    ///
+    /// The operating system's error from `setsockopt`.
     pub fn set_nodelay(&self, nodelay: bool) -> std::io::Result<()> {
         self.slot.transport.borrow().tcp().set_nodelay(nodelay)
     }
@@ -305,16 +309,34 @@ impl<'a> Connection<'a> {
     }
 
     /// Sends a text message (Perl's `send_utf8`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MessageTooLarge`] for a message over [`max_send_size`](Self::max_send_size)
+    /// (nothing is sent); [`Error::NotOpen`] before the handshake is done and once the
+    /// connection is closing or closed; [`Error::OutputFull`] when the peer stopped reading and
+    /// the unsent output passed `max_pending_output`: the connection is dropped without a
+    /// close frame; [`Error::Protocol`] if permessage-deflate fails (a bug or an allocation
+    /// failure).
     pub fn send_utf8(&self, text: &str) -> Result<(), Error> {
         self.queue(text.len(), |s| s.send_text(text))
     }
 
     /// Sends a binary message (Perl's `send_binary`).
+    ///
+    /// # Errors
+    ///
+    /// As [`send_utf8`](Self::send_utf8).
     pub fn send_binary(&self, data: &[u8]) -> Result<(), Error> {
         self.queue(data.len(), |s| s.send_binary(data))
     }
 
     /// Sends a message of either kind (Perl's `send($type, $data)`); text must be UTF-8.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_utf8`](Self::send_utf8), and [`Error::Protocol`] for text that is not UTF-8
+    /// (RFC 6455 5.6).
     pub fn send(&self, kind: MessageKind, data: &[u8]) -> Result<(), Error> {
         match kind {
             MessageKind::Binary => self.send_binary(data),
@@ -326,6 +348,11 @@ impl<'a> Connection<'a> {
     }
 
     /// Sends a ping; the answer arrives as a `pong` event.
+    ///
+    /// # Errors
+    ///
+    /// As [`send_utf8`](Self::send_utf8), and [`Error::Protocol`] for a payload over 125 bytes
+    /// (RFC 6455 5.5).
     pub fn send_ping(&self, payload: &[u8]) -> Result<(), Error> {
         self.queue(payload.len(), |s| s.send_ping(payload))
     }

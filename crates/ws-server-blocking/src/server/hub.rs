@@ -294,14 +294,21 @@ pub type ShutdownHandle = Handle;
 impl Handle {
     /// Runs `job` on this handle's worker loop, soon after (it wakes the loop).
     ///
-    /// Errors: [`PostError::Full`] when the loop's queue is full, [`PostError::Stopped`]
-    /// when the loop has ended; the job was not queued then.
+    /// # Errors
+    ///
+    /// [`PostError::Full`] when the loop's queue is full, [`PostError::Stopped`] when the
+    /// loop has ended; the job was not queued then.
     pub fn post(&self, job: impl FnOnce(&Server) + Send + 'static) -> Result<(), PostError> {
         self.hub.post(self.worker, Job::Run(Box::new(job)))
     }
 
-    /// Runs `job` once on every worker loop. `Err` when at least one loop's queue was
-    /// full or the loop ended (the others got the job).
+    /// Runs `job` once on every worker loop.
+    ///
+    /// # Errors
+    ///
+    /// [`PostError::Full`] or [`PostError::Stopped`], the last one met, when at least one
+    /// loop's queue was full or the loop had ended: that loop did not get the job, the
+    /// others did.
     pub fn post_all(&self, job: impl Fn(&Server) + Send + Sync + 'static) -> Result<(), PostError> {
         let job: Arc<dyn Fn(&Server) + Send + Sync> = Arc::new(job);
         let mut result = Ok(());
@@ -317,9 +324,11 @@ impl Handle {
     /// every worker of this process gets it once, in the order of this handle's
     /// publishes, and the [`Broker`] (if any) carries it to the other processes.
     ///
-    /// `Err(PostError::Full)` when the queue of at least one worker with subscribers was
+    /// # Errors
+    ///
+    /// [`PostError::Full`] when the queue of at least one worker with subscribers was
     /// full: that worker's subscribers miss this message (the drop is counted, see
-    /// [`Inbound::dropped`]).
+    /// [`Inbound::dropped`]); the other workers and the broker still get it.
     pub fn publish(&self, topic: &str, payload: impl Into<Payload>) -> Result<(), PostError> {
         let payload = payload.into();
         let (_, full) = self.hub.fan_out(topic, &payload, None);
