@@ -19,8 +19,13 @@ use crate::payload::Payload;
 /// - [`publish`](Self::publish) for every message published in this process
 ///   ([`Server::publish`](crate::Server::publish), [`Handle::publish`](crate::Handle::publish)),
 ///   after it was delivered to the local subscribers.
+/// - [`stop`](Self::stop) once, when the server is done: on the thread that called
+///   [`Listening::start`](crate::Listening::start), after its last worker loop has ended
+///   and before `start` returns (also when a bound server is dropped without being
+///   started). Nothing else is called after it: later publishes through a
+///   [`Handle`](crate::Handle) no longer reach the broker.
 ///
-/// They are called on the worker loop's thread (with a lock on the process's topic table
+/// The first three are called on the worker loop's thread (with a lock on the process's topic table
 /// held for `subscribe`/`unsubscribe`), so **they must not block**: hand the work to the
 /// broker's own thread(s) through a bounded queue, and drop (and count) when it is full.
 /// Nor may they call [`Inbound`](crate::Inbound) themselves (it takes the same lock):
@@ -48,4 +53,14 @@ pub trait Broker: Send + Sync {
     /// A message published in this process, already delivered locally: send it to the
     /// other processes (and filter it out when it comes back).
     fn publish(&self, topic: &str, payload: &Payload);
+    /// The server is done (its last worker loop has ended): stop the broker's threads and
+    /// close its connections, and drop the [`Inbound`](crate::Inbound), which refers back
+    /// to the server's shared state (a broker that kept it and was kept by the server
+    /// would keep both alive for as long as the process runs).
+    ///
+    /// Called once, on the thread that called [`Listening::start`](crate::Listening::start),
+    /// before `start` returns: it may wait for the broker's own threads to end, but must
+    /// not block for long (a bounded wait of the order of the broker's poll or I/O
+    /// timeout), since the caller of `start` waits for it. Does nothing by default.
+    fn stop(&self) {}
 }

@@ -18,7 +18,7 @@ use crate::handler::HandlerResult;
 use crate::http::{HttpRequest, HttpResponse};
 use crate::listen::{Listen, bind_listeners};
 use crate::server::connection::Connection;
-use crate::server::hub::{Handle, Hub, Inbound, Job, ShutdownOnPanic};
+use crate::server::hub::{Handle, Hub, Inbound, Job, ShutdownOnPanic, StopBrokerOnDrop};
 use crate::server::{ConnectFn, HttpHook, Server, ServerFn, WatchFn};
 use crate::transport::TlsConfig;
 use crate::watch::Direction;
@@ -429,6 +429,7 @@ impl Builder {
         if let Some(make) = self.broker {
             hub.set_broker(make(Inbound { hub: hub.clone() }));
         }
+        let broker_stop = StopBrokerOnDrop(hub.clone());
         let mut seeds: Vec<Seed> = polls
             .into_iter()
             .zip(listeners)
@@ -468,6 +469,7 @@ impl Builder {
             seeds,
             setup: self.setup,
             hub,
+            broker_stop,
         })
     }
 
@@ -532,6 +534,8 @@ pub struct Listening {
     seeds: Vec<Seed>,
     setup: Option<Setup>,
     hub: Arc<Hub>,
+    /// Stops the broker when dropped: at the end of `start`, or with a server never started.
+    broker_stop: StopBrokerOnDrop,
 }
 
 impl Listening {
@@ -564,6 +568,11 @@ impl Listening {
     /// stopped. Callbacks that can fail should return `Err` instead (logged, the
     /// connection closed with 1011) or catch their own panics.
     ///
+    /// Once every worker has stopped, and before `start` returns (or its panic goes on),
+    /// the broker, if one was installed, is told the server is done
+    /// ([`Broker::stop`](crate::Broker::stop)); dropping a `Listening` that was never
+    /// started does the same.
+    ///
     /// # Errors
     ///
     /// The first error a worker loop met, the others being shut down then: [`Error::Io`]
@@ -571,6 +580,9 @@ impl Listening {
     /// it starts; [`Error::Config`] when a worker thread other than this one panicked. A
     /// worker thread that cannot be started is logged and the server shut down.
     pub fn start(self) -> Result<(), Error> {
+        // Dropped on every way out of here, after the workers are joined: the broker is
+        // told the server is done (Broker::stop).
+        let _broker_stop = self.broker_stop;
         let mut threads = Vec::new();
         for seed in self.seeds {
             let setup = self.setup.clone();

@@ -1,7 +1,7 @@
 //! The [`Broker`] over Redis pub/sub: the `ws-redis` bridge wired to the server's topics
 //! (feature `redis`).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use ws_redis::{Bridge, Kind, StartError, Stats};
 
@@ -23,8 +23,7 @@ use crate::server::hub::Inbound;
 ///         conn.server().publish_utf8("news", msg); // every process's subscribers
 ///     });
 /// });
-/// builder.bind()?.start()?;
-/// redis.stop(); // see stop: the threads would otherwise outlive the server
+/// builder.bind()?.start()?; // stops the bridge as it returns (Broker::stop)
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
@@ -36,7 +35,9 @@ use crate::server::hub::Inbound;
 #[derive(Clone, Debug)]
 pub struct RedisBroker {
     bridge: Arc<Bridge>,
-    inbound: Arc<OnceLock<Inbound>>,
+    /// The server's way in, once installed; taken out by [`stop`](Self::stop), since it
+    /// refers back to the server, which holds this broker.
+    inbound: Arc<Mutex<Option<Inbound>>>,
 }
 
 impl RedisBroker {
@@ -47,10 +48,11 @@ impl RedisBroker {
     /// # Errors
     /// A setting of `config` out of range, no randomness, or no thread ([`StartError`]).
     pub fn start(config: ws_redis::Config) -> Result<RedisBroker, StartError> {
-        let inbound: Arc<OnceLock<Inbound>> = Arc::default();
+        let inbound: Arc<Mutex<Option<Inbound>>> = Arc::default();
         let target = Arc::clone(&inbound);
         let bridge = Bridge::start(config, move |topic, kind, bytes| {
-            let Some(inbound) = target.get() else { return };
+            let inbound = target.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            let Some(inbound) = inbound else { return };
             let payload = match kind {
                 // The bridge checked that a text payload is UTF-8 (RFC 6455 5.6).
                 Kind::Text => match std::str::from_utf8(bytes) {
@@ -73,11 +75,15 @@ impl RedisBroker {
     pub fn install(&self, builder: Builder) -> Builder {
         let broker = self.clone();
         builder.broker(move |inbound| {
-            if broker.inbound.set(inbound).is_err() {
+            let mut target = broker.inbound.lock().unwrap_or_else(PoisonError::into_inner);
+            if target.is_some() {
                 log::error!(
                     "this RedisBroker serves another server already; its messages go there"
                 );
+            } else {
+                *target = Some(inbound);
             }
+            drop(target);
             broker
         })
     }
@@ -92,15 +98,18 @@ impl RedisBroker {
         &self.bridge
     }
 
-    /// Stops the bridge's threads and closes its Redis connections ([`Bridge::stop`]).
-    ///
-    /// Call it once the server's `start` has returned, in a program that goes on running:
-    /// the server keeps its broker as long as anything refers to the server, and the
-    /// bridge's delivery callback refers to it (through the [`Inbound`]), so without this
-    /// the two threads, the connections and the server's shared state stay until the
-    /// process exits. Publishing through a stopped broker drops and counts.
+    /// Stops the bridge's threads and closes its Redis connections ([`Bridge::stop`]),
+    /// waiting for the threads (within about the bridge's `poll_interval`, or its
+    /// connect / I/O timeout when one is under way). The server it is installed in does
+    /// this as its `start` returns ([`Broker::stop`]): call it yourself only for a broker
+    /// that was never installed, or to stop it earlier. Publishing through a stopped
+    /// broker drops and counts; calling this again does nothing.
     pub fn stop(&self) {
         self.bridge.stop();
+        self.inbound
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
     }
 }
 
@@ -120,5 +129,11 @@ impl Broker for RedisBroker {
         };
         // A full queue is counted and logged by the bridge; the caller cannot wait.
         let _ = self.bridge.publish(topic, kind, payload.as_bytes());
+    }
+
+    /// Stops the bridge ([`RedisBroker::stop`]): its threads end, its connections close,
+    /// and its delivery callback, which holds the server's [`Inbound`], is dropped.
+    fn stop(&self) {
+        RedisBroker::stop(self);
     }
 }

@@ -227,3 +227,107 @@ fn a_subscription_made_as_a_connection_ends_does_not_outlive_it() {
     );
     assert!(!subscribed, "a connection that is over cannot subscribe");
 }
+
+/// A broker that counts the server's `stop` calls and records what came after one.
+#[derive(Default)]
+struct StopCounter {
+    stops: Mutex<usize>,
+    after_stop: Mutex<Vec<String>>,
+}
+
+struct StopCountingBroker(Arc<StopCounter>);
+
+impl StopCountingBroker {
+    fn after_stop(&self, call: String) {
+        if *self.0.stops.lock().unwrap() > 0 {
+            self.0.after_stop.lock().unwrap().push(call);
+        }
+    }
+}
+
+impl Broker for StopCountingBroker {
+    fn subscribe(&self, topic: &str) {
+        self.after_stop(format!("subscribe {topic}"));
+    }
+    fn unsubscribe(&self, topic: &str) {
+        self.after_stop(format!("unsubscribe {topic}"));
+    }
+    fn publish(&self, topic: &str, _: &Payload) {
+        self.after_stop(format!("publish {topic}"));
+    }
+    fn stop(&self) {
+        *self.0.stops.lock().unwrap() += 1;
+    }
+}
+
+// The broker is told once that the server is done, after its last worker loop ended:
+// with one worker and with two (whose worker 1 runs on a thread of its own).
+#[test]
+fn the_broker_is_stopped_once_when_start_returns() {
+    for workers in [1, 2] {
+        let counter = Arc::new(StopCounter::default());
+        let for_server = counter.clone();
+        let (tx, rx) = mpsc::channel();
+        // A bound server is not `Send`: it is bound on the thread that runs it.
+        let server = std::thread::spawn(move || {
+            let listening = ws_server_blocking::Server::builder()
+                .listen("127.0.0.1:0")
+                .workers(workers)
+                .worker_setup(|worker| {
+                    worker.on_connect(|_, conn| {
+                        conn.on_utf8(|conn, msg| {
+                            if let Some(topic) = msg.strip_prefix("sub:") {
+                                conn.subscribe(topic);
+                            } else if let Some(rest) = msg.strip_prefix("pub:") {
+                                let (topic, text) = rest.split_once(':').unwrap();
+                                conn.server().publish_utf8(topic, text);
+                            }
+                            conn.send_utf8("ok")
+                        });
+                    });
+                })
+                .broker(move |_| StopCountingBroker(for_server))
+            .bind()?;
+            tx.send((listening.local_addr(), listening.handle()))
+                .unwrap();
+            listening.start()
+        });
+        let (addr, handle) = rx.recv_timeout(PATIENCE).unwrap();
+        let mut client = connect(addr);
+        command(&mut client, "sub:room");
+        client.send_text("pub:room:x");
+        assert_eq!(client.expect_text(), "x");
+        assert_eq!(client.expect_text(), "ok");
+        assert_eq!(
+            *counter.stops.lock().unwrap(),
+            0,
+            "{workers} worker(s): not while serving"
+        );
+        client.close(1000, "");
+        client.expect_close();
+        handle.shutdown();
+        server.join().unwrap().unwrap();
+        assert_eq!(*counter.stops.lock().unwrap(), 1, "{workers} worker(s)");
+        // Nothing reaches a stopped broker, not even a publish through a handle.
+        let _ = handle.publish("room", "late");
+        assert_eq!(
+            *counter.after_stop.lock().unwrap(),
+            Vec::<String>::new(),
+            "{workers} worker(s)"
+        );
+    }
+}
+
+#[test]
+fn a_bound_server_dropped_unstarted_stops_its_broker() {
+    let counter = Arc::new(StopCounter::default());
+    let for_server = counter.clone();
+    let listening = ws_server_blocking::Server::builder()
+        .listen("127.0.0.1:0")
+        .broker(move |_| StopCountingBroker(for_server))
+        .bind()
+        .unwrap();
+    assert_eq!(*counter.stops.lock().unwrap(), 0);
+    drop(listening);
+    assert_eq!(*counter.stops.lock().unwrap(), 1);
+}

@@ -55,6 +55,9 @@ pub(crate) struct Hub {
     /// Per topic, how many subscriptions each worker holds.
     topics: Mutex<HashMap<Arc<str>, Vec<u32>>>,
     broker: OnceLock<Box<dyn Broker>>,
+    /// Set once the broker was told the server is done ([`Broker::stop`]); nothing else
+    /// is asked of it after that.
+    broker_stopped: AtomicBool,
     shutdown: AtomicBool,
     accepting: AtomicBool,
     /// Messages dropped because a loop's queue was full.
@@ -80,6 +83,7 @@ impl Hub {
             capacity,
             topics: Mutex::new(HashMap::new()),
             broker: OnceLock::new(),
+            broker_stopped: AtomicBool::new(false),
             shutdown: AtomicBool::new(false),
             accepting: AtomicBool::new(true),
             dropped: AtomicU64::new(0),
@@ -90,6 +94,27 @@ impl Hub {
     pub(crate) fn set_broker(&self, broker: Box<dyn Broker>) {
         if self.broker.set(broker).is_err() {
             log::error!("a broker was already installed; the second one is ignored");
+        }
+    }
+
+    /// The broker, while it has not been stopped.
+    fn broker(&self) -> Option<&dyn Broker> {
+        if self.broker_stopped.load(Ordering::Acquire) {
+            return None;
+        }
+        self.broker.get().map(|broker| &**broker)
+    }
+
+    /// Tells the broker, once, that the server is done ([`Broker::stop`]): called on the
+    /// thread of `start` once every worker loop has ended (or as a server bound but never
+    /// started is dropped). The broker lets go of its [`Inbound`] then, which refers back
+    /// to this hub: without it the two would keep each other alive.
+    pub(crate) fn stop_broker(&self) {
+        if self.broker_stopped.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if let Some(broker) = self.broker.get() {
+            broker.stop();
         }
     }
 
@@ -156,7 +181,7 @@ impl Hub {
             .or_insert_with(|| vec![0; self.queues.len()]);
         let first = counts.iter().all(|&n| n == 0);
         counts[worker] += 1;
-        if first && let Some(broker) = self.broker.get() {
+        if first && let Some(broker) = self.broker() {
             broker.subscribe(topic);
         }
     }
@@ -171,7 +196,7 @@ impl Hub {
         counts[worker] = counts[worker].saturating_sub(1);
         if counts.iter().all(|&n| n == 0) {
             topics.remove(topic);
-            if let Some(broker) = self.broker.get() {
+            if let Some(broker) = self.broker() {
                 broker.unsubscribe(topic);
             }
         }
@@ -234,7 +259,7 @@ impl Hub {
 
     /// Hands a local publish to the broker, if there is one.
     pub(crate) fn to_broker(&self, topic: &str, payload: &Payload) {
-        if let Some(broker) = self.broker.get() {
+        if let Some(broker) = self.broker() {
             broker.publish(topic, payload);
         }
     }
@@ -255,6 +280,18 @@ impl Drop for ShutdownOnPanic {
             log::error!("a worker loop panicked: shutting every worker down");
             self.0.request_shutdown();
         }
+    }
+}
+
+/// Tells the broker the server is done ([`Hub::stop_broker`]) when dropped: held by a
+/// bound server, then by its `start` until every worker loop has ended, so every way out
+/// (returning, a worker's panic going on to the caller, a bound server never started,
+/// `bind` failing after the broker was made) stops the broker once.
+pub(crate) struct StopBrokerOnDrop(pub(crate) Arc<Hub>);
+
+impl Drop for StopBrokerOnDrop {
+    fn drop(&mut self) {
+        self.0.stop_broker();
     }
 }
 
