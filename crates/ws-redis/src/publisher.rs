@@ -130,4 +130,6 @@ pub(crate) fn run(
             }
         }
     }
+    // Stopped: the connection (if up) closes as `link` is dropped.
+    counters.publisher_connected.store(false, Ordering::Relaxed);
 }

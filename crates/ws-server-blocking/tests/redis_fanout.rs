@@ -52,6 +52,17 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 
+    /// How many clients are connected to Redis besides the one asking (`CLIENT LIST`).
+    fn other_clients(&self) -> usize {
+        let client = redis::Client::open(self.url().as_str()).unwrap();
+        let mut con = client
+            .get_connection_with_timeout(Duration::from_secs(5))
+            .unwrap();
+        con.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut con).unwrap();
+        list.lines().filter(|line| !line.trim().is_empty()).count() - 1
+    }
+
     /// Each channel that has subscribers, with their count (`PUBSUB CHANNELS`, `NUMSUB`).
     fn subscribers(&self) -> Vec<(String, usize)> {
         let client = redis::Client::open(self.url().as_str()).unwrap();
@@ -215,7 +226,65 @@ fn a_stopped_broker_lets_the_server_go() {
     handle.shutdown();
     eventually("the server stops", || server.is_finished().then_some(()));
     server.join().unwrap().unwrap();
-    redis.stop();
+    // The server stopped the bridge as its start returned (Broker::stop): no stop here.
     assert!(redis.bridge().is_stopped());
     assert!(!redis.stats().subscriber_connected);
+}
+
+// A server that stops inside a process that goes on running takes its Redis bridge with
+// it: both threads end and both connections to Redis close, without RedisBroker::stop.
+#[test]
+#[ignore = "needs redis-server: run by scripts/redis-tests.sh"]
+fn a_stopped_server_closes_its_redis_connections() {
+    use std::sync::mpsc;
+    use ws_server_blocking::{RedisBroker, Server, ws_redis};
+    let redis_server = RedisServer::start();
+    let config = ws_redis::Config::new(&redis_server.url()).unwrap();
+    let redis = RedisBroker::start(config).unwrap();
+    let (tx, rx) = mpsc::channel();
+    let installed = redis.clone();
+    let server = std::thread::spawn(move || {
+        let builder = Server::builder()
+            .listen("127.0.0.1:0")
+            .workers(2)
+            .worker_setup(|worker| {
+                worker.on_connect(|_, conn| {
+                    conn.subscribe("news");
+                    conn.on_utf8(|conn, msg| {
+                        conn.server().publish_utf8("news", msg);
+                    });
+                });
+            });
+        let listening = installed.install(builder).bind()?;
+        tx.send((listening.local_addr(), listening.handle()))
+            .unwrap();
+        listening.start()
+    });
+    let (addr, handle) = rx.recv_timeout(PATIENCE).unwrap();
+    let mut client = connect(addr);
+    // A publish makes the bridge's publishing connection; the subscription, its SUBSCRIBE.
+    client.send_text("hello");
+    assert_eq!(client.expect_text(), "hello");
+    eventually("both bridge connections up", || {
+        let stats = redis.stats();
+        (stats.subscriber_connected
+            && stats.publisher_connected
+            && redis_server.other_clients() == 2
+            && !redis_server.subscribers().is_empty())
+        .then_some(())
+    });
+    drop(client);
+    handle.shutdown();
+    eventually("the server stops", || server.is_finished().then_some(()));
+    server.join().unwrap().unwrap();
+    assert!(redis.bridge().is_stopped());
+    let stats = redis.stats();
+    assert!(
+        !stats.subscriber_connected && !stats.publisher_connected,
+        "{stats:?}"
+    );
+    eventually("Redis sees both connections closed", || {
+        (redis_server.other_clients() == 0).then_some(())
+    });
+    assert_eq!(redis_server.subscribers(), Vec::new());
 }

@@ -303,8 +303,7 @@ fn the_broker_is_stopped_once_when_start_returns() {
             0,
             "{workers} worker(s): not while serving"
         );
-        client.close(1000, "");
-        client.expect_close();
+        drop(client);
         handle.shutdown();
         server.join().unwrap().unwrap();
         assert_eq!(*counter.stops.lock().unwrap(), 1, "{workers} worker(s)");
