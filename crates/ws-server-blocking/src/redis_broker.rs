@@ -51,7 +51,10 @@ impl RedisBroker {
         let inbound: Arc<Mutex<Option<Inbound>>> = Arc::default();
         let target = Arc::clone(&inbound);
         let bridge = Bridge::start(config, move |topic, kind, bytes| {
-            let inbound = target.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            let inbound = target
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone();
             let Some(inbound) = inbound else { return };
             let payload = match kind {
                 // The bridge checked that a text payload is UTF-8 (RFC 6455 5.6).
@@ -75,7 +78,10 @@ impl RedisBroker {
     pub fn install(&self, builder: Builder) -> Builder {
         let broker = self.clone();
         builder.broker(move |inbound| {
-            let mut target = broker.inbound.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut target = broker
+                .inbound
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             if target.is_some() {
                 log::error!(
                     "this RedisBroker serves another server already; its messages go there"

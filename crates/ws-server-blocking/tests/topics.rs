@@ -287,7 +287,7 @@ fn the_broker_is_stopped_once_when_start_returns() {
                     });
                 })
                 .broker(move |_| StopCountingBroker(for_server))
-            .bind()?;
+                .bind()?;
             tx.send((listening.local_addr(), listening.handle()))
                 .unwrap();
             listening.start()
