@@ -131,10 +131,7 @@ impl HttpResponse {
     /// NUL, is dropped (with a log record) rather than sent. `Content-Length` and
     /// `Connection` are the server's: they are dropped too.
     pub fn header(mut self, name: &str, value: &str) -> HttpResponse {
-        let token = !name.is_empty()
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        let token = ws_proto::handshake::is_token(name);
         let clean = !value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0));
         let ours =
             name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("connection");
@@ -182,33 +179,16 @@ impl HttpResponse {
     }
 }
 
-/// The reason phrase of a status (RFC 9110 15); clients ignore it, so a generic one
-/// does for the rest.
+/// The reason phrase of a status: ws-proto's for the statuses it names (RFC 9110 15), else
+/// the status class's; clients ignore it (RFC 9112 4).
 fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        301 => "Moved Permanently",
-        302 => "Found",
-        304 => "Not Modified",
-        307 => "Temporary Redirect",
-        308 => "Permanent Redirect",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        426 => "Upgrade Required",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        503 => "Service Unavailable",
+    ws_proto::handshake::reason_phrase(status).unwrap_or(match status {
         s if s < 200 => "Informational",
         s if s < 300 => "Success",
         s if s < 400 => "Redirection",
         s if s < 500 => "Client Error",
         _ => "Server Error",
-    }
+    })
 }
 
 #[cfg(test)]

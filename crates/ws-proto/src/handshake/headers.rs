@@ -75,7 +75,7 @@ impl Headers {
 }
 
 /// Whether `name` is an HTTP token (RFC 9110 5.6.2), so it can be written as a field name.
-pub(crate) fn is_token(name: &str) -> bool {
+pub fn is_token(name: &str) -> bool {
     !name.is_empty()
         && name
             .bytes()

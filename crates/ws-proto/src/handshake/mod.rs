@@ -33,9 +33,9 @@ pub use client::{ClientHandshake, ClientRequest, Response};
 pub use error::HandshakeError;
 pub use extension::{Extension, ExtensionParam, parse_extensions};
 pub use head::ResponseHeadParser;
-pub use headers::Headers;
+pub use headers::{Headers, is_token};
 pub use response_head::ResponseHead;
-pub use server::{Accept, Reject, Request, RequestParser};
+pub use server::{Accept, Reject, Request, RequestParser, reason_phrase};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;

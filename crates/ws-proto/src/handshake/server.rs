@@ -556,7 +556,7 @@ impl Reject {
             format!(
                 "HTTP/1.1 {} {}\r\n",
                 self.status,
-                reason_phrase(self.status)
+                reason_phrase(self.status).unwrap_or("Error")
             )
             .as_bytes(),
         );
@@ -571,11 +571,19 @@ impl Reject {
     }
 }
 
-fn reason_phrase(status: u16) -> &'static str {
-    match status {
+/// The reason phrase RFC 9110 15 gives a status, for the statuses a WebSocket server
+/// answers with (handshake refusals, redirects, health checks and small pages); `None` for
+/// the others, which the caller names as it sees fit (clients ignore the phrase, RFC 9112
+/// 4).
+pub fn reason_phrase(status: u16) -> Option<&'static str> {
+    Some(match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
         301 => "Moved Permanently",
         302 => "Found",
         303 => "See Other",
+        304 => "Not Modified",
         307 => "Temporary Redirect",
         308 => "Permanent Redirect",
         400 => "Bad Request",
@@ -589,8 +597,8 @@ fn reason_phrase(status: u16) -> &'static str {
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
-        _ => "Error",
-    }
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
