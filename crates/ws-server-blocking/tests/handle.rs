@@ -6,7 +6,7 @@ mod common;
 use std::sync::mpsc;
 use std::thread;
 
-use common::{PATIENCE, connect, serve};
+use common::{PATIENCE, block_loop, connect, serve};
 use ws_server_blocking::{Handle, PostError};
 
 fn assert_send_sync_clone<T: Send + Sync + Clone>() {}
@@ -54,17 +54,8 @@ fn posted_work_runs_on_the_loop_and_reaches_connections() {
 #[test]
 fn a_full_queue_is_an_error() {
     let server = serve(|b| b.queue_capacity(2));
-    let (started_tx, started_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
     // Block the loop inside a job, so that nothing is taken from the queue.
-    server
-        .handle
-        .post(move |_| {
-            started_tx.send(()).unwrap();
-            let _ = release_rx.recv_timeout(PATIENCE);
-        })
-        .unwrap();
-    started_rx.recv_timeout(PATIENCE).unwrap();
+    let release_tx = block_loop(&server.handle);
     let (ran_tx, ran_rx) = mpsc::channel();
     for _ in 0..2 {
         let ran_tx = ran_tx.clone();

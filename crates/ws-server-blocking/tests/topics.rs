@@ -7,24 +7,14 @@ mod common;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-use common::{Client, PATIENCE, connect, serve};
+use common::{Client, PATIENCE, block_loop, connect, serve, topic_command};
 use ws_server_blocking::{Broker, Builder, Inbound, Payload};
 
 /// Clients subscribe by sending `sub:TOPIC` / `unsub:TOPIC`, publish with
 /// `pub:TOPIC:TEXT`; each command is acknowledged with `ok`.
 fn pubsub(builder: Builder) -> Builder {
     builder.on_connect(|_, conn| {
-        conn.on_utf8(|conn, msg| {
-            if let Some(topic) = msg.strip_prefix("sub:") {
-                conn.subscribe(topic);
-            } else if let Some(topic) = msg.strip_prefix("unsub:") {
-                conn.unsubscribe(topic);
-            } else if let Some(rest) = msg.strip_prefix("pub:") {
-                let (topic, text) = rest.split_once(':').unwrap();
-                conn.server().publish_utf8(topic, text);
-            }
-            conn.send_utf8("ok")
-        });
+        conn.on_utf8(topic_command);
     })
 }
 
@@ -169,16 +159,7 @@ fn a_full_loop_queue_drops_broker_messages_and_counts_them() {
     let mut a = connect(server.addr);
     command(&mut a, "sub:t");
     // Block the loop inside a job, then fill its queue (capacity 1).
-    let (started_tx, started_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    server
-        .handle
-        .post(move |_| {
-            started_tx.send(()).unwrap();
-            let _ = release_rx.recv_timeout(PATIENCE);
-        })
-        .unwrap();
-    started_rx.recv_timeout(PATIENCE).unwrap();
+    let release_tx = block_loop(&server.handle);
     assert_eq!(inbound.deliver("t", "queued"), 1);
     assert_eq!(inbound.deliver("t", "dropped"), 0);
     assert_eq!(inbound.dropped(), 1);
@@ -275,15 +256,7 @@ fn the_broker_is_stopped_once_when_start_returns() {
                 .workers(workers)
                 .worker_setup(|worker| {
                     worker.on_connect(|_, conn| {
-                        conn.on_utf8(|conn, msg| {
-                            if let Some(topic) = msg.strip_prefix("sub:") {
-                                conn.subscribe(topic);
-                            } else if let Some(rest) = msg.strip_prefix("pub:") {
-                                let (topic, text) = rest.split_once(':').unwrap();
-                                conn.server().publish_utf8(topic, text);
-                            }
-                            conn.send_utf8("ok")
-                        });
+                        conn.on_utf8(topic_command);
                     });
                 })
                 .broker(move |_| StopCountingBroker(for_server))

@@ -5,7 +5,7 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{Client, connect, serve};
+use common::{Client, connect, serve, topic_command};
 use ws_server_blocking::{Error, Server};
 
 /// Each worker answers `who` with its index, subscribes on `sub:T`, publishes on
@@ -20,13 +20,7 @@ fn two_workers(builder: ws_server_blocking::Builder) -> ws_server_blocking::Buil
                 if msg == "who" {
                     return conn.send_utf8(&conn.server().worker().to_string());
                 }
-                if let Some(topic) = msg.strip_prefix("sub:") {
-                    conn.subscribe(topic);
-                } else if let Some(rest) = msg.strip_prefix("pub:") {
-                    let (topic, text) = rest.split_once(':').unwrap();
-                    conn.server().publish_utf8(topic, text);
-                }
-                conn.send_utf8("ok")
+                topic_command(conn, msg)
             });
         });
     })

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use ws_proto::handshake::{ClientRequest, Response};
 use ws_proto::{CloseCode, Event, RecvBuffer, Session};
-use ws_server_blocking::{Builder, ShutdownHandle};
+use ws_server_blocking::{Builder, Connection, Handle, ShutdownHandle};
 
 /// How long any single wait in a test may take before the test fails.
 pub const PATIENCE: Duration = Duration::from_secs(10);
@@ -381,4 +381,34 @@ pub fn masked_frame(first_byte: u8, payload: &[u8]) -> Vec<u8> {
     frame.extend_from_slice(&[0, 0, 0, 0]);
     frame.extend_from_slice(payload);
     frame
+}
+
+/// Blocks the loop behind `handle` inside a posted job, so that it takes nothing more from
+/// its queue, and returns once the job runs; sending on the returned channel (or dropping
+/// it) lets the loop go on.
+pub fn block_loop(handle: &Handle) -> mpsc::Sender<()> {
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    handle
+        .post(move |_| {
+            started_tx.send(()).unwrap();
+            let _ = release_rx.recv_timeout(PATIENCE);
+        })
+        .unwrap();
+    started_rx.recv_timeout(PATIENCE).unwrap();
+    release_tx
+}
+
+/// The topic commands of the topic and worker tests: `sub:TOPIC`, `unsub:TOPIC` and
+/// `pub:TOPIC:TEXT` (published as text), each acknowledged with `ok`.
+pub fn topic_command(conn: Connection<'_>, msg: &str) -> Result<(), ws_server_blocking::Error> {
+    if let Some(topic) = msg.strip_prefix("sub:") {
+        conn.subscribe(topic);
+    } else if let Some(topic) = msg.strip_prefix("unsub:") {
+        conn.unsubscribe(topic);
+    } else if let Some(rest) = msg.strip_prefix("pub:") {
+        let (topic, text) = rest.split_once(':').unwrap();
+        conn.server().publish_utf8(topic, text);
+    }
+    conn.send_utf8("ok")
 }
