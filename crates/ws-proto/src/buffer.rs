@@ -229,7 +229,8 @@ const ALIGNED_WRITES_FROM: usize = 16 * 1024;
 /// Encoded frames waiting to be written, drained from the front.
 ///
 /// The storage is freed whenever it is drained completely, so an idle connection holds
-/// none.
+/// none; a driver can lend it storage and take it back when drained instead
+/// (`Session::lend_output_storage`), to reuse one buffer across many sessions.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct SendBuffer {
     bytes: Vec<u8>,
@@ -337,11 +338,31 @@ impl SendBuffer {
         self.bytes.truncate(offset.max(floor));
     }
 
+    /// Takes `storage` as the output's storage when the output is empty and holds none;
+    /// `storage` is left empty then. Otherwise nothing changes.
+    pub(crate) fn lend(&mut self, storage: &mut Vec<u8>) {
+        if self.is_empty() && self.bytes.capacity() == 0 {
+            storage.clear();
+            std::mem::swap(&mut self.bytes, storage);
+            self.start = 0;
+        }
+    }
+
     /// Marks `n` bytes as written.
     pub(crate) fn advance(&mut self, n: usize) {
+        self.advance_and_reclaim(n, &mut Vec::new());
+    }
+
+    /// Marks `n` bytes as written; once everything is written, the storage goes to
+    /// `storage` if that holds none, and is freed otherwise.
+    pub(crate) fn advance_and_reclaim(&mut self, n: usize, storage: &mut Vec<u8>) {
         self.start = (self.start + n).min(self.pending_end());
         if self.is_empty() {
-            *self = SendBuffer::default();
+            let drained = std::mem::take(self);
+            if storage.capacity() == 0 {
+                *storage = drained.bytes;
+                storage.clear();
+            }
         } else if self.start >= self.bytes.len() / 2 && self.start >= READ_CHUNK {
             // Keep the written prefix from growing without bound when the caller
             // drains slowly while frames keep being queued.
@@ -512,6 +533,38 @@ mod tests {
         out.advance(READ_CHUNK);
         out.advance_external(10);
         assert_eq!(out.pending(), b"after");
+    }
+
+    #[test]
+    fn lent_storage_is_used_then_handed_back_once_drained() {
+        let mut spare = Vec::with_capacity(256);
+        spare.extend_from_slice(b"stale");
+        let lent_at = spare.as_ptr();
+        let mut out = SendBuffer::default();
+        out.lend(&mut spare);
+        assert_eq!(spare.capacity(), 0, "the storage moved into the output");
+        assert!(out.pending().is_empty(), "lent bytes are cleared");
+        out.vec().extend_from_slice(b"abcdef");
+        assert_eq!(out.pending().as_ptr(), lent_at);
+        out.advance_and_reclaim(2, &mut spare);
+        assert_eq!(spare.capacity(), 0, "not before everything is written");
+        out.advance_and_reclaim(4, &mut spare);
+        assert_eq!((spare.as_ptr(), spare.len()), (lent_at, 0));
+        assert_eq!(out.bytes.capacity(), 0, "the drained output holds nothing");
+    }
+
+    #[test]
+    fn lending_leaves_an_output_with_storage_alone() {
+        let mut out = SendBuffer::default();
+        out.vec().extend_from_slice(b"queued");
+        let mut spare = Vec::with_capacity(64);
+        out.lend(&mut spare);
+        assert_eq!(spare.capacity(), 64, "kept by the lender");
+        assert_eq!(out.pending(), b"queued");
+        // Reclaiming into a lender that has storage again frees the output's instead.
+        out.advance_and_reclaim(6, &mut spare);
+        assert_eq!(spare.capacity(), 64);
+        assert_eq!(out.bytes.capacity(), 0);
     }
 
     #[test]

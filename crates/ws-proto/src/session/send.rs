@@ -281,6 +281,39 @@ impl Session {
         self.send.pong_count = 0;
     }
 
+    /// Lends the session storage for its output, so that a driver serving many sessions
+    /// can reuse one buffer instead of each session allocating one per message and
+    /// freeing it once drained (which keeps an idle session at zero bytes of output).
+    ///
+    /// When nothing is queued and the session holds no output storage, `storage`
+    /// (cleared) becomes the output and `storage` is left empty, without capacity;
+    /// otherwise nothing changes. Take it back with
+    /// [`advance_and_reclaim`](Self::advance_and_reclaim). The session grows the storage
+    /// as it needs: a driver that keeps it between sessions should drop storage grown past
+    /// what it wants to hold (a 1 MiB message leaves a 1 MiB buffer).
+    ///
+    /// ```
+    /// use ws_proto::{Config, Role, Session};
+    /// let mut scratch = Vec::with_capacity(4096);
+    /// let mut session = Session::new(Role::Server, Config::default(), None);
+    /// session.lend_output_storage(&mut scratch);
+    /// session.send_text("hi").unwrap();
+    /// let n = session.pending().len(); // written to the socket here
+    /// session.advance_and_reclaim(n, &mut scratch);
+    /// assert!(scratch.capacity() >= 4096, "back, for the next session");
+    /// ```
+    pub fn lend_output_storage(&mut self, storage: &mut Vec<u8>) {
+        self.send.out.lend(storage);
+    }
+
+    /// Marks the first `n` bytes of [`pending`](Self::pending) as written, like
+    /// [`advance`](Self::advance); when everything is written, the output storage goes
+    /// back to `storage` if that holds none (its capacity is 0), and is freed otherwise.
+    pub fn advance_and_reclaim(&mut self, n: usize, storage: &mut Vec<u8>) {
+        self.send.out.advance_and_reclaim(n, storage);
+        self.send.pong_count = 0;
+    }
+
     /// Writes pending bytes to `writer` until none are left or it fails.
     ///
     /// A convenience for blocking callers; with a non-blocking writer, an
