@@ -11,6 +11,10 @@
 //! after `ws-server 2>&1 | head -1`) is dropped: it never stops the server or its
 //! signal handling.
 
+// The doc comments of the options are their `--help` text, written for a terminal:
+// `[::1]:8080`, `[/DB]` and bare URLs are meant as printed, not as rustdoc links.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::bare_urls)]
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
