@@ -96,9 +96,13 @@ run_one() { # run_one callgrind|strace
             ir=$(callgrind_annotate "$file" 2> /dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
             callgrind_annotate --inclusive=no "$file" 2> /dev/null | head -40 > "$out/top.$tag.txt"
             # ws-server and ws-tokio: count the echoes exactly, as the calls to ws-proto's
-            # push_frame (one per echoed message) in the window; others: ws-load's count.
-            local exact
+            # push_frame plus send_binary_external (one or the other per echoed message:
+            # a large binary echo queues its header alone) in the window; others:
+            # ws-load's count.
+            local exact external
             exact=$(python3 "$root/benches/callgrind-calls.py" "$file" 'Session>::push_frame')
+            external=$(python3 "$root/benches/callgrind-calls.py" "$file" 'Session>::send_binary_external')
+            exact=$((exact + external))
             [ "$exact" -gt 0 ] && messages="$exact"
             awk -v ir="$ir" -v m="$messages" -v s="$server" -v w="$workload" \
                 'BEGIN { printf "%s %s: %d messages, %.0f instructions per message (%s)\n", s, w, m, ir / m, "callgrind" }' ;;

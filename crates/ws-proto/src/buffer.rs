@@ -46,6 +46,35 @@ impl RecvBuffer {
         }
     }
 
+    /// An empty buffer that reads into `storage`: a payload handed over by
+    /// [`Session::hand_over_payloads_from`](crate::Session::hand_over_payloads_from)
+    /// (or any `Vec`), once its owner is done with it, so that the next large payload (as
+    /// large as it, or smaller) is gathered there instead of in fresh memory that must be
+    /// allocated and zero-filled.
+    ///
+    /// The whole capacity becomes room to read into: bytes past the `Vec`'s length are
+    /// zero-filled here, once (a handed-over payload's storage has one read's worth,
+    /// 16 KiB, past its length). Its old contents are never presented as received: they
+    /// are only ever overwritten by reads.
+    ///
+    /// ```
+    /// use ws_proto::RecvBuffer;
+    /// let mut buf = RecvBuffer::from_storage(vec![9; 1 << 20]);
+    /// assert!(buf.is_empty());
+    /// assert!(buf.capacity() >= 1 << 20);
+    /// buf.extend_from_slice(b"abc");
+    /// assert_eq!(buf.data(), b"abc");
+    /// ```
+    pub fn from_storage(mut storage: Vec<u8>) -> RecvBuffer {
+        let capacity = storage.capacity();
+        storage.resize(capacity, 0);
+        RecvBuffer {
+            storage,
+            start: 0,
+            end: 0,
+        }
+    }
+
     /// The bytes not yet consumed.
     pub fn data(&self) -> &[u8] {
         &self.storage[self.start..self.end]
@@ -186,10 +215,21 @@ impl RecvBuffer {
     /// storage sized for `total` bytes plus one read's room, so that the rest of the
     /// payload is read in place behind them, without the buffer growing (and copying
     /// itself) step by step, and can then be handed over without a copy.
+    ///
+    /// Storage already large enough (a recycled payload's, see
+    /// [`from_storage`](Self::from_storage)) is kept: the bytes move to its front, and
+    /// nothing is allocated or zero-filled.
     pub(crate) fn isolate(&mut self, total: usize) {
         let len = self.len();
+        let wanted = total.max(len) + READ_CHUNK;
+        if self.storage.len() >= wanted {
+            self.storage.copy_within(self.start..self.end, 0);
+            self.start = 0;
+            self.end = len;
+            return;
+        }
         // `vec!` of zeros is `calloc`: memory fresh from the kernel is not cleared twice.
-        let mut storage = vec![0; total.max(len) + READ_CHUNK];
+        let mut storage = vec![0; wanted];
         storage[..len].copy_from_slice(self.data());
         *self = RecvBuffer {
             storage,
@@ -253,15 +293,18 @@ struct Hole {
 
 impl SendBuffer {
     /// The bytes to write next: up to the external payload, if one is outstanding.
+    #[inline]
     pub(crate) fn pending(&self) -> &[u8] {
         &self.bytes[self.start..self.pending_end()]
     }
 
+    #[inline]
     fn pending_end(&self) -> usize {
         self.hole.as_ref().map_or(self.bytes.len(), |hole| hole.at)
     }
 
     /// Payload bytes the caller still has to write itself, right after `pending`.
+    #[inline]
     pub(crate) fn external_pending(&self) -> usize {
         self.hole.as_ref().map_or(0, |hole| hole.left)
     }
@@ -466,6 +509,32 @@ mod tests {
         assert_eq!(&payload[..4], b"head");
         assert_eq!(payload.len(), 100);
         assert_eq!(buf.data(), b"next", "the next frame's bytes stay");
+    }
+
+    // A handed-over payload's storage, given back, gathers the next large payload: no
+    // new allocation, the first bytes moved to its front.
+    #[test]
+    fn recycled_storage_gathers_the_next_payload_in_place() {
+        let mut buf = RecvBuffer::new();
+        buf.extend_from_slice(b"xxhead");
+        buf.consume(2);
+        buf.isolate(100);
+        buf.extend_from_slice(&[7; 96]);
+        let payload = buf.take_front(100).expect("at the front");
+        let storage_at = payload.as_ptr();
+        let mut again = RecvBuffer::from_storage(payload);
+        assert!(again.is_empty(), "old contents are not received bytes");
+        again.extend_from_slice(b"yyhead");
+        again.consume(2);
+        assert!(!again.holds_from_front(100));
+        again.isolate(100);
+        assert!(again.holds_from_front(100));
+        assert_eq!(again.data(), b"head");
+        again.extend_from_slice(&[8; 96]);
+        let next = again.take_front(100).expect("at the front");
+        assert_eq!(next.as_ptr(), storage_at, "the same storage, not a new one");
+        assert_eq!(&next[..4], b"head");
+        assert!(next[4..].iter().all(|&b| b == 8));
     }
 
     #[test]

@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
-use ws_proto::RecvBuffer;
 use ws_proto::handshake::Reject;
 
 use crate::ending::Ending;
@@ -27,6 +26,7 @@ use crate::handshake::reject_bytes;
 use crate::server::Server;
 use crate::server::connection::{Connection, Slot, Stage};
 use crate::server::hub::Job;
+use crate::server::payloads::FIRST_READ_MAX;
 use crate::server::proxy_header::HeaderRead;
 use crate::transport::{TlsConfig, Transport};
 use crate::watch::{self, Direction, WATCH_BASE};
@@ -59,8 +59,6 @@ pub(crate) struct EventLoop {
     pub(crate) server: Server,
     listener: Option<TcpListener>,
     tls: Option<TlsConfig>,
-    /// The receive buffer lent to whichever connection is reading.
-    scratch: RecvBuffer,
     /// Connections whose read budget ran out while the socket may hold more (the poller
     /// is edge-triggered and will not report them again).
     unfinished: Vec<usize>,
@@ -99,7 +97,6 @@ impl EventLoop {
             server,
             listener: Some(listener),
             tls,
-            scratch: RecvBuffer::new(),
             unfinished: Vec::new(),
             ready: Vec::new(),
             next_tick,
@@ -334,15 +331,19 @@ impl EventLoop {
                 return;
             }
             let mut rx = slot.rx.take();
+            // A read into the loop's buffer takes at most `FIRST_READ_MAX` bytes: a large
+            // frame then never arrives whole at an offset of that buffer, but is gathered
+            // at the front of storage that can be handed over (see `payloads.rs`). Reads
+            // into a connection's own partial frame take all there is room for.
+            let mut max = usize::MAX;
             if rx.capacity() == 0 {
-                rx = std::mem::take(&mut self.scratch);
+                rx = server.payloads.lend_scratch();
+                max = FIRST_READ_MAX;
             }
-            let more = slot.read_once(server, &mut rx, hangup);
+            let more = slot.read_once(server, &mut rx, max, hangup);
             // Give the buffer back: an empty one to the loop, a partial frame to the slot.
             if rx.is_empty() {
-                if self.scratch.capacity() == 0 {
-                    self.scratch = rx;
-                }
+                server.payloads.return_scratch(rx);
             } else {
                 slot.rx.set(rx);
             }

@@ -20,6 +20,7 @@ use crate::watch::{Direction, Watchers};
 pub(crate) mod connection;
 pub(crate) mod hub;
 pub(crate) mod lifecycle;
+pub(crate) mod payloads;
 pub(crate) mod proxy_header;
 pub(crate) mod topics;
 
@@ -61,6 +62,8 @@ pub struct Server {
     pub(crate) worker: usize,
     /// This loop's subscriptions.
     pub(crate) topics: RefCell<Topics>,
+    /// Storage reused on the message path: receive and output buffers, large payloads.
+    pub(crate) payloads: payloads::Payloads,
 }
 
 impl Server {
@@ -88,6 +91,7 @@ impl Server {
             hub,
             worker,
             topics: RefCell::new(Topics::default()),
+            payloads: payloads::Payloads::default(),
         }
     }
 
@@ -316,6 +320,7 @@ impl Server {
 
     /// Removes a connection: it leaves the poller and its socket is closed.
     pub(crate) fn remove(&mut self, index: usize) {
+        self.payloads.release(index);
         if let Some(slot) = self.slots.try_remove(index) {
             let fd = slot.transport.borrow().tcp().as_raw_fd();
             if let Err(err) = self.registry.deregister(&mut SourceFd(&fd)) {

@@ -21,8 +21,13 @@ pub(crate) type TlsConfig = std::sync::Arc<rustls::ServerConfig>;
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum TlsConfig {}
 
-/// How much room a plain read offers at least.
+/// How much room a plain read into an empty buffer offers at least.
 const READ_CHUNK: usize = 64 * 1024;
+
+/// How much room a plain read offers at least into a buffer holding part of a frame: a
+/// large payload gathered in storage sized for it (with 16 KiB to spare) is read into
+/// place, where asking for `READ_CHUNK` would double the storage for its last bytes.
+const READ_MORE: usize = 4 * 1024;
 
 /// What one read brought.
 #[derive(Debug, PartialEq, Eq)]
@@ -71,10 +76,18 @@ impl Transport {
     }
 
     /// Reads once into `rx`.
-    pub(crate) fn read(&mut self, rx: &mut RecvBuffer) -> io::Result<ReadOutcome> {
+    ///
+    /// A plain read takes at most `max` bytes (the TLS path reads records whole).
+    pub(crate) fn read(&mut self, rx: &mut RecvBuffer, max: usize) -> io::Result<ReadOutcome> {
         match self {
             Transport::Plain(tcp) => {
-                let spare = rx.spare(READ_CHUNK);
+                let room = if rx.is_empty() { READ_CHUNK } else { READ_MORE };
+                let spare = rx.spare(room.min(max));
+                let spare = if spare.len() > max {
+                    &mut spare[..max]
+                } else {
+                    spare
+                };
                 let room = spare.len();
                 match (&*tcp).read(spare) {
                     Ok(0) => Ok(ReadOutcome::Eof),
@@ -97,6 +110,17 @@ impl Transport {
             Transport::Plain(tcp) => (&*tcp).write(bytes),
             #[cfg(feature = "tls")]
             Transport::Tls(_, tls) => tls.writer().write(bytes),
+        }
+    }
+
+    /// Hands `slices` to the stream, in order, in one `writev` over plain TCP (TLS takes
+    /// the first non-empty one, into its records); returns how many bytes it took, as
+    /// [`write`](Self::write).
+    pub(crate) fn write_vectored(&mut self, slices: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Transport::Plain(tcp) => (&*tcp).write_vectored(slices),
+            #[cfg(feature = "tls")]
+            Transport::Tls(_, tls) => tls.writer().write_vectored(slices),
         }
     }
 

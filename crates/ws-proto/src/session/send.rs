@@ -142,6 +142,7 @@ impl Session {
     /// Bytes of the payload queued with [`send_binary_external`](Self::send_binary_external)
     /// that the caller has yet to write, right after [`pending`](Self::pending); 0 when
     /// none is outstanding.
+    #[inline]
     pub fn external_pending(&self) -> usize {
         self.send.out.external_pending()
     }
@@ -269,6 +270,7 @@ impl Session {
     /// The encoded bytes waiting to be written, oldest first (up to an external
     /// payload, if one is outstanding: see
     /// [`send_binary_external`](Self::send_binary_external)).
+    #[inline]
     pub fn pending(&self) -> &[u8] {
         self.send.out.pending()
     }

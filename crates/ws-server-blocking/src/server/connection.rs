@@ -324,10 +324,28 @@ impl<'a> Connection<'a> {
 
     /// Sends a binary message (Perl's `send_binary`).
     ///
+    /// Sending back the very bytes an [`on_binary`](Self::on_binary) callback got (the
+    /// same slice), on the connection they came from, costs no copy for a message of
+    /// 64 KiB or more: the frame's header is queued alone and the payload is written
+    /// from the storage it was received in (an echo). Any other slice, a second send of
+    /// the same one, and a message permessage-deflate compresses are copied into the
+    /// connection's output as usual.
+    ///
     /// # Errors
     ///
     /// As [`send_utf8`](Self::send_utf8).
     pub fn send_binary(&self, data: &[u8]) -> Result<(), Error> {
+        let payloads = &self.server.payloads;
+        if payloads.is_delivering(self.slot.id.index as usize, data) {
+            return self.queue(data.len(), |s| {
+                if s.send_binary_external(data.len())? {
+                    payloads.mark_sent_back();
+                    Ok(())
+                } else {
+                    s.send_binary(data)
+                }
+            });
+        }
         self.queue(data.len(), |s| s.send_binary(data))
     }
 
@@ -372,7 +390,7 @@ impl<'a> Connection<'a> {
             return Err(Error::NotOpen);
         };
         let cap = self.server.config.max_pending_output;
-        if session.pending().len() > cap {
+        if session.pending().len() + session.external_pending() > cap {
             drop(phase);
             log::info!(
                 "{}: dropped: peer stopped reading ({cap} bytes unsent)",
@@ -384,7 +402,17 @@ impl<'a> Connection<'a> {
             );
             return Err(Error::OutputFull { max: cap });
         }
-        send(session).map_err(|err| match err {
+        // Encoded into the loop's output buffer, not into storage of the connection's
+        // own that would be allocated now and freed once written.
+        let payloads = &self.server.payloads;
+        payloads.lend_output(session);
+        let sent = send(session);
+        if sent.is_err() {
+            // Nothing queued: the buffer comes back at once if the session holds
+            // nothing else, so that the connection holds none while idle.
+            payloads.advance_output(session, 0);
+        }
+        sent.map_err(|err| match err {
             ws_proto::LocalError::Closed => Error::NotOpen,
             other => Error::Protocol(other.into()),
         })?;

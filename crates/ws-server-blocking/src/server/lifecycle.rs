@@ -15,6 +15,7 @@
 //!  (any phase) --- I/O error, deadline, cap --> Gone <--+
 //! ```
 
+use std::borrow::Cow;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::time::Instant;
@@ -81,8 +82,16 @@ impl Slot {
     /// whether there may be more to read now. A short read means the socket held no more
     /// (edge-triggered polling reports later arrivals), unless the peer also closed its
     /// side (`hangup`): its end of stream must be read now.
-    pub(crate) fn read_once(&self, server: &Server, rx: &mut RecvBuffer, hangup: bool) -> bool {
-        let outcome = self.transport.borrow_mut().read(rx);
+    ///
+    /// A read takes at most `max` bytes.
+    pub(crate) fn read_once(
+        &self,
+        server: &Server,
+        rx: &mut RecvBuffer,
+        max: usize,
+        hangup: bool,
+    ) -> bool {
+        let outcome = self.transport.borrow_mut().read(rx, max);
         match outcome {
             Ok(ReadOutcome::Data { drained }) => {
                 self.last_recv.set(Instant::now());
@@ -178,7 +187,7 @@ impl Slot {
         let mut config = server.config.session.clone();
         config.max_frame_size = max_frame;
         config.max_message_size = max_message;
-        let (answer, session) = match hs.answer(config) {
+        let (answer, mut session) = match hs.answer(config) {
             Ok(accepted) => accepted,
             Err(refusal) => {
                 log::info!("{}: handshake refused by the application", self.addr);
@@ -187,6 +196,8 @@ impl Slot {
             }
         };
         *self.preface.borrow_mut() = answer;
+        // Large payloads arrive in storage of their own, which an echo is written from.
+        session.hand_over_payloads_from(Some(super::payloads::HAND_OVER_FROM));
         *self.phase.borrow_mut() = Phase::Open {
             session: Box::new(session),
             closing: None,
@@ -264,8 +275,27 @@ impl Slot {
             match decoded {
                 Ok(None) => break,
                 Ok(Some(Event::Text(_) | Event::Binary(_) | Event::Fragment { .. })) if !open => {}
-                Ok(Some(Event::Text(text))) => conn.utf8_event(&text),
-                Ok(Some(Event::Binary(data))) => conn.binary_event(&data),
+                Ok(Some(Event::Text(text))) => {
+                    conn.utf8_event(&text);
+                    if let Cow::Owned(text) = text {
+                        server.payloads.recycle(text.into_bytes());
+                    }
+                }
+                Ok(Some(Event::Binary(Cow::Borrowed(data)))) => conn.binary_event(data),
+                // A large payload, in storage of its own: sent back by the callback, it
+                // is written from there (see `Connection::send_binary`).
+                Ok(Some(Event::Binary(Cow::Owned(data)))) => {
+                    let index = self.id.index as usize;
+                    let payloads = &server.payloads;
+                    if let Some(data) = payloads.deliver(index, data, |d| conn.binary_event(d)) {
+                        if self.external_pending() > 0 {
+                            payloads.hold(index, data);
+                        } else {
+                            // The connection failed meanwhile: nothing will be written.
+                            payloads.recycle(data);
+                        }
+                    }
+                }
                 Ok(Some(Event::Fragment { kind, data, last })) => {
                     conn.fragment_event(kind, &data, last)
                 }
@@ -358,19 +388,28 @@ impl Slot {
         Connection { server, slot: self }.disconnect_event(code, reason);
     }
 
-    /// Bytes queued for a connection and not yet handed to the socket.
+    /// Bytes queued for a connection and not yet handed to the socket (a payload written
+    /// from its own storage included).
     pub(crate) fn unsent(&self) -> usize {
         self.preface.borrow().len()
             + self
                 .phase
                 .borrow()
                 .session()
-                .map_or(0, |s| s.pending().len())
+                .map_or(0, |s| s.pending().len() + s.external_pending())
+    }
+
+    /// Bytes of a payload written from its own storage still to write.
+    fn external_pending(&self) -> usize {
+        self.phase
+            .borrow()
+            .session()
+            .map_or(0, ws_proto::Session::external_pending)
     }
 
     /// Writes the preface and the session's frames until done or the socket is full;
     /// returns whether everything went out.
-    pub(crate) fn write_out(&self) -> io::Result<bool> {
+    pub(crate) fn write_out(&self, server: &Server) -> io::Result<bool> {
         let mut preface = self.preface.borrow_mut();
         let mut phase = self.phase.borrow_mut();
         // Looked up once: the phase cannot change while this borrow lasts.
@@ -379,7 +418,13 @@ impl Slot {
         loop {
             let chunk: &[u8] = if !preface.is_empty() {
                 &preface
-            } else if let Some(session) = &session {
+            } else if let Some(session) = &mut session {
+                if session.external_pending() > 0 {
+                    if write_external(self, server, session, &mut transport)? {
+                        continue;
+                    }
+                    return Ok(false);
+                }
                 session.pending()
             } else {
                 &[]
@@ -400,7 +445,8 @@ impl Slot {
                 Ok(n) => {
                     if preface.is_empty() {
                         if let Some(session) = &mut session {
-                            session.advance(n);
+                            // Drained, the output buffer goes back to the loop.
+                            server.payloads.advance_output(session, n);
                         }
                     } else {
                         preface.drain(..n);
@@ -450,7 +496,7 @@ impl Slot {
         if matches!(self.stage(), Stage::Gone | Stage::AwaitingEof) {
             return false;
         }
-        match self.write_out() {
+        match self.write_out(server) {
             Ok(all_out) => self.watch_writable(server, !all_out),
             Err(err) => {
                 log::debug!("{}: write failed: {err}", self.addr);
@@ -531,4 +577,54 @@ impl Slot {
             _ => {}
         }
     }
+}
+
+/// Writes what is queued before a payload written from its own storage and the payload's
+/// unwritten part, in one `writev` over plain TCP; returns whether the socket took it
+/// all (`Ok(false)`: it is full, the rest waits for writability). The payload's storage
+/// goes back to the loop once it is written.
+fn write_external(
+    slot: &Slot,
+    server: &Server,
+    session: &mut ws_proto::Session,
+    transport: &mut Transport,
+) -> io::Result<bool> {
+    let index = slot.id.index as usize;
+    let head = session.pending().len();
+    let external = session.external_pending();
+    let written = server.payloads.with_external(index, |payload| {
+        let payload = match payload {
+            Some(data) if data.len() >= external => &data[data.len() - external..],
+            _ => return Err(io::Error::other("external payload lost")),
+        };
+        let slices = [io::IoSlice::new(session.pending()), io::IoSlice::new(payload)];
+        loop {
+            match transport.write_vectored(&slices) {
+                Ok(0) => {
+                    if matches!(*transport, Transport::Plain(_)) {
+                        return Err(io::ErrorKind::WriteZero.into());
+                    }
+                    if !transport.flush()? {
+                        return Ok(0);
+                    }
+                }
+                Ok(n) => return Ok(n),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(0),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(err),
+            }
+        }
+    })?;
+    if written == 0 {
+        return Ok(false);
+    }
+    let from_head = written.min(head);
+    session.advance(from_head);
+    if written > from_head {
+        session.advance_external(written - from_head);
+        if session.external_pending() == 0 {
+            server.payloads.release(index);
+        }
+    }
+    Ok(true)
 }

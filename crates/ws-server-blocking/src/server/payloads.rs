@@ -1,0 +1,166 @@
+//! Storage a worker loop reuses on the message path, so that an echo makes no user-space
+//! copy and no allocation per message:
+//!
+//! - large payloads the loop owns from the socket read to the socket write
+//!   ([`Session::hand_over_payloads_from`](ws_proto::Session::hand_over_payloads_from)):
+//!   the one a callback is running for, the ones being written after their frame's
+//!   header ([`Session::send_binary_external`](ws_proto::Session::send_binary_external)),
+//!   and the receive buffer that gathers the next one in the storage of the last;
+//! - the output buffer lent to whichever session encodes
+//!   ([`Session::lend_output_storage`](ws_proto::Session::lend_output_storage)).
+//!
+//! One of each per loop, never per connection: an idle connection holds none of it.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use ws_proto::{RecvBuffer, Session};
+
+/// Single-frame messages from this size on are delivered in storage of their own, which
+/// the loop owns: a callback that sends the same bytes back on the same connection has
+/// them written from there.
+pub(crate) const HAND_OVER_FROM: usize = 64 * 1024;
+
+/// The most a read into the loop's shared receive buffer takes (a connection's own
+/// partial frame reads all there is room for). Under `HAND_OVER_FROM`, so that a frame
+/// to hand over never arrives whole at an offset of that buffer: only a payload gathered
+/// at the front of its storage can be handed over, and the bytes of the first read are
+/// moved there (a copy of at most this much, 1.6% of a 1 MiB message).
+pub(crate) const FIRST_READ_MAX: usize = 16 * 1024;
+
+/// The lent output buffer is dropped rather than kept when a message grew it past this.
+const OUTPUT_KEPT_MAX: usize = 64 * 1024;
+
+/// The message a callback is running for, when the loop owns its payload.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Delivering {
+    /// The connection's slot index.
+    index: usize,
+    /// Where the payload is, and its length: a callback sending back exactly these bytes
+    /// sends the message it got.
+    addr: usize,
+    len: usize,
+}
+
+/// A worker loop's reusable storage for the message path (see the module's docs).
+#[derive(Default)]
+pub(crate) struct Payloads {
+    delivering: Cell<Option<Delivering>>,
+    /// The callback sent the payload it got back on its connection.
+    sent_back: Cell<bool>,
+    /// Payloads written after their frame's header, by slot index, until written.
+    external: RefCell<HashMap<usize, Vec<u8>>>,
+    /// The receive buffer lent to whichever connection reads; after a large message, the
+    /// storage of the last payload done with (the larger one is kept, so a loop holds at
+    /// most its largest message here, as its receive buffer did before).
+    scratch: Cell<RecvBuffer>,
+    /// The output buffer lent to whichever session encodes.
+    output: RefCell<Vec<u8>>,
+}
+
+impl Payloads {
+    /// Runs `deliver` with `payload`, owned by the loop; returns the payload when the
+    /// callback sent it back on the same connection (it is written from there), and
+    /// keeps its storage for the next large message otherwise.
+    pub(crate) fn deliver(
+        &self,
+        index: usize,
+        payload: Vec<u8>,
+        deliver: impl FnOnce(&[u8]),
+    ) -> Option<Vec<u8>> {
+        self.delivering.set(Some(Delivering {
+            index,
+            addr: payload.as_ptr().addr(),
+            len: payload.len(),
+        }));
+        deliver(&payload);
+        self.delivering.set(None);
+        if self.sent_back.replace(false) {
+            Some(payload)
+        } else {
+            self.recycle(payload);
+            None
+        }
+    }
+
+    /// Whether `data` is the very payload being delivered to connection `index` (same
+    /// place, same length: while the callback runs, no other live storage can be there).
+    pub(crate) fn is_delivering(&self, index: usize, data: &[u8]) -> bool {
+        self.delivering.get().is_some_and(|d| {
+            d.index == index && d.addr == data.as_ptr().addr() && d.len == data.len()
+        })
+    }
+
+    /// The payload being delivered was queued to be written from its own storage; a
+    /// second send of it copies.
+    pub(crate) fn mark_sent_back(&self) {
+        self.delivering.set(None);
+        self.sent_back.set(true);
+    }
+
+    /// Keeps `payload` until connection `index` has written it.
+    pub(crate) fn hold(&self, index: usize, payload: Vec<u8>) {
+        if let Some(old) = self.external.borrow_mut().insert(index, payload) {
+            self.recycle(old);
+        }
+    }
+
+    /// Runs `f` with the payload connection `index` is writing, if it holds one.
+    pub(crate) fn with_external<R>(&self, index: usize, f: impl FnOnce(Option<&[u8]>) -> R) -> R {
+        f(self.external.borrow().get(&index).map(Vec::as_slice))
+    }
+
+    /// Connection `index` has written its payload, or is gone: the storage is kept for
+    /// the next large message.
+    pub(crate) fn release(&self, index: usize) {
+        let payload = self.external.borrow_mut().remove(&index);
+        if let Some(payload) = payload {
+            self.recycle(payload);
+        }
+    }
+
+    /// Keeps `storage` to read the next large message into, if it is larger than what
+    /// is kept.
+    pub(crate) fn recycle(&self, storage: Vec<u8>) {
+        if storage.capacity() < HAND_OVER_FROM {
+            return;
+        }
+        let kept = self.scratch.take();
+        if kept.capacity() < storage.capacity() {
+            self.scratch.set(RecvBuffer::from_storage(storage));
+        } else {
+            self.scratch.set(kept);
+        }
+    }
+
+    /// The loop's receive buffer, lent to a connection that holds none.
+    pub(crate) fn lend_scratch(&self) -> RecvBuffer {
+        self.scratch.take()
+    }
+
+    /// A lent receive buffer comes back empty: the larger one is kept.
+    pub(crate) fn return_scratch(&self, rx: RecvBuffer) {
+        let kept = self.scratch.take();
+        self.scratch.set(if kept.capacity() >= rx.capacity() {
+            kept
+        } else {
+            rx
+        });
+    }
+
+    /// Lends the output buffer to `session` if it holds no output (see
+    /// [`Session::lend_output_storage`]).
+    pub(crate) fn lend_output(&self, session: &mut Session) {
+        session.lend_output_storage(&mut self.output.borrow_mut());
+    }
+
+    /// Marks `n` bytes of `session`'s output written; once it is all written, its
+    /// storage comes back to the loop (unless a large message grew it: then it is freed).
+    pub(crate) fn advance_output(&self, session: &mut Session, n: usize) {
+        let mut output = self.output.borrow_mut();
+        session.advance_and_reclaim(n, &mut output);
+        if output.capacity() > OUTPUT_KEPT_MAX {
+            *output = Vec::new();
+        }
+    }
+}
