@@ -303,6 +303,13 @@ impl SendBuffer {
         self.hole.as_ref().map_or(self.bytes.len(), |hole| hole.at)
     }
 
+    /// Every byte not yet written: `pending`, an external payload's unwritten part, and
+    /// what was queued after it.
+    #[inline]
+    pub(crate) fn queued_len(&self) -> usize {
+        self.bytes.len() - self.start + self.external_pending()
+    }
+
     /// Payload bytes the caller still has to write itself, right after `pending`.
     #[inline]
     pub(crate) fn external_pending(&self) -> usize {
@@ -569,6 +576,11 @@ mod tests {
         out.vec().extend_from_slice(b"tail");
         assert_eq!(out.pending(), b"head");
         assert_eq!(out.external_pending(), 3);
+        assert_eq!(
+            out.queued_len(),
+            4 + 3 + 4,
+            "what follows the payload counts"
+        );
         out.advance_external(3);
         assert_eq!(
             out.external_pending(),
@@ -579,6 +591,7 @@ mod tests {
         assert_eq!(out.pending(), b"", "the written part stops at the payload");
         out.advance_external(2);
         assert_eq!(out.external_pending(), 1);
+        assert_eq!(out.queued_len(), 1 + 4);
         out.advance_external(1);
         assert_eq!(out.pending(), b"tail");
         out.advance(4);

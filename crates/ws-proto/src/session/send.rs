@@ -147,6 +147,16 @@ impl Session {
         self.send.out.external_pending()
     }
 
+    /// Every byte of output not yet written: [`pending`](Self::pending), the unwritten
+    /// part of an external payload ([`external_pending`](Self::external_pending)), and
+    /// what was queued after it (which `pending` shows only once the payload is
+    /// written). Without an external payload, `pending().len()`. What a cap on a
+    /// connection's unsent output should count.
+    #[inline]
+    pub fn queued_len(&self) -> usize {
+        self.send.out.queued_len()
+    }
+
     /// Marks `n` bytes of the external payload as written. Ignored while
     /// [`pending`](Self::pending) (the bytes that go before it) is not empty.
     pub fn advance_external(&mut self, n: usize) {

@@ -390,7 +390,7 @@ impl<'a> Connection<'a> {
             return Err(Error::NotOpen);
         };
         let cap = self.server.config.max_pending_output;
-        if session.pending().len() + session.external_pending() > cap {
+        if session.queued_len() > cap {
             drop(phase);
             log::info!(
                 "{}: dropped: peer stopped reading ({cap} bytes unsent)",

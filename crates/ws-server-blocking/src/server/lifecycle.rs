@@ -396,7 +396,7 @@ impl Slot {
                 .phase
                 .borrow()
                 .session()
-                .map_or(0, |s| s.pending().len() + s.external_pending())
+                .map_or(0, ws_proto::Session::queued_len)
     }
 
     /// Bytes of a payload written from its own storage still to write.
@@ -597,7 +597,10 @@ fn write_external(
             Some(data) if data.len() >= external => &data[data.len() - external..],
             _ => return Err(io::Error::other("external payload lost")),
         };
-        let slices = [io::IoSlice::new(session.pending()), io::IoSlice::new(payload)];
+        let slices = [
+            io::IoSlice::new(session.pending()),
+            io::IoSlice::new(payload),
+        ];
         loop {
             match transport.write_vectored(&slices) {
                 Ok(0) => {

@@ -164,3 +164,51 @@ impl Payloads {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{HAND_OVER_FROM, Payloads};
+
+    // Only the very slice delivered, on its own connection, once, counts as sent back.
+    #[test]
+    fn only_the_delivered_slice_on_its_connection_is_sent_back() {
+        let payloads = Payloads::default();
+        let payload = vec![5u8; HAND_OVER_FROM];
+        let copy = payload.clone();
+        let back = payloads.deliver(3, payload, |data| {
+            assert!(payloads.is_delivering(3, data));
+            assert!(!payloads.is_delivering(4, data), "another connection");
+            assert!(!payloads.is_delivering(3, &data[1..]), "a part");
+            assert!(
+                !payloads.is_delivering(3, &data[..data.len() - 1]),
+                "a part"
+            );
+            assert!(!payloads.is_delivering(3, &copy), "equal bytes elsewhere");
+            payloads.mark_sent_back();
+            assert!(!payloads.is_delivering(3, data), "a second send copies");
+        });
+        assert_eq!(back.map(|b| b.len()), Some(HAND_OVER_FROM));
+        assert!(!payloads.is_delivering(3, &copy));
+    }
+
+    // A payload not sent back, and one written, leave their storage for the next large
+    // message; the larger storage is kept.
+    #[test]
+    fn storage_done_with_becomes_the_receive_buffer() {
+        let payloads = Payloads::default();
+        assert_eq!(payloads.deliver(1, vec![0; 100_000], |_| {}), None);
+        assert!(payloads.lend_scratch().capacity() >= 100_000);
+        payloads.hold(2, vec![0; 200_000]);
+        assert_eq!(
+            payloads.with_external(2, |p| p.map(<[u8]>::len)),
+            Some(200_000)
+        );
+        payloads.release(2);
+        assert_eq!(payloads.with_external(2, |p| p.map(<[u8]>::len)), None);
+        payloads.recycle(vec![0; 70_000]);
+        assert!(
+            payloads.lend_scratch().capacity() >= 200_000,
+            "the larger kept"
+        );
+    }
+}
