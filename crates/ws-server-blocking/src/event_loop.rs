@@ -325,8 +325,12 @@ impl EventLoop {
                 }
             }
             // Backpressure (see `Builder::read_pause`): resumed by `flush` once the
-            // output drains to half.
-            if slot.unsent() > server.config.read_pause {
+            // output drains to half. Output is left unsent only where a write stopped
+            // short (the poller then watches writability) or was queued since the last
+            // flush (`dirty`): a connection with neither has none, and is not asked.
+            if (slot.dirty.get() || slot.watching_writable.get())
+                && slot.unsent() > server.config.read_pause
+            {
                 slot.reading_paused.set(true);
                 return;
             }

@@ -478,6 +478,10 @@ impl<'a> Connection<'a> {
     }
 
     /// Called with each binary message (Perl's `binary` event).
+    ///
+    /// An echo (`conn.send_binary(msg)` with the slice received, on this connection) of a
+    /// message of 64 KiB or more is written from the storage it arrived in, without a
+    /// copy (see [`send_binary`](Self::send_binary)).
     pub fn on_binary<R: HandlerResult>(
         &self,
         mut f: impl FnMut(Connection<'_>, &[u8]) -> R + 'static,
