@@ -41,6 +41,7 @@
 # about ROUNDS x 5 workloads x servers x (DURATION + WARMUP + 1) s, plus the idle runs.
 # IDLE_COUNTS (default "1000 10000") sets the idle connection counts; PORT_BASE the
 # first port (default: a block chosen from the pid, below the ephemeral range).
+# WS_SERVER_BIN runs another ws-server build as `ws` (a before/after pair in one session).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -119,7 +120,7 @@ fi
 # How each server is asked for N threads, if it can be.
 ws_threads_args=()
 if [ "$server_threads" -gt 1 ]; then
-    if { "$bin/ws-server" --help 2>&1 || true; } | grep -q -- '--workers'; then
+    if { "${WS_SERVER_BIN:-$bin/ws-server}" --help 2>&1 || true; } | grep -q -- '--workers'; then
         ws_threads_args=(--workers "$server_threads")
     else
         echo "run-load: note: this ws-server has no --workers option: it runs one thread" >&2
@@ -145,7 +146,7 @@ start_server() { # start_server NAME
     local addr="127.0.0.1:$port"
     local cmd
     case "$1" in
-        ws) cmd=("$bin/ws-server" --listen "$addr" --log off --silence-max 0 "${ws_threads_args[@]}") ;;
+        ws) cmd=("${WS_SERVER_BIN:-$bin/ws-server}" --listen "$addr" --log off --silence-max 0 "${ws_threads_args[@]}") ;;
         ws-tokio) cmd=("$bin/examples/tokio_echo_server" "$addr" "${ws_tokio_threads_args[@]}") ;;
         tungstenite) cmd=("$bin/tungstenite-echo" "$addr") ;;
         fastwebsockets) cmd=("$bin/fastwebsockets-echo" "$addr" --threads "$server_threads") ;;

@@ -16,7 +16,7 @@ use ws_proto::{DeflateConfig, Event, MessageKind};
 
 /// Where the server starts delivering payloads in storage of their own.
 const HAND_OVER: usize = 64 * 1024;
-/// The most a read into the server loop's shared buffer takes.
+/// ws-proto's read chunk: the room left behind a gathered payload.
 const FIRST_READ: usize = 16 * 1024;
 
 /// `len` bytes that differ from message to message (`seed`), and from byte to byte.
