@@ -38,7 +38,7 @@ fn text(len: usize, seed: u32) -> String {
     let mut out = String::with_capacity(len);
     let mut i = seed as usize;
     while out.len() + 3 <= len {
-        if i % 7 == 0 {
+        if i.is_multiple_of(7) {
             out.push('\u{2603}');
         } else {
             out.push(char::from(b'a' + (i % 26) as u8));
