@@ -18,6 +18,9 @@ use ws_proto::{DeflateConfig, Event, MessageKind};
 const HAND_OVER: usize = 64 * 1024;
 /// ws-proto's read chunk: the room left behind a gathered payload.
 const FIRST_READ: usize = 16 * 1024;
+/// Socket buffer size that makes the server's writes of large echoes stop part-way many
+/// times (Linux doubles it; much smaller makes loopback crawl on delayed ACKs).
+const SMALL_BUFFER: usize = 32 * 1024;
 
 /// `len` bytes that differ from message to message (`seed`), and from byte to byte.
 fn bytes(len: usize, seed: u32) -> Vec<u8> {
@@ -206,24 +209,35 @@ fn large_messages_echo_intact_with_deflate() {
     assert!(client.expect_text() == message);
 }
 
-// Partial writes: with tiny socket buffers on both sides, the server's writes of what
-// goes before a payload written from its own storage (a large text echo, the payload's
-// header) and of the payload itself stop part-way many times, and resume where they
-// stopped when the socket is writable again.
+// Partial writes: with small socket buffers on both sides, the server's writes of what
+// goes before a payload written from its own storage (here a 150 kB text the callback
+// sends first, then the payload's header) and of the payload itself stop part-way many
+// times (inside the bytes before the payload, across the boundary, inside the payload),
+// and resume where they stopped when the socket is writable again; what was queued after
+// the payload follows it.
 #[test]
 fn partial_writes_of_header_and_payload_resume_where_they_stopped() {
-    let server = serve(|b| {
-        b.on_connect(|_, conn| {
-            conn.on_ready(|conn| {
-                socket2::SockRef::from(&*conn.socket()).set_send_buffer_size(4096)
-            });
-            conn.on_utf8(|conn, msg| conn.send_utf8(msg));
-            conn.on_binary(|conn, msg| conn.send_binary(msg));
-        })
+    let prefix = text(150_000, 7);
+    let server = serve({
+        let prefix = prefix.clone();
+        move |b| {
+            b.on_connect(move |_, conn| {
+                conn.on_ready(|conn| {
+                    socket2::SockRef::from(&*conn.socket()).set_send_buffer_size(SMALL_BUFFER)
+                });
+                conn.on_utf8(|conn, msg| conn.send_utf8(msg));
+                let prefix = prefix.clone();
+                conn.on_binary(move |conn, msg| {
+                    conn.send_utf8(&prefix)?;
+                    conn.send_binary(msg)?;
+                    conn.send_utf8("behind")
+                });
+            })
+        }
     });
     let mut client = connect(server.addr);
     socket2::SockRef::from(&client.stream)
-        .set_recv_buffer_size(4096)
+        .set_recv_buffer_size(SMALL_BUFFER)
         .unwrap();
     let messages: Vec<(MessageKind, Vec<u8>)> = vec![
         (MessageKind::Text, text(100_000, 1).into_bytes()),
@@ -245,12 +259,18 @@ fn partial_writes_of_header_and_payload_resume_where_they_stopped() {
         });
         let writer = write_behind(&client.stream, wire);
         for (i, (kind, data)) in messages.iter().enumerate() {
+            if *kind == MessageKind::Binary {
+                assert!(client.expect_text() == prefix, "round {round}, before {i}");
+            }
             let got = match client.next_message() {
                 Event::Binary(got) => got.into_owned(),
                 Event::Text(got) => got.into_owned().into_bytes(),
                 other => panic!("round {round}, message {i}: got {other:?}"),
             };
             assert!(got == *data, "round {round}, message {i} ({kind:?})");
+            if *kind == MessageKind::Binary {
+                assert_eq!(client.expect_text(), "behind", "round {round}, after {i}");
+            }
         }
         writer.join().unwrap();
     }
@@ -267,7 +287,7 @@ fn a_peer_that_never_reads_large_echoes_is_dropped_at_the_output_cap() {
             .read_pause(usize::MAX)
             .on_connect(move |_, conn| {
                 conn.on_ready(|conn| {
-                    socket2::SockRef::from(&*conn.socket()).set_send_buffer_size(4096)
+                    socket2::SockRef::from(&*conn.socket()).set_send_buffer_size(SMALL_BUFFER)
                 });
                 conn.on_binary(|conn, msg| conn.send_binary(msg));
                 let tx = tx.clone();
@@ -278,7 +298,7 @@ fn a_peer_that_never_reads_large_echoes_is_dropped_at_the_output_cap() {
     });
     let mut client = connect(server.addr);
     socket2::SockRef::from(&client.stream)
-        .set_recv_buffer_size(4096)
+        .set_recv_buffer_size(SMALL_BUFFER)
         .unwrap();
     let wire = encode(&mut client, |session| {
         for i in 0..16 {

@@ -281,10 +281,12 @@ impl Slot {
                         server.payloads.recycle(text.into_bytes());
                     }
                 }
-                Ok(Some(Event::Binary(Cow::Borrowed(data)))) => conn.binary_event(data),
-                // A large payload, in storage of its own: sent back by the callback, it
-                // is written from there (see `Connection::send_binary`).
-                Ok(Some(Event::Binary(Cow::Owned(data)))) => {
+                // A large payload, in storage of its own (handed over, or reassembled):
+                // sent back by the callback, it is written from there (see
+                // `Connection::send_binary`).
+                Ok(Some(Event::Binary(Cow::Owned(data))))
+                    if data.len() >= super::payloads::HAND_OVER_FROM =>
+                {
                     let index = self.id.index as usize;
                     let payloads = &server.payloads;
                     if let Some(data) = payloads.deliver(index, data, |d| conn.binary_event(d)) {
@@ -296,6 +298,7 @@ impl Slot {
                         }
                     }
                 }
+                Ok(Some(Event::Binary(data))) => conn.binary_event(&data),
                 Ok(Some(Event::Fragment { kind, data, last })) => {
                     conn.fragment_event(kind, &data, last)
                 }
