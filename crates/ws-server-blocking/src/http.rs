@@ -127,12 +127,13 @@ impl HttpResponse {
         }
     }
 
-    /// Adds a header field. A name that is not an HTTP token, or a value with CR, LF or
-    /// NUL, is dropped (with a log record) rather than sent. `Content-Length` and
+    /// Adds a header field. A name that is not an HTTP token, or a value with a control
+    /// character (CR, LF, NUL, DEL...; RFC 9110 5.5, as ws-proto writes its own answers),
+    /// is dropped (with a log record) rather than sent. `Content-Length` and
     /// `Connection` are the server's: they are dropped too.
     pub fn header(mut self, name: &str, value: &str) -> HttpResponse {
         let token = ws_proto::handshake::is_token(name);
-        let clean = !value.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0));
+        let clean = ws_proto::handshake::is_field_value(value);
         let ours =
             name.eq_ignore_ascii_case("content-length") || name.eq_ignore_ascii_case("connection");
         if token && clean && !ours {
@@ -221,11 +222,15 @@ mod tests {
         let bytes = HttpResponse::new(204)
             .header("X-Evil", "a\r\nSet-Cookie: x")
             .header("Bad Name", "v")
+            .header("X-Bell", "ring\x07")
+            .header("X-Del", "\x7f")
             .header("Content-Length", "99")
+            .header("X-Fine", "caf\u{e9}\tok")
             .to_bytes(false);
         assert_eq!(
             bytes,
-            b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n"
+            "HTTP/1.1 204 No Content\r\nX-Fine: caf\u{e9}\tok\r\nConnection: close\r\n\r\n"
+                .as_bytes()
         );
     }
 

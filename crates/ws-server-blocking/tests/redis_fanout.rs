@@ -3,110 +3,14 @@
 //! a plain `cargo test`: `scripts/redis-tests.sh` runs it.
 
 mod common;
+#[path = "../../ws-redis/tests/support/mod.rs"]
+mod redis_support;
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
 
 use common::{PATIENCE, ServerProcess, connect};
-
-/// A `redis-server` on a free loopback port, persistence off, killed when dropped.
-struct RedisServer {
-    port: u16,
-    child: Child,
-}
-
-impl RedisServer {
-    fn start() -> RedisServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let program = std::env::var("REDIS_SERVER").unwrap_or_else(|_| "redis-server".to_owned());
-        let child = Command::new(&program)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot run {program} (scripts/install-deps.sh redis installs it): {e}")
-            });
-        let redis = RedisServer { port, child };
-        eventually("redis-server accepts connections", || {
-            TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1)).ok()
-        });
-        redis
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    /// How many clients are connected to Redis besides the one asking (`CLIENT LIST`).
-    fn other_clients(&self) -> usize {
-        let client = redis::Client::open(self.url().as_str()).unwrap();
-        let mut con = client
-            .get_connection_with_timeout(Duration::from_secs(5))
-            .unwrap();
-        con.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut con).unwrap();
-        list.lines().filter(|line| !line.trim().is_empty()).count() - 1
-    }
-
-    /// Each channel that has subscribers, with their count (`PUBSUB CHANNELS`, `NUMSUB`).
-    fn subscribers(&self) -> Vec<(String, usize)> {
-        let client = redis::Client::open(self.url().as_str()).unwrap();
-        let mut con = client
-            .get_connection_with_timeout(Duration::from_secs(5))
-            .unwrap();
-        con.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let channels: Vec<String> = redis::cmd("PUBSUB")
-            .arg("CHANNELS")
-            .query(&mut con)
-            .unwrap();
-        if channels.is_empty() {
-            return Vec::new();
-        }
-        let counts: Vec<(String, usize)> = redis::cmd("PUBSUB")
-            .arg("NUMSUB")
-            .arg(&channels)
-            .query(&mut con)
-            .unwrap();
-        counts
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(
-            start.elapsed() < PATIENCE * 2,
-            "not within {:?}: {what}",
-            PATIENCE * 2
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use redis_support::{RedisServer, eventually};
 
 #[test]
 #[ignore = "needs redis-server: run by scripts/redis-tests.sh"]

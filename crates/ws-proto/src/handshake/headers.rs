@@ -82,12 +82,18 @@ pub fn is_token(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+/// Whether `value` can be written as a field value (RFC 9110 5.5: visible characters,
+/// obs-text, spaces and tabs; no CR, LF, NUL or other control character), so that it
+/// cannot split or end the header block.
+pub fn is_field_value(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7F))
+}
+
 /// Appends `name: value\r\n`, refusing anything that could split the header block.
 pub(crate) fn write_field(out: &mut Vec<u8>, name: &str, value: &str) -> Result<(), LocalError> {
-    let value_ok = value
-        .bytes()
-        .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7F));
-    if !is_token(name) || !value_ok {
+    if !is_token(name) || !is_field_value(value) {
         return Err(LocalError::InvalidHeader(name.to_owned()));
     }
     out.extend_from_slice(name.as_bytes());
@@ -129,5 +135,15 @@ mod tests {
         assert!(write_field(&mut out, "Bad Name", "v").is_err());
         assert!(write_field(&mut out, "", "v").is_err());
         assert_eq!(out, b"X-Ok: fine\tvalue\r\n");
+    }
+
+    #[test]
+    fn field_values_are_visible_characters_spaces_tabs_and_obs_text() {
+        assert!(is_field_value("text/html; charset=utf-8"));
+        assert!(is_field_value("caf\u{e9}\t \"quoted\""));
+        assert!(is_field_value(""));
+        for control in ["\r", "\n", "\0", "\x07", "\x1b[31m", "\x7f"] {
+            assert!(!is_field_value(control), "{control:?}");
+        }
     }
 }

@@ -33,7 +33,7 @@ pub use client::{ClientHandshake, ClientRequest, Response};
 pub use error::HandshakeError;
 pub use extension::{Extension, ExtensionParam, parse_extensions};
 pub use head::ResponseHeadParser;
-pub use headers::{Headers, is_token};
+pub use headers::{Headers, is_field_value, is_token};
 pub use response_head::ResponseHead;
 pub use server::{Accept, Reject, Request, RequestParser, reason_phrase};
 

@@ -1,4 +1,7 @@
 //! Test support: a real `redis-server` on a free loopback port, and waiting with a deadline.
+//!
+//! ws-server-blocking's `tests/redis_fanout.rs` includes this file too (`#[path]`), so
+//! both crates start Redis the same way.
 
 #![allow(dead_code)] // each test file uses its own part
 
@@ -119,6 +122,27 @@ impl RedisServer {
             .unwrap();
         channels.sort();
         channels
+    }
+
+    /// How many clients are connected besides the one asking (`CLIENT LIST`).
+    pub fn other_clients(&self) -> usize {
+        let list: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query(&mut self.connection())
+            .unwrap();
+        list.lines().filter(|line| !line.trim().is_empty()).count() - 1
+    }
+
+    /// Each channel that has subscribers, with their count (`PUBSUB CHANNELS`, `NUMSUB`).
+    pub fn subscribers(&self) -> Vec<(String, usize)> {
+        let channels = self.channels();
+        channels
+            .into_iter()
+            .map(|channel| {
+                let n = self.numsub(&channel);
+                (channel, n)
+            })
+            .collect()
     }
 
     /// `PUBSUB NUMSUB channel`: its subscribers.
