@@ -23,6 +23,7 @@ use ws_proto::{CloseCode, RecvBuffer, Role, Session, State};
 
 use crate::error::Error;
 use crate::message::Message;
+use crate::recycle;
 use crate::settings::Settings;
 
 /// How much room each read offers at least (as ws-proto's `RecvBuffer::read_from`).
@@ -204,7 +205,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 }
                 continue; // a ping (or our close) was queued: write it
             }
-            // Idle: hold no receive buffer; give it back to the thread's scratch slot.
+            // Idle: hold no receive buffer; give it back to the thread's scratch slot, or
+            // (large, recycled storage) to the thread's pool.
             if self.input.is_empty() && self.input.capacity() > 0 {
                 let idle = std::mem::take(&mut self.input);
                 if idle.capacity() <= SCRATCH_MAX {
@@ -212,6 +214,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                         let held = scratch.take();
                         scratch.set(if held.capacity() == 0 { idle } else { held });
                     });
+                } else {
+                    recycle::keep(idle.into_storage(), self.settings.recycle_limit);
                 }
             }
             return Poll::Pending;
@@ -219,11 +223,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     }
 
     /// Reads once into the receive buffer; `Ok(0)` is the end of the stream.
+    ///
+    /// A connection that holds no buffer borrows one: the thread's recycled large storage
+    /// if it has some (a large frame that starts in it is read in place, without new
+    /// zero-filled storage), else the thread's scratch. A read into an empty buffer takes
+    /// at most [`READ_CHUNK`] bytes, so that a large frame that starts there has little
+    /// to move to the front of the storage, and small messages touch little of it.
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         if self.input.capacity() == 0 {
-            self.input = SCRATCH.take();
+            self.input = match recycle::take() {
+                Some(storage) => RecvBuffer::from(storage),
+                None => SCRATCH.take(),
+            };
         }
-        let mut buf = ReadBuf::new(self.input.spare(READ_CHUNK));
+        let fresh = self.input.is_empty();
+        let spare = self.input.spare(READ_CHUNK);
+        let room = if fresh {
+            let n = spare.len().min(READ_CHUNK);
+            &mut spare[..n]
+        } else {
+            spare
+        };
+        let mut buf = ReadBuf::new(room);
         ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
         let n = buf.filled().len();
         self.input.commit(n);
@@ -246,7 +267,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
-            self.session.advance(n);
+            recycle::advance_output(&mut self.session, n);
             self.unflushed = true;
         }
         Poll::Ready(Ok(()))
@@ -275,7 +296,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
-            self.session.advance(n);
+            recycle::advance_output(&mut self.session, n);
             self.unflushed = true;
         }
     }
@@ -307,11 +328,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
         }
         let from_pending = n.min(pending);
-        self.session.advance(from_pending);
+        recycle::advance_output(&mut self.session, from_pending);
         if n > from_pending {
             self.session.advance_external(n - from_pending);
-            if self.session.external_pending() == 0 {
-                self.external = None;
+            if self.session.external_pending() == 0
+                && let Some(sent) = self.external.take()
+            {
+                // Written: its storage can take the next large message.
+                recycle::keep_payload(sent, self.settings.recycle_limit);
             }
         }
         self.unflushed = true;
@@ -345,6 +369,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     /// Queues a message in the session (no I/O).
     pub(crate) fn start_send(&mut self, message: Message) -> Result<(), Error> {
         let session = &mut self.session;
+        recycle::lend_output(session);
         match message {
             Message::Text(text) => session.send_text(&text),
             Message::Binary(data) if data.len() >= EXTERNAL_FROM => {
@@ -352,7 +377,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                     self.external = Some(data);
                     return Ok(());
                 }
-                session.send_binary(&data)
+                // Copied into the output (a client masks it): its storage is free now.
+                let sent = session.send_binary(&data);
+                recycle::keep_payload(data, self.settings.recycle_limit);
+                sent
             }
             Message::Binary(data) => session.send_binary(&data),
             Message::Ping(data) => session.send_ping(&data),
