@@ -39,12 +39,19 @@ thread_local! {
             bytes: 0,
         })
     };
+    /// How many buffers `POOL` holds: one load tells a reading connection that there is
+    /// nothing to borrow, which is the common case.
+    static POOLED: Cell<usize> = const { Cell::new(0) };
     /// The output buffer lent to sessions ([`ws_proto::Session::lend_output_storage`]).
-    static OUTPUT: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+    static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Recycled storage to read into, if this thread holds some (the most recently kept).
 pub(crate) fn take() -> Option<Vec<u8>> {
+    if POOLED.get() == 0 {
+        return None;
+    }
+    POOLED.set(POOLED.get() - 1);
     POOL.with(|pool| {
         let mut pool = pool.borrow_mut();
         let storage = pool.buffers.pop()?;
@@ -64,6 +71,7 @@ pub(crate) fn keep(storage: Vec<u8>, limit: usize) {
         if pool.bytes + storage.len() <= limit {
             pool.bytes += storage.len();
             pool.buffers.push(storage);
+            POOLED.set(pool.buffers.len());
         }
     });
 }
@@ -85,12 +93,10 @@ pub(crate) fn keep_payload(data: Bytes, limit: usize) {
 /// Lends the thread's output buffer to `session` if its output is empty and holds no
 /// storage (see [`ws_proto::Session::lend_output_storage`]).
 pub(crate) fn lend_output(session: &mut ws_proto::Session) {
-    OUTPUT.with(|slot| {
-        let mut storage = slot.take();
+    OUTPUT.with_borrow_mut(|storage| {
         if storage.capacity() > 0 {
-            session.lend_output_storage(&mut storage);
+            session.lend_output_storage(storage);
         }
-        slot.set(storage);
     });
 }
 
@@ -98,13 +104,11 @@ pub(crate) fn lend_output(session: &mut ws_proto::Session) {
 /// becomes the thread's output buffer again (if the thread holds none, and it did not
 /// grow past 64 KiB).
 pub(crate) fn advance_output(session: &mut ws_proto::Session, n: usize) {
-    OUTPUT.with(|slot| {
-        let mut storage = slot.take();
-        session.advance_and_reclaim(n, &mut storage);
+    OUTPUT.with_borrow_mut(|storage| {
+        session.advance_and_reclaim(n, storage);
         if storage.capacity() > OUTPUT_MAX {
-            storage = Vec::new();
+            *storage = Vec::new();
         }
-        slot.set(storage);
     });
 }
 
