@@ -375,7 +375,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         let session = &mut self.session;
         recycle::lend_output(session);
         match message {
-            Message::Text(text) => session.send_text(&text),
+            Message::Text(text) => {
+                let sent = session.send_text(&text);
+                recycle::keep_text(text, self.settings.recycle_limit);
+                sent
+            }
             Message::Binary(data) if data.len() >= EXTERNAL_FROM => {
                 if session.send_binary_external(data.len())? {
                     self.external = Some(data);

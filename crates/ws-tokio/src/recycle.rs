@@ -47,10 +47,15 @@ thread_local! {
 }
 
 /// Recycled storage to read into, if this thread holds some (the most recently kept).
+#[inline]
 pub(crate) fn take() -> Option<Vec<u8>> {
     if POOLED.get() == 0 {
         return None;
     }
+    take_pooled()
+}
+
+fn take_pooled() -> Option<Vec<u8>> {
     POOLED.set(POOLED.get() - 1);
     POOL.with(|pool| {
         let mut pool = pool.borrow_mut();
@@ -79,15 +84,33 @@ pub(crate) fn keep(storage: Vec<u8>, limit: usize) {
 /// A sent message's payload: its storage is kept (see [`keep`]) when nothing else holds
 /// it; the part of its capacity past its length is cleared once, so that all of it can
 /// be read into.
+#[inline]
 pub(crate) fn keep_payload(data: Bytes, limit: usize) {
-    if data.len() < RECYCLE_FROM || limit < RECYCLE_FROM {
-        return;
+    if data.len() >= RECYCLE_FROM && limit >= RECYCLE_FROM {
+        keep_unique(data, limit);
     }
+}
+
+fn keep_unique(data: Bytes, limit: usize) {
     if let Ok(unique) = data.try_into_mut() {
         let mut storage = Vec::from(unique);
         storage.resize(storage.capacity(), 0);
         keep(storage, limit);
     }
+}
+
+/// A sent text message's storage, as [`keep_payload`] (a `String` is never shared).
+#[inline]
+pub(crate) fn keep_text(text: String, limit: usize) {
+    if text.len() >= RECYCLE_FROM && limit >= RECYCLE_FROM {
+        keep_string(text, limit);
+    }
+}
+
+fn keep_string(text: String, limit: usize) {
+    let mut storage = text.into_bytes();
+    storage.resize(storage.capacity(), 0);
+    keep(storage, limit);
 }
 
 /// Lends the thread's output buffer to `session` if its output is empty and holds no
