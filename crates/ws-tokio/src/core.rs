@@ -266,15 +266,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         if self.external.is_some() {
             return self.poll_write_down_to_external(cx, max_left);
         }
-        while self.session.pending().len() > max_left {
-            let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.session.pending()))?;
+        loop {
+            let pending = self.session.pending();
+            if pending.len() <= max_left {
+                return Poll::Ready(Ok(()));
+            }
+            let all = pending.len();
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, pending))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
-            recycle::advance_output(&mut self.session, n);
             self.unflushed = true;
+            if n < all {
+                self.session.advance(n);
+            } else {
+                // Drained: the storage goes back to the thread.
+                recycle::advance_output(&mut self.session, n);
+                return Poll::Ready(Ok(()));
+            }
         }
-        Poll::Ready(Ok(()))
     }
 
     /// [`poll_write_down_to`](Self::poll_write_down_to) while an external payload is
@@ -390,7 +400,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 recycle::keep_payload(data, self.settings.recycle_limit);
                 sent
             }
-            Message::Binary(data) => session.send_binary(&data),
+            Message::Binary(data) => {
+                let sent = session.send_binary(&data);
+                recycle::keep_payload(data, self.settings.recycle_limit);
+                sent
+            }
             Message::Ping(data) => session.send_ping(&data),
             Message::Pong(data) => session.send_pong(&data),
             Message::Fragment { kind, data, last } => session.send_fragment(kind, &data, last),

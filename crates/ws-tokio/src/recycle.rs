@@ -13,7 +13,12 @@
 //!
 //! The output buffer is the same idea for small messages: a session frees its output
 //! storage once drained (so an idle connection holds none); lending it the thread's
-//! buffer instead saves a `malloc` and a `free` per message.
+//! buffer instead saves a `malloc` and a `free` per message. So is the storage of one
+//! small sent message, text or binary: the next small message received on the thread
+//! is copied into it rather than into a new allocation, when it fits (text: at most
+//! twice its length plus 32 bytes of capacity, so that a message never holds much more
+//! than its bytes; binary: exactly its length, as a `Bytes` made from a longer vector
+//! would allocate a header of its own).
 
 use std::cell::{Cell, RefCell};
 
@@ -25,6 +30,9 @@ pub(crate) const RECYCLE_FROM: usize = 64 * 1024;
 
 /// The largest output buffer kept for lending; one grown past it is freed.
 const OUTPUT_MAX: usize = 64 * 1024;
+
+/// The largest small message whose storage is kept for the next one.
+const SMALL_MAX: usize = 4 * 1024;
 
 /// Large storage kept for reuse, and how many bytes it holds in all.
 struct Pool {
@@ -44,6 +52,68 @@ thread_local! {
     static POOLED: Cell<usize> = const { Cell::new(0) };
     /// The output buffer lent to sessions ([`ws_proto::Session::lend_output_storage`]).
     static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// A small sent text message's storage, for the next one received.
+    static TEXT: RefCell<String> = const { RefCell::new(String::new()) };
+    /// A small sent binary message's storage, for the next one received of its length.
+    static BINARY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A received text as an owned `String`: in the thread's kept text storage when it fits
+/// (see the module's documentation), else in a new one.
+#[inline]
+pub(crate) fn text_from(text: &str) -> String {
+    TEXT.with_borrow_mut(|kept| {
+        let cap = kept.capacity();
+        if cap >= text.len() && cap <= 2 * text.len() + 32 {
+            let mut owned = std::mem::take(kept);
+            owned.clear();
+            owned.push_str(text);
+            owned
+        } else {
+            text.to_owned()
+        }
+    })
+}
+
+/// A received binary payload as `Bytes`: in the thread's kept storage when that is
+/// exactly its length, else in a new allocation.
+#[inline]
+pub(crate) fn bytes_from(data: &[u8]) -> Bytes {
+    BINARY.with_borrow_mut(|kept| {
+        if kept.capacity() == data.len() && !data.is_empty() {
+            let mut owned = std::mem::take(kept);
+            owned.clear();
+            owned.extend_from_slice(data);
+            Bytes::from(owned)
+        } else {
+            Bytes::copy_from_slice(data)
+        }
+    })
+}
+
+/// A sent small text message: its storage is kept for the next one received, if the
+/// thread keeps none.
+#[inline]
+fn keep_small_text(text: String) {
+    if text.capacity() <= SMALL_MAX && text.capacity() > 0 {
+        TEXT.with_borrow_mut(|kept| {
+            if kept.capacity() == 0 {
+                *kept = text;
+            }
+        });
+    }
+}
+
+/// A sent small binary message: its storage is kept (see [`keep_small_text`]) when
+/// nothing else holds it.
+#[inline]
+fn keep_small_payload(data: Bytes) {
+    if !data.is_empty() && data.len() <= SMALL_MAX && BINARY.with_borrow(Vec::capacity) == 0 {
+        if let Ok(unique) = data.try_into_mut() {
+            let storage = Vec::from(unique);
+            BINARY.with_borrow_mut(|kept| *kept = storage);
+        }
+    }
 }
 
 /// Recycled storage to read into, if this thread holds some (the most recently kept).
@@ -86,8 +156,12 @@ pub(crate) fn keep(storage: Vec<u8>, limit: usize) {
 /// be read into.
 #[inline]
 pub(crate) fn keep_payload(data: Bytes, limit: usize) {
-    if data.len() >= RECYCLE_FROM && limit >= RECYCLE_FROM {
-        keep_unique(data, limit);
+    if data.len() >= RECYCLE_FROM {
+        if limit >= RECYCLE_FROM {
+            keep_unique(data, limit);
+        }
+    } else {
+        keep_small_payload(data);
     }
 }
 
@@ -102,8 +176,12 @@ fn keep_unique(data: Bytes, limit: usize) {
 /// A sent text message's storage, as [`keep_payload`] (a `String` is never shared).
 #[inline]
 pub(crate) fn keep_text(text: String, limit: usize) {
-    if text.len() >= RECYCLE_FROM && limit >= RECYCLE_FROM {
-        keep_string(text, limit);
+    if text.len() >= RECYCLE_FROM {
+        if limit >= RECYCLE_FROM {
+            keep_string(text, limit);
+        }
+    } else {
+        keep_small_text(text);
     }
 }
 
@@ -183,6 +261,52 @@ mod tests {
         assert_eq!(take().map(|s| s.as_ptr()), Some(at), "the same storage");
         keep_payload(Bytes::from(vec![7; RECYCLE_FROM]), 0);
         assert_eq!(recycled_bytes(), 0, "a limit of 0 turns recycling off");
+    }
+
+    #[test]
+    fn a_small_sent_text_takes_the_next_received_one_that_fits() {
+        let sent = "s".repeat(100);
+        let at = sent.as_ptr();
+        keep_text(sent, 0);
+        let received = text_from("hello");
+        assert_ne!(
+            received.as_ptr(),
+            at,
+            "100 bytes of room for 5: too much, not used"
+        );
+        assert_eq!(received, "hello");
+        let long = "r".repeat(60);
+        let received = text_from(&long);
+        assert_eq!(received, long);
+        assert_eq!(received.as_ptr(), at, "fits: the sent message's storage");
+        let again = text_from("no storage kept now");
+        assert_ne!(again.as_ptr(), at);
+        keep_text("x".repeat(SMALL_MAX + 1), usize::MAX);
+        assert_eq!(TEXT.with_borrow(String::capacity), 0, "too large to keep");
+    }
+
+    #[test]
+    fn a_small_sent_payload_takes_the_next_received_one_of_its_length() {
+        let sent = Bytes::from(vec![1u8; 20]);
+        let at = sent.as_ptr();
+        let held = sent.clone();
+        keep_payload(sent, 0);
+        assert_eq!(BINARY.with_borrow(Vec::capacity), 0, "shared: not kept");
+        drop(held);
+        let sent = Bytes::from(vec![1u8; 20]);
+        let at_unique = sent.as_ptr();
+        keep_payload(sent, 0);
+        let other = bytes_from(&[2; 19]);
+        assert_eq!(&other[..], &[2; 19]);
+        assert_ne!(
+            other.as_ptr(),
+            at_unique,
+            "another length: a new allocation"
+        );
+        let received = bytes_from(&[3; 20]);
+        assert_eq!(&received[..], &[3; 20]);
+        assert_eq!(received.as_ptr(), at_unique, "the sent message's storage");
+        let _ = at;
     }
 
     #[test]
