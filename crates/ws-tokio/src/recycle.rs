@@ -108,11 +108,13 @@ fn keep_small_text(text: String) {
 /// nothing else holds it.
 #[inline]
 fn keep_small_payload(data: Bytes) {
-    if !data.is_empty() && data.len() <= SMALL_MAX && BINARY.with_borrow(Vec::capacity) == 0 {
-        if let Ok(unique) = data.try_into_mut() {
-            let storage = Vec::from(unique);
-            BINARY.with_borrow_mut(|kept| *kept = storage);
-        }
+    if !data.is_empty()
+        && data.len() <= SMALL_MAX
+        && BINARY.with_borrow(Vec::capacity) == 0
+        && let Ok(unique) = data.try_into_mut()
+    {
+        let storage = Vec::from(unique);
+        BINARY.with_borrow_mut(|kept| *kept = storage);
     }
 }
 
