@@ -46,6 +46,39 @@ impl RecvBuffer {
         }
     }
 
+    /// An empty buffer that reads into `storage`: a payload handed over by
+    /// [`Session::hand_over_payloads_from`](crate::Session::hand_over_payloads_from)
+    /// (or any `Vec`), once its owner is done with it, so that the next large payload (as
+    /// large as it, or smaller) is gathered there instead of in fresh memory that must be
+    /// allocated and zero-filled.
+    ///
+    /// The whole capacity becomes room to read into: bytes past the `Vec`'s length are
+    /// zero-filled here, once (a handed-over payload's storage has one read's worth,
+    /// 16 KiB, past its length). Its old contents are never presented as received: they
+    /// are only ever overwritten by reads. [`into_storage`](Self::into_storage) gives
+    /// the storage back.
+    ///
+    /// ```
+    /// use ws_proto::RecvBuffer;
+    /// let recycled = vec![0xAA; 1 << 20];
+    /// let at = recycled.as_ptr();
+    /// let mut buf = RecvBuffer::from_storage(recycled);
+    /// assert!(buf.is_empty());
+    /// assert!(buf.capacity() >= 1 << 20);
+    /// buf.extend_from_slice(b"abc");
+    /// assert_eq!(buf.data(), b"abc");
+    /// assert_eq!(buf.into_storage().as_ptr(), at, "the same storage, not a copy");
+    /// ```
+    pub fn from_storage(mut storage: Vec<u8>) -> RecvBuffer {
+        let capacity = storage.capacity();
+        storage.resize(capacity, 0);
+        RecvBuffer {
+            storage,
+            start: 0,
+            end: 0,
+        }
+    }
+
     /// The bytes not yet consumed.
     pub fn data(&self) -> &[u8] {
         &self.storage[self.start..self.end]
@@ -189,7 +222,7 @@ impl RecvBuffer {
     /// itself) step by step, and can then be handed over without a copy.
     ///
     /// The buffer's own storage is kept when it is that large already (storage a driver
-    /// recycled, [`From<Vec<u8>>`](RecvBuffer#impl-From<Vec<u8>>-for-RecvBuffer)): its
+    /// recycled, [`from_storage`](Self::from_storage)): its
     /// bytes are initialised, so nothing is cleared. Otherwise the storage is new.
     pub(crate) fn isolate(&mut self, total: usize) {
         let len = self.len();
@@ -245,34 +278,6 @@ impl RecvBuffer {
     pub(crate) fn clear(&mut self) {
         self.start = 0;
         self.end = 0;
-    }
-}
-
-/// Storage to reuse, for example a large message's once it was sent: an empty buffer
-/// whose room is the vector's bytes (`storage.len()` of them, which are overwritten by
-/// what is read next; its capacity beyond that is not used). Nothing is cleared or
-/// allocated, where a new buffer would zero-fill fresh storage as it grows. A large
-/// payload that arrives in it and fits (with one read's room) is gathered there and
-/// handed over in it ([`Session::hand_over_payloads_from`](crate::Session)).
-///
-/// ```
-/// use ws_proto::RecvBuffer;
-/// let recycled = vec![0xAA; 1 << 20];
-/// let at = recycled.as_ptr();
-/// let mut buf = RecvBuffer::from(recycled);
-/// assert!(buf.is_empty());
-/// assert_eq!(buf.capacity(), 1 << 20);
-/// buf.extend_from_slice(b"abc");
-/// assert_eq!(buf.data(), b"abc");
-/// assert_eq!(buf.into_storage().as_ptr(), at, "the same storage, not a copy");
-/// ```
-impl From<Vec<u8>> for RecvBuffer {
-    fn from(storage: Vec<u8>) -> RecvBuffer {
-        RecvBuffer {
-            storage,
-            start: 0,
-            end: 0,
-        }
     }
 }
 
@@ -525,7 +530,7 @@ mod tests {
     fn isolate_reuses_recycled_storage_without_clearing_it() {
         let recycled = vec![0xAA; 4 * READ_CHUNK];
         let at = recycled.as_ptr();
-        let mut buf = RecvBuffer::from(recycled);
+        let mut buf = RecvBuffer::from_storage(recycled);
         assert!(buf.is_empty(), "recycled bytes are room, not data");
         // A read that does not start at the front (the empty buffer aligns itself).
         buf.extend_from_slice(b"xxhead");
@@ -548,7 +553,7 @@ mod tests {
 
     #[test]
     fn holds_from_front_needs_room_for_one_more_read() {
-        let mut buf = RecvBuffer::from(vec![0; 100 + READ_CHUNK]);
+        let mut buf = RecvBuffer::from_storage(vec![0; 100 + READ_CHUNK]);
         buf.extend_from_slice(b"x");
         buf.isolate(10); // to the front
         assert!(buf.holds_from_front(100));
@@ -560,7 +565,7 @@ mod tests {
 
     #[test]
     fn take_front_shrinks_storage_far_larger_than_the_payload() {
-        let mut buf = RecvBuffer::from(vec![0; 64 * READ_CHUNK]);
+        let mut buf = RecvBuffer::from_storage(vec![0; 64 * READ_CHUNK]);
         buf.extend_from_slice(&[5; 10]);
         buf.isolate(2 * READ_CHUNK);
         buf.extend_from_slice(&vec![5; 2 * READ_CHUNK - 10]);

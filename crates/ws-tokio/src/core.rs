@@ -236,7 +236,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         if self.input.capacity() == 0 {
             self.input = match recycle::take() {
-                Some(storage) => RecvBuffer::from(storage),
+                Some(storage) => RecvBuffer::from_storage(storage),
                 None => SCRATCH.take(),
             };
         }
