@@ -26,6 +26,8 @@
 #   sockudo           sockudo-ws-echo (this package)
 #   ws-tokio          the `examples` package's tokio_echo_server, when examples/Cargo.toml
 #                     declares it (otherwise a note says it is skipped)
+#   ws-tokio-before   another build of tokio_echo_server, at WS_TOKIO_BEFORE_BIN (for
+#                     before/after figures in one run; not in the default list)
 #
 # Cores: with --server-threads N (default 1) every server is pinned with taskset to
 # cores SERVER_CPUS (default 0..N-1) and runs N threads where it can (tokio servers:
@@ -148,6 +150,9 @@ start_server() { # start_server NAME
     case "$1" in
         ws) cmd=("${WS_SERVER_BIN:-$bin/ws-server}" --listen "$addr" --log off --silence-max 0 "${ws_threads_args[@]}") ;;
         ws-tokio) cmd=("$bin/examples/tokio_echo_server" "$addr" "${ws_tokio_threads_args[@]}") ;;
+        ws-tokio-before)
+            cmd=("${WS_TOKIO_BEFORE_BIN:?run-load: ws-tokio-before needs WS_TOKIO_BEFORE_BIN}" "$addr"
+                "${ws_tokio_threads_args[@]}") ;;
         tungstenite) cmd=("$bin/tungstenite-echo" "$addr") ;;
         fastwebsockets) cmd=("$bin/fastwebsockets-echo" "$addr" --threads "$server_threads") ;;
         tokio-websockets) cmd=("$bin/tokio-websockets-echo" "$addr" --threads "$server_threads") ;;

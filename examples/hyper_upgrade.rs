@@ -69,7 +69,7 @@ async fn main() -> std::io::Result<()> {
 
 async fn route(
     mut request: Request<Incoming>,
-    shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: examples::Shutdown,
     live: tokio::sync::mpsc::Sender<()>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     if request.uri().path() != "/ws" {

@@ -48,15 +48,125 @@ pub fn serve(builder: Builder, scheme: &str) -> Result<(), Error> {
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-/// For the tokio examples: a receiver whose value turns `true` at Ctrl-C or SIGTERM
-/// (`tokio::signal`), so that each connection can close with 1001 as `ws-server` does.
-/// The handlers are installed before it returns (a signal that comes after no longer
-/// kills the process): call it, inside the runtime, before saying the program is ready.
-pub fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
+/// For the tokio examples: the signal that Ctrl-C or SIGTERM came (`tokio::signal`), so
+/// that each connection can close with 1001 as `ws-server` does. Cheap to clone (one
+/// `Arc`).
+///
+/// Waiting for it costs a connection no work per message and little memory while idle:
+/// a waiting task leaves its waker in the signal's list once (a slot of 16 bytes, updated
+/// only when the task's waker changes) and checks one flag when it wakes, where a
+/// `tokio::sync::watch` future polled beside the connection cost an echo about 200
+/// instructions per message and 200 bytes per idle connection (benches/README.md).
+#[derive(Clone, Debug)]
+pub struct Shutdown(std::sync::Arc<Signal>);
+
+#[derive(Debug, Default)]
+struct Signal {
+    came: std::sync::atomic::AtomicBool,
+    waiting: std::sync::Mutex<Waiting>,
+}
+
+/// The wakers of the tasks waiting for the signal, in slots that are reused.
+#[derive(Debug, Default)]
+struct Waiting {
+    wakers: Vec<Option<std::task::Waker>>,
+    free: Vec<usize>,
+}
+
+/// A waiting task's slot in [`Waiting`], emptied when it is dropped.
+struct Registration<'a> {
+    signal: &'a Signal,
+    slot: usize,
+    /// The waker in the slot (compared without taking the lock).
+    waker: std::task::Waker,
+}
+
+impl Drop for Registration<'_> {
+    fn drop(&mut self) {
+        let mut waiting = self.signal.lock();
+        waiting.wakers[self.slot] = None;
+        waiting.free.push(self.slot);
+    }
+}
+
+impl Signal {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn came(&self) -> bool {
+        self.came.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+impl Shutdown {
+    /// Ready once the signal came; otherwise leaves (or updates) the task's waker in the
+    /// signal's list, through `registration`.
+    fn poll_came<'a>(
+        &'a self,
+        cx: &mut std::task::Context<'_>,
+        registration: &mut Option<Registration<'a>>,
+    ) -> std::task::Poll<()> {
+        use std::task::Poll;
+        if self.0.came() {
+            return Poll::Ready(());
+        }
+        match registration {
+            Some(held) if held.waker.will_wake(cx.waker()) => return Poll::Pending,
+            Some(held) => {
+                held.waker = cx.waker().clone();
+                self.0.lock().wakers[held.slot] = Some(held.waker.clone());
+            }
+            None => {
+                let mut waiting = self.0.lock();
+                let waker = cx.waker().clone();
+                let slot = match waiting.free.pop() {
+                    Some(slot) => {
+                        waiting.wakers[slot] = Some(waker.clone());
+                        slot
+                    }
+                    None => {
+                        waiting.wakers.push(Some(waker.clone()));
+                        waiting.wakers.len() - 1
+                    }
+                };
+                drop(waiting);
+                *registration = Some(Registration {
+                    signal: &self.0,
+                    slot,
+                    waker,
+                });
+            }
+        }
+        // The signal may have come while the waker was being left: look again.
+        if self.0.came() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Turns the signal on and wakes every waiting task.
+    fn fire(&self) {
+        self.0
+            .came
+            .store(true, std::sync::atomic::Ordering::Release);
+        let wakers: Vec<_> = self.0.lock().wakers.iter().flatten().cloned().collect();
+        for waker in wakers {
+            waker.wake();
+        }
+    }
+}
+
+/// The [`Shutdown`] signal of Ctrl-C or SIGTERM. The handlers are installed before it
+/// returns (a signal that comes after no longer kills the process): call it, inside the
+/// runtime, before saying the program is ready.
+pub fn shutdown_signal() -> Shutdown {
     use tokio::signal::unix::{SignalKind, signal};
-    let (tx, rx) = tokio::sync::watch::channel(false);
+    let shutdown = Shutdown(std::sync::Arc::default());
     let interrupt = signal(SignalKind::interrupt());
     let terminate = signal(SignalKind::terminate());
+    let fire = shutdown.clone();
     tokio::spawn(async move {
         let wait = |signal: std::io::Result<tokio::signal::unix::Signal>| async move {
             match signal {
@@ -71,32 +181,44 @@ pub fn shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
             () = wait(interrupt) => {}
             () = wait(terminate) => {}
         }
-        let _ = tx.send(true);
+        fire.fire();
     });
-    rx
+    shutdown
 }
 
-/// Returns once `shutdown` has turned `true` (or its sender is gone).
-pub async fn stopped(shutdown: &mut tokio::sync::watch::Receiver<bool>) {
-    // The guard `wait_for` returns is dropped here, not held across an await.
-    let _ = shutdown.wait_for(|stop| *stop).await;
+/// Returns once the `shutdown` signal came.
+pub async fn stopped(shutdown: &mut Shutdown) {
+    let mut registration = None;
+    std::future::poll_fn(|cx| shutdown.poll_came(cx, &mut registration)).await;
 }
 
-/// Runs `serve` on `ws` until it ends or `shutdown` turns `true`; then closes with 1001
-/// Going Away ("server shutting down"), which waits for the client's answer within the
-/// stream's close timeout.
+/// Runs `serve` on `ws` until it ends or the `shutdown` signal comes; then closes with
+/// 1001 Going Away ("server shutting down"), which waits for the client's answer within
+/// the stream's close timeout.
 pub async fn until_shutdown<S>(
     mut ws: ws_tokio::WebSocketStream<S>,
-    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    shutdown: Shutdown,
     serve: impl AsyncFnOnce(&mut ws_tokio::WebSocketStream<S>),
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
-    tokio::select! {
-        biased;
-        () = serve(&mut ws) => {}
-        () = stopped(&mut shutdown) => {
-            let _ = ws.close(ws_tokio::CloseCode::GOING_AWAY, "server shutting down").await;
-        }
+    use std::future::Future;
+    use std::task::Poll;
+
+    let stop = {
+        let mut serve = std::pin::pin!(serve(&mut ws));
+        let mut registration = None;
+        std::future::poll_fn(|cx| {
+            if serve.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(false);
+            }
+            shutdown.poll_came(cx, &mut registration).map(|()| true)
+        })
+        .await
+    };
+    if stop {
+        let _ = ws
+            .close(ws_tokio::CloseCode::GOING_AWAY, "server shutting down")
+            .await;
     }
 }

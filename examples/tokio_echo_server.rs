@@ -57,7 +57,9 @@ async fn serve(addr: &str) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     let mut shutdown = examples::shutdown_signal();
     println!("listening on ws://{}", listener.local_addr()?);
-    let acceptor = Acceptor::new().deflate(Some(DeflateConfig::default()));
+    // Shared: each connection's task holds a pointer to it, not a copy (the task's size
+    // is what an idle connection costs; benches/README.md).
+    let acceptor = std::sync::Arc::new(Acceptor::new().deflate(Some(DeflateConfig::default())));
     let mut connections = tokio::task::JoinSet::new();
     loop {
         let (tcp, peer) = tokio::select! {

@@ -55,15 +55,19 @@ impl RecvBuffer {
     /// The whole capacity becomes room to read into: bytes past the `Vec`'s length are
     /// zero-filled here, once (a handed-over payload's storage has one read's worth,
     /// 16 KiB, past its length). Its old contents are never presented as received: they
-    /// are only ever overwritten by reads.
+    /// are only ever overwritten by reads. [`into_storage`](Self::into_storage) gives
+    /// the storage back.
     ///
     /// ```
     /// use ws_proto::RecvBuffer;
-    /// let mut buf = RecvBuffer::from_storage(vec![9; 1 << 20]);
+    /// let recycled = vec![0xAA; 1 << 20];
+    /// let at = recycled.as_ptr();
+    /// let mut buf = RecvBuffer::from_storage(recycled);
     /// assert!(buf.is_empty());
     /// assert!(buf.capacity() >= 1 << 20);
     /// buf.extend_from_slice(b"abc");
     /// assert_eq!(buf.data(), b"abc");
+    /// assert_eq!(buf.into_storage().as_ptr(), at, "the same storage, not a copy");
     /// ```
     pub fn from_storage(mut storage: Vec<u8>) -> RecvBuffer {
         let capacity = storage.capacity();
@@ -205,23 +209,24 @@ impl RecvBuffer {
     }
 
     /// Whether the unconsumed bytes start at the very front of the storage and the
-    /// storage can hold `total` of them: a payload gathered there can be handed over as
-    /// the storage itself ([`take_front`](Self::take_front)).
+    /// storage can hold `total` of them plus one read's room (so that reading the rest
+    /// never grows it): a payload gathered there can be handed over as the storage
+    /// itself ([`take_front`](Self::take_front)).
     pub(crate) fn holds_from_front(&self, total: usize) -> bool {
-        self.start == 0 && self.storage.len() >= total
+        self.start == 0 && self.storage.len() >= total.saturating_add(READ_CHUNK)
     }
 
-    /// Moves the unconsumed bytes (the first part of a large payload) to the front of new
+    /// Moves the unconsumed bytes (the first part of a large payload) to the front of
     /// storage sized for `total` bytes plus one read's room, so that the rest of the
     /// payload is read in place behind them, without the buffer growing (and copying
     /// itself) step by step, and can then be handed over without a copy.
     ///
-    /// Storage already large enough (a recycled payload's, see
-    /// [`from_storage`](Self::from_storage)) is kept: the bytes move to its front, and
-    /// nothing is allocated or zero-filled.
+    /// The buffer's own storage is kept when it is that large already (storage a driver
+    /// recycled, [`from_storage`](Self::from_storage)): its
+    /// bytes are initialised, so nothing is cleared. Otherwise the storage is new.
     pub(crate) fn isolate(&mut self, total: usize) {
         let len = self.len();
-        let wanted = total.max(len) + READ_CHUNK;
+        let wanted = total.max(len).saturating_add(READ_CHUNK);
         if self.storage.len() >= wanted {
             self.storage.copy_within(self.start..self.end, 0);
             self.start = 0;
@@ -242,6 +247,10 @@ impl RecvBuffer {
     /// if they start at its front ([`holds_from_front`](Self::holds_from_front)) and
     /// have all arrived; the bytes after them (the start of the next frame) are copied
     /// into fresh storage. `None` leaves the buffer as it was.
+    ///
+    /// Storage more than twice as large as the payload (a recycled buffer that a smaller
+    /// payload landed in) is shrunk to it, so a message never holds far more memory than
+    /// its bytes (shrinking gives the tail back to the allocator without a copy).
     pub(crate) fn take_front(&mut self, n: usize) -> Option<Vec<u8>> {
         if self.start != 0 || self.len() < n {
             return None;
@@ -253,7 +262,16 @@ impl RecvBuffer {
             self.extend_from_slice(&storage[n..end]);
         }
         storage.truncate(n);
+        if storage.capacity() / 2 > n.max(READ_CHUNK) {
+            storage.shrink_to_fit();
+        }
         Some(storage)
+    }
+
+    /// Gives the buffer's storage back (all of it initialised, its unconsumed bytes
+    /// included), leaving the buffer empty; for drivers that recycle storage.
+    pub fn into_storage(self) -> Vec<u8> {
+        self.storage
     }
 
     /// Drops every unconsumed byte.
@@ -542,6 +560,68 @@ mod tests {
         assert_eq!(next.as_ptr(), storage_at, "the same storage, not a new one");
         assert_eq!(&next[..4], b"head");
         assert!(next[4..].iter().all(|&b| b == 8));
+    }
+
+    #[test]
+    fn isolate_reuses_recycled_storage_without_clearing_it() {
+        let recycled = vec![0xAA; 4 * READ_CHUNK];
+        let at = recycled.as_ptr();
+        let mut buf = RecvBuffer::from_storage(recycled);
+        assert!(buf.is_empty(), "recycled bytes are room, not data");
+        // A read that does not start at the front (the empty buffer aligns itself).
+        buf.extend_from_slice(b"xxhead");
+        buf.consume(2);
+        buf.isolate(2 * READ_CHUNK);
+        assert_eq!(buf.data(), b"head");
+        assert_eq!(
+            buf.data().as_ptr(),
+            at,
+            "moved to the front of the same storage"
+        );
+        assert_eq!(buf.capacity(), 4 * READ_CHUNK, "nothing allocated");
+        assert!(buf.holds_from_front(2 * READ_CHUNK));
+        assert_eq!(buf.spare(READ_CHUNK)[0], 0xAA, "not cleared");
+        // Too large for it: new storage.
+        buf.isolate(4 * READ_CHUNK);
+        assert_eq!(buf.data(), b"head");
+        assert!(buf.capacity() >= 5 * READ_CHUNK);
+    }
+
+    #[test]
+    fn holds_from_front_needs_room_for_one_more_read() {
+        let mut buf = RecvBuffer::from_storage(vec![0; 100 + READ_CHUNK]);
+        buf.extend_from_slice(b"x");
+        buf.isolate(10); // to the front
+        assert!(buf.holds_from_front(100));
+        assert!(
+            !buf.holds_from_front(101),
+            "reading the rest would grow the buffer"
+        );
+    }
+
+    #[test]
+    fn take_front_shrinks_storage_far_larger_than_the_payload() {
+        let mut buf = RecvBuffer::from_storage(vec![0; 64 * READ_CHUNK]);
+        buf.extend_from_slice(&[5; 10]);
+        buf.isolate(2 * READ_CHUNK);
+        buf.extend_from_slice(&vec![5; 2 * READ_CHUNK - 10]);
+        let payload = buf.take_front(2 * READ_CHUNK).expect("whole, at the front");
+        assert_eq!(payload.len(), 2 * READ_CHUNK);
+        assert_eq!(
+            payload.capacity(),
+            2 * READ_CHUNK,
+            "the recycled tail given back"
+        );
+        assert!(payload.iter().all(|&b| b == 5));
+    }
+
+    #[test]
+    fn into_storage_gives_the_storage_back() {
+        let mut buf = RecvBuffer::new();
+        buf.extend_from_slice(b"abc");
+        let at = buf.data().as_ptr();
+        let storage = buf.into_storage();
+        assert!(storage.as_ptr_range().contains(&at));
     }
 
     #[test]

@@ -23,6 +23,7 @@ use ws_proto::{CloseCode, RecvBuffer, Role, Session, State};
 
 use crate::error::Error;
 use crate::message::Message;
+use crate::recycle;
 use crate::settings::Settings;
 
 /// How much room each read offers at least (as ws-proto's `RecvBuffer::read_from`).
@@ -68,6 +69,8 @@ struct Keepalive {
     timer: Pin<Box<Sleep>>,
     /// When our ping went out, while it waits for an answer.
     ping_sent: Option<Instant>,
+    /// The waker `timer` was last polled with (and holds), while it is pending.
+    waker: Option<Waker>,
 }
 
 /// A session, its transport and its clocks.
@@ -113,13 +116,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
 
     /// The next message, or `None` once the connection has ended.
     ///
-    /// `write_waker` is woken when the transport can take more output: the caller's own
-    /// waker for a whole stream, one that wakes both halves for a split one.
+    /// `write_waker` is woken when the transport can take more output: `None` for the
+    /// caller's own waker (a whole stream), one that wakes both halves for a split one.
     pub(crate) fn poll_next(
         &mut self,
         cx: &mut Context<'_>,
-        write_waker: &Waker,
+        write_waker: Option<&Waker>,
     ) -> Poll<Option<Result<Message, Error>>> {
+        // Borrowed, not cloned: a clone and its drop are two atomic operations per poll.
+        let write_waker = write_waker.unwrap_or(cx.waker());
         loop {
             match self.phase {
                 Phase::Done => return Poll::Ready(None),
@@ -204,7 +209,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 }
                 continue; // a ping (or our close) was queued: write it
             }
-            // Idle: hold no receive buffer; give it back to the thread's scratch slot.
+            // Idle: hold no receive buffer; give it back to the thread's scratch slot, or
+            // (large, recycled storage) to the thread's pool.
             if self.input.is_empty() && self.input.capacity() > 0 {
                 let idle = std::mem::take(&mut self.input);
                 if idle.capacity() <= SCRATCH_MAX {
@@ -212,6 +218,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                         let held = scratch.take();
                         scratch.set(if held.capacity() == 0 { idle } else { held });
                     });
+                } else {
+                    recycle::keep(idle.into_storage(), self.settings.recycle_limit);
                 }
             }
             return Poll::Pending;
@@ -219,11 +227,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     }
 
     /// Reads once into the receive buffer; `Ok(0)` is the end of the stream.
+    ///
+    /// A connection that holds no buffer borrows one: the thread's recycled large storage
+    /// if it has some (a large frame that starts in it is read in place, without new
+    /// zero-filled storage), else the thread's scratch. A read into an empty buffer takes
+    /// at most [`READ_CHUNK`] bytes, so that a large frame that starts there has little
+    /// to move to the front of the storage, and small messages touch little of it.
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         if self.input.capacity() == 0 {
-            self.input = SCRATCH.take();
+            self.input = match recycle::take() {
+                Some(storage) => RecvBuffer::from_storage(storage),
+                None => SCRATCH.take(),
+            };
         }
-        let mut buf = ReadBuf::new(self.input.spare(READ_CHUNK));
+        let fresh = self.input.is_empty();
+        let spare = self.input.spare(READ_CHUNK);
+        let room = if fresh {
+            let n = spare.len().min(READ_CHUNK);
+            &mut spare[..n]
+        } else {
+            spare
+        };
+        let mut buf = ReadBuf::new(room);
         ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
         let n = buf.filled().len();
         self.input.commit(n);
@@ -241,15 +266,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         if self.external.is_some() {
             return self.poll_write_down_to_external(cx, max_left);
         }
-        while self.session.pending().len() > max_left {
-            let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.session.pending()))?;
+        loop {
+            let pending = self.session.pending();
+            if pending.len() <= max_left {
+                return Poll::Ready(Ok(()));
+            }
+            let all = pending.len();
+            let n = ready!(Pin::new(&mut self.io).poll_write(cx, pending))?;
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
-            self.session.advance(n);
             self.unflushed = true;
+            if n < all {
+                self.session.advance(n);
+            } else {
+                // Drained: the storage goes back to the thread.
+                recycle::advance_output(&mut self.session, n);
+                return Poll::Ready(Ok(()));
+            }
         }
-        Poll::Ready(Ok(()))
     }
 
     /// [`poll_write_down_to`](Self::poll_write_down_to) while an external payload is
@@ -275,7 +310,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             if n == 0 {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
-            self.session.advance(n);
+            recycle::advance_output(&mut self.session, n);
             self.unflushed = true;
         }
     }
@@ -307,11 +342,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
         }
         let from_pending = n.min(pending);
-        self.session.advance(from_pending);
+        recycle::advance_output(&mut self.session, from_pending);
         if n > from_pending {
             self.session.advance_external(n - from_pending);
-            if self.session.external_pending() == 0 {
-                self.external = None;
+            if self.session.external_pending() == 0
+                && let Some(sent) = self.external.take()
+            {
+                // Written: its storage can take the next large message.
+                recycle::keep_payload(sent, self.settings.recycle_limit);
             }
         }
         self.unflushed = true;
@@ -345,16 +383,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     /// Queues a message in the session (no I/O).
     pub(crate) fn start_send(&mut self, message: Message) -> Result<(), Error> {
         let session = &mut self.session;
+        recycle::lend_output(session);
         match message {
-            Message::Text(text) => session.send_text(&text),
+            Message::Text(text) => {
+                let sent = session.send_text(&text);
+                recycle::keep_text(text, self.settings.recycle_limit);
+                sent
+            }
             Message::Binary(data) if data.len() >= EXTERNAL_FROM => {
                 if session.send_binary_external(data.len())? {
                     self.external = Some(data);
                     return Ok(());
                 }
-                session.send_binary(&data)
+                // Copied into the output (a client masks it): its storage is free now.
+                let sent = session.send_binary(&data);
+                recycle::keep_payload(data, self.settings.recycle_limit);
+                sent
             }
-            Message::Binary(data) => session.send_binary(&data),
+            Message::Binary(data) => {
+                let sent = session.send_binary(&data);
+                recycle::keep_payload(data, self.settings.recycle_limit);
+                sent
+            }
             Message::Ping(data) => session.send_ping(&data),
             Message::Pong(data) => session.send_pong(&data),
             Message::Fragment { kind, data, last } => session.send_fragment(kind, &data, last),
@@ -435,9 +485,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         let keepalive = self.keepalive.get_or_insert_with(|| Keepalive {
             timer: Box::pin(sleep_until(last_heard + interval)),
             ping_sent: None,
+            waker: None,
         });
         loop {
-            ready!(keepalive.timer.as_mut().poll(cx));
+            // The timer keeps the waker it was last polled with: while that is this
+            // poll's waker and the deadline has not passed, polling it again would only
+            // register the same waker again (about 120 instructions on each idle turn
+            // of a busy connection).
+            let same_waker = keepalive
+                .waker
+                .as_ref()
+                .is_some_and(|waker| waker.will_wake(cx.waker()));
+            if same_waker && !keepalive.timer.is_elapsed() {
+                return Poll::Pending;
+            }
+            if keepalive.timer.as_mut().poll(cx).is_pending() {
+                if !same_waker {
+                    keepalive.waker = Some(cx.waker().clone());
+                }
+                return Poll::Pending;
+            }
+            keepalive.waker = None;
             let now = Instant::now();
             match keepalive.ping_sent {
                 // Heard from the peer since our ping (or within the interval): alive.

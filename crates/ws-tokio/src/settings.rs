@@ -47,6 +47,20 @@ pub struct Settings {
     ///
     /// Default 10 s, as python-websockets.
     pub close_timeout: Duration,
+    /// The most bytes of large messages' storage each thread keeps for reuse
+    /// ([`recycled_bytes`](crate::recycled_bytes) tells how much it holds).
+    ///
+    /// A binary or text message of 64 KiB or more arrives in storage of its own, which
+    /// new storage must be zero-filled for first; once such a message was sent (an
+    /// echo) and nothing else holds its `Bytes`, its storage is kept in the thread's
+    /// pool, and the next large message is read into it without clearing it again. Kept
+    /// storage is lent to whichever connection reads next and comes back when it goes
+    /// idle; storage that would take the pool past this bound is freed, and a message
+    /// much smaller than the storage it landed in gives the rest back at once. The bound
+    /// applies when a stream gives storage back, with that stream's setting.
+    ///
+    /// Default 4 MiB (three 1 MiB messages' storage). 0 turns recycling off.
+    pub recycle_limit: usize,
 }
 
 impl Default for Settings {
@@ -57,6 +71,7 @@ impl Default for Settings {
             ping_interval: Some(Duration::from_secs(20)),
             pong_timeout: Duration::from_secs(20),
             close_timeout: Duration::from_secs(10),
+            recycle_limit: 4 << 20,
         }
     }
 }

@@ -144,7 +144,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ReadHalf<S> {
 
     fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<Result<Message, Error>>> {
         self.shared.wakers.register(READER, cx.waker());
-        self.shared.lock().poll_next(cx, &self.shared.write_waker)
+        self.shared
+            .lock()
+            .poll_next(cx, Some(&self.shared.write_waker))
     }
 
     /// The subprotocol agreed in the opening handshake, if any.

@@ -101,11 +101,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// with the matching code is sent first), [`Error::Io`], and the keepalive and close
     /// timeouts. After an error the next call returns `None`.
     pub async fn recv(&mut self) -> Option<Result<Message, Error>> {
-        poll_fn(|cx| {
-            let waker = cx.waker().clone();
-            self.core.poll_next(cx, &waker)
-        })
-        .await
+        poll_fn(|cx| self.core.poll_next(cx, None)).await
     }
 
     /// Sends a message: waits for room under the write buffer limit, queues it, and
@@ -239,8 +235,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
     type Item = Result<Message, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let waker = cx.waker().clone();
-        self.core.poll_next(cx, &waker)
+        self.core.poll_next(cx, None)
     }
 }
 

@@ -1,0 +1,326 @@
+//! Storage recycling, per thread: the storage of large messages once they were sent,
+//! kept for the next large message to be read into, and one output buffer lent to
+//! whichever session encodes next.
+//!
+//! A large single-frame message is read into storage of its own and delivered in it
+//! (ws-proto's hand-over): new storage is zero-filled first (safe Rust cannot read into
+//! uninitialised memory), which for 1 MiB costs more than everything else the message
+//! needs in user space. An echo hands that storage straight back (its `Bytes` is written
+//! from where it was received); once written, and held by no one else, the storage goes
+//! to this thread's pool, and the next connection that starts reading is lent it: its
+//! bytes are initialised already, so nothing is cleared again. The pool holds at most
+//! [`Settings::recycle_limit`](crate::Settings::recycle_limit) bytes.
+//!
+//! The output buffer is the same idea for small messages: a session frees its output
+//! storage once drained (so an idle connection holds none); lending it the thread's
+//! buffer instead saves a `malloc` and a `free` per message. So is the storage of one
+//! small sent message, text or binary: the next small message received on the thread
+//! is copied into it rather than into a new allocation, when it fits (text: at most
+//! twice its length plus 32 bytes of capacity, so that a message never holds much more
+//! than its bytes; binary: exactly its length, as a `Bytes` made from a longer vector
+//! would allocate a header of its own).
+
+use std::cell::{Cell, RefCell};
+
+use bytes::Bytes;
+
+/// Storage below this is not kept: the thread's receive scratch (16 KiB) serves reads
+/// of smaller messages, which are copied out of it rather than handed over.
+pub(crate) const RECYCLE_FROM: usize = 64 * 1024;
+
+/// The largest output buffer kept for lending; one grown past it is freed.
+const OUTPUT_MAX: usize = 64 * 1024;
+
+/// The largest small message whose storage is kept for the next one.
+const SMALL_MAX: usize = 4 * 1024;
+
+/// Large storage kept for reuse, and how many bytes it holds in all.
+struct Pool {
+    buffers: Vec<Vec<u8>>,
+    bytes: usize,
+}
+
+thread_local! {
+    static POOL: RefCell<Pool> = const {
+        RefCell::new(Pool {
+            buffers: Vec::new(),
+            bytes: 0,
+        })
+    };
+    /// How many buffers `POOL` holds: one load tells a reading connection that there is
+    /// nothing to borrow, which is the common case.
+    static POOLED: Cell<usize> = const { Cell::new(0) };
+    /// The output buffer lent to sessions ([`ws_proto::Session::lend_output_storage`]).
+    static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// A small sent text message's storage, for the next one received.
+    static TEXT: RefCell<String> = const { RefCell::new(String::new()) };
+    /// A small sent binary message's storage, for the next one received of its length.
+    static BINARY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A received text as an owned `String`: in the thread's kept text storage when it fits
+/// (see the module's documentation), else in a new one.
+#[inline]
+pub(crate) fn text_from(text: &str) -> String {
+    TEXT.with_borrow_mut(|kept| {
+        let cap = kept.capacity();
+        if cap >= text.len() && cap <= 2 * text.len() + 32 {
+            let mut owned = std::mem::take(kept);
+            owned.clear();
+            owned.push_str(text);
+            owned
+        } else {
+            text.to_owned()
+        }
+    })
+}
+
+/// A received binary payload as `Bytes`: in the thread's kept storage when that is
+/// exactly its length, else in a new allocation.
+#[inline]
+pub(crate) fn bytes_from(data: &[u8]) -> Bytes {
+    BINARY.with_borrow_mut(|kept| {
+        if kept.capacity() == data.len() && !data.is_empty() {
+            let mut owned = std::mem::take(kept);
+            owned.clear();
+            owned.extend_from_slice(data);
+            Bytes::from(owned)
+        } else {
+            Bytes::copy_from_slice(data)
+        }
+    })
+}
+
+/// A sent small text message: its storage is kept for the next one received, if the
+/// thread keeps none.
+#[inline]
+fn keep_small_text(text: String) {
+    if text.capacity() <= SMALL_MAX && text.capacity() > 0 {
+        TEXT.with_borrow_mut(|kept| {
+            if kept.capacity() == 0 {
+                *kept = text;
+            }
+        });
+    }
+}
+
+/// A sent small binary message: its storage is kept (see [`keep_small_text`]) when
+/// nothing else holds it.
+#[inline]
+fn keep_small_payload(data: Bytes) {
+    if !data.is_empty()
+        && data.len() <= SMALL_MAX
+        && BINARY.with_borrow(Vec::capacity) == 0
+        && let Ok(unique) = data.try_into_mut()
+    {
+        let storage = Vec::from(unique);
+        BINARY.with_borrow_mut(|kept| *kept = storage);
+    }
+}
+
+/// Recycled storage to read into, if this thread holds some (the most recently kept).
+#[inline]
+pub(crate) fn take() -> Option<Vec<u8>> {
+    if POOLED.get() == 0 {
+        return None;
+    }
+    take_pooled()
+}
+
+fn take_pooled() -> Option<Vec<u8>> {
+    POOLED.set(POOLED.get() - 1);
+    POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let storage = pool.buffers.pop()?;
+        pool.bytes -= storage.len();
+        Some(storage)
+    })
+}
+
+/// Keeps `storage` for reuse if it is large enough to be worth it and the thread's pool
+/// stays within `limit` bytes with it; otherwise frees it.
+pub(crate) fn keep(storage: Vec<u8>, limit: usize) {
+    if storage.len() < RECYCLE_FROM {
+        return;
+    }
+    POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        if pool.bytes + storage.len() <= limit {
+            pool.bytes += storage.len();
+            pool.buffers.push(storage);
+            POOLED.set(pool.buffers.len());
+        }
+    });
+}
+
+/// A sent message's payload: its storage is kept (see [`keep`]) when nothing else holds
+/// it; the part of its capacity past its length is cleared once, so that all of it can
+/// be read into.
+#[inline]
+pub(crate) fn keep_payload(data: Bytes, limit: usize) {
+    if data.len() >= RECYCLE_FROM {
+        if limit >= RECYCLE_FROM {
+            keep_unique(data, limit);
+        }
+    } else {
+        keep_small_payload(data);
+    }
+}
+
+fn keep_unique(data: Bytes, limit: usize) {
+    if let Ok(unique) = data.try_into_mut() {
+        let mut storage = Vec::from(unique);
+        storage.resize(storage.capacity(), 0);
+        keep(storage, limit);
+    }
+}
+
+/// A sent text message's storage, as [`keep_payload`] (a `String` is never shared).
+#[inline]
+pub(crate) fn keep_text(text: String, limit: usize) {
+    if text.len() >= RECYCLE_FROM {
+        if limit >= RECYCLE_FROM {
+            keep_string(text, limit);
+        }
+    } else {
+        keep_small_text(text);
+    }
+}
+
+fn keep_string(text: String, limit: usize) {
+    let mut storage = text.into_bytes();
+    storage.resize(storage.capacity(), 0);
+    keep(storage, limit);
+}
+
+/// Lends the thread's output buffer to `session` if its output is empty and holds no
+/// storage (see [`ws_proto::Session::lend_output_storage`]).
+pub(crate) fn lend_output(session: &mut ws_proto::Session) {
+    OUTPUT.with_borrow_mut(|storage| {
+        if storage.capacity() > 0 {
+            session.lend_output_storage(storage);
+        }
+    });
+}
+
+/// Marks `n` bytes of `session`'s output as written; once all is written, its storage
+/// becomes the thread's output buffer again (if the thread holds none, and it did not
+/// grow past 64 KiB).
+pub(crate) fn advance_output(session: &mut ws_proto::Session, n: usize) {
+    OUTPUT.with_borrow_mut(|storage| {
+        session.advance_and_reclaim(n, storage);
+        if storage.capacity() > OUTPUT_MAX {
+            *storage = Vec::new();
+        }
+    });
+}
+
+/// Bytes of large messages' storage this thread keeps for reuse (at most the largest
+/// [`Settings::recycle_limit`](crate::Settings::recycle_limit) of the streams that gave
+/// it back): what ws-tokio holds on a runtime thread beside its connections.
+///
+/// ```
+/// assert_eq!(ws_tokio::recycled_bytes(), 0, "nothing was received on this thread");
+/// ```
+pub fn recycled_bytes() -> usize {
+    POOL.with(|pool| pool.borrow().bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pool_stays_within_its_limit() {
+        let limit = 3 * RECYCLE_FROM;
+        keep(vec![0; RECYCLE_FROM], limit);
+        keep(vec![0; 2 * RECYCLE_FROM], limit);
+        assert_eq!(recycled_bytes(), 3 * RECYCLE_FROM);
+        keep(vec![0; RECYCLE_FROM], limit);
+        assert_eq!(recycled_bytes(), 3 * RECYCLE_FROM, "over the limit: freed");
+        keep(vec![0; RECYCLE_FROM - 1], usize::MAX);
+        assert_eq!(recycled_bytes(), 3 * RECYCLE_FROM, "too small to keep");
+        assert_eq!(
+            take().map(|s| s.len()),
+            Some(2 * RECYCLE_FROM),
+            "last kept first"
+        );
+        assert_eq!(recycled_bytes(), RECYCLE_FROM);
+        assert_eq!(take().map(|s| s.len()), Some(RECYCLE_FROM));
+        assert_eq!(take(), None);
+        assert_eq!(recycled_bytes(), 0);
+    }
+
+    #[test]
+    fn a_payload_is_kept_only_when_no_one_else_holds_it() {
+        let data = Bytes::from(vec![7; RECYCLE_FROM]);
+        let held = data.clone();
+        keep_payload(data, usize::MAX);
+        assert_eq!(recycled_bytes(), 0, "shared: not recycled");
+        let at = held.as_ptr();
+        keep_payload(held, usize::MAX);
+        assert_eq!(recycled_bytes(), RECYCLE_FROM);
+        assert_eq!(take().map(|s| s.as_ptr()), Some(at), "the same storage");
+        keep_payload(Bytes::from(vec![7; RECYCLE_FROM]), 0);
+        assert_eq!(recycled_bytes(), 0, "a limit of 0 turns recycling off");
+    }
+
+    #[test]
+    fn a_small_sent_text_takes_the_next_received_one_that_fits() {
+        let sent = "s".repeat(100);
+        let at = sent.as_ptr();
+        keep_text(sent, 0);
+        let received = text_from("hello");
+        assert_ne!(
+            received.as_ptr(),
+            at,
+            "100 bytes of room for 5: too much, not used"
+        );
+        assert_eq!(received, "hello");
+        let long = "r".repeat(60);
+        let received = text_from(&long);
+        assert_eq!(received, long);
+        assert_eq!(received.as_ptr(), at, "fits: the sent message's storage");
+        let again = text_from("no storage kept now");
+        assert_ne!(again.as_ptr(), at);
+        keep_text("x".repeat(SMALL_MAX + 1), usize::MAX);
+        assert_eq!(TEXT.with_borrow(String::capacity), 0, "too large to keep");
+    }
+
+    #[test]
+    fn a_small_sent_payload_takes_the_next_received_one_of_its_length() {
+        let sent = Bytes::from(vec![1u8; 20]);
+        let at = sent.as_ptr();
+        let held = sent.clone();
+        keep_payload(sent, 0);
+        assert_eq!(BINARY.with_borrow(Vec::capacity), 0, "shared: not kept");
+        drop(held);
+        let sent = Bytes::from(vec![1u8; 20]);
+        let at_unique = sent.as_ptr();
+        keep_payload(sent, 0);
+        let other = bytes_from(&[2; 19]);
+        assert_eq!(&other[..], &[2; 19]);
+        assert_ne!(
+            other.as_ptr(),
+            at_unique,
+            "another length: a new allocation"
+        );
+        let received = bytes_from(&[3; 20]);
+        assert_eq!(&received[..], &[3; 20]);
+        assert_eq!(received.as_ptr(), at_unique, "the sent message's storage");
+        let _ = at;
+    }
+
+    #[test]
+    fn a_payload_shorter_than_its_storage_gives_all_of_it() {
+        let mut storage = vec![3; 2 * RECYCLE_FROM];
+        storage.truncate(RECYCLE_FROM);
+        keep_payload(Bytes::from(storage), usize::MAX);
+        let storage = take().expect("kept");
+        assert_eq!(
+            storage.len(),
+            2 * RECYCLE_FROM,
+            "its whole capacity, initialised"
+        );
+    }
+}
