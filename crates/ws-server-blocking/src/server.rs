@@ -24,7 +24,7 @@ pub(crate) mod proxy_header;
 pub(crate) mod topics;
 
 use crate::http::{HttpRequest, HttpResponse};
-use connection::{Connection, Slot, Stage};
+use connection::{Connection, SharedHandlers, Slot, Stage};
 use hub::{Handle, Hub};
 use topics::Topics;
 
@@ -51,6 +51,9 @@ pub struct Server {
     pub(crate) doomed: RefCell<Vec<usize>>,
     pub(crate) watchers: RefCell<Watchers<WatchFn>>,
     pub(crate) on_connect: RefCell<Option<ConnectFn>>,
+    /// The worker's callbacks for connections without their own (`Worker::on_utf8` and
+    /// the like).
+    pub(crate) shared_handlers: SharedHandlers,
     pub(crate) on_tick: RefCell<Option<ServerFn>>,
     pub(crate) on_shutdown: RefCell<Option<ServerFn>>,
     pub(crate) http_hook: Option<HttpHook>,
@@ -81,6 +84,7 @@ impl Server {
             doomed: RefCell::new(Vec::new()),
             watchers: RefCell::new(Watchers::default()),
             on_connect: RefCell::new(None),
+            shared_handlers: SharedHandlers::default(),
             on_tick: RefCell::new(None),
             on_shutdown: RefCell::new(None),
             http_hook: None,

@@ -15,6 +15,7 @@
 //!  (any phase) --- I/O error, deadline, cap --> Gone <--+
 //! ```
 
+use std::cell::OnceCell;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::time::Instant;
@@ -44,13 +45,11 @@ impl Slot {
         Slot {
             id,
             addr,
-            client: None.into(),
             transport: transport.into(),
             preface: Default::default(),
             rx: Default::default(),
-            handlers: Default::default(),
-            data: Default::default(),
-            topics: Default::default(),
+            handlers: OnceCell::new(),
+            extra: OnceCell::new(),
             phase: Phase::Handshake {
                 parser: Box::new(RequestParser::with_limits(config.handshake_limits)),
                 proxy: config
@@ -66,14 +65,8 @@ impl Slot {
             reading_paused: false.into(),
             peer_eof: false.into(),
             disconnect_requested: false.into(),
-            ending: Default::default(),
             notify_disconnect: true.into(),
-            max_send_size: config.max_send_size.into(),
-            recv_limits: (
-                config.session.max_frame_size,
-                config.session.max_message_size,
-            )
-                .into(),
+            was_ready: false.into(),
         }
     }
 
@@ -174,7 +167,7 @@ impl Slot {
         if self.disconnect_requested.get() && !hs.is_refused() {
             hs.refuse(403);
         }
-        let (max_frame, max_message) = self.recv_limits.get();
+        let (max_frame, max_message) = self.recv_limits(&server.config);
         let mut config = server.config.session.clone();
         config.max_frame_size = max_frame;
         config.max_message_size = max_message;
@@ -191,6 +184,7 @@ impl Slot {
             session: Box::new(session),
             closing: None,
         };
+        self.was_ready.set(true);
         server.mark_dirty(self);
         log::debug!("{}: handshake done for {}", self.addr, request.resource());
         drop(request);
@@ -348,11 +342,7 @@ impl Slot {
         if !self.notify_disconnect.replace(false) {
             return;
         }
-        let ending = self
-            .ending
-            .borrow()
-            .clone()
-            .unwrap_or_else(|| Ending::abnormal(""));
+        let ending = self.ending().unwrap_or_else(|| Ending::abnormal(""));
         let (code, reason) = (ending.code(), ending.reason());
         log::debug!("{}: disconnected ({code} {reason})", self.addr);
         Connection { server, slot: self }.disconnect_event(code, reason);

@@ -62,7 +62,9 @@ impl Slot {
             match pending.parser.parse(&pending.received) {
                 Ok(Parsed::Complete { header, .. }) => {
                     let client: Option<SocketAddr> = header.source();
-                    self.client.set(client);
+                    if client.is_some() {
+                        self.extra().client.set(client);
+                    }
                     match client {
                         Some(client) => log::debug!(
                             "{}: PROXY {:?} header: client {client}",
