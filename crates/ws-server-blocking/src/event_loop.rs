@@ -69,7 +69,6 @@ pub(crate) struct EventLoop {
     next_tick: Option<Instant>,
     next_housekeeping: Instant,
     next_silence_check: Option<Instant>,
-    last_silence_check: Instant,
     /// Set once shutdown has begun: when to give up on closing handshakes.
     shutdown_deadline: Option<Instant>,
     /// Accepting failed for lack of file descriptors; retry at housekeeping.
@@ -105,7 +104,6 @@ impl EventLoop {
             next_tick,
             next_housekeeping: now + HOUSEKEEPING,
             next_silence_check,
-            last_silence_check: now,
             shutdown_deadline: None,
             accept_paused: false,
             jobs,
@@ -423,7 +421,6 @@ impl EventLoop {
         if let Some(at) = self.next_silence_check.filter(|&at| now >= at) {
             self.next_silence_check = Some((at + self.server.config.silence_max / 2).max(now));
             self.check_silence(now);
-            self.last_silence_check = now;
         }
         if now >= self.next_housekeeping {
             self.next_housekeeping = now + HOUSEKEEPING;
@@ -440,7 +437,8 @@ impl EventLoop {
     fn check_silence(&mut self, now: Instant) {
         let server = &self.server;
         for (_, slot) in server.slots.iter() {
-            if slot.stage() == Stage::Open && slot.last_recv.get() <= self.last_silence_check {
+            // Silent since the last check: nothing read since (each read sets `heard`).
+            if !slot.heard.replace(false) && slot.stage() == Stage::Open {
                 slot.silence_check(server, now);
             }
         }
@@ -449,7 +447,12 @@ impl EventLoop {
     fn check_deadlines(&mut self, now: Instant) {
         let server = &self.server;
         for (_, slot) in server.slots.iter() {
-            if slot.phase.borrow().deadline().is_some_and(|at| now >= at) {
+            if slot
+                .phase
+                .borrow()
+                .deadline()
+                .is_some_and(|at| now >= at.instant(now))
+            {
                 slot.deadline_passed(server);
             }
         }

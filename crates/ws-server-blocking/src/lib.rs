@@ -160,6 +160,7 @@ mod payload;
 #[cfg(feature = "redis")]
 mod redis_broker;
 mod server;
+mod tick;
 #[cfg(feature = "tls")]
 pub mod tls;
 mod transport;

@@ -21,6 +21,7 @@ use crate::error::Error;
 use crate::handler::{HandlerResult, Outcome};
 use crate::handshake::Handshake;
 use crate::id::ConnId;
+use crate::tick::Tick;
 use crate::transport::Transport;
 
 type HandshakeFn = Box<dyn FnMut(Connection<'_>, &mut Handshake<'_>) -> Outcome>;
@@ -77,22 +78,24 @@ pub(crate) enum Phase {
         /// The PROXY protocol header still expected before TLS and the request
         /// ([`Builder::proxy_protocol`](crate::Builder::proxy_protocol)).
         proxy: Option<Box<PendingHeader>>,
-        deadline: Instant,
+        deadline: Tick,
     },
     /// The session is open: messages flow. Once our close frame is queued, the peer's
     /// answer is due by `closing` (`close_timeout` later); `None` until then.
     Open {
-        session: Box<Session>,
-        closing: Option<Instant>,
+        /// Inline, not boxed: an idle connection's memory is its slot, and a box costs a
+        /// pointer and the allocator's 16 bytes beside the session's 144.
+        session: Session,
+        closing: Option<Tick>,
     },
     /// Writing our last bytes (a close frame, a refusal: the session's, if there was
     /// one, or the preface) until `deadline`; then our side is shut down.
     Flushing {
-        session: Option<Box<Session>>,
-        deadline: Instant,
+        session: Option<Session>,
+        deadline: Tick,
     },
     /// Our side is shut down; reading until the peer closes its side, or `deadline`.
-    AwaitingEof { deadline: Instant },
+    AwaitingEof { deadline: Tick },
     /// Finished: removed at the end of the loop iteration.
     Gone,
 }
@@ -120,7 +123,7 @@ impl Phase {
     }
 
     /// When this phase gives up on the peer, if it waits on it.
-    pub(crate) fn deadline(&self) -> Option<Instant> {
+    pub(crate) fn deadline(&self) -> Option<Tick> {
         match self {
             Phase::Handshake { deadline, .. }
             | Phase::Flushing { deadline, .. }
@@ -134,7 +137,7 @@ impl Phase {
     pub(crate) fn session(&self) -> Option<&Session> {
         match self {
             Phase::Open { session, .. } => Some(session),
-            Phase::Flushing { session, .. } => session.as_deref(),
+            Phase::Flushing { session, .. } => session.as_ref(),
             _ => None,
         }
     }
@@ -143,7 +146,7 @@ impl Phase {
     pub(crate) fn session_mut(&mut self) -> Option<&mut Session> {
         match self {
             Phase::Open { session, .. } => Some(session),
-            Phase::Flushing { session, .. } => session.as_deref_mut(),
+            Phase::Flushing { session, .. } => session.as_mut(),
             _ => None,
         }
     }
@@ -176,9 +179,11 @@ pub(crate) struct Slot {
     pub handlers: OnceCell<Box<RefCell<Handlers>>>,
     /// What few connections use, made the first time one does (see [`Slot::extra`]).
     pub extra: OnceCell<Box<Extra>>,
-    pub last_recv: Cell<Instant>,
+    /// Something was received since the last silence check (Perl's `silence_max`); set
+    /// by each read, cleared by each check.
+    pub heard: Cell<bool>,
     /// When the first ping of the current silence was sent.
-    pub silent_since_ping: Cell<Option<Instant>>,
+    pub silent_since_ping: Cell<Option<Tick>>,
     /// Queued in the server's list of connections with output to write.
     pub dirty: Cell<bool>,
     /// The poller reports writability (only while output is blocked).
@@ -485,7 +490,10 @@ impl<'a> Connection<'a> {
             Phase::Handshake { .. } => self.slot.disconnect_requested.set(true),
             Phase::Open { session, closing } => {
                 if session.close(code, truncate_reason(reason)).is_ok() {
-                    *closing = Some(Instant::now() + self.server.config.close_timeout);
+                    *closing = Some(Tick::after(
+                        Instant::now(),
+                        self.server.config.close_timeout,
+                    ));
                     drop(phase);
                     self.slot
                         .record_ending(Ending::closed(code.as_u16(), truncate_reason(reason)));
@@ -687,12 +695,13 @@ mod tests {
     use ws_proto::{Config, Role, Session};
 
     use super::{Phase, Stage};
+    use crate::tick::Tick;
 
-    fn session() -> Box<Session> {
-        Box::new(Session::new(Role::Server, Config::default(), None))
+    fn session() -> Session {
+        Session::new(Role::Server, Config::default(), None)
     }
 
-    fn phases(at: Instant) -> Vec<Phase> {
+    fn phases(at: Tick) -> Vec<Phase> {
         vec![
             Phase::Handshake {
                 parser: Box::new(RequestParser::new()),
@@ -724,8 +733,8 @@ mod tests {
     // only once its closing handshake began.
     #[test]
     fn waiting_phases_carry_their_deadline() {
-        let at = Instant::now() + Duration::from_secs(5);
-        let deadlines: Vec<Option<Instant>> = phases(at).iter().map(Phase::deadline).collect();
+        let at = Tick::after(Instant::now(), Duration::from_secs(5));
+        let deadlines: Vec<Option<Tick>> = phases(at).iter().map(Phase::deadline).collect();
         assert_eq!(
             deadlines,
             [Some(at), None, Some(at), Some(at), Some(at), Some(at), None]
@@ -736,7 +745,7 @@ mod tests {
     // bytes); a refusal flushes without one; the other phases have none.
     #[test]
     fn the_session_lives_in_open_and_flushing_only() {
-        let at = Instant::now();
+        let at = Tick::at(Instant::now());
         let with: Vec<(Stage, bool)> = phases(at)
             .iter()
             .map(|p| (p.stage(), p.session().is_some()))

@@ -31,6 +31,7 @@ use crate::ending::Ending;
 use crate::handshake::{Handshake, reject_bytes};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::id::ConnId;
+use crate::tick::Tick;
 use crate::transport::{ReadOutcome, Transport};
 
 impl Slot {
@@ -55,10 +56,10 @@ impl Slot {
                 proxy: config
                     .proxy_protocol
                     .map(|parser| Box::new(super::connection::PendingHeader::new(parser))),
-                deadline: now + config.handshake_timeout,
+                deadline: Tick::after(now, config.handshake_timeout),
             }
             .into(),
-            last_recv: now.into(),
+            heard: true.into(),
             silent_since_ping: None.into(),
             dirty: false.into(),
             watching_writable: false.into(),
@@ -78,7 +79,7 @@ impl Slot {
         let outcome = self.transport.borrow_mut().read(rx);
         match outcome {
             Ok(ReadOutcome::Data { drained }) => {
-                self.last_recv.set(Instant::now());
+                self.heard.set(true);
                 self.silent_since_ping.set(None);
                 self.process(server, rx);
                 !drained || hangup
@@ -181,7 +182,7 @@ impl Slot {
         };
         *self.preface.borrow_mut() = answer;
         *self.phase.borrow_mut() = Phase::Open {
-            session: Box::new(session),
+            session,
             closing: None,
         };
         self.was_ready.set(true);
@@ -211,14 +212,14 @@ impl Slot {
         self.record_ending(Ending::abnormal(reason));
         *self.phase.borrow_mut() = Phase::Flushing {
             session: None,
-            deadline: Instant::now() + server.config.close_timeout,
+            deadline: Tick::after(Instant::now(), server.config.close_timeout),
         };
         server.mark_dirty(self);
     }
 
     /// Open -> Flushing: the session's last bytes are written by `deadline`, then our
     /// side is shut down (see `settle`).
-    fn start_flushing(&self, server: &Server, deadline: Instant) {
+    fn start_flushing(&self, server: &Server, deadline: Tick) {
         let mut phase = self.phase.borrow_mut();
         if let Phase::Open { .. } = &*phase
             && let Phase::Open { session, .. } = std::mem::replace(&mut *phase, Phase::Gone)
@@ -236,7 +237,10 @@ impl Slot {
     /// the peer are written within `close_timeout`.
     fn session_closed(&self, server: &Server) {
         if self.stage() == Stage::Open {
-            self.start_flushing(server, Instant::now() + server.config.close_timeout);
+            self.start_flushing(
+                server,
+                Tick::after(Instant::now(), server.config.close_timeout),
+            );
         }
     }
 
@@ -314,8 +318,8 @@ impl Slot {
                 if abnormal {
                     self.record_ending(Ending::abnormal("connection closed without a close frame"));
                 }
-                let deadline =
-                    closing.unwrap_or_else(|| Instant::now() + server.config.close_timeout);
+                let deadline = closing
+                    .unwrap_or_else(|| Tick::after(Instant::now(), server.config.close_timeout));
                 self.start_flushing(server, deadline);
             }
             Phase::Flushing { .. } => {
@@ -478,7 +482,7 @@ impl Slot {
         }
         // The session has nothing left to send: it goes with this phase.
         *self.phase.borrow_mut() = Phase::AwaitingEof {
-            deadline: Instant::now() + server.config.close_timeout,
+            deadline: Tick::after(Instant::now(), server.config.close_timeout),
         };
     }
 
@@ -498,14 +502,17 @@ impl Slot {
     pub(crate) fn silence_check(&self, server: &Server, now: Instant) {
         let timeout = server.config.silence_timeout;
         match self.silent_since_ping.get() {
-            Some(since) if timeout.is_some_and(|t| now.duration_since(since) >= t) => {
+            Some(since)
+                if timeout
+                    .is_some_and(|t| now.saturating_duration_since(since.instant(now)) >= t) =>
+            {
                 log::info!("{}: dropped: silent after ping", self.addr);
                 self.abort(server, Ending::abnormal("no answer to ping"));
             }
             first_ping => {
                 let pinged = Connection { server, slot: self }.send_ping(b"").is_ok();
                 if pinged && first_ping.is_none() {
-                    self.silent_since_ping.set(Some(now));
+                    self.silent_since_ping.set(Some(Tick::at(now)));
                 }
             }
         }
