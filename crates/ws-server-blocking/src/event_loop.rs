@@ -331,7 +331,7 @@ impl EventLoop {
                 slot.reading_paused.set(true);
                 return;
             }
-            let mut rx = slot.rx.take();
+            let mut rx = slot.take_rx();
             if rx.capacity() == 0 {
                 rx = std::mem::take(&mut self.scratch);
             }
@@ -342,7 +342,7 @@ impl EventLoop {
                     self.scratch = rx;
                 }
             } else {
-                slot.rx.set(rx);
+                slot.keep_rx(rx);
             }
             // The replies to what was just read leave now, in one write.
             self.flush(index);

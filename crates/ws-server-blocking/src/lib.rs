@@ -157,6 +157,7 @@ mod http;
 mod id;
 mod listen;
 mod payload;
+mod peer_addr;
 #[cfg(feature = "redis")]
 mod redis_broker;
 mod server;

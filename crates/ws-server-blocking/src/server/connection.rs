@@ -21,6 +21,7 @@ use crate::error::Error;
 use crate::handler::{HandlerResult, Outcome};
 use crate::handshake::Handshake;
 use crate::id::ConnId;
+use crate::peer_addr::PeerAddr;
 use crate::tick::Tick;
 use crate::transport::Transport;
 
@@ -166,13 +167,14 @@ pub(crate) struct PendingHeader {
 pub(crate) struct Slot {
     pub id: ConnId,
     /// The socket's peer (the load balancer, behind one).
-    pub addr: SocketAddr,
+    pub addr: PeerAddr,
     pub transport: RefCell<Transport>,
     /// Raw bytes that go out before any frame: the handshake's answer or refusal.
     pub preface: RefCell<Vec<u8>>,
     pub phase: RefCell<Phase>,
-    /// Received bytes not yet consumed; usually empty, lent to the loop while it reads.
-    pub rx: Cell<RecvBuffer>,
+    /// Received bytes not yet consumed (part of a frame), boxed: an idle connection
+    /// usually holds none; see [`Slot::take_rx`].
+    pub rx: Cell<Option<Box<RecvBuffer>>>,
     /// Callbacks registered on this connection (`Connection::on_*`), made at the first;
     /// the worker's ([`Worker::on_utf8`](crate::Worker::on_utf8) and the like) serve the
     /// connections without one.
@@ -219,6 +221,17 @@ pub(crate) struct Extra {
 }
 
 impl Slot {
+    /// The received bytes this connection holds (empty, without storage, if none), for
+    /// the loop to read into; give them back with [`keep_rx`](Self::keep_rx).
+    pub(crate) fn take_rx(&self) -> RecvBuffer {
+        self.rx.take().map_or_else(RecvBuffer::new, |rx| *rx)
+    }
+
+    /// Keeps received bytes not yet consumed (part of a frame) until the next read.
+    pub(crate) fn keep_rx(&self, rx: RecvBuffer) {
+        self.rx.set(Some(Box::new(rx)));
+    }
+
     /// What few connections use, made now if this one had none.
     pub(crate) fn extra(&self) -> &Extra {
         self.extra.get_or_init(Box::default)
@@ -308,7 +321,7 @@ impl<'a> Connection<'a> {
     /// socket's peer for a `LOCAL` or `UNKNOWN` header: the load balancer itself);
     /// otherwise the socket's peer.
     pub fn peer_addr(&self) -> SocketAddr {
-        self.slot.client().unwrap_or(self.slot.addr)
+        self.slot.client().unwrap_or_else(|| self.slot.addr.get())
     }
 
     /// The peer's IP address (Perl's `$conn->ip`); the client's behind a load balancer

@@ -45,7 +45,7 @@ impl Slot {
     ) -> Slot {
         Slot {
             id,
-            addr,
+            addr: addr.into(),
             transport: transport.into(),
             preface: Default::default(),
             rx: Default::default(),
