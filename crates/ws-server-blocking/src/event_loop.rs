@@ -10,6 +10,7 @@
 //! Received bytes go into one buffer shared by all connections; a connection only keeps
 //! a buffer of its own while it holds part of a frame, so an idle connection holds none.
 
+use crate::server::flags::Flag;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
@@ -328,7 +329,7 @@ impl EventLoop {
             // Backpressure (see `Builder::read_pause`): resumed by `flush` once the
             // output drains to half.
             if slot.unsent() > server.config.read_pause {
-                slot.reading_paused.set(true);
+                slot.flags.set(Flag::ReadingPaused, true);
                 return;
             }
             let mut rx = slot.take_rx();
@@ -376,7 +377,11 @@ impl EventLoop {
                 // A connection already flushed since it was queued (`read` flushes right
                 // after the callbacks ran) has its flag cleared and nothing new to write:
                 // output queued after that flush queues it again.
-                if self.server.slot(index).is_some_and(|slot| slot.dirty.get()) {
+                if self
+                    .server
+                    .slot(index)
+                    .is_some_and(|slot| slot.flags.get(Flag::Dirty))
+                {
                     self.flush(index);
                 }
             }
@@ -438,7 +443,7 @@ impl EventLoop {
         let server = &self.server;
         for (_, slot) in server.slots.iter() {
             // Silent since the last check: nothing read since (each read sets `heard`).
-            if !slot.heard.replace(false) && slot.stage() == Stage::Open {
+            if !slot.flags.replace(Flag::Heard, false) && slot.stage() == Stage::Open {
                 slot.silence_check(server, now);
             }
         }

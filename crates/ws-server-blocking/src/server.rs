@@ -1,6 +1,7 @@
 //! The running server, as callbacks see it: its connections, its watched file
 //! descriptors, and the way to shut it down.
 
+use flags::Flag;
 use slab::Slab;
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -18,8 +19,10 @@ use crate::id::ConnId;
 use crate::watch::{Direction, Watchers};
 
 pub(crate) mod connection;
+pub(crate) mod flags;
 pub(crate) mod hub;
 pub(crate) mod lifecycle;
+pub(crate) mod preface;
 pub(crate) mod proxy_header;
 pub(crate) mod topics;
 
@@ -161,7 +164,7 @@ impl Server {
     /// [`Connection::disconnect`].
     pub fn disconnect(&self, id: ConnId) {
         if let Some(conn) = self.connection(id) {
-            conn.slot.notify_disconnect.set(false);
+            conn.slot.flags.set(Flag::NotifyDisconnect, false);
             conn.slot
                 .abort(self, Ending::abnormal("dropped by the server"));
         }
@@ -294,7 +297,7 @@ impl Server {
 
     /// Queues a connection's output to be written at the end of this iteration.
     pub(crate) fn mark_dirty(&self, slot: &Slot) {
-        if !slot.dirty.replace(true) {
+        if !slot.flags.replace(Flag::Dirty, true) {
             self.dirty.borrow_mut().push(slot.id.index as usize);
         }
     }

@@ -15,6 +15,7 @@
 //!  (any phase) --- I/O error, deadline, cap --> Gone <--+
 //! ```
 
+use super::flags::{Flag, Flags};
 use std::cell::OnceCell;
 use std::io;
 use std::os::fd::AsRawFd;
@@ -59,15 +60,8 @@ impl Slot {
                 deadline: Tick::after(now, config.handshake_timeout),
             }
             .into(),
-            heard: true.into(),
+            flags: Flags::with(&[Flag::NotifyDisconnect, Flag::Heard]),
             silent_since_ping: None.into(),
-            dirty: false.into(),
-            watching_writable: false.into(),
-            reading_paused: false.into(),
-            peer_eof: false.into(),
-            disconnect_requested: false.into(),
-            notify_disconnect: true.into(),
-            was_ready: false.into(),
         }
     }
 
@@ -79,7 +73,7 @@ impl Slot {
         let outcome = self.transport.borrow_mut().read(rx);
         match outcome {
             Ok(ReadOutcome::Data { drained }) => {
-                self.heard.set(true);
+                self.flags.set(Flag::Heard, true);
                 self.silent_since_ping.set(None);
                 self.process(server, rx);
                 !drained || hangup
@@ -165,7 +159,7 @@ impl Slot {
         if self.stage() == Stage::Gone {
             return false;
         }
-        if self.disconnect_requested.get() && !hs.is_refused() {
+        if self.flags.get(Flag::DisconnectRequested) && !hs.is_refused() {
             hs.refuse(403);
         }
         let (max_frame, max_message) = self.recv_limits(&server.config);
@@ -180,12 +174,12 @@ impl Slot {
                 return false;
             }
         };
-        *self.preface.borrow_mut() = answer;
+        self.preface.set(answer);
         *self.phase.borrow_mut() = Phase::Open {
             session,
             closing: None,
         };
-        self.was_ready.set(true);
+        self.flags.set(Flag::WasReady, true);
         server.mark_dirty(self);
         log::debug!("{}: handshake done for {}", self.addr, request.resource());
         drop(request);
@@ -208,7 +202,7 @@ impl Slot {
 
     /// Sends a refusal (an HTTP answer) and closes after it.
     fn refuse(&self, server: &Server, answer: Vec<u8>, reason: &str) {
-        *self.preface.borrow_mut() = answer;
+        self.preface.set(answer);
         self.record_ending(Ending::abnormal(reason));
         *self.phase.borrow_mut() = Phase::Flushing {
             session: None,
@@ -305,7 +299,7 @@ impl Slot {
 
     /// The peer closed its side of the TCP connection.
     pub(crate) fn end_of_stream(&self, server: &Server) {
-        self.peer_eof.set(true);
+        self.flags.set(Flag::PeerEof, true);
         let mut phase = self.phase.borrow_mut();
         match &mut *phase {
             // Anything still queued (the answer to a close frame that came with the end
@@ -343,7 +337,7 @@ impl Slot {
     /// Runs the connection's disconnect callback, once, with how it ended.
     pub(crate) fn report_disconnect(&self, server: &Server) {
         server.unsubscribe_all(self);
-        if !self.notify_disconnect.replace(false) {
+        if !self.flags.replace(Flag::NotifyDisconnect, false) {
             return;
         }
         let ending = self.ending().unwrap_or_else(|| Ending::abnormal(""));
@@ -354,7 +348,7 @@ impl Slot {
 
     /// Bytes queued for a connection and not yet handed to the socket.
     pub(crate) fn unsent(&self) -> usize {
-        self.preface.borrow().len()
+        self.preface.len()
             + self
                 .phase
                 .borrow()
@@ -365,7 +359,7 @@ impl Slot {
     /// Writes the preface and the session's frames until done or the socket is full;
     /// returns whether everything went out.
     pub(crate) fn write_out(&self) -> io::Result<bool> {
-        let mut preface = self.preface.borrow_mut();
+        let mut preface = self.preface.lend();
         let mut phase = self.phase.borrow_mut();
         // Looked up once: the phase cannot change while this borrow lasts.
         let mut session = phase.session_mut();
@@ -397,10 +391,7 @@ impl Slot {
                             session.advance(n);
                         }
                     } else {
-                        preface.drain(..n);
-                        if preface.is_empty() {
-                            *preface = Vec::new();
-                        }
+                        preface.consume(n);
                     }
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(false),
@@ -415,7 +406,7 @@ impl Slot {
     /// socket would not take: otherwise every acknowledgement from the peer would wake
     /// the loop for nothing.
     pub(crate) fn watch_writable(&self, server: &Server, blocked: bool) {
-        if self.watching_writable.get() == blocked {
+        if self.flags.get(Flag::WatchingWritable) == blocked {
             return;
         }
         let interest = if blocked {
@@ -429,7 +420,7 @@ impl Slot {
             .registry
             .reregister(&mut SourceFd(&fd), token, interest)
         {
-            Ok(()) => self.watching_writable.set(blocked),
+            Ok(()) => self.flags.set(Flag::WatchingWritable, blocked),
             Err(err) => {
                 log::warn!("{}: cannot change polled events: {err}", self.addr);
                 self.abort(server, Ending::abnormal("poll error"));
@@ -440,7 +431,7 @@ impl Slot {
     /// Writes what the connection has queued, then moves its lifecycle on. Returns true
     /// when reading was paused (see `Builder::read_pause`) and may resume.
     pub(crate) fn flush(&self, server: &Server) -> bool {
-        self.dirty.set(false);
+        self.flags.set(Flag::Dirty, false);
         if matches!(self.stage(), Stage::Gone | Stage::AwaitingEof) {
             return false;
         }
@@ -452,9 +443,10 @@ impl Slot {
                 return false;
             }
         }
-        let resume = self.reading_paused.get() && self.unsent() <= server.config.read_pause / 2;
+        let resume =
+            self.flags.get(Flag::ReadingPaused) && self.unsent() <= server.config.read_pause / 2;
         if resume {
-            self.reading_paused.set(false);
+            self.flags.set(Flag::ReadingPaused, false);
         }
         self.settle(server);
         resume
@@ -476,7 +468,7 @@ impl Slot {
         // side and reading until the peer's end of stream makes sure the close frame is
         // not destroyed by a reset if the peer's last bytes are still unread.
         self.transport.borrow_mut().shutdown_write();
-        if self.peer_eof.get() {
+        if self.flags.get(Flag::PeerEof) {
             self.abort(server, Ending::abnormal("closed"));
             return;
         }
