@@ -291,7 +291,7 @@ impl EventLoop {
             let taken = server.on_connect.borrow_mut().take();
             if let Some(mut on_connect) = taken {
                 if let Err(err) = on_connect(server, Connection { server, slot }) {
-                    log::warn!("{}: connect callback failed: {err}", slot.addr);
+                    log::warn!("{}: connect callback failed: {err}", slot.addr());
                     slot.abort(server, Ending::closed(1011, "connect callback failed"));
                 }
                 server.on_connect.borrow_mut().get_or_insert(on_connect);

@@ -157,7 +157,6 @@ mod http;
 mod id;
 mod listen;
 mod payload;
-mod peer_addr;
 #[cfg(feature = "redis")]
 mod redis_broker;
 mod server;

@@ -326,7 +326,7 @@ impl Server {
         if let Some(slot) = self.slots.try_remove(index) {
             let fd = slot.transport.borrow().tcp().as_raw_fd();
             if let Err(err) = self.registry.deregister(&mut SourceFd(&fd)) {
-                log::debug!("{}: deregister failed: {err}", slot.addr);
+                log::debug!("{}: deregister failed: {err}", slot.addr());
             }
             self.open.set(self.open.get() - 1);
         }

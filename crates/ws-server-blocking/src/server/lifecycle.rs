@@ -27,7 +27,7 @@ use ws_proto::handshake::{Reject, RequestParser};
 use ws_proto::{CloseCode, Event, RecvBuffer};
 
 use super::Server;
-use super::connection::{Connection, Phase, Slot, Stage};
+use super::connection::{Connection, Extra, Phase, Slot, Stage};
 use crate::ending::Ending;
 use crate::handshake::{Handshake, reject_bytes};
 use crate::http::{HttpRequest, HttpResponse};
@@ -46,12 +46,21 @@ impl Slot {
     ) -> Slot {
         Slot {
             id,
-            addr: addr.into(),
+            addr_v4: match addr {
+                std::net::SocketAddr::V4(v4) => Some(v4),
+                std::net::SocketAddr::V6(_) => None,
+            },
             transport: transport.into(),
             preface: Default::default(),
             rx: Default::default(),
             handlers: OnceCell::new(),
-            extra: OnceCell::new(),
+            extra: match addr {
+                std::net::SocketAddr::V4(_) => OnceCell::new(),
+                std::net::SocketAddr::V6(v6) => OnceCell::from(Box::new(Extra {
+                    peer_v6: Some(v6),
+                    ..Extra::default()
+                })),
+            },
             phase: Phase::Handshake {
                 parser: Box::new(RequestParser::with_limits(config.handshake_limits)),
                 proxy: config
@@ -90,7 +99,7 @@ impl Slot {
                 false
             }
             Err(err) => {
-                log::debug!("{}: read failed: {err}", self.addr);
+                log::debug!("{}: read failed: {err}", self.addr());
                 self.abort(server, Ending::abnormal("read error"));
                 false
             }
@@ -137,7 +146,7 @@ impl Slot {
                     self.answer_http(server, &head, &answer);
                     return false;
                 }
-                log::info!("{}: handshake refused: {err}", self.addr);
+                log::info!("{}: handshake refused: {err}", self.addr());
                 self.refuse(
                     server,
                     reject_bytes(&Reject::for_error(&err)),
@@ -169,7 +178,7 @@ impl Slot {
         let (answer, session) = match hs.answer(config) {
             Ok(accepted) => accepted,
             Err(refusal) => {
-                log::info!("{}: handshake refused by the application", self.addr);
+                log::info!("{}: handshake refused by the application", self.addr());
                 self.refuse(server, refusal, "handshake refused");
                 return false;
             }
@@ -181,7 +190,7 @@ impl Slot {
         };
         self.flags.set(Flag::WasReady, true);
         server.mark_dirty(self);
-        log::debug!("{}: handshake done for {}", self.addr, request.resource());
+        log::debug!("{}: handshake done for {}", self.addr(), request.resource());
         drop(request);
         conn.ready_event();
         self.stage() == Stage::Open
@@ -191,7 +200,7 @@ impl Slot {
     fn answer_http(&self, server: &Server, head: &HttpRequest, answer: &HttpResponse) {
         log::debug!(
             "{}: {} {} answered by the HTTP hook with {}",
-            self.addr,
+            self.addr(),
             head.method(),
             head.target(),
             answer.status()
@@ -275,7 +284,7 @@ impl Slot {
                     }
                 }
                 Err(err) => {
-                    log::info!("{}: protocol error: {err}", self.addr);
+                    log::info!("{}: protocol error: {err}", self.addr());
                     // RFC 6455 7.1.7: the connection is failed with the error's code.
                     self.record_ending(match err.close_code() {
                         Some(code) => Ending::closed(code.as_u16(), &err.to_string()),
@@ -342,7 +351,7 @@ impl Slot {
         }
         let ending = self.ending().unwrap_or_else(|| Ending::abnormal(""));
         let (code, reason) = (ending.code(), ending.reason());
-        log::debug!("{}: disconnected ({code} {reason})", self.addr);
+        log::debug!("{}: disconnected ({code} {reason})", self.addr());
         Connection { server, slot: self }.disconnect_event(code, reason);
     }
 
@@ -422,7 +431,7 @@ impl Slot {
         {
             Ok(()) => self.flags.set(Flag::WatchingWritable, blocked),
             Err(err) => {
-                log::warn!("{}: cannot change polled events: {err}", self.addr);
+                log::warn!("{}: cannot change polled events: {err}", self.addr());
                 self.abort(server, Ending::abnormal("poll error"));
             }
         }
@@ -438,7 +447,7 @@ impl Slot {
         match self.write_out() {
             Ok(all_out) => self.watch_writable(server, !all_out),
             Err(err) => {
-                log::debug!("{}: write failed: {err}", self.addr);
+                log::debug!("{}: write failed: {err}", self.addr());
                 self.abort(server, Ending::abnormal("write error"));
                 return false;
             }
@@ -485,7 +494,7 @@ impl Slot {
             Stage::Open => "closing handshake timeout",
             _ => "close timeout",
         };
-        log::debug!("{}: {reason}", self.addr);
+        log::debug!("{}: {reason}", self.addr());
         self.abort(server, Ending::abnormal(reason));
     }
 
@@ -498,7 +507,7 @@ impl Slot {
                 if timeout
                     .is_some_and(|t| now.saturating_duration_since(since.instant(now)) >= t) =>
             {
-                log::info!("{}: dropped: silent after ping", self.addr);
+                log::info!("{}: dropped: silent after ping", self.addr());
                 self.abort(server, Ending::abnormal("no answer to ping"));
             }
             first_ping => {

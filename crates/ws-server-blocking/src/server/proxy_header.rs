@@ -68,12 +68,12 @@ impl Slot {
                     match client {
                         Some(client) => log::debug!(
                             "{}: PROXY {:?} header: client {client}",
-                            self.addr,
+                            self.addr(),
                             header.version
                         ),
                         None => log::debug!(
                             "{}: PROXY {:?} header without an address ({:?})",
-                            self.addr,
+                            self.addr(),
                             header.version,
                             header.addresses
                         ),
@@ -94,7 +94,7 @@ impl Slot {
                             drop(phase);
                             log::info!(
                                 "{}: refused: closed before its PROXY protocol header was complete",
-                                self.addr
+                                self.addr()
                             );
                             self.abort(server, Ending::abnormal("closed before the PROXY header"));
                             return HeaderRead::Refused;
@@ -107,7 +107,7 @@ impl Slot {
                         }
                         Err(err) => {
                             drop(phase);
-                            log::debug!("{}: read failed: {err}", self.addr);
+                            log::debug!("{}: read failed: {err}", self.addr());
                             self.abort(server, Ending::abnormal("read error"));
                             return HeaderRead::Refused;
                         }
@@ -116,7 +116,7 @@ impl Slot {
                 }
                 Err(err) => {
                     drop(phase);
-                    log::info!("{}: refused: {err}", self.addr);
+                    log::info!("{}: refused: {err}", self.addr());
                     self.abort(server, Ending::abnormal("no valid PROXY protocol header"));
                     return HeaderRead::Refused;
                 }
