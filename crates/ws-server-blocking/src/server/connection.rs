@@ -547,7 +547,12 @@ impl<'a> Connection<'a> {
         self.own_handlers().ready = Some(Box::new(move |c| f(c).into_result()));
     }
 
-    /// Called with each text message (Perl's `utf8` event).
+    /// Called with each text message (Perl's `utf8` event). Like every `on_*` here, it
+    /// replaces the worker's callback for the same event ([`Worker::on_utf8`]) for this
+    /// connection, and the first one a connection registers makes its box of callbacks
+    /// (about 128 bytes).
+    ///
+    /// [`Worker::on_utf8`]: crate::Worker::on_utf8
     pub fn on_utf8<R: HandlerResult>(
         &self,
         mut f: impl FnMut(Connection<'_>, &str) -> R + 'static,

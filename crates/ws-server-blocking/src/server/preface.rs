@@ -5,8 +5,10 @@
 use std::cell::Cell;
 use std::ops::Deref;
 
-/// Bytes to write before any frame; none most of the time.
+/// Bytes to write before any frame; none most of the time. `Box<Vec>`: the point is to
+/// keep the `Vec`'s 24 bytes out of every slot, behind one pointer.
 #[derive(Default)]
+#[allow(clippy::box_collection)]
 pub(crate) struct Preface(Cell<Option<Box<Vec<u8>>>>);
 
 impl Preface {
@@ -30,6 +32,7 @@ impl Preface {
 }
 
 /// The preface's bytes while they are being written; given back when dropped.
+#[allow(clippy::box_collection)]
 pub(crate) struct Lent<'a> {
     home: &'a Preface,
     bytes: Option<Box<Vec<u8>>>,
