@@ -19,6 +19,11 @@ pub struct IdleArgs {
     /// Seconds to wait after the last handshake before measuring.
     #[arg(long, default_value_t = 2.0)]
     settle: f64,
+    /// Connections to open (and hold) before the first reading, so that what the server
+    /// allocates once (its read buffer, its lists' first growth) is not counted per
+    /// connection: the figure is then the slope, (after - before) / connections.
+    #[arg(long, default_value_t = 0)]
+    warm: usize,
     /// Offer permessage-deflate in each handshake.
     #[arg(long)]
     deflate: bool,
@@ -82,7 +87,6 @@ fn rss_kib(pid: u32) -> io::Result<u64> {
 }
 
 pub fn run(args: &IdleArgs) -> io::Result<()> {
-    let before = rss_kib(args.server_pid)?;
     let extra = match (args.deflate, args.no_context_takeover) {
         (false, _) => "",
         (true, false) => wire::DEFLATE_OFFER,
@@ -90,7 +94,14 @@ pub fn run(args: &IdleArgs) -> io::Result<()> {
     };
     let request = wire::handshake_request_with(&args.addr, "/", extra);
     let frame = message_frame(args.deflate);
-    let mut held: Vec<TcpStream> = Vec::with_capacity(args.connections);
+    let mut held: Vec<TcpStream> = Vec::with_capacity(args.warm + args.connections);
+    for _ in 0..args.warm {
+        held.push(wire::connect_with(&args.addr, &request)?.0);
+    }
+    if args.warm > 0 {
+        std::thread::sleep(Duration::from_secs_f64(args.settle));
+    }
+    let before = rss_kib(args.server_pid)?;
     let mut compressed_answers = 0;
     for _ in 0..args.connections {
         let (mut tcp, _) = wire::connect_with(&args.addr, &request)?;

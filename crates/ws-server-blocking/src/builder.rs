@@ -448,7 +448,7 @@ impl Builder {
             })
             .collect();
         let first = seeds.remove(0);
-        let server = first.server()?;
+        let mut server = first.server()?;
         server.on_connect.replace(self.on_connect);
         server.on_tick.replace(self.on_tick);
         server.on_shutdown.replace(self.on_shutdown);
@@ -462,7 +462,7 @@ impl Builder {
         if let Some(setup) = &self.setup {
             let mut worker = Worker::new(0, workers);
             setup(&mut worker);
-            worker.install(&server);
+            worker.install(&mut server);
         }
         Ok(Listening {
             event_loop: first.into_loop(server),
@@ -518,11 +518,11 @@ impl Seed {
 
     /// Makes the worker's server on this thread, runs the setup, runs the loop.
     fn run(self, setup: Option<Setup>) -> Result<(), Error> {
-        let server = self.server()?;
+        let mut server = self.server()?;
         if let Some(setup) = setup {
             let mut worker = Worker::new(self.index, self.hub.workers());
             setup(&mut worker);
-            worker.install(&server);
+            worker.install(&mut server);
         }
         self.into_loop(server).run()
     }

@@ -10,6 +10,7 @@
 //! Received bytes go into one buffer shared by all connections; a connection only keeps
 //! a buffer of its own while it holds part of a frame, so an idle connection holds none.
 
+use crate::server::flags::Flag;
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
@@ -67,7 +68,6 @@ pub(crate) struct EventLoop {
     next_tick: Option<Instant>,
     next_housekeeping: Instant,
     next_silence_check: Option<Instant>,
-    last_silence_check: Instant,
     /// Set once shutdown has begun: when to give up on closing handshakes.
     shutdown_deadline: Option<Instant>,
     /// Accepting failed for lack of file descriptors; retry at housekeeping.
@@ -102,7 +102,6 @@ impl EventLoop {
             next_tick,
             next_housekeeping: now + HOUSEKEEPING,
             next_silence_check,
-            last_silence_check: now,
             shutdown_deadline: None,
             accept_paused: false,
             jobs,
@@ -289,7 +288,7 @@ impl EventLoop {
             let taken = server.on_connect.borrow_mut().take();
             if let Some(mut on_connect) = taken {
                 if let Err(err) = on_connect(server, Connection { server, slot }) {
-                    log::warn!("{}: connect callback failed: {err}", slot.addr);
+                    log::warn!("{}: connect callback failed: {err}", slot.addr());
                     slot.abort(server, Ending::closed(1011, "connect callback failed"));
                 }
                 server.on_connect.borrow_mut().get_or_insert(on_connect);
@@ -328,13 +327,13 @@ impl EventLoop {
             // output drains to half. Output is left unsent only where a write stopped
             // short (the poller then watches writability) or was queued since the last
             // flush (`dirty`): a connection with neither has none, and is not asked.
-            if (slot.dirty.get() || slot.watching_writable.get())
+            if (slot.flags.get(Flag::Dirty) || slot.flags.get(Flag::WatchingWritable))
                 && slot.unsent() > server.config.read_pause
             {
-                slot.reading_paused.set(true);
+                slot.flags.set(Flag::ReadingPaused, true);
                 return;
             }
-            let mut rx = slot.rx.take();
+            let mut rx = slot.take_rx();
             // A read into the loop's buffer takes at most `FIRST_READ_MAX` bytes: a large
             // frame then never arrives whole at an offset of that buffer, but is gathered
             // at the front of storage that can be handed over (see `payloads.rs`). Reads
@@ -349,7 +348,7 @@ impl EventLoop {
             if rx.is_empty() {
                 server.payloads.return_scratch(rx);
             } else {
-                slot.rx.set(rx);
+                slot.keep_rx(rx);
             }
             // The replies to what was just read leave now, in one write.
             self.flush(index);
@@ -383,7 +382,11 @@ impl EventLoop {
                 // A connection already flushed since it was queued (`read` flushes right
                 // after the callbacks ran) has its flag cleared and nothing new to write:
                 // output queued after that flush queues it again.
-                if self.server.slot(index).is_some_and(|slot| slot.dirty.get()) {
+                if self
+                    .server
+                    .slot(index)
+                    .is_some_and(|slot| slot.flags.get(Flag::Dirty))
+                {
                     self.flush(index);
                 }
             }
@@ -428,7 +431,6 @@ impl EventLoop {
         if let Some(at) = self.next_silence_check.filter(|&at| now >= at) {
             self.next_silence_check = Some((at + self.server.config.silence_max / 2).max(now));
             self.check_silence(now);
-            self.last_silence_check = now;
         }
         if now >= self.next_housekeeping {
             self.next_housekeeping = now + HOUSEKEEPING;
@@ -445,7 +447,8 @@ impl EventLoop {
     fn check_silence(&mut self, now: Instant) {
         let server = &self.server;
         for (_, slot) in server.slots.iter() {
-            if slot.stage() == Stage::Open && slot.last_recv.get() <= self.last_silence_check {
+            // Silent since the last check: nothing read since (each read sets `heard`).
+            if !slot.flags.replace(Flag::Heard, false) && slot.stage() == Stage::Open {
                 slot.silence_check(server, now);
             }
         }
@@ -454,7 +457,12 @@ impl EventLoop {
     fn check_deadlines(&mut self, now: Instant) {
         let server = &self.server;
         for (_, slot) in server.slots.iter() {
-            if slot.phase.borrow().deadline().is_some_and(|at| now >= at) {
+            if slot
+                .phase
+                .borrow()
+                .deadline()
+                .is_some_and(|at| now >= at.instant(now))
+            {
                 slot.deadline_passed(server);
             }
         }

@@ -1,6 +1,7 @@
 //! The running server, as callbacks see it: its connections, its watched file
 //! descriptors, and the way to shut it down.
 
+use flags::Flag;
 use slab::Slab;
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -18,14 +19,16 @@ use crate::id::ConnId;
 use crate::watch::{Direction, Watchers};
 
 pub(crate) mod connection;
+pub(crate) mod flags;
 pub(crate) mod hub;
 pub(crate) mod lifecycle;
 pub(crate) mod payloads;
+pub(crate) mod preface;
 pub(crate) mod proxy_header;
 pub(crate) mod topics;
 
 use crate::http::{HttpRequest, HttpResponse};
-use connection::{Connection, Slot, Stage};
+use connection::{Connection, SharedHandlers, Slot, Stage};
 use hub::{Handle, Hub};
 use topics::Topics;
 
@@ -52,6 +55,9 @@ pub struct Server {
     pub(crate) doomed: RefCell<Vec<usize>>,
     pub(crate) watchers: RefCell<Watchers<WatchFn>>,
     pub(crate) on_connect: RefCell<Option<ConnectFn>>,
+    /// The worker's callbacks for connections without their own (`Worker::on_utf8` and
+    /// the like).
+    pub(crate) shared_handlers: SharedHandlers,
     pub(crate) on_tick: RefCell<Option<ServerFn>>,
     pub(crate) on_shutdown: RefCell<Option<ServerFn>>,
     pub(crate) http_hook: Option<HttpHook>,
@@ -84,6 +90,7 @@ impl Server {
             doomed: RefCell::new(Vec::new()),
             watchers: RefCell::new(Watchers::default()),
             on_connect: RefCell::new(None),
+            shared_handlers: SharedHandlers::default(),
             on_tick: RefCell::new(None),
             on_shutdown: RefCell::new(None),
             http_hook: None,
@@ -161,7 +168,7 @@ impl Server {
     /// [`Connection::disconnect`].
     pub fn disconnect(&self, id: ConnId) {
         if let Some(conn) = self.connection(id) {
-            conn.slot.notify_disconnect.set(false);
+            conn.slot.flags.set(Flag::NotifyDisconnect, false);
             conn.slot
                 .abort(self, Ending::abnormal("dropped by the server"));
         }
@@ -294,7 +301,7 @@ impl Server {
 
     /// Queues a connection's output to be written at the end of this iteration.
     pub(crate) fn mark_dirty(&self, slot: &Slot) {
-        if !slot.dirty.replace(true) {
+        if !slot.flags.replace(Flag::Dirty, true) {
             self.dirty.borrow_mut().push(slot.id.index as usize);
         }
     }
@@ -324,7 +331,7 @@ impl Server {
         if let Some(slot) = self.slots.try_remove(index) {
             let fd = slot.transport.borrow().tcp().as_raw_fd();
             if let Err(err) = self.registry.deregister(&mut SourceFd(&fd)) {
-                log::debug!("{}: deregister failed: {err}", slot.addr);
+                log::debug!("{}: deregister failed: {err}", slot.addr());
             }
             self.open.set(self.open.get() - 1);
         }

@@ -1,7 +1,10 @@
 //! Worker loops: the callbacks each worker builds for itself, on its own thread.
 
+use ws_proto::MessageKind;
+
 use crate::handler::HandlerResult;
-use crate::server::connection::Connection;
+use crate::handshake::Handshake;
+use crate::server::connection::{Connection, SharedHandlers};
 use crate::server::{ConnectFn, Server, ServerFn};
 
 /// One worker loop's callbacks, registered by the setup closure of
@@ -18,6 +21,7 @@ pub struct Worker {
     pub(crate) on_connect: Option<ConnectFn>,
     pub(crate) on_tick: Option<ServerFn>,
     pub(crate) on_shutdown: Option<ServerFn>,
+    pub(crate) handlers: SharedHandlers,
 }
 
 impl Worker {
@@ -66,8 +70,94 @@ impl Worker {
         self
     }
 
+    /// Called with each connection's request before the upgrade is answered, for every
+    /// connection of this worker without its own
+    /// ([`Connection::on_handshake`]): one callback for all, so that a connection costs
+    /// no memory for it (an idle connection's size is most of what a server holds per
+    /// client). It may run for one connection while it runs for another (a callback
+    /// that closes another connection), hence `Fn`: keep mutable state in a `Cell` or
+    /// `RefCell`.
+    pub fn on_handshake<R: HandlerResult>(
+        &mut self,
+        f: impl Fn(Connection<'_>, &mut Handshake<'_>) -> R + 'static,
+    ) -> &mut Self {
+        self.handlers.handshake = Some(Box::new(move |c, h| f(c, h).into_result()));
+        self
+    }
+
+    /// Called once a connection's handshake is done, for every connection of this worker
+    /// without its own [`Connection::on_ready`]; see [`on_handshake`](Self::on_handshake)
+    /// for why one for all.
+    pub fn on_ready<R: HandlerResult>(
+        &mut self,
+        f: impl Fn(Connection<'_>) -> R + 'static,
+    ) -> &mut Self {
+        self.handlers.ready = Some(Box::new(move |c| f(c).into_result()));
+        self
+    }
+
+    /// Called with each text message, for every connection of this worker without its
+    /// own [`Connection::on_utf8`]; see [`on_handshake`](Self::on_handshake) for why one
+    /// for all.
+    pub fn on_utf8<R: HandlerResult>(
+        &mut self,
+        f: impl Fn(Connection<'_>, &str) -> R + 'static,
+    ) -> &mut Self {
+        self.handlers.utf8 = Some(Box::new(move |c, m| f(c, m).into_result()));
+        self
+    }
+
+    /// Called with each binary message, for every connection of this worker without its
+    /// own [`Connection::on_binary`]; see [`on_handshake`](Self::on_handshake) for why
+    /// one for all.
+    pub fn on_binary<R: HandlerResult>(
+        &mut self,
+        f: impl Fn(Connection<'_>, &[u8]) -> R + 'static,
+    ) -> &mut Self {
+        self.handlers.binary = Some(Box::new(move |c, m| f(c, m).into_result()));
+        self
+    }
+
+    /// Called with each frame of a data message (with the session config's
+    /// `deliver_fragments` on), for every connection of this worker without its own
+    /// [`Connection::on_fragment`]; see [`on_handshake`](Self::on_handshake) for why one
+    /// for all.
+    pub fn on_fragment<R: HandlerResult>(
+        &mut self,
+        f: impl Fn(Connection<'_>, MessageKind, &[u8], bool) -> R + 'static,
+    ) -> &mut Self {
+        self.handlers.fragment = Some(Box::new(move |c, k, d, l| f(c, k, d, l).into_result()));
+        self
+    }
+
+    /// Called with each pong's payload, for every connection of this worker without its
+    /// own [`Connection::on_pong`]; see [`on_handshake`](Self::on_handshake) for why one
+    /// for all.
+    pub fn on_pong<R: HandlerResult>(
+        &mut self,
+        f: impl Fn(Connection<'_>, &[u8]) -> R + 'static,
+    ) -> &mut Self {
+        self.handlers.pong = Some(Box::new(move |c, p| f(c, p).into_result()));
+        self
+    }
+
+    /// Called once when a connection is over, with the close code and reason that ended
+    /// it, for every connection of this worker without its own
+    /// [`Connection::on_disconnect`] (which says which code when);
+    /// [`Connection::was_ready`] tells a connection that was open from one refused or
+    /// failed in its handshake. See [`on_handshake`](Self::on_handshake) for why one for
+    /// all.
+    pub fn on_disconnect<R: HandlerResult>(
+        &mut self,
+        f: impl Fn(Connection<'_>, u16, &str) -> R + 'static,
+    ) -> &mut Self {
+        self.handlers.disconnect = Some(Box::new(move |c, code, r| f(c, code, r).into_result()));
+        self
+    }
+
     /// Moves the callbacks into the worker's server.
-    pub(crate) fn install(self, server: &Server) {
+    pub(crate) fn install(self, server: &mut Server) {
+        server.shared_handlers = self.handlers;
         if let Some(f) = self.on_connect {
             server.on_connect.replace(Some(f));
         }

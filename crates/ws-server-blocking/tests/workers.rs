@@ -5,7 +5,9 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::{Client, connect, serve, topic_command};
+use std::sync::mpsc;
+
+use common::{Client, connect, raw_exchange, serve, topic_command};
 use ws_server_blocking::{Error, Server};
 
 /// Each worker answers `who` with its index, subscribes on `sub:T`, publishes on
@@ -152,5 +154,98 @@ fn a_panicking_worker_stops_the_whole_server() {
             "a worker still accepts connections"
         );
         std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A worker whose callbacks (set on the worker, not on each connection) answer text with
+/// `worker:TEXT`, echo binary, refuse `/refuse`, and report each end as
+/// `WAS_READY CODE`; `own` gives the connection its own text callback (`own:TEXT`).
+fn worker_callbacks(
+    builder: ws_server_blocking::Builder,
+    ends: mpsc::Sender<String>,
+) -> ws_server_blocking::Builder {
+    let ends = std::sync::Mutex::new(ends);
+    builder.worker_setup(move |worker| {
+        let ends = ends.lock().unwrap().clone();
+        worker.on_handshake(|_conn, hs| {
+            if hs.request().resource() == "/refuse" {
+                hs.refuse(403);
+            }
+        });
+        worker.on_utf8(|conn, msg| {
+            if msg == "own" {
+                conn.on_utf8(|conn, msg| conn.send_utf8(&format!("own:{msg}")));
+                return conn.send_utf8("ok");
+            }
+            conn.send_utf8(&format!("worker:{msg}"))
+        });
+        worker.on_binary(|conn, data| conn.send_binary(data));
+        worker.on_disconnect(move |conn, code, _reason| {
+            let _ = ends.send(format!("{} {code}", conn.was_ready()));
+        });
+    })
+}
+
+// Callbacks set on the worker serve every connection without its own; a connection's own
+// replaces the worker's for that event and that connection only.
+#[test]
+fn worker_callbacks_serve_connections_without_their_own() {
+    let (ends, _ended) = mpsc::channel();
+    let server = serve(move |b| worker_callbacks(b, ends));
+    let mut a = connect(server.addr);
+    let mut b = connect(server.addr);
+    a.send_text("x");
+    assert_eq!(a.expect_text(), "worker:x");
+    a.send_text("own");
+    assert_eq!(a.expect_text(), "ok");
+    a.send_text("y");
+    assert_eq!(a.expect_text(), "own:y");
+    // Its binary messages still go to the worker's callback; the other connection's
+    // text too.
+    a.send_binary(&[1, 2, 3]);
+    assert_eq!(a.expect_binary(), [1, 2, 3]);
+    b.send_text("z");
+    assert_eq!(b.expect_text(), "worker:z");
+}
+
+// The worker's disconnect callback runs for a connection refused in its handshake (not
+// ready: `was_ready` false, 1006) and for one that was open (true, its close code).
+#[test]
+fn was_ready_tells_an_open_connections_end_from_a_refused_one() {
+    let (ends, ended) = mpsc::channel();
+    let server = serve(move |b| worker_callbacks(b, ends));
+    let answer = raw_exchange(
+        server.addr,
+        b"GET /refuse HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert_eq!(ended.recv_timeout(common::PATIENCE).unwrap(), "false 1006");
+    let mut open = connect(server.addr);
+    open.close(1000, "bye");
+    open.expect_close();
+    assert_eq!(ended.recv_timeout(common::PATIENCE).unwrap(), "true 1000");
+}
+
+// An IPv6 peer's address (kept out of the slot, see `Slot::addr`) reads back as the
+// client's socket address, as an IPv4 one does.
+#[test]
+fn peer_addresses_of_both_families_are_the_clients() {
+    for listen in ["127.0.0.1:0", "[::1]:0"] {
+        let server = serve(move |b| {
+            b.listen(listen).worker_setup(|worker| {
+                worker.on_utf8(|conn, _msg| conn.send_utf8(&conn.peer_addr().to_string()));
+            })
+        });
+        let host = if server.addr.is_ipv6() {
+            "::1"
+        } else {
+            "127.0.0.1"
+        };
+        let request = ws_proto::handshake::ClientRequest::new(host, "/").port(server.addr.port());
+        let mut client = common::connect_with(server.addr, request).unwrap();
+        let mine = client.stream.local_addr().unwrap();
+        client.send_text("who am I");
+        assert_eq!(client.expect_text(), mine.to_string());
     }
 }

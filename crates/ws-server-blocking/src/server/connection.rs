@@ -7,20 +7,23 @@
 //! every other connection (and to itself) while the server is iterating. The loop never
 //! holds one of these borrows while it calls a callback.
 
+use super::flags::{Flag, Flags};
 use std::any::Any;
-use std::cell::{Cell, RefCell};
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::cell::{Cell, OnceCell, RefCell};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4, SocketAddrV6, TcpStream};
 use std::time::Instant;
 
 use ws_proto::handshake::RequestParser;
 use ws_proto::{CloseCode, MessageKind, RecvBuffer, Session, truncate_reason};
 
 use super::Server;
+use super::preface::Preface;
 use crate::ending::Ending;
 use crate::error::Error;
 use crate::handler::{HandlerResult, Outcome};
 use crate::handshake::Handshake;
 use crate::id::ConnId;
+use crate::tick::Tick;
 use crate::transport::Transport;
 
 type HandshakeFn = Box<dyn FnMut(Connection<'_>, &mut Handshake<'_>) -> Outcome>;
@@ -30,7 +33,30 @@ type BytesFn = Box<dyn FnMut(Connection<'_>, &[u8]) -> Outcome>;
 type FragmentFn = Box<dyn FnMut(Connection<'_>, MessageKind, &[u8], bool) -> Outcome>;
 type DisconnectFn = Box<dyn FnMut(Connection<'_>, u16, &str) -> Outcome>;
 
-/// A connection's callbacks, registered with `Connection::on_*`.
+type SharedHandshakeFn = Box<dyn Fn(Connection<'_>, &mut Handshake<'_>) -> Outcome>;
+type SharedReadyFn = Box<dyn Fn(Connection<'_>) -> Outcome>;
+type SharedTextFn = Box<dyn Fn(Connection<'_>, &str) -> Outcome>;
+type SharedBytesFn = Box<dyn Fn(Connection<'_>, &[u8]) -> Outcome>;
+type SharedFragmentFn = Box<dyn Fn(Connection<'_>, MessageKind, &[u8], bool) -> Outcome>;
+type SharedDisconnectFn = Box<dyn Fn(Connection<'_>, u16, &str) -> Outcome>;
+
+/// A worker's callbacks for every connection of its loop (`Worker::on_utf8` and the
+/// like), for the events a connection has no callback of its own for: one set per
+/// loop, so that a connection costs nothing for them. `Fn`, so that one may run while
+/// it already runs for another connection (a message callback that closes another).
+#[derive(Default)]
+pub(crate) struct SharedHandlers {
+    pub handshake: Option<SharedHandshakeFn>,
+    pub ready: Option<SharedReadyFn>,
+    pub utf8: Option<SharedTextFn>,
+    pub binary: Option<SharedBytesFn>,
+    pub fragment: Option<SharedFragmentFn>,
+    pub pong: Option<SharedBytesFn>,
+    pub disconnect: Option<SharedDisconnectFn>,
+}
+
+/// A connection's own callbacks, registered with `Connection::on_*`; each replaces the
+/// worker's of the same event for this connection.
 #[derive(Default)]
 pub(crate) struct Handlers {
     pub handshake: Option<HandshakeFn>,
@@ -54,22 +80,24 @@ pub(crate) enum Phase {
         /// The PROXY protocol header still expected before TLS and the request
         /// ([`Builder::proxy_protocol`](crate::Builder::proxy_protocol)).
         proxy: Option<Box<PendingHeader>>,
-        deadline: Instant,
+        deadline: Tick,
     },
     /// The session is open: messages flow. Once our close frame is queued, the peer's
     /// answer is due by `closing` (`close_timeout` later); `None` until then.
     Open {
-        session: Box<Session>,
-        closing: Option<Instant>,
+        /// Inline, not boxed: an idle connection's memory is its slot, and a box costs a
+        /// pointer and the allocator's 16 bytes beside the session's 144.
+        session: Session,
+        closing: Option<Tick>,
     },
     /// Writing our last bytes (a close frame, a refusal: the session's, if there was
     /// one, or the preface) until `deadline`; then our side is shut down.
     Flushing {
-        session: Option<Box<Session>>,
-        deadline: Instant,
+        session: Option<Session>,
+        deadline: Tick,
     },
     /// Our side is shut down; reading until the peer closes its side, or `deadline`.
-    AwaitingEof { deadline: Instant },
+    AwaitingEof { deadline: Tick },
     /// Finished: removed at the end of the loop iteration.
     Gone,
 }
@@ -97,7 +125,7 @@ impl Phase {
     }
 
     /// When this phase gives up on the peer, if it waits on it.
-    pub(crate) fn deadline(&self) -> Option<Instant> {
+    pub(crate) fn deadline(&self) -> Option<Tick> {
         match self {
             Phase::Handshake { deadline, .. }
             | Phase::Flushing { deadline, .. }
@@ -111,7 +139,7 @@ impl Phase {
     pub(crate) fn session(&self) -> Option<&Session> {
         match self {
             Phase::Open { session, .. } => Some(session),
-            Phase::Flushing { session, .. } => session.as_deref(),
+            Phase::Flushing { session, .. } => session.as_ref(),
             _ => None,
         }
     }
@@ -120,7 +148,7 @@ impl Phase {
     pub(crate) fn session_mut(&mut self) -> Option<&mut Session> {
         match self {
             Phase::Open { session, .. } => Some(session),
-            Phase::Flushing { session, .. } => session.as_deref_mut(),
+            Phase::Flushing { session, .. } => session.as_mut(),
             _ => None,
         }
     }
@@ -133,52 +161,121 @@ pub(crate) struct PendingHeader {
     pub received: Vec<u8>,
 }
 
-/// A connection's state inside the server.
+/// A connection's state inside the server: one entry of the server's slab, so its size
+/// is most of what an idle connection costs (`a_slot_stays_within_*_bytes` guards it).
+/// What few connections use lives behind a box made the first time one does
+/// ([`Extra`]); callbacks set on the connection itself likewise ([`Handlers`]).
 pub(crate) struct Slot {
     pub id: ConnId,
-    /// The socket's peer (the load balancer, behind one).
-    pub addr: SocketAddr,
-    /// The client's address from a PROXY protocol header, when it carries one.
-    pub client: Cell<Option<SocketAddr>>,
+    /// The socket's peer (the load balancer, behind one), if IPv4: 8 bytes, where a
+    /// `SocketAddr` takes 32; an IPv6 peer's is in [`Extra`] (see [`Slot::addr`]).
+    pub addr_v4: Option<SocketAddrV4>,
     pub transport: RefCell<Transport>,
     /// Raw bytes that go out before any frame: the handshake's answer or refusal.
-    pub preface: RefCell<Vec<u8>>,
+    pub preface: Preface,
     pub phase: RefCell<Phase>,
-    /// Received bytes not yet consumed; usually empty, lent to the loop while it reads.
-    pub rx: Cell<RecvBuffer>,
-    pub handlers: RefCell<Handlers>,
+    /// Received bytes not yet consumed (part of a frame), boxed: an idle connection
+    /// usually holds none; see [`Slot::take_rx`].
+    pub rx: Cell<Option<Box<RecvBuffer>>>,
+    /// Callbacks registered on this connection (`Connection::on_*`), made at the first;
+    /// the worker's ([`Worker::on_utf8`](crate::Worker::on_utf8) and the like) serve the
+    /// connections without one.
+    pub handlers: OnceCell<Box<RefCell<Handlers>>>,
+    /// What few connections use, made the first time one does (see [`Slot::extra`]).
+    pub extra: OnceCell<Box<Extra>>,
+    /// When the first ping of the current silence was sent.
+    pub silent_since_ping: Cell<Option<Tick>>,
+    /// Yes/no states: queued to write, watching writability, reading paused, the peer's
+    /// end of stream, `disconnect` before the handshake, the disconnect callback owed,
+    /// was ready, heard since the last silence check (see [`Flag`]).
+    pub flags: Flags,
+}
+
+/// What a connection holds only once it uses it: boxed, out of the [`Slot`], so that an
+/// idle connection that never did (an echo server's) does not pay for it.
+#[derive(Default)]
+pub(crate) struct Extra {
+    /// The socket's peer, when it is an IPv6 address (see [`Slot::addr`]).
+    pub peer_v6: Option<SocketAddrV6>,
+    /// The client's address from a PROXY protocol header, when it carries one.
+    pub client: Cell<Option<SocketAddr>>,
     pub data: RefCell<Option<Box<dyn Any>>>,
     /// The topics this connection is subscribed to.
     pub topics: RefCell<Vec<std::sync::Arc<str>>>,
-    pub last_recv: Cell<Instant>,
-    /// When the first ping of the current silence was sent.
-    pub silent_since_ping: Cell<Option<Instant>>,
-    /// Queued in the server's list of connections with output to write.
-    pub dirty: Cell<bool>,
-    /// The poller reports writability (only while output is blocked).
-    pub watching_writable: Cell<bool>,
-    /// Not read from until its unsent output drains (see `Builder::read_pause`).
-    pub reading_paused: Cell<bool>,
-    /// The peer closed its side of the TCP connection.
-    pub peer_eof: Cell<bool>,
-    /// `disconnect` was called before the handshake finished.
-    pub disconnect_requested: Cell<bool>,
     /// How the connection ended, for the disconnect callback.
     pub ending: RefCell<Option<Ending>>,
-    /// Whether the disconnect callback is owed (not after `Server::disconnect`).
-    pub notify_disconnect: Cell<bool>,
-    pub max_send_size: Cell<usize>,
-    /// (max frame size, max message size) for the session.
-    pub recv_limits: Cell<(usize, usize)>,
+    /// This connection's `max_send_size`, when changed from the server's.
+    pub max_send_size: Cell<Option<usize>>,
+    /// This connection's (max frame size, max message size), when changed from the
+    /// server's session config.
+    pub recv_limits: Cell<Option<(usize, usize)>>,
 }
 
 impl Slot {
+    /// The received bytes this connection holds (empty, without storage, if none), for
+    /// the loop to read into; give them back with [`keep_rx`](Self::keep_rx).
+    pub(crate) fn take_rx(&self) -> RecvBuffer {
+        self.rx.take().map_or_else(RecvBuffer::new, |rx| *rx)
+    }
+
+    /// Keeps received bytes not yet consumed (part of a frame) until the next read.
+    pub(crate) fn keep_rx(&self, rx: RecvBuffer) {
+        self.rx.set(Some(Box::new(rx)));
+    }
+
+    /// The socket's peer (the load balancer, behind one).
+    pub(crate) fn addr(&self) -> SocketAddr {
+        match (
+            self.addr_v4,
+            self.extra.get().and_then(|extra| extra.peer_v6),
+        ) {
+            (Some(v4), _) => SocketAddr::V4(v4),
+            (None, Some(v6)) => SocketAddr::V6(v6),
+            // Not made by `Slot::accepted`, which keeps one or the other.
+            (None, None) => SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)),
+        }
+    }
+
+    /// What few connections use, made now if this one had none.
+    pub(crate) fn extra(&self) -> &Extra {
+        self.extra.get_or_init(Box::default)
+    }
+
     /// Remembers the first reason the connection ended; later ones are consequences.
     pub(crate) fn record_ending(&self, ending: Ending) {
-        let mut recorded = self.ending.borrow_mut();
+        let mut recorded = self.extra().ending.borrow_mut();
         if recorded.is_none() {
             *recorded = Some(ending);
         }
+    }
+
+    /// How the connection ended, if recorded.
+    pub(crate) fn ending(&self) -> Option<Ending> {
+        self.extra.get()?.ending.borrow().clone()
+    }
+
+    /// The client's address from a PROXY protocol header, if one gave it.
+    pub(crate) fn client(&self) -> Option<SocketAddr> {
+        self.extra.get()?.client.get()
+    }
+
+    /// The largest message this connection sends: its own, or the server's.
+    pub(crate) fn max_send_size(&self, config: &crate::config::Config) -> usize {
+        self.extra
+            .get()
+            .and_then(|extra| extra.max_send_size.get())
+            .unwrap_or(config.max_send_size)
+    }
+
+    /// (max frame size, max message size) for the session: its own, or the server's.
+    pub(crate) fn recv_limits(&self, config: &crate::config::Config) -> (usize, usize) {
+        self.extra
+            .get()
+            .and_then(|extra| extra.recv_limits.get())
+            .unwrap_or((
+                config.session.max_frame_size,
+                config.session.max_message_size,
+            ))
     }
 
     /// Drops the connection at the end of this loop iteration, without more I/O.
@@ -228,7 +325,7 @@ impl<'a> Connection<'a> {
     /// socket's peer for a `LOCAL` or `UNKNOWN` header: the load balancer itself);
     /// otherwise the socket's peer.
     pub fn peer_addr(&self) -> SocketAddr {
-        self.slot.client.get().unwrap_or(self.slot.addr)
+        self.slot.client().unwrap_or_else(|| self.slot.addr())
     }
 
     /// The peer's IP address (Perl's `$conn->ip`); the client's behind a load balancer
@@ -245,6 +342,13 @@ impl<'a> Connection<'a> {
     /// Whether the handshake is done and messages can be sent.
     pub fn is_ready(&self) -> bool {
         self.slot.session_is_open()
+    }
+
+    /// Whether the handshake completed at some point: true from the `ready` callback on,
+    /// and still true in the `disconnect` callback of a connection that was open; false
+    /// there for one refused or failed in its handshake.
+    pub fn was_ready(&self) -> bool {
+        self.slot.flags.get(Flag::WasReady)
     }
 
     /// Whether permessage-deflate was agreed in the handshake.
@@ -283,25 +387,25 @@ impl<'a> Connection<'a> {
 
     /// The largest message this connection sends (Perl's `max_send_size`).
     pub fn max_send_size(&self) -> usize {
-        self.slot.max_send_size.get()
+        self.slot.max_send_size(&self.server.config)
     }
 
     /// Changes the largest message this connection sends.
     pub fn set_max_send_size(&self, max: usize) {
-        self.slot.max_send_size.set(max);
+        self.slot.extra().max_send_size.set(Some(max));
     }
 
     /// The largest message this connection accepts (Perl's `max_recv_size`); a larger
     /// one is answered with close code 1009.
     pub fn max_recv_size(&self) -> usize {
-        self.slot.recv_limits.get().1
+        self.slot.recv_limits(&self.server.config).1
     }
 
     /// Changes the largest message (and frame) this connection accepts.
     pub fn set_max_recv_size(&self, max: usize) {
-        let (frame, _) = self.slot.recv_limits.get();
+        let (frame, _) = self.slot.recv_limits(&self.server.config);
         let limits = (frame.min(max), max);
-        self.slot.recv_limits.set(limits);
+        self.slot.extra().recv_limits.set(Some(limits));
         if let Some(session) = self.slot.phase.borrow_mut().session_mut() {
             session.set_max_frame_size(limits.0);
             session.set_max_message_size(limits.1);
@@ -381,7 +485,7 @@ impl<'a> Connection<'a> {
         size: usize,
         send: impl FnOnce(&mut Session) -> Result<(), ws_proto::LocalError>,
     ) -> Result<(), Error> {
-        let max = self.slot.max_send_size.get();
+        let max = self.slot.max_send_size(&self.server.config);
         if size > max {
             return Err(Error::MessageTooLarge { size, max });
         }
@@ -394,7 +498,7 @@ impl<'a> Connection<'a> {
             drop(phase);
             log::info!(
                 "{}: dropped: peer stopped reading ({cap} bytes unsent)",
-                self.slot.addr
+                self.slot.addr()
             );
             self.slot.abort(
                 self.server,
@@ -428,10 +532,13 @@ impl<'a> Connection<'a> {
     pub fn disconnect(&self, code: CloseCode, reason: &str) {
         let mut phase = self.slot.phase.borrow_mut();
         match &mut *phase {
-            Phase::Handshake { .. } => self.slot.disconnect_requested.set(true),
+            Phase::Handshake { .. } => self.slot.flags.set(Flag::DisconnectRequested, true),
             Phase::Open { session, closing } => {
                 if session.close(code, truncate_reason(reason)).is_ok() {
-                    *closing = Some(Instant::now() + self.server.config.close_timeout);
+                    *closing = Some(Tick::after(
+                        Instant::now(),
+                        self.server.config.close_timeout,
+                    ));
                     drop(phase);
                     self.slot
                         .record_ending(Ending::closed(code.as_u16(), truncate_reason(reason)));
@@ -444,13 +551,13 @@ impl<'a> Connection<'a> {
 
     /// Attaches a value of any type to the connection, replacing any earlier one.
     pub fn set_data<T: Any>(&self, value: T) {
-        *self.slot.data.borrow_mut() = Some(Box::new(value));
+        *self.slot.extra().data.borrow_mut() = Some(Box::new(value));
     }
 
     /// Runs `f` on the attached value, if there is one of type `T` (and it is not
     /// already being used further up the stack).
     pub fn with_data<T: Any, R>(&self, f: impl FnOnce(&mut T) -> R) -> Option<R> {
-        let mut data = self.slot.data.try_borrow_mut().ok()?;
+        let mut data = self.slot.extra.get()?.data.try_borrow_mut().ok()?;
         data.as_mut()?.downcast_mut::<T>().map(f)
     }
 
@@ -460,21 +567,25 @@ impl<'a> Connection<'a> {
         &self,
         mut f: impl FnMut(Connection<'_>, &mut Handshake<'_>) -> R + 'static,
     ) {
-        self.slot.handlers.borrow_mut().handshake =
-            Some(Box::new(move |c, h| f(c, h).into_result()));
+        self.own_handlers().handshake = Some(Box::new(move |c, h| f(c, h).into_result()));
     }
 
     /// Called once the handshake is done and messages can flow.
     pub fn on_ready<R: HandlerResult>(&self, mut f: impl FnMut(Connection<'_>) -> R + 'static) {
-        self.slot.handlers.borrow_mut().ready = Some(Box::new(move |c| f(c).into_result()));
+        self.own_handlers().ready = Some(Box::new(move |c| f(c).into_result()));
     }
 
-    /// Called with each text message (Perl's `utf8` event).
+    /// Called with each text message (Perl's `utf8` event). Like every `on_*` here, it
+    /// replaces the worker's callback for the same event ([`Worker::on_utf8`]) for this
+    /// connection, and the first one a connection registers makes its box of callbacks
+    /// (about 128 bytes).
+    ///
+    /// [`Worker::on_utf8`]: crate::Worker::on_utf8
     pub fn on_utf8<R: HandlerResult>(
         &self,
         mut f: impl FnMut(Connection<'_>, &str) -> R + 'static,
     ) {
-        self.slot.handlers.borrow_mut().utf8 = Some(Box::new(move |c, m| f(c, m).into_result()));
+        self.own_handlers().utf8 = Some(Box::new(move |c, m| f(c, m).into_result()));
     }
 
     /// Called with each binary message (Perl's `binary` event).
@@ -486,7 +597,7 @@ impl<'a> Connection<'a> {
         &self,
         mut f: impl FnMut(Connection<'_>, &[u8]) -> R + 'static,
     ) {
-        self.slot.handlers.borrow_mut().binary = Some(Box::new(move |c, m| f(c, m).into_result()));
+        self.own_handlers().binary = Some(Box::new(move |c, m| f(c, m).into_result()));
     }
 
     /// Called with each frame of a data message, when the server's session config has
@@ -495,7 +606,7 @@ impl<'a> Connection<'a> {
         &self,
         mut f: impl FnMut(Connection<'_>, MessageKind, &[u8], bool) -> R + 'static,
     ) {
-        self.slot.handlers.borrow_mut().fragment =
+        self.own_handlers().fragment =
             Some(Box::new(move |c, k, d, l| f(c, k, d, l).into_result()));
     }
 
@@ -504,7 +615,7 @@ impl<'a> Connection<'a> {
         &self,
         mut f: impl FnMut(Connection<'_>, &[u8]) -> R + 'static,
     ) {
-        self.slot.handlers.borrow_mut().pong = Some(Box::new(move |c, p| f(c, p).into_result()));
+        self.own_handlers().pong = Some(Box::new(move |c, p| f(c, p).into_result()));
     }
 
     /// Called once when the connection is over: as soon as the closing handshake is
@@ -516,67 +627,107 @@ impl<'a> Connection<'a> {
         &self,
         mut f: impl FnMut(Connection<'_>, u16, &str) -> R + 'static,
     ) {
-        self.slot.handlers.borrow_mut().disconnect =
+        self.own_handlers().disconnect =
             Some(Box::new(move |c, code, r| f(c, code, r).into_result()));
     }
 
-    /// Runs one of this connection's callbacks: it is taken out while it runs (so it may
-    /// replace itself), and a failure closes the connection with 1011.
-    fn call<H>(
+    /// This connection's own callbacks, made at the first one registered.
+    fn own_handlers(&self) -> std::cell::RefMut<'a, Handlers> {
+        self.slot.handlers.get_or_init(Box::default).borrow_mut()
+    }
+
+    /// Runs this connection's own callback for an event, if it has one: it is taken out
+    /// while it runs (so it may replace itself). `None` without one.
+    fn call_own<H>(
         &self,
-        event: &str,
         field: fn(&mut Handlers) -> &mut Option<H>,
         run: impl FnOnce(&mut H) -> Outcome,
-    ) {
-        let Some(mut handler) = field(&mut self.slot.handlers.borrow_mut()).take() else {
-            return;
-        };
+    ) -> Option<Outcome> {
+        let own = self.slot.handlers.get()?;
+        let mut handler = field(&mut own.borrow_mut()).take()?;
         let outcome = run(&mut handler);
-        let mut handlers = self.slot.handlers.borrow_mut();
+        let mut handlers = own.borrow_mut();
         let place = field(&mut handlers);
         if place.is_none() {
             *place = Some(handler);
         }
-        drop(handlers);
-        if let Err(err) = outcome {
-            log::warn!("{}: {event} callback failed: {err}", self.slot.addr);
+        Some(outcome)
+    }
+
+    /// The worker's callbacks, for the events this connection has none of its own for.
+    fn shared(&self) -> &'a SharedHandlers {
+        &self.server.shared_handlers
+    }
+
+    /// A callback's failure closes the connection with 1011.
+    fn settle(&self, event: &str, outcome: Option<Outcome>) {
+        if let Some(Err(err)) = outcome {
+            log::warn!("{}: {event} callback failed: {err}", self.slot.addr());
             self.disconnect(CloseCode::INTERNAL_ERROR, "");
         }
     }
 
     pub(crate) fn handshake_event(&self, handshake: &mut Handshake<'_>) {
         let me = *self;
-        self.call("handshake", |h| &mut h.handshake, |f| f(me, handshake));
+        let outcome = match self.call_own(|h| &mut h.handshake, |f| f(me, handshake)) {
+            Some(outcome) => Some(outcome),
+            None => self.shared().handshake.as_ref().map(|f| f(me, handshake)),
+        };
+        self.settle("handshake", outcome);
     }
 
     pub(crate) fn ready_event(&self) {
         let me = *self;
-        self.call("ready", |h| &mut h.ready, |f| f(me));
+        let outcome = self
+            .call_own(|h| &mut h.ready, |f| f(me))
+            .or_else(|| self.shared().ready.as_ref().map(|f| f(me)));
+        self.settle("ready", outcome);
     }
 
     pub(crate) fn utf8_event(&self, text: &str) {
         let me = *self;
-        self.call("utf8", |h| &mut h.utf8, |f| f(me, text));
+        let outcome = self
+            .call_own(|h| &mut h.utf8, |f| f(me, text))
+            .or_else(|| self.shared().utf8.as_ref().map(|f| f(me, text)));
+        self.settle("utf8", outcome);
     }
 
     pub(crate) fn binary_event(&self, data: &[u8]) {
         let me = *self;
-        self.call("binary", |h| &mut h.binary, |f| f(me, data));
+        let outcome = self
+            .call_own(|h| &mut h.binary, |f| f(me, data))
+            .or_else(|| self.shared().binary.as_ref().map(|f| f(me, data)));
+        self.settle("binary", outcome);
     }
 
     pub(crate) fn fragment_event(&self, kind: MessageKind, data: &[u8], last: bool) {
         let me = *self;
-        self.call("fragment", |h| &mut h.fragment, |f| f(me, kind, data, last));
+        let outcome = self
+            .call_own(|h| &mut h.fragment, |f| f(me, kind, data, last))
+            .or_else(|| {
+                let shared = self.shared().fragment.as_ref();
+                shared.map(|f| f(me, kind, data, last))
+            });
+        self.settle("fragment", outcome);
     }
 
     pub(crate) fn pong_event(&self, payload: &[u8]) {
         let me = *self;
-        self.call("pong", |h| &mut h.pong, |f| f(me, payload));
+        let outcome = self
+            .call_own(|h| &mut h.pong, |f| f(me, payload))
+            .or_else(|| self.shared().pong.as_ref().map(|f| f(me, payload)));
+        self.settle("pong", outcome);
     }
 
     pub(crate) fn disconnect_event(&self, code: u16, reason: &str) {
         let me = *self;
-        self.call("disconnect", |h| &mut h.disconnect, |f| f(me, code, reason));
+        let outcome = self
+            .call_own(|h| &mut h.disconnect, |f| f(me, code, reason))
+            .or_else(|| {
+                let shared = self.shared().disconnect.as_ref();
+                shared.map(|f| f(me, code, reason))
+            });
+        self.settle("disconnect", outcome);
     }
 }
 
@@ -598,12 +749,13 @@ mod tests {
     use ws_proto::{Config, Role, Session};
 
     use super::{Phase, Stage};
+    use crate::tick::Tick;
 
-    fn session() -> Box<Session> {
-        Box::new(Session::new(Role::Server, Config::default(), None))
+    fn session() -> Session {
+        Session::new(Role::Server, Config::default(), None)
     }
 
-    fn phases(at: Instant) -> Vec<Phase> {
+    fn phases(at: Tick) -> Vec<Phase> {
         vec![
             Phase::Handshake {
                 parser: Box::new(RequestParser::new()),
@@ -635,8 +787,8 @@ mod tests {
     // only once its closing handshake began.
     #[test]
     fn waiting_phases_carry_their_deadline() {
-        let at = Instant::now() + Duration::from_secs(5);
-        let deadlines: Vec<Option<Instant>> = phases(at).iter().map(Phase::deadline).collect();
+        let at = Tick::after(Instant::now(), Duration::from_secs(5));
+        let deadlines: Vec<Option<Tick>> = phases(at).iter().map(Phase::deadline).collect();
         assert_eq!(
             deadlines,
             [Some(at), None, Some(at), Some(at), Some(at), Some(at), None]
@@ -647,7 +799,7 @@ mod tests {
     // bytes); a refusal flushes without one; the other phases have none.
     #[test]
     fn the_session_lives_in_open_and_flushing_only() {
-        let at = Instant::now();
+        let at = Tick::at(Instant::now());
         let with: Vec<(Stage, bool)> = phases(at)
             .iter()
             .map(|p| (p.stage(), p.session().is_some()))
@@ -664,5 +816,19 @@ mod tests {
                 (Stage::Gone, false),
             ]
         );
+    }
+
+    // An idle connection's memory is its slab entry plus its session's box: the slot's
+    // size is guarded like ws-proto's session (`a_session_stays_within_144_bytes`), so
+    // that a field added to it is a decision (benches/README.md, "Idle memory per
+    // connection, field by field", lists each field and what it costs).
+    #[test]
+    fn a_slot_stays_within_240_bytes() {
+        use std::mem::size_of;
+        // 144 of them are the session's, 152 the phase's that holds it.
+        assert_eq!(size_of::<Session>(), 144);
+        assert!(size_of::<Phase>() <= 152, "Phase: {}", size_of::<Phase>());
+        let slot = size_of::<super::Slot>();
+        assert!(slot <= 240, "Slot: {slot} bytes");
     }
 }

@@ -15,7 +15,9 @@
 //!  (any phase) --- I/O error, deadline, cap --> Gone <--+
 //! ```
 
+use super::flags::{Flag, Flags};
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::time::Instant;
@@ -26,11 +28,12 @@ use ws_proto::handshake::{Reject, RequestParser};
 use ws_proto::{CloseCode, Event, RecvBuffer};
 
 use super::Server;
-use super::connection::{Connection, Phase, Slot, Stage};
+use super::connection::{Connection, Extra, Phase, Slot, Stage};
 use crate::ending::Ending;
 use crate::handshake::{Handshake, reject_bytes};
 use crate::http::{HttpRequest, HttpResponse};
 use crate::id::ConnId;
+use crate::tick::Tick;
 use crate::transport::{ReadOutcome, Transport};
 
 impl Slot {
@@ -44,37 +47,31 @@ impl Slot {
     ) -> Slot {
         Slot {
             id,
-            addr,
-            client: None.into(),
+            addr_v4: match addr {
+                std::net::SocketAddr::V4(v4) => Some(v4),
+                std::net::SocketAddr::V6(_) => None,
+            },
             transport: transport.into(),
             preface: Default::default(),
             rx: Default::default(),
-            handlers: Default::default(),
-            data: Default::default(),
-            topics: Default::default(),
+            handlers: OnceCell::new(),
+            extra: match addr {
+                std::net::SocketAddr::V4(_) => OnceCell::new(),
+                std::net::SocketAddr::V6(v6) => OnceCell::from(Box::new(Extra {
+                    peer_v6: Some(v6),
+                    ..Extra::default()
+                })),
+            },
             phase: Phase::Handshake {
                 parser: Box::new(RequestParser::with_limits(config.handshake_limits)),
                 proxy: config
                     .proxy_protocol
                     .map(|parser| Box::new(super::connection::PendingHeader::new(parser))),
-                deadline: now + config.handshake_timeout,
+                deadline: Tick::after(now, config.handshake_timeout),
             }
             .into(),
-            last_recv: now.into(),
+            flags: Flags::with(&[Flag::NotifyDisconnect, Flag::Heard]),
             silent_since_ping: None.into(),
-            dirty: false.into(),
-            watching_writable: false.into(),
-            reading_paused: false.into(),
-            peer_eof: false.into(),
-            disconnect_requested: false.into(),
-            ending: Default::default(),
-            notify_disconnect: true.into(),
-            max_send_size: config.max_send_size.into(),
-            recv_limits: (
-                config.session.max_frame_size,
-                config.session.max_message_size,
-            )
-                .into(),
         }
     }
 
@@ -94,7 +91,7 @@ impl Slot {
         let outcome = self.transport.borrow_mut().read(rx, max);
         match outcome {
             Ok(ReadOutcome::Data { drained }) => {
-                self.last_recv.set(Instant::now());
+                self.flags.set(Flag::Heard, true);
                 self.silent_since_ping.set(None);
                 self.process(server, rx);
                 !drained || hangup
@@ -111,7 +108,7 @@ impl Slot {
                 false
             }
             Err(err) => {
-                log::debug!("{}: read failed: {err}", self.addr);
+                log::debug!("{}: read failed: {err}", self.addr());
                 self.abort(server, Ending::abnormal("read error"));
                 false
             }
@@ -158,7 +155,7 @@ impl Slot {
                     self.answer_http(server, &head, &answer);
                     return false;
                 }
-                log::info!("{}: handshake refused: {err}", self.addr);
+                log::info!("{}: handshake refused: {err}", self.addr());
                 self.refuse(
                     server,
                     reject_bytes(&Reject::for_error(&err)),
@@ -180,30 +177,31 @@ impl Slot {
         if self.stage() == Stage::Gone {
             return false;
         }
-        if self.disconnect_requested.get() && !hs.is_refused() {
+        if self.flags.get(Flag::DisconnectRequested) && !hs.is_refused() {
             hs.refuse(403);
         }
-        let (max_frame, max_message) = self.recv_limits.get();
+        let (max_frame, max_message) = self.recv_limits(&server.config);
         let mut config = server.config.session.clone();
         config.max_frame_size = max_frame;
         config.max_message_size = max_message;
         let (answer, mut session) = match hs.answer(config) {
             Ok(accepted) => accepted,
             Err(refusal) => {
-                log::info!("{}: handshake refused by the application", self.addr);
+                log::info!("{}: handshake refused by the application", self.addr());
                 self.refuse(server, refusal, "handshake refused");
                 return false;
             }
         };
-        *self.preface.borrow_mut() = answer;
+        self.preface.set(answer);
         // Large payloads arrive in storage of their own, which an echo is written from.
         session.hand_over_payloads_from(Some(super::payloads::HAND_OVER_FROM));
         *self.phase.borrow_mut() = Phase::Open {
-            session: Box::new(session),
+            session,
             closing: None,
         };
+        self.flags.set(Flag::WasReady, true);
         server.mark_dirty(self);
-        log::debug!("{}: handshake done for {}", self.addr, request.resource());
+        log::debug!("{}: handshake done for {}", self.addr(), request.resource());
         drop(request);
         conn.ready_event();
         self.stage() == Stage::Open
@@ -213,7 +211,7 @@ impl Slot {
     fn answer_http(&self, server: &Server, head: &HttpRequest, answer: &HttpResponse) {
         log::debug!(
             "{}: {} {} answered by the HTTP hook with {}",
-            self.addr,
+            self.addr(),
             head.method(),
             head.target(),
             answer.status()
@@ -224,18 +222,18 @@ impl Slot {
 
     /// Sends a refusal (an HTTP answer) and closes after it.
     fn refuse(&self, server: &Server, answer: Vec<u8>, reason: &str) {
-        *self.preface.borrow_mut() = answer;
+        self.preface.set(answer);
         self.record_ending(Ending::abnormal(reason));
         *self.phase.borrow_mut() = Phase::Flushing {
             session: None,
-            deadline: Instant::now() + server.config.close_timeout,
+            deadline: Tick::after(Instant::now(), server.config.close_timeout),
         };
         server.mark_dirty(self);
     }
 
     /// Open -> Flushing: the session's last bytes are written by `deadline`, then our
     /// side is shut down (see `settle`).
-    fn start_flushing(&self, server: &Server, deadline: Instant) {
+    fn start_flushing(&self, server: &Server, deadline: Tick) {
         let mut phase = self.phase.borrow_mut();
         if let Phase::Open { .. } = &*phase
             && let Phase::Open { session, .. } = std::mem::replace(&mut *phase, Phase::Gone)
@@ -253,7 +251,10 @@ impl Slot {
     /// the peer are written within `close_timeout`.
     fn session_closed(&self, server: &Server) {
         if self.stage() == Stage::Open {
-            self.start_flushing(server, Instant::now() + server.config.close_timeout);
+            self.start_flushing(
+                server,
+                Tick::after(Instant::now(), server.config.close_timeout),
+            );
         }
     }
 
@@ -316,7 +317,7 @@ impl Slot {
                     }
                 }
                 Err(err) => {
-                    log::info!("{}: protocol error: {err}", self.addr);
+                    log::info!("{}: protocol error: {err}", self.addr());
                     // RFC 6455 7.1.7: the connection is failed with the error's code.
                     self.record_ending(match err.close_code() {
                         Some(code) => Ending::closed(code.as_u16(), &err.to_string()),
@@ -340,7 +341,7 @@ impl Slot {
 
     /// The peer closed its side of the TCP connection.
     pub(crate) fn end_of_stream(&self, server: &Server) {
-        self.peer_eof.set(true);
+        self.flags.set(Flag::PeerEof, true);
         let mut phase = self.phase.borrow_mut();
         match &mut *phase {
             // Anything still queued (the answer to a close frame that came with the end
@@ -353,8 +354,8 @@ impl Slot {
                 if abnormal {
                     self.record_ending(Ending::abnormal("connection closed without a close frame"));
                 }
-                let deadline =
-                    closing.unwrap_or_else(|| Instant::now() + server.config.close_timeout);
+                let deadline = closing
+                    .unwrap_or_else(|| Tick::after(Instant::now(), server.config.close_timeout));
                 self.start_flushing(server, deadline);
             }
             Phase::Flushing { .. } => {
@@ -378,23 +379,19 @@ impl Slot {
     /// Runs the connection's disconnect callback, once, with how it ended.
     pub(crate) fn report_disconnect(&self, server: &Server) {
         server.unsubscribe_all(self);
-        if !self.notify_disconnect.replace(false) {
+        if !self.flags.replace(Flag::NotifyDisconnect, false) {
             return;
         }
-        let ending = self
-            .ending
-            .borrow()
-            .clone()
-            .unwrap_or_else(|| Ending::abnormal(""));
+        let ending = self.ending().unwrap_or_else(|| Ending::abnormal(""));
         let (code, reason) = (ending.code(), ending.reason());
-        log::debug!("{}: disconnected ({code} {reason})", self.addr);
+        log::debug!("{}: disconnected ({code} {reason})", self.addr());
         Connection { server, slot: self }.disconnect_event(code, reason);
     }
 
     /// Bytes queued for a connection and not yet handed to the socket (a payload written
     /// from its own storage included).
     pub(crate) fn unsent(&self) -> usize {
-        self.preface.borrow().len()
+        self.preface.len()
             + self
                 .phase
                 .borrow()
@@ -413,7 +410,7 @@ impl Slot {
     /// Writes the preface and the session's frames until done or the socket is full;
     /// returns whether everything went out.
     pub(crate) fn write_out(&self, server: &Server) -> io::Result<bool> {
-        let mut preface = self.preface.borrow_mut();
+        let mut preface = self.preface.lend();
         let mut phase = self.phase.borrow_mut();
         // Looked up once: the phase cannot change while this borrow lasts.
         let mut session = phase.session_mut();
@@ -452,10 +449,7 @@ impl Slot {
                             server.payloads.advance_output(session, n);
                         }
                     } else {
-                        preface.drain(..n);
-                        if preface.is_empty() {
-                            *preface = Vec::new();
-                        }
+                        preface.consume(n);
                     }
                 }
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(false),
@@ -470,7 +464,7 @@ impl Slot {
     /// socket would not take: otherwise every acknowledgement from the peer would wake
     /// the loop for nothing.
     pub(crate) fn watch_writable(&self, server: &Server, blocked: bool) {
-        if self.watching_writable.get() == blocked {
+        if self.flags.get(Flag::WatchingWritable) == blocked {
             return;
         }
         let interest = if blocked {
@@ -484,9 +478,9 @@ impl Slot {
             .registry
             .reregister(&mut SourceFd(&fd), token, interest)
         {
-            Ok(()) => self.watching_writable.set(blocked),
+            Ok(()) => self.flags.set(Flag::WatchingWritable, blocked),
             Err(err) => {
-                log::warn!("{}: cannot change polled events: {err}", self.addr);
+                log::warn!("{}: cannot change polled events: {err}", self.addr());
                 self.abort(server, Ending::abnormal("poll error"));
             }
         }
@@ -495,21 +489,22 @@ impl Slot {
     /// Writes what the connection has queued, then moves its lifecycle on. Returns true
     /// when reading was paused (see `Builder::read_pause`) and may resume.
     pub(crate) fn flush(&self, server: &Server) -> bool {
-        self.dirty.set(false);
+        self.flags.set(Flag::Dirty, false);
         if matches!(self.stage(), Stage::Gone | Stage::AwaitingEof) {
             return false;
         }
         match self.write_out(server) {
             Ok(all_out) => self.watch_writable(server, !all_out),
             Err(err) => {
-                log::debug!("{}: write failed: {err}", self.addr);
+                log::debug!("{}: write failed: {err}", self.addr());
                 self.abort(server, Ending::abnormal("write error"));
                 return false;
             }
         }
-        let resume = self.reading_paused.get() && self.unsent() <= server.config.read_pause / 2;
+        let resume =
+            self.flags.get(Flag::ReadingPaused) && self.unsent() <= server.config.read_pause / 2;
         if resume {
-            self.reading_paused.set(false);
+            self.flags.set(Flag::ReadingPaused, false);
         }
         self.settle(server);
         resume
@@ -531,13 +526,13 @@ impl Slot {
         // side and reading until the peer's end of stream makes sure the close frame is
         // not destroyed by a reset if the peer's last bytes are still unread.
         self.transport.borrow_mut().shutdown_write();
-        if self.peer_eof.get() {
+        if self.flags.get(Flag::PeerEof) {
             self.abort(server, Ending::abnormal("closed"));
             return;
         }
         // The session has nothing left to send: it goes with this phase.
         *self.phase.borrow_mut() = Phase::AwaitingEof {
-            deadline: Instant::now() + server.config.close_timeout,
+            deadline: Tick::after(Instant::now(), server.config.close_timeout),
         };
     }
 
@@ -548,7 +543,7 @@ impl Slot {
             Stage::Open => "closing handshake timeout",
             _ => "close timeout",
         };
-        log::debug!("{}: {reason}", self.addr);
+        log::debug!("{}: {reason}", self.addr());
         self.abort(server, Ending::abnormal(reason));
     }
 
@@ -557,14 +552,17 @@ impl Slot {
     pub(crate) fn silence_check(&self, server: &Server, now: Instant) {
         let timeout = server.config.silence_timeout;
         match self.silent_since_ping.get() {
-            Some(since) if timeout.is_some_and(|t| now.duration_since(since) >= t) => {
-                log::info!("{}: dropped: silent after ping", self.addr);
+            Some(since)
+                if timeout
+                    .is_some_and(|t| now.saturating_duration_since(since.instant(now)) >= t) =>
+            {
+                log::info!("{}: dropped: silent after ping", self.addr());
                 self.abort(server, Ending::abnormal("no answer to ping"));
             }
             first_ping => {
                 let pinged = Connection { server, slot: self }.send_ping(b"").is_ok();
                 if pinged && first_ping.is_none() {
-                    self.silent_since_ping.set(Some(now));
+                    self.silent_since_ping.set(Some(Tick::at(now)));
                 }
             }
         }

@@ -62,16 +62,18 @@ impl Slot {
             match pending.parser.parse(&pending.received) {
                 Ok(Parsed::Complete { header, .. }) => {
                     let client: Option<SocketAddr> = header.source();
-                    self.client.set(client);
+                    if client.is_some() {
+                        self.extra().client.set(client);
+                    }
                     match client {
                         Some(client) => log::debug!(
                             "{}: PROXY {:?} header: client {client}",
-                            self.addr,
+                            self.addr(),
                             header.version
                         ),
                         None => log::debug!(
                             "{}: PROXY {:?} header without an address ({:?})",
-                            self.addr,
+                            self.addr(),
                             header.version,
                             header.addresses
                         ),
@@ -92,7 +94,7 @@ impl Slot {
                             drop(phase);
                             log::info!(
                                 "{}: refused: closed before its PROXY protocol header was complete",
-                                self.addr
+                                self.addr()
                             );
                             self.abort(server, Ending::abnormal("closed before the PROXY header"));
                             return HeaderRead::Refused;
@@ -105,7 +107,7 @@ impl Slot {
                         }
                         Err(err) => {
                             drop(phase);
-                            log::debug!("{}: read failed: {err}", self.addr);
+                            log::debug!("{}: read failed: {err}", self.addr());
                             self.abort(server, Ending::abnormal("read error"));
                             return HeaderRead::Refused;
                         }
@@ -114,7 +116,7 @@ impl Slot {
                 }
                 Err(err) => {
                     drop(phase);
-                    log::info!("{}: refused: {err}", self.addr);
+                    log::info!("{}: refused: {err}", self.addr());
                     self.abort(server, Ending::abnormal("no valid PROXY protocol header"));
                     return HeaderRead::Refused;
                 }

@@ -28,11 +28,18 @@ impl Connection<'_> {
         if !matches!(self.slot.stage(), Stage::Handshake | Stage::Open) {
             return false;
         }
-        if self.slot.topics.borrow().iter().any(|t| &**t == topic) {
+        if self
+            .slot
+            .extra()
+            .topics
+            .borrow()
+            .iter()
+            .any(|t| &**t == topic)
+        {
             return false;
         }
         let topic: Arc<str> = topic.into();
-        self.slot.topics.borrow_mut().push(topic.clone());
+        self.slot.extra().topics.borrow_mut().push(topic.clone());
         let mut topics = server.topics.borrow_mut();
         let subscribers = topics.map.entry(topic.clone()).or_default();
         subscribers.insert(self.slot.id);
@@ -43,7 +50,10 @@ impl Connection<'_> {
 
     /// Unsubscribes this connection from `topic`; returns false if it was not subscribed.
     pub fn unsubscribe(&self, topic: &str) -> bool {
-        let mut mine = self.slot.topics.borrow_mut();
+        let Some(extra) = self.slot.extra.get() else {
+            return false;
+        };
+        let mut mine = extra.topics.borrow_mut();
         let Some(at) = mine.iter().position(|t| &**t == topic) else {
             return false;
         };
@@ -55,12 +65,14 @@ impl Connection<'_> {
 
     /// The topics this connection is subscribed to.
     pub fn topics(&self) -> Vec<String> {
-        self.slot
-            .topics
-            .borrow()
-            .iter()
-            .map(|t| t.to_string())
-            .collect()
+        self.slot.extra.get().map_or_else(Vec::new, |extra| {
+            extra
+                .topics
+                .borrow()
+                .iter()
+                .map(|t| t.to_string())
+                .collect()
+        })
     }
 }
 
@@ -113,7 +125,10 @@ impl Server {
 
     /// A connection is over: it leaves every topic.
     pub(crate) fn unsubscribe_all(&self, slot: &Slot) {
-        let topics = std::mem::take(&mut *slot.topics.borrow_mut());
+        let Some(extra) = slot.extra.get() else {
+            return;
+        };
+        let topics = std::mem::take(&mut *extra.topics.borrow_mut());
         for topic in topics {
             self.drop_subscriber(slot.id, &topic);
         }

@@ -334,45 +334,41 @@ fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
             if let Some(chat) = &chat {
                 return chat.setup(worker);
             }
-            let origin = origin.clone();
-            worker.on_connect(move |_server, conn| {
-                // Connections coming and going, at info: what a newcomer watching the
-                // server expects to see (the library logs them at debug).
-                let ready = std::rc::Rc::new(std::cell::Cell::new(false));
-                let was_ready = ready.clone();
-                conn.on_ready(move |conn| {
-                    ready.set(true);
-                    log::info!("{}: connected", conn.peer_addr());
-                });
-                conn.on_disconnect(move |conn, code, reason| {
-                    if was_ready.get() {
-                        log::info!("{}: disconnected ({code} {reason})", conn.peer_addr());
-                    }
-                });
-                if let Some(origin) = origin.clone() {
-                    conn.on_handshake(move |_conn, hs| {
-                        if hs.request().origin() != Some(origin.as_str()) {
-                            hs.refuse(403);
-                        }
-                    });
-                }
-                match mode {
-                    Mode::Chat => {}
-                    Mode::Echo => {
-                        conn.on_utf8(|conn, msg| conn.send_utf8(msg));
-                        conn.on_binary(|conn, msg| conn.send_binary(msg));
-                    }
-                    Mode::Broadcast => {
-                        conn.subscribe(BROADCAST_TOPIC);
-                        conn.on_utf8(|conn, msg| {
-                            conn.server().publish_utf8(BROADCAST_TOPIC, msg);
-                        });
-                        conn.on_binary(|conn, msg| {
-                            conn.server().publish_binary(BROADCAST_TOPIC, msg);
-                        });
-                    }
+            // Callbacks set on the worker serve each of its connections: an idle
+            // connection holds nothing for them.
+            // Connections coming and going, at info: what a newcomer watching the
+            // server expects to see (the library logs them at debug).
+            worker.on_ready(|conn| log::info!("{}: connected", conn.peer_addr()));
+            worker.on_disconnect(|conn, code, reason| {
+                if conn.was_ready() {
+                    log::info!("{}: disconnected ({code} {reason})", conn.peer_addr());
                 }
             });
+            if let Some(origin) = origin.clone() {
+                worker.on_handshake(move |_conn, hs| {
+                    if hs.request().origin() != Some(origin.as_str()) {
+                        hs.refuse(403);
+                    }
+                });
+            }
+            match mode {
+                Mode::Chat => {}
+                Mode::Echo => {
+                    worker.on_utf8(|conn, msg| conn.send_utf8(msg));
+                    worker.on_binary(|conn, msg| conn.send_binary(msg));
+                }
+                Mode::Broadcast => {
+                    worker.on_connect(|_server, conn| {
+                        conn.subscribe(BROADCAST_TOPIC);
+                    });
+                    worker.on_utf8(|conn, msg| {
+                        conn.server().publish_utf8(BROADCAST_TOPIC, msg);
+                    });
+                    worker.on_binary(|conn, msg| {
+                        conn.server().publish_binary(BROADCAST_TOPIC, msg);
+                    });
+                }
+            }
         });
 
     let server = builder.bind()?;
