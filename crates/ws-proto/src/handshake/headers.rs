@@ -23,7 +23,16 @@ pub struct Headers {
 
 impl Headers {
     pub(crate) fn from_httparse(raw: &[httparse::Header<'_>]) -> Headers {
-        Headers::from_pairs(raw.iter().map(|h| (h.name, h.value)))
+        // Sized first, so that neither buffer grows (and copies itself) while filled.
+        let names = raw.iter().map(|h| h.name.len()).sum();
+        let values = raw.iter().map(|h| h.value.len()).sum();
+        let mut headers = Headers {
+            names: String::with_capacity(names),
+            values: Vec::with_capacity(values),
+            ends: Vec::with_capacity(raw.len()),
+        };
+        headers.extend(raw.iter().map(|h| (h.name, h.value)));
+        headers
     }
 
     pub(crate) fn from_pairs<'h>(pairs: impl IntoIterator<Item = (&'h str, &'h [u8])>) -> Headers {
@@ -33,14 +42,17 @@ impl Headers {
             values: Vec::new(),
             ends: Vec::with_capacity(pairs.size_hint().0),
         };
-        for (name, value) in pairs {
-            headers.names.push_str(name);
-            headers.values.extend_from_slice(value);
-            headers
-                .ends
-                .push((headers.names.len(), headers.values.len()));
-        }
+        headers.extend(pairs);
         headers
+    }
+
+    /// Appends fields.
+    fn extend<'h>(&mut self, pairs: impl Iterator<Item = (&'h str, &'h [u8])>) {
+        for (name, value) in pairs {
+            self.names.push_str(name);
+            self.values.extend_from_slice(value);
+            self.ends.push((self.names.len(), self.values.len()));
+        }
     }
 
     /// Every field as (name, value), in order.

@@ -213,8 +213,8 @@ impl Request {
         let raw_target = target;
         let target = Target::parse(raw_target)?;
         // RFC 9112 3.2: exactly one Host field.
-        let hosts: Vec<&[u8]> = headers.get_all("host").collect();
-        if hosts.len() != 1 || hosts[0].is_empty() || std::str::from_utf8(hosts[0]).is_err() {
+        let host = single(headers.get_all("host"));
+        if !host.is_some_and(|h| !h.is_empty() && std::str::from_utf8(h).is_ok()) {
             return Err(HandshakeError::MissingHost);
         }
         if !headers.has_token("upgrade", "websocket") {
@@ -223,8 +223,8 @@ impl Request {
         if !headers.has_token("connection", "upgrade") {
             return Err(HandshakeError::MissingConnection);
         }
-        let versions: Vec<&[u8]> = headers.get_all("sec-websocket-version").collect();
-        if versions.len() != 1 || versions[0].trim_ascii() != VERSION.as_bytes() {
+        let version = single(headers.get_all("sec-websocket-version"));
+        if !version.is_some_and(|v| v.trim_ascii() == VERSION.as_bytes()) {
             return Err(HandshakeError::UnsupportedVersion);
         }
         let key = single_key(&headers).ok_or(HandshakeError::InvalidKey)?;
@@ -347,6 +347,12 @@ impl Request {
     }
 }
 
+/// The value of a field sent exactly once; `None` if it is missing or repeated.
+fn single<'a>(mut values: impl Iterator<Item = &'a [u8]>) -> Option<&'a [u8]> {
+    let first = values.next()?;
+    values.next().is_none().then_some(first)
+}
+
 /// The length of a valid `Sec-WebSocket-Key`: 16 bytes in base64, padding included.
 const KEY_LEN: usize = 24;
 
@@ -354,11 +360,10 @@ const KEY_LEN: usize = 24;
 /// Base64 with its padding (as the standard engine requires) makes 16 bytes 24
 /// characters, and any other length cannot decode to 16 bytes.
 fn single_key(headers: &Headers) -> Option<[u8; KEY_LEN]> {
-    let mut keys = headers.get_all("sec-websocket-key");
-    let key: [u8; KEY_LEN] = keys.next()?.trim_ascii().try_into().ok()?;
-    if keys.next().is_some() {
-        return None;
-    }
+    let key: [u8; KEY_LEN] = single(headers.get_all("sec-websocket-key"))?
+        .trim_ascii()
+        .try_into()
+        .ok()?;
     // Room for the 18 bytes that 24 characters could decode to.
     let mut decoded = [0u8; 18];
     let len = BASE64.decode_slice(key, &mut decoded).ok()?;
