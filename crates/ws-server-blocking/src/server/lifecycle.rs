@@ -14,6 +14,10 @@
 //!                                               | peer's FIN, or peer's FIN came first
 //!  (any phase) --- I/O error, deadline, cap --> Gone <--+
 //! ```
+//!
+//! One shortcut: when the peer's close frame completes the closing handshake (plain TCP),
+//! our close frame is written at once and the socket closed, from Open through Flushing
+//! to Gone with no shutdown and no AwaitingEof (see `close_frames_exchanged`).
 
 use std::io;
 use std::os::fd::AsRawFd;
