@@ -224,7 +224,7 @@ impl Request {
             return Err(HandshakeError::MissingConnection);
         }
         let version = single(headers.get_all("sec-websocket-version"));
-        if !version.is_some_and(|v| v.trim_ascii() == VERSION.as_bytes()) {
+        if version.map(<[u8]>::trim_ascii) != Some(VERSION.as_bytes()) {
             return Err(HandshakeError::UnsupportedVersion);
         }
         let key = single_key(&headers).ok_or(HandshakeError::InvalidKey)?;
