@@ -75,9 +75,16 @@ impl Headers {
 
     /// Every value of a field, in order.
     pub fn get_all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
-        self.fields()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        // Names compared as bytes, with no `str` slicing (and its char boundary checks):
+        // the handshake's checks look up every field this way several times.
+        let names = self.names.as_bytes();
+        self.ends
+            .iter()
+            .scan((0, 0), |at, &end| Some((std::mem::replace(at, end), end)))
+            .filter(move |&((name_at, _), (name_end, _))| {
+                names[name_at..name_end].eq_ignore_ascii_case(name.as_bytes())
+            })
+            .map(|((_, value_at), (_, value_end))| &self.values[value_at..value_end])
     }
 
     /// Every field as (name, value).
