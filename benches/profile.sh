@@ -6,14 +6,18 @@
 #
 # SERVER: ws | ws-tokio | fastwebsockets | tokio-websockets.
 # WORKLOAD: echo1 (64 B text, 50 connections, 1 in flight) | echo16 (16 in flight) |
-#           echo1m (1 MiB binary, 4 connections, 1 in flight).
+#           echo1m (1 MiB binary, 4 connections, 1 in flight) |
+#           connect (connect + handshake + close, 64 at a time: figures per connection).
 #
 # The server runs under the tool; ws-load (release) drives it. The counters are zeroed
 # when ws-load's warm-up ends and dumped when its measurement ends, and divided by the
 # messages echoed in that window, so handshakes and start-up are left out. For ws-server
 # and ws-tokio the echoes are counted exactly (calls to ws-proto's push_frame, by
 # benches/callgrind-calls.py); for the others, ws-load's count covers a window a little
-# off the profiler's (it is told by a signal), so read their figures to about 5%. callgrind slows the server 30-60x: the rates it reports are meaningless; only the
+# off the profiler's (it is told by a signal), so read their figures to about 5%.
+# connect counts connections: ws-server and ws-tokio by their calls to ws-proto's
+# accept_key (one per handshake), the others by their calls to libc's close; strace by
+# the accept4 calls that succeeded. callgrind slows the server 30-60x: the rates it reports are meaningless; only the
 # instructions per message are. Knobs: DURATION (s, default 6), WARMUP (s, default 2),
 # OUT (folder for callgrind.out files, default target/profile), WS_TOKIO_BIN and WS_SERVER_BIN (other builds
 # of tokio_echo_server and ws-server to measure, for before/after figures).
@@ -33,8 +37,11 @@ case "$workload" in
     echo1) load_args=(--connections 50 --in-flight 1 --size 64) ;;
     echo16) load_args=(--connections 50 --in-flight 16 --size 64) ;;
     echo1m) load_args=(--connections 4 --in-flight 1 --size 1048576 --binary) ;;
+    connect) load_args=(--concurrency 64) ;;
     *) echo "profile: unknown workload $workload" >&2; exit 2 ;;
 esac
+mode=echo
+[ "$workload" = connect ] && mode=connect
 
 # Below Linux's ephemeral ports (32768 on), which the load generator's own sockets use.
 port=$((30000 + $$ % 2000))
@@ -66,7 +73,7 @@ run_one() { # run_one callgrind|strace
     done
     # valgrind runs the server in its own process: find it.
     pid="$tool_pid"
-    "$bin/ws-load" echo "$addr" "${load_args[@]}" --duration "$duration" --warmup "$warmup" \
+    "$bin/ws-load" "$mode" "$addr" "${load_args[@]}" --duration "$duration" --warmup "$warmup" \
         > "$out/load.$tag.$1.txt" 2>&1 &
     local load_pid=$!
     sleep "$warmup"
@@ -98,20 +105,34 @@ run_one() { # run_one callgrind|strace
             # ws-server and ws-tokio: count the echoes exactly, as the calls to ws-proto's
             # push_frame plus send_binary_external (one or the other per echoed message:
             # a large binary echo queues its header alone) in the window; others:
-            # ws-load's count.
-            local exact external
-            exact=$(python3 "$root/benches/callgrind-calls.py" "$file" 'Session>::push_frame')
-            external=$(python3 "$root/benches/callgrind-calls.py" "$file" 'Session>::send_binary_external')
+            # ws-load's count. For `connect`, one accept key per handshake (ws-server,
+            # ws-tokio) or one close per connection (the others).
+            local exact external=0
+            local counted='Session>::push_frame'
+            if [ "$workload" = connect ]; then
+                case "$server" in
+                    ws | ws-tokio) counted='ws_proto::handshake::accept_key' ;;
+                    *) counted='=close' ;;
+                esac
+            else
+                external=$(python3 "$root/benches/callgrind-calls.py" "$file" 'Session>::send_binary_external')
+            fi
+            exact=$(python3 "$root/benches/callgrind-calls.py" "$file" "$counted")
             exact=$((exact + external))
             [ "$exact" -gt 0 ] && messages="$exact"
             awk -v ir="$ir" -v m="$messages" -v s="$server" -v w="$workload" \
                 'BEGIN { printf "%s %s: %d messages, %.0f instructions per message (%s)\n", s, w, m, ir / m, "callgrind" }' ;;
         strace)
+            # connect: per connection, counted exactly as the accept4 calls that
+            # succeeded (calls less errors).
             awk -v m="$messages" -v s="$server" -v w="$workload" '
-                $1 ~ /^[0-9.]+$/ && NF >= 5 { calls[$NF] = $4 }
+                $1 ~ /^[0-9.]+$/ && NF >= 5 { calls[$NF] = $4; if (NF == 6) errors[$NF] = $5 }
                 END {
-                    printf "%s %s: %d messages; system calls per message:", s, w, m
+                    unit = "message"
+                    if (w == "connect") { m = calls["accept4"] - errors["accept4"]; unit = "connection" }
+                    printf "%s %s: %d %ss; system calls per %s:", s, w, m, unit, unit
                     for (c in calls) if (c != "total") printf " %s %.3f", c, calls[c] / m
+                    if (w == "connect") for (c in errors) if (c != "total") printf " (%s failed %.3f)", c, errors[c] / m
                     printf "\n"
                 }' "$out/strace.$tag.txt" ;;
     esac

@@ -99,7 +99,22 @@ fn churn(
                 }
                 loop {
                     match slot.tcp.read(&mut buf) {
-                        Ok(0) => return Ok(matches!(slot.stage, Stage::Closing)),
+                        // A cycle counts once the server answered our close with its
+                        // own (RFC 6455 5.5.1) and then closed TCP: a server that drops
+                        // the connection without a close frame, or answers with
+                        // anything else first, is an error, not a faster cycle.
+                        Ok(0) => {
+                            return match slot.stage {
+                                Stage::Closing if slot.got.first() == Some(&0x88) => Ok(true),
+                                Stage::Closing => Err(io::Error::other(
+                                    "closed without answering the close frame",
+                                )),
+                                _ => Err(io::Error::new(
+                                    io::ErrorKind::UnexpectedEof,
+                                    "closed during the handshake",
+                                )),
+                            };
+                        }
                         Ok(n) => slot.got.extend_from_slice(&buf[..n]),
                         Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
                         Err(err) => return Err(err),

@@ -24,6 +24,7 @@ use ws_proto::handshake::Reject;
 use crate::ending::Ending;
 use crate::error::Error;
 use crate::handshake::reject_bytes;
+use crate::listen::inherit_nodelay;
 use crate::server::Server;
 use crate::server::connection::{Connection, Slot, Stage};
 use crate::server::hub::Job;
@@ -58,7 +59,12 @@ pub(crate) struct EventLoop {
     poll: Poll,
     events: Events,
     pub(crate) server: Server,
-    listener: Option<TcpListener>,
+    /// mio's listener, for its `accept4(SOCK_NONBLOCK)`: accepted sockets are
+    /// non-blocking from birth, with no `ioctl` each.
+    listener: Option<mio::net::TcpListener>,
+    /// Accepted sockets need their own `TCP_NODELAY` (`setsockopt` each): false where
+    /// they inherit it from the listener (Linux), see `listen::inherit_nodelay`.
+    nodelay_per_socket: bool,
     tls: Option<TlsConfig>,
     /// Connections whose read budget ran out while the socket may hold more (the poller
     /// is edge-triggered and will not report them again).
@@ -91,11 +97,16 @@ impl EventLoop {
         let next_tick = (!config.tick_period.is_zero()).then(|| now + config.tick_period);
         let next_silence_check =
             (!config.silence_max.is_zero()).then(|| now + config.silence_max / 2);
+        // Set (or cleared) on the listener either way: a listener bound by the caller may
+        // carry a setting of its own.
+        let inherited = inherit_nodelay(&listener, config.nodelay);
+        let nodelay_per_socket = config.nodelay && !inherited;
         EventLoop {
             poll,
             events: Events::with_capacity(1024),
             server,
-            listener: Some(listener),
+            listener: Some(mio::net::TcpListener::from_std(listener)),
+            nodelay_per_socket,
             tls,
             unfinished: Vec::new(),
             ready: Vec::new(),
@@ -214,7 +225,7 @@ impl EventLoop {
                 return;
             };
             match listener.accept() {
-                Ok((tcp, addr)) => self.add_connection(tcp, addr),
+                Ok((tcp, addr)) => self.add_connection(tcp.into(), addr),
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) if err.kind() == io::ErrorKind::ConnectionAborted => {}
@@ -229,6 +240,8 @@ impl EventLoop {
         }
     }
 
+    /// Takes on a socket just accepted (non-blocking already, and with `TCP_NODELAY` if
+    /// the listener passed it on).
     fn add_connection(&mut self, tcp: TcpStream, addr: SocketAddr) {
         let config = &self.server.config;
         if self.server.open.get() >= config.max_connections {
@@ -239,11 +252,7 @@ impl EventLoop {
             refuse_at_capacity(tcp);
             return;
         }
-        if let Err(err) = tcp.set_nonblocking(true) {
-            log::warn!("{addr}: cannot make the socket non-blocking: {err}");
-            return;
-        }
-        if config.nodelay {
+        if self.nodelay_per_socket {
             let _ = tcp.set_nodelay(true);
         }
         let transport = match Transport::new(tcp, self.tls.as_ref()) {

@@ -1,7 +1,7 @@
 //! Plain HTTP requests and answers, for the HTTP hook
 //! ([`Builder::http_hook`](crate::Builder::http_hook)): health checks, a page, a redirect.
 
-use ws_proto::handshake::Request;
+use ws_proto::handshake::{Headers, Request};
 
 /// The head of a request as the HTTP hook sees it, before any WebSocket check: an
 /// upgrade request or any other (`GET /healthz`, `HEAD /`, a `POST`).
@@ -9,7 +9,8 @@ use ws_proto::handshake::Request;
 pub struct HttpRequest {
     method: String,
     target: String,
-    headers: Vec<(String, Vec<u8>)>,
+    /// ws-proto's storage: a copy of an upgrade request's is three allocations.
+    headers: Headers,
 }
 
 impl HttpRequest {
@@ -36,25 +37,19 @@ impl HttpRequest {
     /// The first header field of this name (case-insensitive), if it is UTF-8.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .and_then(|(_, value)| std::str::from_utf8(value).ok())
+            .get_all(name)
+            .next()
+            .and_then(|value| std::str::from_utf8(value).ok())
     }
 
     /// Every header field, in order, as sent.
     pub fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.headers.iter().map(|(n, v)| (n.as_str(), v.as_slice()))
+        self.headers.iter()
     }
 
     /// Whether it asks for a WebSocket upgrade (`Upgrade: websocket`).
     pub fn is_upgrade(&self) -> bool {
-        self.headers.iter().any(|(n, v)| {
-            n.eq_ignore_ascii_case("upgrade")
-                && std::str::from_utf8(v).is_ok_and(|v| {
-                    v.split(',')
-                        .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
-                })
-        })
+        self.headers.has_token("upgrade", "websocket")
     }
 
     /// The head of a checked upgrade request.
@@ -62,11 +57,7 @@ impl HttpRequest {
         HttpRequest {
             method: "GET".to_owned(),
             target: request.target().to_owned(),
-            headers: request
-                .headers()
-                .iter()
-                .map(|(n, v)| (n.to_owned(), v.to_vec()))
-                .collect(),
+            headers: request.headers().clone(),
         }
     }
 
@@ -80,11 +71,7 @@ impl HttpRequest {
             Ok(httparse::Status::Complete(_)) => Some(HttpRequest {
                 method: raw.method?.to_owned(),
                 target: raw.path?.to_owned(),
-                headers: raw
-                    .headers
-                    .iter()
-                    .map(|h| (h.name.to_owned(), h.value.to_vec()))
-                    .collect(),
+                headers: raw.headers.iter().map(|h| (h.name, h.value)).collect(),
             }),
             _ => None,
         }

@@ -127,7 +127,7 @@
 //! | the peer to read what it is owed, when it does not read but keeps sending | the silence deadline above: its input is not read meanwhile ([`read_pause`](Builder::read_pause)), or it is dropped at [`max_pending_output`](Builder::max_pending_output) | as above | `tests/server.rs`, `tests/adversarial.rs` |
 //! | the peer's close frame, after ours | [`close_timeout`](Builder::close_timeout) (5 s) | `--close-timeout` | `tests/deadlines.rs` |
 //! | the peer to read our last bytes (a refusal, owed messages, our close), after either side closed or after its FIN | [`close_timeout`](Builder::close_timeout) | `--close-timeout` | `tests/deadlines.rs` |
-//! | the peer's end of stream, after we shut down our side | [`close_timeout`](Builder::close_timeout) | `--close-timeout` | `tests/deadlines.rs` |
+//! | the peer's end of stream, after we shut down our side (after a refusal, a protocol error, or over TLS: a closing handshake the peer's close frame completed closes TCP at once) | [`close_timeout`](Builder::close_timeout) | `--close-timeout` | `tests/deadlines.rs` |
 //! | every client's close at shutdown | [`close_timeout`](Builder::close_timeout); then `start` returns | `--close-timeout`; a second signal exits `ws-server` at once | `tests/deadlines.rs`, `tests/binary.rs` |
 //!
 //! With `silence_max` zero (or `silence_timeout` `None`), a ready peer that sends nothing

@@ -119,6 +119,18 @@ pub(crate) fn bind_listeners(listen: Listen, workers: usize) -> Result<Vec<TcpLi
     Ok(all)
 }
 
+/// Gives the listener the `TCP_NODELAY` setting that accepted sockets should have, so
+/// that they inherit it, as Linux's accepted TCP sockets inherit their listener's options:
+/// one `setsockopt` per listener rather than one per connection. Returns whether they
+/// will; elsewhere (or if the listener refuses the option) each socket is set after
+/// `accept`.
+pub(crate) fn inherit_nodelay(listener: &TcpListener, nodelay: bool) -> bool {
+    cfg!(target_os = "linux")
+        && socket2::SockRef::from(listener)
+            .set_tcp_nodelay(nodelay)
+            .is_ok()
+}
+
 /// A non-blocking listener on `addr` with `SO_REUSEADDR` (as std sets it) and
 /// `SO_REUSEPORT`.
 fn reuse_port_listener(addr: SocketAddr) -> std::io::Result<TcpListener> {

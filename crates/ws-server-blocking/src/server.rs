@@ -10,7 +10,6 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::sync::Arc;
 
 use mio::Registry;
-use mio::unix::SourceFd;
 
 use crate::config::Config;
 use crate::ending::Ending;
@@ -325,14 +324,15 @@ impl Server {
         index
     }
 
-    /// Removes a connection: it leaves the poller and its socket is closed.
+    /// Removes a connection: its socket is closed, which also takes it out of the
+    /// poller, with no `epoll_ctl` of its own (epoll(7) and kqueue(2) forget a
+    /// descriptor once it is closed). A copy the application made with
+    /// [`Connection::socket`](crate::Connection::socket)'s `try_clone` keeps the
+    /// registration until it is closed too; what it reports for the index is then a
+    /// spurious wakeup, which costs a read that says `WouldBlock`.
     pub(crate) fn remove(&mut self, index: usize) {
         self.payloads.release(index);
-        if let Some(slot) = self.slots.try_remove(index) {
-            let fd = slot.transport.borrow().tcp().as_raw_fd();
-            if let Err(err) = self.registry.deregister(&mut SourceFd(&fd)) {
-                log::debug!("{}: deregister failed: {err}", slot.addr());
-            }
+        if self.slots.try_remove(index).is_some() {
             self.open.set(self.open.get() - 1);
         }
     }

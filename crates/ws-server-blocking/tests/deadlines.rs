@@ -94,8 +94,8 @@ fn an_unanswered_close_is_given_up_at_close_timeout() {
 
 #[test]
 fn a_peer_that_answers_the_close_but_keeps_tcp_open_is_dropped() {
-    // The closing handshake is done; the server has shut down its side and waits for
-    // the peer's end of stream, which never comes.
+    // The closing handshake is done and the server closed TCP (its close frame was
+    // out): the peer's end of stream, which never comes, is not waited for.
     let (server, counts) = counted(|b| b);
     let mut client = connect(server.addr);
     client.close(1000, "done");
@@ -103,6 +103,42 @@ fn a_peer_that_answers_the_close_but_keeps_tcp_open_is_dropped() {
     client.expect_eof();
     wait_for_count(&counts, 0);
     drop(client);
+}
+
+#[test]
+fn a_complete_closing_handshake_closes_tcp_without_waiting_for_the_peer() {
+    // RFC 6455 7.1.1: the server closes TCP first. Once the peer's close frame is read
+    // and ours is out, nothing but the peer's FIN can follow (5.5.1), so the socket is
+    // closed at once: with a close timeout of an hour, a peer that keeps TCP open
+    // cannot hold the connection. Both ways: the peer's close answered, and ours.
+    let hour = Duration::from_secs(3600);
+    let (server, counts) = counted(move |b| {
+        b.close_timeout(hour).on_connect(|_, conn| {
+            conn.on_utf8(|conn, _| conn.disconnect(CloseCode::NORMAL, "bye"));
+        })
+    });
+    let mut client = connect(server.addr);
+    client.close(1000, "done");
+    assert_eq!(client.expect_close().0, 1000);
+    clean_eof(&mut client.stream);
+    wait_for_count(&counts, 0);
+    let mut client = connect(server.addr);
+    client.send_text("close please");
+    // Our answer goes out as the frame is read (the client's session queues it).
+    assert_eq!(client.expect_close(), (1000, "bye".to_owned()));
+    clean_eof(&mut client.stream);
+    wait_for_count(&counts, 0);
+    drop(client);
+}
+
+/// Reads until the server's FIN, which must come after everything it sent, not as a
+/// reset.
+fn clean_eof(stream: &mut std::net::TcpStream) {
+    let mut rest = Vec::new();
+    stream
+        .read_to_end(&mut rest)
+        .expect("end of stream, not a reset");
+    assert!(rest.is_empty(), "bytes after the close frame: {rest:?}");
 }
 
 /// Sends `n` 1 MiB binary messages to an echo server and never reads the echoes.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use common::{PATIENCE, connect, connect_with, echo, raw_exchange, serve, tcp};
 use ws_proto::handshake::ClientRequest;
 use ws_proto::{Event, MessageKind};
-use ws_server_blocking::{CloseCode, Error};
+use ws_server_blocking::{Builder, CloseCode, Error};
 
 const UPGRADE: &str = "GET /chat HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
     Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
@@ -571,6 +571,34 @@ fn connection_data_address_and_lookup() {
         client.expect_text(),
         format!("b #2 from 127.0.0.1:{port} lookup true nodelay true ready 1")
     );
+}
+
+/// What `Connection::nodelay` says on a server made by `make`, for one connection.
+fn nodelay_seen(make: impl FnOnce(Builder) -> Builder + Send + 'static) -> bool {
+    let (tx, rx) = mpsc::channel();
+    let server = serve(move |b| {
+        make(b).on_connect(move |_, conn| {
+            let _ = tx.send(conn.nodelay());
+        })
+    });
+    let _client = connect(server.addr);
+    rx.recv_timeout(PATIENCE).expect("no connection")
+}
+
+#[test]
+fn nodelay_setting_reaches_accepted_sockets_through_the_listener() {
+    // Accepted sockets inherit TCP_NODELAY from the listener (set once, not per socket),
+    // so the listener must carry the setting, whichever way it goes.
+    assert!(nodelay_seen(|b| b));
+    assert!(!nodelay_seen(|b| b.nodelay(false)));
+    // A listener bound by the caller with TCP_NODELAY on, and a server told to go without.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    socket2::SockRef::from(&listener)
+        .set_tcp_nodelay(true)
+        .unwrap();
+    assert!(!nodelay_seen(move |b| b.listen(listener).nodelay(false)));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    assert!(nodelay_seen(move |b| b.listen(listener)));
 }
 
 #[test]

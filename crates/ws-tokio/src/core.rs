@@ -27,7 +27,7 @@ use crate::recycle;
 use crate::settings::Settings;
 
 /// How much room each read offers at least (as ws-proto's `RecvBuffer::read_from`).
-const READ_CHUNK: usize = 16 * 1024;
+pub(crate) const READ_CHUNK: usize = 16 * 1024;
 
 /// The largest receive buffer kept for reuse; larger ones (grown for a big frame) are
 /// freed.
@@ -49,6 +49,48 @@ thread_local! {
     /// blocking server's loop does: an idle connection holds no buffer, and a busy one
     /// neither allocates nor clears one per read.
     static SCRATCH: Cell<RecvBuffer> = const { Cell::new(RecvBuffer::new()) };
+}
+
+/// Reads once from `io` into `input`, in the thread's scratch buffer when `input` has
+/// no storage, which goes back to the slot while the read waits with nothing received:
+/// a connection reading its handshake neither allocates nor zeroes a buffer of its own
+/// (16 KiB, once per connection otherwise), and holds none while it waits.
+pub(crate) fn poll_read_scratch<S: AsyncRead + Unpin>(
+    io: &mut S,
+    input: &mut RecvBuffer,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>> {
+    if input.capacity() == 0 {
+        *input = SCRATCH.take();
+    }
+    let mut buf = ReadBuf::new(input.spare(READ_CHUNK));
+    match Pin::new(io).poll_read(cx, &mut buf) {
+        Poll::Ready(result) => {
+            let n = buf.filled().len();
+            input.commit(n);
+            Poll::Ready(result.map(|()| n))
+        }
+        Poll::Pending => {
+            give_back_scratch(input);
+            Poll::Pending
+        }
+    }
+}
+
+/// Gives an empty receive buffer's storage back to the thread's scratch slot if the slot
+/// is free and the buffer not oversized (otherwise it is freed); `input` is left without
+/// storage. A buffer holding bytes is left as it is.
+pub(crate) fn give_back_scratch(input: &mut RecvBuffer) {
+    if !input.is_empty() {
+        return;
+    }
+    let idle = std::mem::take(input);
+    if idle.capacity() > 0 && idle.capacity() <= SCRATCH_MAX {
+        SCRATCH.with(|scratch| {
+            let held = scratch.take();
+            scratch.set(if held.capacity() == 0 { idle } else { held });
+        });
+    }
 }
 
 /// Where the connection is, beyond the session's own state.
@@ -428,7 +470,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     }
 
     /// Finishes a closed connection: flush, let a client wait for the server to close
-    /// TCP first (RFC 6455 7.1.1), close TCP. Bounded by the close timeout.
+    /// TCP first (RFC 6455 7.1.1), close TCP. Bounded by the close timeout, whose timer
+    /// is only armed once something has to be waited for: a server whose answer to the
+    /// peer's close goes out at once registers no timer (which would cost a timer-wheel
+    /// entry and, on tokio, a wakeup of the runtime's driver per connection).
     fn poll_finish(&mut self, cx: &mut Context<'_>, write_waker: &Waker) -> Poll<()> {
         let mut wcx = Context::from_waker(write_waker);
         // A peer that missed its keepalive is gone: one try to write our close, no wait.
@@ -436,35 +481,67 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             self.phase,
             Phase::Finishing(Some(Error::KeepaliveTimeout(_)))
         );
-        let timed_out = abort || self.poll_close_timer(cx).is_ready();
-        if timed_out {
-            let _ = self.poll_drain(&mut wcx);
-        } else {
-            match self.poll_drain(&mut wcx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(Err(_)) => return Poll::Ready(()),
-                Poll::Ready(Ok(())) => {}
-            }
-            let graceful = matches!(self.phase, Phase::Finishing(None));
-            if graceful && self.session.role() == Role::Client {
-                // RFC 6455 7.1.1: "the client SHOULD wait for the server to close the
-                // connection"; anything still arriving is discarded.
-                loop {
-                    match self.poll_read_more(cx) {
-                        Poll::Pending => return Poll::Pending,
-                        Poll::Ready(Ok(0) | Err(_)) => break,
-                        Poll::Ready(Ok(_)) => self.input = RecvBuffer::new(),
+        if !abort && self.close_timer.is_none() {
+            match self.poll_finish_gracefully(cx, &mut wcx) {
+                Poll::Ready(()) => {
+                    self.end_input();
+                    return Poll::Ready(());
+                }
+                // Something to wait for: from now on, within the close timeout.
+                Poll::Pending => {
+                    if self.poll_close_timer(cx).is_pending() {
+                        return Poll::Pending;
                     }
                 }
             }
-            // RFC 6455 7.1.1: the server closes TCP at once.
-            if Pin::new(&mut self.io).poll_shutdown(&mut wcx).is_pending() {
-                return Poll::Pending;
+        } else if !abort && self.poll_close_timer(cx).is_pending() {
+            match self.poll_finish_gracefully(cx, &mut wcx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(()) => {
+                    self.end_input();
+                    return Poll::Ready(());
+                }
             }
         }
+        // Timed out (or aborting): one last try to write, and close TCP.
+        let _ = self.poll_drain(&mut wcx);
         let _ = Pin::new(&mut self.io).poll_shutdown(&mut wcx);
-        self.input = RecvBuffer::new();
+        self.end_input();
         Poll::Ready(())
+    }
+
+    /// The connection reads no more: its receive buffer goes back to the thread's
+    /// scratch slot for the next connection (freeing it would make that one allocate
+    /// and zero another), or is freed if it still holds bytes, which are dropped.
+    fn end_input(&mut self) {
+        give_back_scratch(&mut self.input);
+        self.input = RecvBuffer::new();
+    }
+
+    /// The unhurried end of [`poll_finish`](Self::poll_finish): flush, a client's wait
+    /// for the server's end of stream, and our own shutdown, each once.
+    fn poll_finish_gracefully(&mut self, cx: &mut Context<'_>, wcx: &mut Context<'_>) -> Poll<()> {
+        match self.poll_drain(wcx) {
+            Poll::Pending => return Poll::Pending,
+            // The transport failed: there is nothing left to shut down.
+            Poll::Ready(Err(_)) => return Poll::Ready(()),
+            Poll::Ready(Ok(())) => {}
+        }
+        let graceful = matches!(self.phase, Phase::Finishing(None));
+        if graceful && self.session.role() == Role::Client {
+            // RFC 6455 7.1.1: "the client SHOULD wait for the server to close the
+            // connection"; anything still arriving is discarded.
+            loop {
+                match self.poll_read_more(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok(0) | Err(_)) => break,
+                    Poll::Ready(Ok(_)) => self.input = RecvBuffer::new(),
+                }
+            }
+        }
+        // RFC 6455 7.1.1: the server closes TCP at once. Once: a second shutdown of a
+        // socket already shut down is a system call that only fails.
+        Pin::new(&mut self.io).poll_shutdown(wcx).map(|_| ())
     }
 
     fn poll_close_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {

@@ -2,18 +2,16 @@
 
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use ws_proto::handshake::{Limits, Reject, Request, RequestParser};
 use ws_proto::{DeflateConfig, RecvBuffer, Session};
 
 use ws_transport::proxy_protocol::{ProxyHeader, ProxyHeaderParser};
 
+use crate::core::poll_read_scratch;
 use crate::error::Error;
 use crate::settings::Settings;
 use crate::stream::WebSocketStream;
-
-/// How much room each handshake read offers.
-const READ_CHUNK: usize = 4096;
 
 /// Accepts a WebSocket upgrade on `io` with the default [`Acceptor`]: any path, origin
 /// and subprotocol offer, no subprotocol chosen, no compression.
@@ -223,7 +221,8 @@ impl Acceptor {
                     return Err(err.into());
                 }
             }
-            let n = io.read(input.spare(READ_CHUNK)).await?;
+            // Into the thread's scratch buffer, which the stream then reads on with.
+            let n = std::future::poll_fn(|cx| poll_read_scratch(io, &mut input, cx)).await?;
             if n == 0 {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
@@ -231,7 +230,6 @@ impl Acceptor {
                 )
                 .into());
             }
-            input.commit(n);
         };
         let protocol = match callback(&request) {
             Ok(protocol) => protocol,

@@ -237,3 +237,49 @@ async fn wss_without_the_tls_feature_is_a_url_error() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A masked client frame (mask key 0, so the payload reads as is).
+fn masked(first_byte: u8, payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![first_byte, 0x80 | payload.len() as u8, 0, 0, 0, 0];
+    frame.extend_from_slice(payload);
+    frame
+}
+
+const UPGRADE: &[u8] =
+    b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+    Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+// RFC 6455 4.2.2 and 5: the bytes after the request's blank line are the first frames,
+// however the reads cut them: sent with the request in one write, or with the request
+// itself split, they are delivered once and in order, and then the closing handshake
+// (RFC 6455 7.1.1: our close answers the client's, then the server closes TCP) ends in a
+// clean end of stream.
+#[tokio::test]
+async fn frames_behind_the_request_are_delivered_however_the_reads_cut_them() {
+    let addr = common::echo_server(Acceptor::new()).await;
+    let close = masked(0x88, &1000u16.to_be_bytes());
+    for split in [UPGRADE.len(), 10, UPGRADE.len() + 3] {
+        let mut bytes = UPGRADE.to_vec();
+        bytes.extend(masked(0x81, b"first"));
+        bytes.extend(masked(0x82, b"second"));
+        bytes.extend_from_slice(&close);
+        let mut tcp = TcpStream::connect(addr).await.expect("connect");
+        tcp.set_nodelay(true).expect("nodelay");
+        let (head, tail) = bytes.split_at(split.min(bytes.len()));
+        tcp.write_all(head).await.expect("write");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        tcp.write_all(tail).await.expect("write");
+        let answer = common::read_to_end(&mut tcp).await;
+        let end = answer
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("an answer head")
+            + 4;
+        assert!(answer.starts_with(b"HTTP/1.1 101 "), "split at {split}");
+        assert_eq!(
+            &answer[end..],
+            b"\x81\x05first\x82\x06second\x88\x02\x03\xe8",
+            "split at {split}"
+        );
+    }
+}

@@ -6,28 +6,66 @@ use crate::local_error::LocalError;
 ///
 /// Names compare case-insensitively. Values are kept as bytes, since HTTP allows
 /// non-UTF-8 values; the `&str` accessors skip values that are not UTF-8.
+///
+/// Stored in three allocations whatever the number of fields (the names one after the
+/// other in one string, the values in one buffer, and where each field ends in both),
+/// rather than two per field: a handshake's request is read once per connection.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Headers {
-    fields: Vec<(String, Vec<u8>)>,
+    /// Every name, one after the other.
+    names: String,
+    /// Every value, one after the other.
+    values: Vec<u8>,
+    /// Where each field's name ends in `names` and its value in `values`; each starts
+    /// where the one before ended.
+    ends: Vec<(usize, usize)>,
 }
 
 impl Headers {
     pub(crate) fn from_httparse(raw: &[httparse::Header<'_>]) -> Headers {
-        Headers {
-            fields: raw
-                .iter()
-                .map(|h| (h.name.to_owned(), h.value.to_vec()))
-                .collect(),
-        }
+        // Sized first, so that neither buffer grows (and copies itself) while filled.
+        let names = raw.iter().map(|h| h.name.len()).sum();
+        let values = raw.iter().map(|h| h.value.len()).sum();
+        let mut headers = Headers {
+            names: String::with_capacity(names),
+            values: Vec::with_capacity(values),
+            ends: Vec::with_capacity(raw.len()),
+        };
+        headers.extend(raw.iter().map(|h| (h.name, h.value)));
+        headers
     }
 
     pub(crate) fn from_pairs<'h>(pairs: impl IntoIterator<Item = (&'h str, &'h [u8])>) -> Headers {
-        Headers {
-            fields: pairs
-                .into_iter()
-                .map(|(name, value)| (name.to_owned(), value.to_vec()))
-                .collect(),
+        let pairs = pairs.into_iter();
+        let mut headers = Headers {
+            names: String::new(),
+            values: Vec::new(),
+            ends: Vec::with_capacity(pairs.size_hint().0),
+        };
+        headers.extend(pairs);
+        headers
+    }
+
+    /// Appends fields.
+    fn extend<'h>(&mut self, pairs: impl Iterator<Item = (&'h str, &'h [u8])>) {
+        for (name, value) in pairs {
+            self.names.push_str(name);
+            self.values.extend_from_slice(value);
+            self.ends.push((self.names.len(), self.values.len()));
         }
+    }
+
+    /// Every field as (name, value), in order.
+    fn fields(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        let starts = std::iter::once((0, 0)).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|((name_at, value_at), &(name_end, value_end))| {
+                (
+                    &self.names[name_at..name_end],
+                    &self.values[value_at..value_end],
+                )
+            })
     }
 
     /// The first value of a field, if present and UTF-8.
@@ -37,25 +75,31 @@ impl Headers {
 
     /// Every value of a field, in order.
     pub fn get_all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
-        self.fields
+        // Names compared as bytes, with no `str` slicing (and its char boundary checks):
+        // the handshake's checks look up every field this way several times.
+        let names = self.names.as_bytes();
+        self.ends
             .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
+            .scan((0, 0), |at, &end| Some((std::mem::replace(at, end), end)))
+            .filter(move |&((name_at, _), (name_end, _))| {
+                names[name_at..name_end].eq_ignore_ascii_case(name.as_bytes())
+            })
+            .map(|((_, value_at), (_, value_end))| &self.values[value_at..value_end])
     }
 
     /// Every field as (name, value).
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        self.fields.iter().map(|(n, v)| (n.as_str(), v.as_slice()))
+        self.fields()
     }
 
     /// The number of fields.
     pub fn len(&self) -> usize {
-        self.fields.len()
+        self.ends.len()
     }
 
     /// Whether there are no fields.
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
+        self.ends.is_empty()
     }
 
     /// The elements of a comma-separated list field, across every occurrence of the
@@ -71,6 +115,22 @@ impl Headers {
     /// Whether a list field contains `token`, compared case-insensitively.
     pub fn has_token(&self, name: &str, token: &str) -> bool {
         self.tokens(name).any(|t| t.eq_ignore_ascii_case(token))
+    }
+}
+
+/// Headers from (name, value) pairs, in order, for a head another parser read.
+///
+/// ```
+/// use ws_proto::handshake::Headers;
+/// let headers: Headers = [("Host", &b"example.com"[..]), ("Upgrade", b"websocket")]
+///     .into_iter()
+///     .collect();
+/// assert_eq!(headers.get("host"), Some("example.com"));
+/// assert!(headers.has_token("upgrade", "WebSocket"));
+/// ```
+impl<'h> FromIterator<(&'h str, &'h [u8])> for Headers {
+    fn from_iter<I: IntoIterator<Item = (&'h str, &'h [u8])>>(pairs: I) -> Headers {
+        Headers::from_pairs(pairs)
     }
 }
 
@@ -108,12 +168,39 @@ mod tests {
     use super::*;
 
     fn headers(fields: &[(&str, &str)]) -> Headers {
-        Headers {
-            fields: fields
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.as_bytes().to_vec()))
-                .collect(),
-        }
+        Headers::from_pairs(fields.iter().map(|(n, v)| (*n, v.as_bytes())))
+    }
+
+    #[test]
+    fn fields_keep_their_order_names_and_bytes() {
+        let h = headers(&[
+            ("Host", "a"),
+            ("X-Empty", ""),
+            ("host", "b\u{e9}"),
+            ("", "v"),
+        ]);
+        let all: Vec<(&str, &[u8])> = h.iter().collect();
+        assert_eq!(
+            all,
+            [
+                ("Host", &b"a"[..]),
+                ("X-Empty", b""),
+                ("host", "b\u{e9}".as_bytes()),
+                ("", b"v")
+            ]
+        );
+        assert_eq!(h.len(), 4);
+        assert_eq!(
+            h.get_all("HOST").collect::<Vec<_>>(),
+            [&b"a"[..], "b\u{e9}".as_bytes()]
+        );
+        assert_eq!(h.get("x-empty"), Some(""));
+        assert_eq!(h.get("missing"), None);
+        assert!(Headers::default().is_empty());
+        assert_eq!(Headers::default().iter().count(), 0);
+        // Equal fields, equal headers, however they were made.
+        assert_eq!(h, h.clone());
+        assert_ne!(h, headers(&[("Host", "a")]));
     }
 
     #[test]

@@ -55,10 +55,23 @@ pub const VERSION: &str = "13";
 ///            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 /// ```
 pub fn accept_key(key: &[u8]) -> String {
+    String::from_utf8_lossy(&accept_key_bytes(key)).into_owned()
+}
+
+/// The length of a `Sec-WebSocket-Accept` value: a 20-byte SHA-1 digest in base64,
+/// padding included.
+pub(crate) const ACCEPT_KEY_LEN: usize = 28;
+
+/// [`accept_key`] as bytes on the stack, for an answer written straight into its
+/// buffer (no string allocated per handshake).
+pub(crate) fn accept_key_bytes(key: &[u8]) -> [u8; ACCEPT_KEY_LEN] {
     let mut sha1 = Sha1::new();
     sha1.update(key);
     sha1.update(GUID.as_bytes());
-    BASE64.encode(sha1.finalize())
+    let mut out = [0u8; ACCEPT_KEY_LEN];
+    // 20 bytes make exactly 28 base64 characters: the buffer cannot be too small.
+    let _ = BASE64.encode_slice(sha1.finalize(), &mut out);
+    out
 }
 
 /// Bounds on what a handshake parser reads before giving up.

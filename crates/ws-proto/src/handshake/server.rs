@@ -9,7 +9,7 @@ use super::extension::{Extension, parse_extensions};
 use super::headers::{Headers, write_field};
 use super::scan::{HeadScanner, Scan};
 use super::target::Target;
-use super::{Limits, VERSION, accept_key};
+use super::{Limits, VERSION, accept_key_bytes};
 use crate::buffer::RecvBuffer;
 use crate::config::Config;
 use crate::deflate::{DeflateConfig, DeflateParams};
@@ -91,8 +91,17 @@ impl RequestParser {
                 });
             }
         };
-        let mut slots = vec![httparse::EMPTY_HEADER; self.limits.header_slots()];
-        let mut raw = httparse::Request::new(&mut slots);
+        // The default limits' slots fit on the stack; larger limits take the heap.
+        let wanted = self.limits.header_slots();
+        let mut on_stack = [httparse::EMPTY_HEADER; STACK_SLOTS];
+        let mut on_heap = Vec::new();
+        let slots: &mut [httparse::Header<'_>] = if wanted <= STACK_SLOTS {
+            &mut on_stack[..wanted]
+        } else {
+            on_heap.resize(wanted, httparse::EMPTY_HEADER);
+            &mut on_heap
+        };
+        let mut raw = httparse::Request::new(slots);
         if raw.parse(&input.data()[..len])?.is_partial() {
             // httparse stops at the first blank line; if it wants more than the block we
             // found, a line ending inside the block is malformed.
@@ -104,6 +113,10 @@ impl RequestParser {
     }
 }
 
+/// Header slots parsed into without an allocation: as many as the default
+/// [`Limits::max_headers`] (64).
+const STACK_SLOTS: usize = 64;
+
 /// RFC 9110 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
 /// "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
 fn is_tchar(byte: u8) -> bool {
@@ -113,12 +126,14 @@ fn is_tchar(byte: u8) -> bool {
 /// A checked WebSocket upgrade request.
 #[derive(Clone, Debug)]
 pub struct Request {
-    /// The target as sent on the request line.
-    raw_target: String,
+    /// The target as sent on the request line, when it differs from the resource (an
+    /// absolute form); an origin form is the resource itself, kept once.
+    raw_target: Option<String>,
     /// The target in origin form, and the authority of an absolute form.
     target: Target,
     headers: Headers,
-    key: String,
+    /// `Sec-WebSocket-Key`, checked: 24 base64 characters.
+    key: [u8; KEY_LEN],
     protocols: Vec<String>,
     extensions: Vec<Extension>,
 }
@@ -198,8 +213,8 @@ impl Request {
         let raw_target = target;
         let target = Target::parse(raw_target)?;
         // RFC 9112 3.2: exactly one Host field.
-        let hosts: Vec<&[u8]> = headers.get_all("host").collect();
-        if hosts.len() != 1 || hosts[0].is_empty() || std::str::from_utf8(hosts[0]).is_err() {
+        let host = single(headers.get_all("host"));
+        if !host.is_some_and(|h| !h.is_empty() && std::str::from_utf8(h).is_ok()) {
             return Err(HandshakeError::MissingHost);
         }
         if !headers.has_token("upgrade", "websocket") {
@@ -208,8 +223,8 @@ impl Request {
         if !headers.has_token("connection", "upgrade") {
             return Err(HandshakeError::MissingConnection);
         }
-        let versions: Vec<&[u8]> = headers.get_all("sec-websocket-version").collect();
-        if versions.len() != 1 || versions[0].trim_ascii() != VERSION.as_bytes() {
+        let version = single(headers.get_all("sec-websocket-version"));
+        if version.map(<[u8]>::trim_ascii) != Some(VERSION.as_bytes()) {
             return Err(HandshakeError::UnsupportedVersion);
         }
         let key = single_key(&headers).ok_or(HandshakeError::InvalidKey)?;
@@ -225,7 +240,7 @@ impl Request {
             extensions.extend(parse_extensions(value)?);
         }
         Ok(Request {
-            raw_target: raw_target.to_owned(),
+            raw_target: target.authority.is_some().then(|| raw_target.to_owned()),
             target,
             headers,
             key,
@@ -244,7 +259,7 @@ impl Request {
     /// The request target exactly as sent on the request line: an origin form such as
     /// `/chat?room=1`, or an absolute form such as `ws://example.com/chat?room=1`.
     pub fn target(&self) -> &str {
-        &self.raw_target
+        self.raw_target.as_deref().unwrap_or(&self.target.resource)
     }
 
     /// The path, without the query, such as `/chat` (also for an absolute-form target
@@ -314,7 +329,8 @@ impl Request {
 
     /// The `Sec-WebSocket-Key` the client sent.
     pub fn key(&self) -> &str {
-        &self.key
+        // Base64 characters only (checked by `single_key`): always UTF-8.
+        std::str::from_utf8(&self.key).unwrap_or_default()
     }
 
     /// Starts the `101 Switching Protocols` answer; [`Accept::finish`] yields its bytes
@@ -331,15 +347,27 @@ impl Request {
     }
 }
 
+/// The value of a field sent exactly once; `None` if it is missing or repeated.
+fn single<'a>(mut values: impl Iterator<Item = &'a [u8]>) -> Option<&'a [u8]> {
+    let first = values.next()?;
+    values.next().is_none().then_some(first)
+}
+
+/// The length of a valid `Sec-WebSocket-Key`: 16 bytes in base64, padding included.
+const KEY_LEN: usize = 24;
+
 /// RFC 6455 4.2.1: exactly one key, which "when decoded, is 16 bytes in length".
-fn single_key(headers: &Headers) -> Option<String> {
-    let mut keys = headers.get_all("sec-websocket-key");
-    let key = std::str::from_utf8(keys.next()?).ok()?.trim();
-    if keys.next().is_some() {
-        return None;
-    }
-    let decoded = BASE64.decode(key).ok()?;
-    (decoded.len() == 16).then(|| key.to_owned())
+/// Base64 with its padding (as the standard engine requires) makes 16 bytes 24
+/// characters, and any other length cannot decode to 16 bytes.
+fn single_key(headers: &Headers) -> Option<[u8; KEY_LEN]> {
+    let key: [u8; KEY_LEN] = single(headers.get_all("sec-websocket-key"))?
+        .trim_ascii()
+        .try_into()
+        .ok()?;
+    // Room for the 18 bytes that 24 characters could decode to.
+    let mut decoded = [0u8; 18];
+    let len = BASE64.decode_slice(key, &mut decoded).ok()?;
+    (len == 16).then_some(key)
 }
 
 /// The server's `101 Switching Protocols` answer, built from a [`Request`]; it yields
@@ -421,11 +449,10 @@ impl Accept<'_> {
         let mut out = Vec::with_capacity(160);
         out.extend_from_slice(b"HTTP/1.1 101 Switching Protocols\r\n");
         out.extend_from_slice(b"Upgrade: websocket\r\nConnection: Upgrade\r\n");
-        write_field(
-            &mut out,
-            "Sec-WebSocket-Accept",
-            &accept_key(self.request.key.as_bytes()),
-        )?;
+        // Base64 characters only: written as they are.
+        out.extend_from_slice(b"Sec-WebSocket-Accept: ");
+        out.extend_from_slice(&accept_key_bytes(&self.request.key));
+        out.extend_from_slice(b"\r\n");
         if let Some(protocol) = &self.protocol {
             if !self.request.protocols.contains(protocol) {
                 return Err(LocalError::UnofferedProtocol(protocol.clone()));
@@ -723,6 +750,34 @@ mod tests {
 
     // RFC 9110 15.5.22: a plain HTTP request (a browser's address bar, curl) gets 426
     // with an Upgrade field naming websocket, and a body a person can act on.
+    // RFC 6455 4.2.1: the key "when decoded, is 16 bytes in length". Keys of 24
+    // characters that decode to 17 or 18 bytes, or not at all, and 16 bytes without
+    // their padding (22 characters) are refused; whitespace around the key is not part
+    // of it.
+    #[test]
+    fn the_key_is_16_bytes_in_padded_base64() {
+        let key = "dGhlIHNhbXBsZSBub25jZQ==";
+        let with = |k: &str| parse(&replace(key, k));
+        let request = with(&format!(" {key}\t")).unwrap().unwrap();
+        assert_eq!(request.key(), key);
+        let accept = request.accept().to_bytes().unwrap();
+        let accept = String::from_utf8(accept).unwrap();
+        assert!(accept.contains("\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"));
+        for bad in [
+            "dGhlIHNhbXBsZSBub25jZXg=", // 17 bytes
+            "dGhlIHNhbXBsZSBub25jZXh4", // 18 bytes
+            "dGhlIHNhbXBsZSBub25jZQ",   // 16 bytes, unpadded
+            "dGhlIHNhbXBsZSBub25jZQ===",
+            "dGhlIHNhbXBsZSBub25jZQ=!",
+            "dGhlIHNhbXBsZSBub25j\u{e9}Q=", // 24 bytes, not base64
+        ] {
+            assert!(
+                matches!(with(bad), Err(HandshakeError::InvalidKey)),
+                "{bad:?} was taken"
+            );
+        }
+    }
+
     #[test]
     fn a_plain_http_request_gets_426_saying_how_to_connect() {
         let browser = "GET / HTTP/1.1\r\nHost: localhost:8080\r\nAccept: text/html\r\n\r\n";

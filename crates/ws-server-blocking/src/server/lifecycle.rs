@@ -14,6 +14,10 @@
 //!                                               | peer's FIN, or peer's FIN came first
 //!  (any phase) --- I/O error, deadline, cap --> Gone <--+
 //! ```
+//!
+//! One shortcut: when the peer's close frame completes the closing handshake (plain TCP),
+//! our close frame is written at once and the socket closed, from Open through Flushing
+//! to Gone with no shutdown and no AwaitingEof (see `close_frames_exchanged`).
 
 use super::flags::{Flag, Flags};
 use std::borrow::Cow;
@@ -258,6 +262,26 @@ impl Slot {
         }
     }
 
+    /// The peer's close frame completed the closing handshake (ours answers it, or it
+    /// answers ours). RFC 6455 5.5.1: after its close frame the peer sends no more data,
+    /// so nothing but its FIN can follow, and no unread byte can turn our close into a
+    /// reset. So once our close frame is out, the socket is closed at once (RFC 6455
+    /// 7.1.1: the server closes the TCP connection first, and holds the TIME_WAIT):
+    /// no `shutdown`, no wait for the peer's FIN, and two system calls and a wakeup
+    /// fewer per connection. If the frame cannot all be written now, or over TLS (whose
+    /// close_notify goes first), the connection flushes and shuts down as any other.
+    fn close_frames_exchanged(&self, server: &Server) {
+        self.session_closed(server);
+        if self.stage() != Stage::Flushing
+            || !matches!(*self.transport.borrow(), Transport::Plain(_))
+        {
+            return;
+        }
+        if matches!(self.write_out(server), Ok(true)) {
+            self.abort(server, Ending::abnormal("closed"));
+        }
+    }
+
     /// Decodes every complete frame in `rx` and runs the callbacks for it.
     ///
     /// Once the application has called `disconnect`, messages still arriving (sent before
@@ -313,7 +337,7 @@ impl Slot {
                     });
                     server.mark_dirty(self);
                     if self.session_is_closed() {
-                        self.session_closed(server);
+                        self.close_frames_exchanged(server);
                     }
                 }
                 Err(err) => {
@@ -520,6 +544,13 @@ impl Slot {
         // teardown below is the server's business.
         self.report_disconnect(server);
         if self.unsent() > 0 || self.transport.borrow().has_buffered_output() {
+            return;
+        }
+        // The peer's end of stream came first: nothing is left unread, and closing sends
+        // our FIN (after a TLS close_notify).
+        let plain = matches!(*self.transport.borrow(), Transport::Plain(_));
+        if self.flags.get(Flag::PeerEof) && plain {
+            self.abort(server, Ending::abnormal("closed"));
             return;
         }
         // RFC 6455 7.1.1: the server closes the TCP connection first. Shutting down our
