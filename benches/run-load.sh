@@ -43,11 +43,18 @@
 # about ROUNDS x 5 workloads x servers x (DURATION + WARMUP + 1) s, plus the idle runs.
 # IDLE_COUNTS (default "1000 10000") sets the idle connection counts; PORT_BASE the
 # first port (default: a block chosen from the pid, below the ephemeral range).
-# WS_SERVER_BIN runs another ws-server build as `ws` (a before/after pair in one session).
+# WS_SERVER_BIN runs another ws-server build as `ws` (a before/after pair in one session),
+# WS_TOKIO_BIN another tokio_echo_server build as `ws-tokio`.
+#
+# How each server is started and how ws-load is invoked for each workload are in
+# benches/lib.sh, shared with benches/cpu-per.sh (CPU time per message or connection).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+prog=run-load
+# shellcheck source=benches/lib.sh
+. "$root/benches/lib.sh"
 
 server_threads=1
 workloads=()
@@ -83,33 +90,13 @@ else
     load_cpus="0-$((cores - 1))"
     echo "run-load: note: the servers take all $cores cores; ws-load shares them" >&2
 fi
-count_cpus() { # "0,2-3" -> 3
-    local n=0 part
-    for part in ${1//,/ }; do
-        if [[ "$part" == *-* ]]; then n=$((n + ${part#*-} - ${part%-*} + 1)); else n=$((n + 1)); fi
-    done
-    echo "$n"
-}
 load_threads="${LOAD_THREADS:-$(count_cpus "$load_cpus")}"
 
 # 10,000 idle connections need 10,000 descriptors on each side.
 ulimit -n "$(ulimit -Hn)" 2> /dev/null || true
 
-echo "run-load: building (release)" >&2
-cargo build --release --quiet -p ws-server-blocking --features cli --bin ws-server
-cargo build --release --quiet -p benches --bin ws-load --bin tungstenite-echo --bin fastwebsockets-echo \
-    --bin tokio-websockets-echo --bin tokio-tungstenite-echo --bin sockudo-ws-echo
 bin="$root/target/release"
-have_ws_tokio=0
-if grep -q '^name = "tokio_echo_server"' examples/Cargo.toml 2> /dev/null; then
-    if cargo build --release --quiet -p examples --example tokio_echo_server; then
-        have_ws_tokio=1
-    else
-        echo "run-load: note: the tokio_echo_server example did not build: ws-tokio is skipped" >&2
-    fi
-else
-    echo "run-load: note: no tokio_echo_server example on this branch: ws-tokio is skipped" >&2
-fi
+build_release
 
 all_servers=(ws ws-tokio tungstenite fastwebsockets tokio-websockets tokio-tungstenite sockudo)
 read -r -a servers <<< "${SERVERS:-${all_servers[*]}}"
@@ -130,89 +117,31 @@ if [ "$server_threads" -gt 1 ]; then
 fi
 ws_tokio_threads_args=()
 if [ "$have_ws_tokio" = 1 ] && [ "$server_threads" -gt 1 ]; then
-    if { timeout 5 "$bin/examples/tokio_echo_server" --help 2>&1 || true; } | grep -q -- '--threads'; then
+    if { timeout 5 "${WS_TOKIO_BIN:-$bin/examples/tokio_echo_server}" --help 2>&1 || true; } | grep -q -- '--threads'; then
         ws_tokio_threads_args=(--threads "$server_threads")
     else
         echo "run-load: note: tokio_echo_server has no --threads option: it runs its own default runtime" >&2
     fi
 fi
 
-# Ports from PORT_BASE (default: one of 50 blocks of 250 between 20000 and 32499, chosen by
-# this shell's pid, below Linux's ephemeral range, so that two runs on a shared machine do
-# not meet); a port something already listens on is skipped.
-port="${PORT_BASE:-$((20000 + ($$ % 50) * 250))}"
-server_pid=""
-start_server() { # start_server NAME
-    port=$((port + 1))
-    while (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; do port=$((port + 1)); done
-    local addr="127.0.0.1:$port"
-    local cmd
-    case "$1" in
-        ws) cmd=("${WS_SERVER_BIN:-$bin/ws-server}" --listen "$addr" --log off --silence-max 0 "${ws_threads_args[@]}") ;;
-        ws-tokio) cmd=("$bin/examples/tokio_echo_server" "$addr" "${ws_tokio_threads_args[@]}") ;;
-        ws-tokio-before)
-            cmd=("${WS_TOKIO_BEFORE_BIN:?run-load: ws-tokio-before needs WS_TOKIO_BEFORE_BIN}" "$addr"
-                "${ws_tokio_threads_args[@]}") ;;
-        tungstenite) cmd=("$bin/tungstenite-echo" "$addr") ;;
-        fastwebsockets) cmd=("$bin/fastwebsockets-echo" "$addr" --threads "$server_threads") ;;
-        tokio-websockets) cmd=("$bin/tokio-websockets-echo" "$addr" --threads "$server_threads") ;;
-        tokio-tungstenite) cmd=("$bin/tokio-tungstenite-echo" "$addr" --threads "$server_threads") ;;
-        sockudo) cmd=("$bin/sockudo-ws-echo" "$addr" --threads "$server_threads") ;;
-        *) echo "run-load: unknown server $1" >&2; exit 2 ;;
-    esac
-    taskset -c "$server_cpus" "${cmd[@]}" > /dev/null &
-    server_pid=$!
-    for _ in $(seq 200); do
-        (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && return 0
-        sleep 0.05
-    done
-    echo "run-load: $1 did not listen on $addr within 10 s" >&2
-    exit 1
-}
-
-stop_server() {
-    [ -n "$server_pid" ] || return 0
-    kill "$server_pid" 2> /dev/null || true
-    wait "$server_pid" 2> /dev/null || true
-    server_pid=""
-}
 trap stop_server EXIT
 
 load() { # load MODE ARGS...: runs ws-load against the server, prints RESULT's first value
-    local limit
-    limit=$(awk -v d="$duration" -v w="$warmup" 'BEGIN { printf "%d", d + w + 60 }')
-    local mode="$1"; shift
-    local spread=()
-    [ "$mode" = idle ] || spread=(--threads "$load_threads" --cpus "$load_cpus")
+    load_command "$@"
     local out
-    if ! out=$(timeout "$limit" taskset -c "$load_cpus" "$bin/ws-load" "$mode" "127.0.0.1:$port" "$@" "${spread[@]}" 2>&1); then
-        echo "run-load: ws-load $mode failed against port $port: $(echo "$out" | tail -1)" >&2
+    if ! out=$("${load_cmd[@]}" 2>&1); then
+        echo "run-load: ws-load $1 failed against port $port: $(echo "$out" | tail -1)" >&2
         echo "failed"
         return 0
     fi
     echo "$out" | awk '/^RESULT/ { split($2, kv, "="); print kv[2] }'
 }
 
-args_for() {
-    local timing=(--duration "$duration" --warmup "$warmup")
-    case "$1" in
-        echo1) echo "echo --connections 50 --in-flight 1 --size 64 ${timing[*]}" ;;
-        echo16) echo "echo --connections 50 --in-flight 16 --size 64 ${timing[*]}" ;;
-        load) echo "load-test --connections 500 --size 20 ${timing[*]}" ;;
-        echo1m) echo "echo --connections 4 --in-flight 1 --size 1048576 --binary ${timing[*]}" ;;
-        connect) echo "connect --concurrency 64 ${timing[*]}" ;;
-        *) echo "run-load: unknown workload $1" >&2; exit 2 ;;
-    esac
-}
-
 describe() {
     case "$1" in
-        echo1) echo "64 B text, 50 connections, 1 in flight (msg/s)" ;;
-        echo16) echo "64 B text, 50 connections, 16 in flight (msg/s)" ;;
-        load) echo "20 B binary, 500 connections, 1 in flight: load_test shape (msg/s)" ;;
-        echo1m) echo "1 MiB binary, 4 connections (msg/s)" ;;
-        connect) echo "connect + handshake + close, 64 at a time (/s)" ;;
+        connect) echo "$(workload_shape "$1") (/s)" ;;
         idle*) echo "server RSS per idle connection, ${1#idle} connections (KiB; lower is better)" ;;
+        *) echo "$(workload_shape "$1") (msg/s)" ;;
     esac
 }
 
@@ -237,13 +166,13 @@ for workload in "${workloads[@]}"; do
         done
         continue
     fi
-    args_for "$workload" > /dev/null
+    workload_args "$workload" > /dev/null || exit 2
     rows+=("$workload")
     for round in $(seq "$rounds"); do
         for server in "${servers[@]}"; do
             start_server "$server"
             # shellcheck disable=SC2046
-            value=$(load $(args_for "$workload"))
+            value=$(load $(workload_args "$workload"))
             stop_server
             echo "$workload round $round: $server $value" >&2
             values["$workload|$server"]="${values["$workload|$server"]:-} $value"
@@ -251,16 +180,6 @@ for workload in "${workloads[@]}"; do
     done
 done
 
-# stats VALUES...: "median min max" of the numeric values (failed runs are left out).
-stats() {
-    printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '
-        { v[NR] = $1 }
-        END {
-            if (NR == 0) { print "- - -"; exit }
-            m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-            print m, v[1], v[NR]
-        }'
-}
 fmt() { # thousands separators for large numbers, 2 decimals for small ones
     awk -v x="$1" 'BEGIN {
         if (x == "-") { print "-"; exit }
