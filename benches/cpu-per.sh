@@ -102,7 +102,17 @@ ulimit -n "$(ulimit -Hn)" 2> /dev/null || true
 hz=$(getconf CLK_TCK)
 out=$(mktemp)
 load_pid=""
+sleep_pid=""
+# pause SECONDS: sleeps in the background and waits for it, so that a TERM or INT is acted
+# on at once (bash runs a trap only once the foreground command has ended).
+pause() {
+    sleep "$1" &
+    sleep_pid=$!
+    wait "$sleep_pid"
+    sleep_pid=""
+}
 cleanup() {
+    [ -z "$sleep_pid" ] || kill "$sleep_pid" 2> /dev/null || true
     if [ -n "$load_pid" ]; then
         kill "$load_pid" 2> /dev/null || true
         wait "$load_pid" 2> /dev/null || true
@@ -134,10 +144,10 @@ one() {
     load_command "${load_args[@]}"
     "${load_cmd[@]}" > "$out" 2>&1 &
     load_pid=$!
-    sleep "$warmup"
+    pause "$warmup"
     sample
     local t0=$s_time ticks0=$s_ticks faults0=$s_faults
-    sleep "$duration"
+    pause "$duration"
     if ! kill -0 "$server_pid" 2> /dev/null; then
         echo "$prog: $1 exited during the run" >&2
         wait "$load_pid" 2> /dev/null || true
