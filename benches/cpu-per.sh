@@ -136,6 +136,16 @@ sample() {
     s_faults=$((f[7] + f[9]))
 }
 
+# gone SERVER: true (with result=failed, ws-load reaped) if the server has exited.
+gone() {
+    kill -0 "$server_pid" 2> /dev/null && return 1
+    echo "$prog: $1 exited during the run" >&2
+    wait "$load_pid" 2> /dev/null || true
+    load_pid=""
+    server_pid=""
+    result=failed
+}
+
 # one SERVER: one measurement; sets result to "us_per_unit faults_per_unit ms_per_gib rate
 # cpu_share", or to "failed" (with the reason on stderr). Run in this shell, not in a
 # subshell, so that the EXIT trap knows the server's and ws-load's pids.
@@ -145,17 +155,11 @@ one() {
     "${load_cmd[@]}" > "$out" 2>&1 &
     load_pid=$!
     pause "$warmup"
+    gone "$1" && return 0
     sample
     local t0=$s_time ticks0=$s_ticks faults0=$s_faults
     pause "$duration"
-    if ! kill -0 "$server_pid" 2> /dev/null; then
-        echo "$prog: $1 exited during the run" >&2
-        wait "$load_pid" 2> /dev/null || true
-        load_pid=""
-        server_pid=""
-        result=failed
-        return 0
-    fi
+    gone "$1" && return 0
     sample
     local status=0
     wait "$load_pid" || status=$?
