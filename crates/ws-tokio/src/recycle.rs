@@ -302,6 +302,35 @@ mod tests {
     }
 
     #[test]
+    fn an_idle_receive_buffer_goes_to_the_scratch_or_the_pool() {
+        // Small: to the scratch slot, and lent back when the pool holds nothing.
+        let mut input = RecvBuffer::new();
+        input.spare(1024);
+        let small = input.capacity();
+        assert!(small > 0 && small <= SCRATCH_MAX);
+        take_back_input(&mut input, usize::MAX);
+        assert_eq!(input.capacity(), 0, "the connection holds none");
+        lend_input(&mut input);
+        assert_eq!(input.capacity(), small, "the scratch");
+        // Holding bytes: left as it is.
+        input.extend_from_slice(b"y");
+        take_back_input(&mut input, usize::MAX);
+        assert_eq!(input.data(), b"y");
+        // Large: to the pool (not freed), and lent before the scratch.
+        let mut large = RecvBuffer::from_storage(vec![0; 2 * SCRATCH_MAX]);
+        take_back_input(&mut large, usize::MAX);
+        assert_eq!(large.capacity(), 0);
+        assert_eq!(recycled_bytes(), 2 * SCRATCH_MAX, "kept in the pool");
+        let mut next = RecvBuffer::new();
+        lend_input(&mut next);
+        assert!(next.capacity() >= 2 * SCRATCH_MAX, "the pool's storage first");
+        assert_eq!(recycled_bytes(), 0);
+        // Over the pool's limit: freed.
+        take_back_input(&mut next, SCRATCH_MAX);
+        assert_eq!(recycled_bytes(), 0, "over the limit: freed");
+    }
+
+    #[test]
     fn a_payload_is_kept_only_when_no_one_else_holds_it() {
         let data = Bytes::from(vec![7; RECYCLE_FROM]);
         let held = data.clone();
