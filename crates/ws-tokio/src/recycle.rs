@@ -323,7 +323,10 @@ mod tests {
         assert_eq!(recycled_bytes(), 2 * SCRATCH_MAX, "kept in the pool");
         let mut next = RecvBuffer::new();
         lend_input(&mut next);
-        assert!(next.capacity() >= 2 * SCRATCH_MAX, "the pool's storage first");
+        assert!(
+            next.capacity() >= 2 * SCRATCH_MAX,
+            "the pool's storage first"
+        );
         assert_eq!(recycled_bytes(), 0);
         // Over the pool's limit: freed.
         take_back_input(&mut next, SCRATCH_MAX);

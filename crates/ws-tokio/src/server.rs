@@ -223,8 +223,8 @@ impl Acceptor {
             }
             // Into storage lent by the thread, which the stream then reads on with.
             let limit = self.settings.recycle_limit;
-            let n = std::future::poll_fn(|cx| poll_read_handshake(io, &mut input, limit, cx))
-                .await?;
+            let n =
+                std::future::poll_fn(|cx| poll_read_handshake(io, &mut input, limit, cx)).await?;
             if n == 0 {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,

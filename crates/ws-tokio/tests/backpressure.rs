@@ -136,7 +136,9 @@ async fn messages_queued_behind_a_large_one_count_toward_the_limit() {
             Poll::Pending => break,
             Poll::Ready(result) => result.expect("poll_ready"),
         }
-        Pin::new(&mut ws).start_send(message(fed)).expect("start_send");
+        Pin::new(&mut ws)
+            .start_send(message(fed))
+            .expect("start_send");
         fed += 1;
         let queued = ws.session().queued_len();
         assert!(
@@ -158,7 +160,11 @@ async fn messages_queued_behind_a_large_one_count_toward_the_limit() {
     drop(ws);
     let mut input = RecvBuffer::new();
     input.extend_from_slice(&after_handshake);
-    input.extend_from_slice(&common::within("peer drains", drain).await.expect("peer task"));
+    input.extend_from_slice(
+        &common::within("peer drains", drain)
+            .await
+            .expect("peer task"),
+    );
     let mut client = Session::new(Role::Client, Config::default(), None);
     for i in 0..fed {
         match (client.decode(&mut input).expect("valid frames"), message(i)) {
