@@ -121,7 +121,7 @@ async fn messages_queued_behind_a_large_one_count_toward_the_limit() {
     })
     .await;
     let message = |i: usize| {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             Message::Binary(Bytes::from(vec![i as u8; LARGE]))
         } else {
             Message::Text(format!("small {i}"))
