@@ -10,7 +10,6 @@
 //! and the transport, and runs the clocks ws-proto leaves to its driver (keepalive, the
 //! close timeout).
 
-use std::cell::Cell;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
@@ -29,68 +28,59 @@ use crate::settings::Settings;
 /// How much room each read offers at least (as ws-proto's `RecvBuffer::read_from`).
 pub(crate) const READ_CHUNK: usize = 16 * 1024;
 
-/// The largest receive buffer kept for reuse; larger ones (grown for a big frame) are
-/// freed.
-const SCRATCH_MAX: usize = 64 * 1024;
-
 /// Single-frame messages from this size on are read into storage of their own and handed
 /// over in it ([`Session::hand_over_payloads_from`]): the `Bytes` or `String` delivered
 /// is that storage, not a copy of it. Smaller ones are copied out of the shared receive
 /// buffer, which costs less than an allocation of their own.
-const HAND_OVER_FROM: usize = SCRATCH_MAX;
+const HAND_OVER_FROM: usize = recycle::SCRATCH_MAX;
 
 /// Binary messages from this size on are written from their own `Bytes`, beside the
 /// frame header, rather than copied into the session's output
 /// ([`Session::send_binary_external`]; a server's frames only, as a client masks).
 const EXTERNAL_FROM: usize = 64 * 1024;
 
-thread_local! {
-    /// One receive buffer per thread, lent to whichever connection reads next, as the
-    /// blocking server's loop does: an idle connection holds no buffer, and a busy one
-    /// neither allocates nor clears one per read.
-    static SCRATCH: Cell<RecvBuffer> = const { Cell::new(RecvBuffer::new()) };
-}
-
-/// Reads once from `io` into `input`, in the thread's scratch buffer when `input` has
-/// no storage, which goes back to the slot while the read waits with nothing received:
-/// a connection reading its handshake neither allocates nor zeroes a buffer of its own
-/// (16 KiB, once per connection otherwise), and holds none while it waits.
-pub(crate) fn poll_read_scratch<S: AsyncRead + Unpin>(
+/// Reads once from `io` into `input`; `Ok(0)` is the end of the stream.
+///
+/// An `input` without storage is lent some first ([`recycle::lend_input`]). A read into
+/// an empty buffer takes at most [`READ_CHUNK`] bytes, so that a large frame that starts
+/// there has little to move to the front of the storage, and small messages touch little
+/// of it.
+#[inline]
+pub(crate) fn poll_read_into<S: AsyncRead + Unpin>(
     io: &mut S,
     input: &mut RecvBuffer,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<usize>> {
-    if input.capacity() == 0 {
-        *input = SCRATCH.take();
-    }
-    let mut buf = ReadBuf::new(input.spare(READ_CHUNK));
-    match Pin::new(io).poll_read(cx, &mut buf) {
-        Poll::Ready(result) => {
-            let n = buf.filled().len();
-            input.commit(n);
-            Poll::Ready(result.map(|()| n))
-        }
-        Poll::Pending => {
-            give_back_scratch(input);
-            Poll::Pending
-        }
-    }
+    recycle::lend_input(input);
+    let fresh = input.is_empty();
+    let spare = input.spare(READ_CHUNK);
+    let room = if fresh {
+        let n = spare.len().min(READ_CHUNK);
+        &mut spare[..n]
+    } else {
+        spare
+    };
+    let mut buf = ReadBuf::new(room);
+    ready!(Pin::new(io).poll_read(cx, &mut buf))?;
+    let n = buf.filled().len();
+    input.commit(n);
+    Poll::Ready(Ok(n))
 }
 
-/// Gives an empty receive buffer's storage back to the thread's scratch slot if the slot
-/// is free and the buffer not oversized (otherwise it is freed); `input` is left without
-/// storage. A buffer holding bytes is left as it is.
-pub(crate) fn give_back_scratch(input: &mut RecvBuffer) {
-    if !input.is_empty() {
-        return;
+/// [`poll_read_into`] for an opening handshake: while the read waits with nothing
+/// received, `input`'s storage goes back to the thread ([`recycle::take_back_input`],
+/// within `recycle_limit`), so that a connection waiting for its request holds none.
+pub(crate) fn poll_read_handshake<S: AsyncRead + Unpin>(
+    io: &mut S,
+    input: &mut RecvBuffer,
+    recycle_limit: usize,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<usize>> {
+    let read = poll_read_into(io, input, cx);
+    if read.is_pending() {
+        recycle::take_back_input(input, recycle_limit);
     }
-    let idle = std::mem::take(input);
-    if idle.capacity() > 0 && idle.capacity() <= SCRATCH_MAX {
-        SCRATCH.with(|scratch| {
-            let held = scratch.take();
-            scratch.set(if held.capacity() == 0 { idle } else { held });
-        });
-    }
+    read
 }
 
 /// Where the connection is, beyond the session's own state.
@@ -251,68 +241,36 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 }
                 continue; // a ping (or our close) was queued: write it
             }
-            // Idle: hold no receive buffer; give it back to the thread's scratch slot, or
-            // (large, recycled storage) to the thread's pool.
-            if self.input.is_empty() && self.input.capacity() > 0 {
-                let idle = std::mem::take(&mut self.input);
-                if idle.capacity() <= SCRATCH_MAX {
-                    SCRATCH.with(|scratch| {
-                        let held = scratch.take();
-                        scratch.set(if held.capacity() == 0 { idle } else { held });
-                    });
-                } else {
-                    recycle::keep(idle.into_storage(), self.settings.recycle_limit);
-                }
-            }
+            // Idle: hold no receive buffer.
+            recycle::take_back_input(&mut self.input, self.settings.recycle_limit);
             return Poll::Pending;
         }
     }
 
-    /// Reads once into the receive buffer; `Ok(0)` is the end of the stream.
-    ///
-    /// A connection that holds no buffer borrows one: the thread's recycled large storage
-    /// if it has some (a large frame that starts in it is read in place, without new
-    /// zero-filled storage), else the thread's scratch. A read into an empty buffer takes
-    /// at most [`READ_CHUNK`] bytes, so that a large frame that starts there has little
-    /// to move to the front of the storage, and small messages touch little of it.
+    /// Reads once into the receive buffer ([`poll_read_into`]); `Ok(0)` is the end of
+    /// the stream.
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        if self.input.capacity() == 0 {
-            self.input = match recycle::take() {
-                Some(storage) => RecvBuffer::from_storage(storage),
-                None => SCRATCH.take(),
-            };
-        }
-        let fresh = self.input.is_empty();
-        let spare = self.input.spare(READ_CHUNK);
-        let room = if fresh {
-            let n = spare.len().min(READ_CHUNK);
-            &mut spare[..n]
-        } else {
-            spare
-        };
-        let mut buf = ReadBuf::new(room);
-        ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
-        let n = buf.filled().len();
-        self.input.commit(n);
-        Poll::Ready(Ok(n))
+        poll_read_into(&mut self.io, &mut self.input, cx)
     }
 
-    /// Writes until at most `max_left` bytes are queued.
+    /// Writes until at most `max_left` bytes are queued: every unwritten byte counts
+    /// ([`Session::queued_len`]), including what was queued after an external payload.
     fn poll_write_down_to(
         &mut self,
         cx: &mut Context<'_>,
         max_left: usize,
     ) -> Poll<io::Result<()>> {
         // The common path first, as small as it was before external payloads: `external`
-        // is set exactly while one is queued.
+        // is set exactly while one is queued, and without one, what is queued is
+        // `pending`.
         if self.external.is_some() {
             return self.poll_write_down_to_external(cx, max_left);
         }
         loop {
-            let pending = self.session.pending();
-            if pending.len() <= max_left {
+            if self.session.queued_len() <= max_left {
                 return Poll::Ready(Ok(()));
             }
+            let pending = self.session.pending();
             let all = pending.len();
             let n = ready!(Pin::new(&mut self.io).poll_write(cx, pending))?;
             if n == 0 {
@@ -330,7 +288,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     }
 
     /// [`poll_write_down_to`](Self::poll_write_down_to) while an external payload is
-    /// queued (and after it, until at most `max_left` bytes are left).
+    /// queued (and after it, until at most `max_left` bytes are left). While the payload
+    /// is outstanding, `pending` stops at it and hides what was queued after it, so the
+    /// bound is on [`Session::queued_len`]: a peer that never reads cannot make small
+    /// messages (or large ones copied after the payload) pile up unbounded behind it.
     #[inline(never)]
     fn poll_write_down_to_external(
         &mut self,
@@ -338,15 +299,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         max_left: usize,
     ) -> Poll<io::Result<()>> {
         loop {
-            let pending = self.session.pending().len();
-            if self.session.external_pending() > 0 {
-                if ready!(self.poll_write_external(cx, pending, max_left))? {
-                    return Poll::Ready(Ok(()));
-                }
-                continue;
-            }
-            if pending <= max_left {
+            if self.session.queued_len() <= max_left {
                 return Poll::Ready(Ok(()));
+            }
+            if self.session.external_pending() > 0 {
+                ready!(self.poll_write_external(cx))?;
+                continue;
             }
             let n = ready!(Pin::new(&mut self.io).poll_write(cx, self.session.pending()))?;
             if n == 0 {
@@ -357,27 +315,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         }
     }
 
-    /// [`poll_write_down_to`](Self::poll_write_down_to) while an external payload is
-    /// outstanding: `Ready(true)` when at most `max_left` bytes are left, else one write
-    /// of what is queued before the payload and the payload's unwritten part, from the
-    /// message's own storage, in one system call where the transport can (a TCP stream
-    /// can; TLS streams write the first slice), and `Ready(false)`. Out of line, so that
-    /// the common path stays small.
+    /// One write, while an external payload is outstanding, of what is queued before the
+    /// payload and the payload's unwritten part, from the message's own storage, in one
+    /// system call where the transport can (a TCP stream can; TLS streams write the
+    /// first slice). Out of line, so that the common path stays small.
     #[inline(never)]
-    fn poll_write_external(
-        &mut self,
-        cx: &mut Context<'_>,
-        pending: usize,
-        max_left: usize,
-    ) -> Poll<io::Result<bool>> {
+    fn poll_write_external(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let external = self.session.external_pending();
-        if pending + external <= max_left {
-            return Poll::Ready(Ok(true));
-        }
         let payload = match &self.external {
             Some(data) if data.len() >= external => &data[data.len() - external..],
             _ => return Poll::Ready(Err(io::Error::other("external payload lost"))),
         };
+        let pending = self.session.pending().len();
         let slices = [IoSlice::new(self.session.pending()), IoSlice::new(payload)];
         let n = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices))?;
         if n == 0 {
@@ -395,7 +344,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             }
         }
         self.unflushed = true;
-        Poll::Ready(Ok(false))
+        Poll::Ready(Ok(()))
     }
 
     /// Writes everything queued and flushes the transport.
@@ -415,7 +364,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     }
 
     /// Ready when another message may be queued: less than the write buffer limit is
-    /// waiting.
+    /// waiting ([`Session::queued_len`]).
     pub(crate) fn poll_ready_send(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let max_left = self.settings.write_buffer_limit.saturating_sub(1);
         ready!(self.poll_write_down_to(cx, max_left))?;
@@ -510,11 +459,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         Poll::Ready(())
     }
 
-    /// The connection reads no more: its receive buffer goes back to the thread's
-    /// scratch slot for the next connection (freeing it would make that one allocate
-    /// and zero another), or is freed if it still holds bytes, which are dropped.
+    /// The connection reads no more: its receive buffer goes back to the thread for the
+    /// next connection (freeing it would make that one allocate and zero another), or
+    /// is freed if it still holds bytes, which are dropped.
     fn end_input(&mut self) {
-        give_back_scratch(&mut self.input);
+        recycle::take_back_input(&mut self.input, self.settings.recycle_limit);
         self.input = RecvBuffer::new();
     }
 

@@ -1,6 +1,14 @@
-//! Storage recycling, per thread: the storage of large messages once they were sent,
-//! kept for the next large message to be read into, and one output buffer lent to
-//! whichever session encodes next.
+//! Storage reuse, per thread: one receive buffer lent to whichever connection reads
+//! next, the storage of large messages once they were sent, kept for the next large
+//! message to be read into, and one output buffer lent to whichever session encodes
+//! next. A connection that is idle holds none of them.
+//!
+//! The receive scratch is the blocking server's loop in async form: a connection holds
+//! no receive buffer while it waits, and a busy one neither allocates nor clears one per
+//! read; a connection reading its handshake does not allocate and zero one of its own
+//! (16 KiB, once per connection otherwise) either. [`lend_input`] gives a connection
+//! about to read a buffer; [`take_back_input`] takes it back once it has nothing left
+//! in it.
 //!
 //! A large single-frame message is read into storage of its own and delivered in it
 //! (ws-proto's hand-over): new storage is zero-filled first (safe Rust cannot read into
@@ -23,10 +31,15 @@
 use std::cell::{Cell, RefCell};
 
 use bytes::Bytes;
+use ws_proto::RecvBuffer;
 
-/// Storage below this is not kept: the thread's receive scratch (16 KiB) serves reads
-/// of smaller messages, which are copied out of it rather than handed over.
-pub(crate) const RECYCLE_FROM: usize = 64 * 1024;
+/// The largest receive buffer kept as the thread's scratch; larger ones (grown for a big
+/// frame, or recycled storage) go to the pool.
+pub(crate) const SCRATCH_MAX: usize = 64 * 1024;
+
+/// Storage below this is not kept in the pool: the thread's receive scratch (16 KiB)
+/// serves reads of smaller messages, which are copied out of it rather than handed over.
+pub(crate) const RECYCLE_FROM: usize = SCRATCH_MAX;
 
 /// The largest output buffer kept for lending; one grown past it is freed.
 const OUTPUT_MAX: usize = 64 * 1024;
@@ -41,6 +54,8 @@ struct Pool {
 }
 
 thread_local! {
+    /// The receive scratch: one receive buffer, lent to whichever connection reads next.
+    static SCRATCH: Cell<RecvBuffer> = const { Cell::new(RecvBuffer::new()) };
     static POOL: RefCell<Pool> = const {
         RefCell::new(Pool {
             buffers: Vec::new(),
@@ -118,9 +133,44 @@ fn keep_small_payload(data: Bytes) {
     }
 }
 
+/// Lends `input` storage to read into if it has none: the thread's recycled large
+/// storage if it holds some (the most recently kept: a large frame that starts in it is
+/// read in place, without new zero-filled storage), else the thread's receive scratch
+/// (which has no storage before the thread's first read: the read allocates it then).
+#[inline]
+pub(crate) fn lend_input(input: &mut RecvBuffer) {
+    if input.capacity() == 0 {
+        *input = match take() {
+            Some(storage) => RecvBuffer::from_storage(storage),
+            None => SCRATCH.take(),
+        };
+    }
+}
+
+/// Takes back a connection's receive buffer once every byte in it was consumed (one
+/// holding bytes is left as it is): up to [`SCRATCH_MAX`] to the thread's scratch slot
+/// if that is free, larger to the thread's pool within `limit` bytes
+/// ([`Settings::recycle_limit`](crate::Settings::recycle_limit)), else freed. `input` is
+/// left without storage.
+#[inline]
+pub(crate) fn take_back_input(input: &mut RecvBuffer, limit: usize) {
+    if !input.is_empty() || input.capacity() == 0 {
+        return;
+    }
+    let idle = std::mem::take(input);
+    if idle.capacity() <= SCRATCH_MAX {
+        SCRATCH.with(|scratch| {
+            let held = scratch.take();
+            scratch.set(if held.capacity() == 0 { idle } else { held });
+        });
+    } else {
+        keep(idle.into_storage(), limit);
+    }
+}
+
 /// Recycled storage to read into, if this thread holds some (the most recently kept).
 #[inline]
-pub(crate) fn take() -> Option<Vec<u8>> {
+fn take() -> Option<Vec<u8>> {
     if POOLED.get() == 0 {
         return None;
     }
@@ -249,6 +299,38 @@ mod tests {
         assert_eq!(take().map(|s| s.len()), Some(RECYCLE_FROM));
         assert_eq!(take(), None);
         assert_eq!(recycled_bytes(), 0);
+    }
+
+    #[test]
+    fn an_idle_receive_buffer_goes_to_the_scratch_or_the_pool() {
+        // Small: to the scratch slot, and lent back when the pool holds nothing.
+        let mut input = RecvBuffer::new();
+        input.spare(1024);
+        let small = input.capacity();
+        assert!(small > 0 && small <= SCRATCH_MAX);
+        take_back_input(&mut input, usize::MAX);
+        assert_eq!(input.capacity(), 0, "the connection holds none");
+        lend_input(&mut input);
+        assert_eq!(input.capacity(), small, "the scratch");
+        // Holding bytes: left as it is.
+        input.extend_from_slice(b"y");
+        take_back_input(&mut input, usize::MAX);
+        assert_eq!(input.data(), b"y");
+        // Large: to the pool (not freed), and lent before the scratch.
+        let mut large = RecvBuffer::from_storage(vec![0; 2 * SCRATCH_MAX]);
+        take_back_input(&mut large, usize::MAX);
+        assert_eq!(large.capacity(), 0);
+        assert_eq!(recycled_bytes(), 2 * SCRATCH_MAX, "kept in the pool");
+        let mut next = RecvBuffer::new();
+        lend_input(&mut next);
+        assert!(
+            next.capacity() >= 2 * SCRATCH_MAX,
+            "the pool's storage first"
+        );
+        assert_eq!(recycled_bytes(), 0);
+        // Over the pool's limit: freed.
+        take_back_input(&mut next, SCRATCH_MAX);
+        assert_eq!(recycled_bytes(), 0, "over the limit: freed");
     }
 
     #[test]

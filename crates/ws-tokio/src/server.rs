@@ -8,7 +8,7 @@ use ws_proto::{DeflateConfig, RecvBuffer, Session};
 
 use ws_transport::proxy_protocol::{ProxyHeader, ProxyHeaderParser};
 
-use crate::core::poll_read_scratch;
+use crate::core::poll_read_handshake;
 use crate::error::Error;
 use crate::settings::Settings;
 use crate::stream::WebSocketStream;
@@ -221,8 +221,10 @@ impl Acceptor {
                     return Err(err.into());
                 }
             }
-            // Into the thread's scratch buffer, which the stream then reads on with.
-            let n = std::future::poll_fn(|cx| poll_read_scratch(io, &mut input, cx)).await?;
+            // Into storage lent by the thread, which the stream then reads on with.
+            let limit = self.settings.recycle_limit;
+            let n =
+                std::future::poll_fn(|cx| poll_read_handshake(io, &mut input, limit, cx)).await?;
             if n == 0 {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
