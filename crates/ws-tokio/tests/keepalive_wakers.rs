@@ -42,7 +42,10 @@ async fn a_stream_moved_to_another_task_still_drops_a_silent_peer() {
             .expect("second task")
     });
     let (_peer, _early) = common::raw_client(addr).await;
-    match common::within("server gives up", server).await.expect("server task") {
+    match common::within("server gives up", server)
+        .await
+        .expect("server task")
+    {
         Some(Err(Error::KeepaliveTimeout(_))) => {}
         other => panic!("expected a keepalive timeout, got {other:?}"),
     }
@@ -62,7 +65,10 @@ async fn a_read_half_moved_to_another_task_still_drops_a_silent_peer() {
         result
     });
     let (_peer, _early) = common::raw_client(addr).await;
-    match common::within("server gives up", server).await.expect("server task") {
+    match common::within("server gives up", server)
+        .await
+        .expect("server task")
+    {
         Some(Err(Error::KeepaliveTimeout(_))) => {}
         other => panic!("expected a keepalive timeout, got {other:?}"),
     }
