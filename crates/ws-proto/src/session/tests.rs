@@ -298,8 +298,10 @@ fn large_messages_are_handed_over_in_the_buffer_storage() {
 fn only_a_partial_payload_to_hand_over_is_being_gathered() {
     let large = masked(0x82, &vec![1u8; 20_000]);
     let small = masked(0x82, &vec![2u8; 1_000]);
-    let mut fragments = Config::default();
-    fragments.deliver_fragments = true;
+    let fragments = Config {
+        deliver_fragments: true,
+        ..Config::default()
+    };
     let cases: Vec<(&str, Session, &[u8], bool)> = vec![
         (
             "part of a header",
