@@ -357,7 +357,12 @@ impl EventLoop {
             if rx.is_empty() {
                 server.payloads.return_scratch(rx);
             } else {
-                slot.keep_rx(rx);
+                let gathering = slot
+                    .phase
+                    .borrow()
+                    .session()
+                    .is_some_and(ws_proto::Session::is_gathering_payload);
+                slot.keep_rx(server.payloads.keep_partial(rx, gathering));
             }
             // The replies to what was just read leave now, in one write.
             self.flush(index);

@@ -320,3 +320,44 @@ fn ten_thousand_idle_connections_each_get_1001_at_shutdown() {
         );
     }
 }
+
+// A connection whose read stopped inside a small frame keeps only that frame's bytes: not
+// the loop's shared receive buffer, which after a large echo is that message's storage.
+// Sixteen such connections, each left mid-frame right after a 4 MiB echo, hold kilobytes,
+// not 16 x 4 MiB (issue 17: memory per idle connection).
+#[test]
+fn connections_left_inside_a_small_frame_do_not_keep_large_storage() {
+    let _turn = turn();
+    let server = ServerProcess::start(&[]);
+    let mut big = connect(server.addr);
+    let large = vec![0x5A; 4 << 20];
+    // Once, so that what the loop keeps for good (one message's storage) is counted
+    // before the first reading.
+    big.send_binary(&large);
+    assert!(big.expect_binary() == large);
+    let rss_before = server.rss_kib();
+    let mut holders = Vec::new();
+    for round in 0..16 {
+        big.send_binary(&large);
+        assert!(big.expect_binary() == large, "round {round}");
+        // The first byte of a 5-byte text frame's header, and no more.
+        let mut holder = connect(server.addr);
+        holder.stream.write_all(&[0x81]).unwrap();
+        holders.push(holder);
+        // The server has read it once this answer comes back (the same loop, a later
+        // read).
+        big.send_text("sync");
+        assert_eq!(big.expect_text(), "sync");
+    }
+    let grew_kib = server.rss_kib().saturating_sub(rss_before);
+    assert!(
+        grew_kib < 16 * 1024,
+        "16 connections mid-frame: RSS grew by {grew_kib} KiB"
+    );
+    // And they are still served: the rest of the frame completes it.
+    for (i, holder) in holders.iter_mut().enumerate() {
+        holder.stream.write_all(&[0x85, 0, 0, 0, 0]).unwrap();
+        holder.stream.write_all(b"hello").unwrap();
+        assert_eq!(holder.expect_text(), "hello", "holder {i}");
+    }
+}

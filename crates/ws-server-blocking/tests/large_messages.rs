@@ -311,3 +311,143 @@ fn a_peer_that_never_reads_large_echoes_is_dropped_at_the_output_cap() {
     assert!(reason.contains("stopped reading"), "{reason}");
     writer.join().unwrap();
 }
+
+// The payload written from its own storage is the first send of the very slice delivered
+// on its own connection; a second send of it, a part of it, a broadcast of it and what
+// follows it are copies queued behind it: all arrive intact, in the order sent, also
+// when the server's writes stop part-way.
+#[test]
+fn resending_parts_and_broadcasts_of_a_delivered_payload_arrive_in_order() {
+    let server = serve(|b| {
+        b.on_connect(|_, conn| {
+            conn.on_ready(|conn| {
+                socket2::SockRef::from(&*conn.socket()).set_send_buffer_size(SMALL_BUFFER)
+            });
+            conn.on_binary(|conn, msg| {
+                conn.send_binary(msg)?;
+                conn.send_binary(msg)?;
+                conn.send_binary(&msg[1..])?;
+                conn.send_binary(&msg[..msg.len() - 1])?;
+                conn.server().broadcast_binary(msg);
+                conn.send_utf8("end")
+            });
+        })
+    });
+    let mut client = connect(server.addr);
+    socket2::SockRef::from(&client.stream)
+        .set_recv_buffer_size(SMALL_BUFFER)
+        .unwrap();
+    for (i, size) in [HAND_OVER, HAND_OVER + 1, 1 << 20, 300_000]
+        .into_iter()
+        .enumerate()
+    {
+        let data = bytes(size, 40 + i as u32);
+        let wire = encode(&mut client, |session| session.send_binary(&data).unwrap());
+        let writer = write_behind(&client.stream, wire);
+        for (j, want) in [
+            &data[..],
+            &data[..],
+            &data[1..],
+            &data[..size - 1],
+            &data[..],
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            assert!(client.expect_binary() == want, "{size} bytes, copy {j}");
+        }
+        assert_eq!(client.expect_text(), "end", "{size} bytes");
+        writer.join().unwrap();
+    }
+}
+
+// RFC 6455 5.5.1: a close frame right behind a large message (one write): the echo
+// (written from its own storage, part-way at a time) goes out whole before the answer
+// to the close, then TCP closes. And a close the callback starts after sending the
+// payload back follows it.
+#[test]
+fn a_close_behind_a_large_echo_follows_it() {
+    let server = serve(|b| {
+        b.on_connect(|_, conn| {
+            conn.on_ready(|conn| {
+                socket2::SockRef::from(&*conn.socket()).set_send_buffer_size(SMALL_BUFFER)
+            });
+            conn.on_binary(|conn, msg| {
+                conn.send_binary(msg)?;
+                if msg[0] == 0 {
+                    conn.disconnect(ws_proto::CloseCode::new(4000).unwrap(), "after");
+                }
+                Ok::<(), ws_server_blocking::Error>(())
+            });
+        })
+    });
+    for first in [0u8, 1] {
+        let mut client = connect(server.addr);
+        socket2::SockRef::from(&client.stream)
+            .set_recv_buffer_size(SMALL_BUFFER)
+            .unwrap();
+        let mut data = bytes(2 << 20, 9);
+        data[0] = first;
+        let wire = encode(&mut client, |session| {
+            session.send_binary(&data).unwrap();
+            if first != 0 {
+                session
+                    .close(ws_proto::CloseCode::new(1000).unwrap(), "bye")
+                    .unwrap();
+            }
+        });
+        let writer = write_behind(&client.stream, wire);
+        assert!(
+            client.expect_binary() == data,
+            "echo before the close ({first})"
+        );
+        // The client's answer to the server's close goes out as it is decoded.
+        let (code, _) = client.expect_close();
+        assert_eq!(code, if first == 0 { 4000 } else { 1000 });
+        client.expect_eof();
+        writer.join().unwrap();
+    }
+}
+
+// A peer that resets the connection while its echo is being written from the payload's
+// storage: the connection goes, and the next ones (in the same slot) get their own
+// echoes intact, never the storage of the one that went.
+#[test]
+fn a_reset_during_a_large_echo_leaves_the_next_connections_intact() {
+    let server = serve(|b| {
+        b.on_connect(|_, conn| {
+            conn.on_ready(|conn| {
+                socket2::SockRef::from(&*conn.socket()).set_send_buffer_size(SMALL_BUFFER)
+            });
+            conn.on_binary(|conn, msg| conn.send_binary(msg));
+        })
+    });
+    for round in 0..3u32 {
+        let mut client = connect(server.addr);
+        socket2::SockRef::from(&client.stream)
+            .set_recv_buffer_size(SMALL_BUFFER)
+            .unwrap();
+        let data = bytes(3 << 20, 70 + round);
+        let wire = encode(&mut client, |session| session.send_binary(&data).unwrap());
+        let writer = write_behind(&client.stream, wire);
+        // Some of the echo, not all of it: the server's write stops part-way.
+        let mut some = [0u8; 4096];
+        std::io::Read::read_exact(&mut client.stream, &mut some).unwrap();
+        // Closing with unread bytes sends a reset.
+        socket2::SockRef::from(&client.stream)
+            .set_linger(Some(std::time::Duration::ZERO))
+            .unwrap();
+        writer.join().unwrap();
+        drop(client);
+        let mut next = connect(server.addr);
+        for (i, size) in [1 << 20, HAND_OVER, 2 << 20].into_iter().enumerate() {
+            let data = bytes(size, 90 + i as u32 + 10 * round);
+            let wire = encode(&mut next, |session| session.send_binary(&data).unwrap());
+            let writer = write_behind(&next.stream, wire);
+            assert!(next.expect_binary() == data, "round {round}: {size} bytes");
+            writer.join().unwrap();
+        }
+        next.close(1000, "");
+        assert_eq!(next.expect_close().0, 1000);
+    }
+}

@@ -185,3 +185,44 @@ fn proxy_protocol_header_before_tls() {
     .expect("wss handshake after the PROXY header");
     assert_eq!(client.expect_text(), "198.51.100.4:42000");
 }
+
+// A large echo over TLS is written from the payload's storage into TLS records; with a
+// small socket send buffer the writes stop part-way inside the text before it, the
+// payload and the text after it, and resume in order.
+#[test]
+fn large_echoes_over_tls_resume_partial_writes_in_order() {
+    let ca = certificate();
+    let config = tls::config(vec![ca.cert.clone()], ca.key.clone_key()).unwrap();
+    let prefix = "p".repeat(150_000);
+    let server = serve({
+        let prefix = prefix.clone();
+        move |b| {
+            b.tls(config).on_connect(move |_, conn| {
+                conn.on_ready(|conn| {
+                    socket2::SockRef::from(&*conn.socket()).set_send_buffer_size(32 * 1024)
+                });
+                let prefix = prefix.clone();
+                conn.on_binary(move |conn, msg| {
+                    conn.send_utf8(&prefix)?;
+                    conn.send_binary(msg)?;
+                    conn.send_binary(msg)?;
+                    conn.send_utf8("behind")
+                });
+            })
+        }
+    });
+    let mut client = connect_tls(server.addr, &ca.cert);
+    for (i, size) in [64 * 1024, 64 * 1024 + 1, 1 << 20, 3 << 20, 100_000]
+        .into_iter()
+        .enumerate()
+    {
+        let data: Vec<u8> = (0..size).map(|j| (j * 7 + i) as u8).collect();
+        client.send_binary(&data);
+        assert!(client.expect_text() == prefix, "{size}: before");
+        assert!(client.expect_binary() == data, "{size}: from its storage");
+        assert!(client.expect_binary() == data, "{size}: copied");
+        assert_eq!(client.expect_text(), "behind", "{size}: after");
+    }
+    client.close(1000, "done");
+    assert_eq!(client.expect_close().0, 1000);
+}

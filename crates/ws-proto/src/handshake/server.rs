@@ -748,8 +748,6 @@ mod tests {
         }
     }
 
-    // RFC 9110 15.5.22: a plain HTTP request (a browser's address bar, curl) gets 426
-    // with an Upgrade field naming websocket, and a body a person can act on.
     // RFC 6455 4.2.1: the key "when decoded, is 16 bytes in length". Keys of 24
     // characters that decode to 17 or 18 bytes, or not at all, and 16 bytes without
     // their padding (22 characters) are refused; whitespace around the key is not part
@@ -778,6 +776,48 @@ mod tests {
         }
     }
 
+    // RFC 6455 4.2.1 (and RFC 9112 3.2 for Host): Host, Sec-WebSocket-Key and
+    // Sec-WebSocket-Version are sent once; a request that repeats one, with the same
+    // value or another, is refused.
+    #[test]
+    fn fields_sent_twice_are_refused() {
+        let key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+        let version = "Sec-WebSocket-Version: 13\r\n";
+        let host = "Host: server.example.com\r\n";
+        let cases: Vec<(String, IsExpected, u16)> = vec![
+            (
+                replace(key, &format!("{key}{key}")),
+                |e| matches!(e, HandshakeError::InvalidKey),
+                400,
+            ),
+            (
+                replace(
+                    key,
+                    &format!("{key}sec-websocket-key: AAAAAAAAAAAAAAAAAAAAAA==\r\n"),
+                ),
+                |e| matches!(e, HandshakeError::InvalidKey),
+                400,
+            ),
+            (
+                replace(version, &format!("{version}{version}")),
+                |e| matches!(e, HandshakeError::UnsupportedVersion),
+                426,
+            ),
+            (
+                replace(host, &format!("{host}HOST: server.example.com\r\n")),
+                |e| matches!(e, HandshakeError::MissingHost),
+                400,
+            ),
+        ];
+        for (text, is_expected, status) in cases {
+            let err = parse(&text).unwrap_err();
+            assert!(is_expected(&err), "{text:?} gave {err:?}");
+            assert_eq!(err.http_status(), status, "{err:?}");
+        }
+    }
+
+    // RFC 9110 15.5.22: a plain HTTP request (a browser's address bar, curl) gets 426
+    // with an Upgrade field naming websocket, and a body a person can act on.
     #[test]
     fn a_plain_http_request_gets_426_saying_how_to_connect() {
         let browser = "GET / HTTP/1.1\r\nHost: localhost:8080\r\nAccept: text/html\r\n\r\n";

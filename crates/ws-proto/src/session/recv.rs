@@ -95,6 +95,22 @@ enum Appended {
 }
 
 impl Session {
+    /// Whether the frame being received is a payload gathered whole in the receive
+    /// buffer's storage, to be handed over in it once complete
+    /// ([`hand_over_payloads_from`](Self::hand_over_payloads_from)): a driver that lends
+    /// one receive buffer to many connections then leaves it with this one until the
+    /// message is delivered. Otherwise the unconsumed bytes of a partial frame (part of
+    /// a header, or of a payload smaller than the hand-over size) can move to storage of
+    /// their own.
+    pub fn is_gathering_payload(&self) -> bool {
+        self.recv.frame.is_some_and(|frame| {
+            frame.sink == Sink::Whole
+                && !self.config.deliver_fragments
+                && self.hand_over_from != u32::MAX
+                && frame.len as u64 >= u64::from(self.hand_over_from)
+        })
+    }
+
     /// Returns the next event that the bytes in `input` complete, consuming them, or
     /// `Ok(None)` when more bytes are needed (or the session is closed).
     ///

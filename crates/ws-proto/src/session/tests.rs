@@ -292,6 +292,64 @@ fn large_messages_are_handed_over_in_the_buffer_storage() {
     }
 }
 
+// A driver asks whether the partial frame in a buffer it lent is being gathered there
+// for a hand-over (keep the storage with the connection) or is a few bytes it can move.
+#[test]
+fn only_a_partial_payload_to_hand_over_is_being_gathered() {
+    let large = masked(0x82, &vec![1u8; 20_000]);
+    let small = masked(0x82, &vec![2u8; 1_000]);
+    let fragments = Config {
+        deliver_fragments: true,
+        ..Config::default()
+    };
+    let cases: Vec<(&str, Session, &[u8], bool)> = vec![
+        (
+            "part of a header",
+            handing_over_server(),
+            &large[..1],
+            false,
+        ),
+        (
+            "part of a large payload",
+            handing_over_server(),
+            &large[..100],
+            true,
+        ),
+        (
+            "part of a small payload",
+            handing_over_server(),
+            &small[..100],
+            false,
+        ),
+        ("hand-over off", server(), &large[..100], false),
+        (
+            "fragments delivered one by one",
+            {
+                let mut s = Session::new(Role::Server, fragments, None);
+                s.hand_over_payloads_from(Some(16 * 1024));
+                s
+            },
+            &large[..100],
+            false,
+        ),
+    ];
+    for (what, mut session, bytes, gathering) in cases {
+        let mut input = RecvBuffer::new();
+        input.extend_from_slice(bytes);
+        while let Ok(Some(_)) = session.decode(&mut input) {}
+        assert_eq!(session.is_gathering_payload(), gathering, "{what}");
+    }
+    // Once the payload is whole and delivered, nothing is.
+    let mut session = handing_over_server();
+    let mut input = RecvBuffer::new();
+    input.extend_from_slice(&large);
+    assert!(matches!(
+        session.decode(&mut input),
+        Ok(Some(Event::Binary(_)))
+    ));
+    assert!(!session.is_gathering_payload());
+}
+
 #[test]
 fn hand_over_is_off_by_default_and_below_its_size() {
     let binary = vec![5u8; 20_000];

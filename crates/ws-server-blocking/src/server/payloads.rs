@@ -29,6 +29,11 @@ pub(crate) const HAND_OVER_FROM: usize = 64 * 1024;
 /// every message of 16 to 64 KiB over two reads).
 pub(crate) const FIRST_READ_MAX: usize = HAND_OVER_FROM;
 
+/// A connection left inside a frame keeps the loop's receive buffer only up to this
+/// size, unless it gathers a payload to hand over there; beyond it, its few bytes move to
+/// a buffer of their own (see [`Payloads::keep_partial`]).
+const PARTIAL_KEPT_MAX: usize = 2 * FIRST_READ_MAX;
+
 /// The lent output buffer is dropped rather than kept when a message grew it past this.
 const OUTPUT_KEPT_MAX: usize = 64 * 1024;
 
@@ -147,6 +152,24 @@ impl Payloads {
         } else {
             rx
         });
+    }
+
+    /// What a connection keeps of `rx`, a receive buffer it read into and left inside a
+    /// frame (or a handshake request): all of it while it gathers a payload to hand
+    /// over in that storage (`gathering`, see
+    /// [`Session::is_gathering_payload`](ws_proto::Session::is_gathering_payload)),
+    /// else, when the storage is larger than [`PARTIAL_KEPT_MAX`] (the loop's buffer
+    /// after a large message, up to that message's size), a copy of its bytes in a
+    /// buffer of their own, the storage going back to the loop: an idle connection
+    /// never holds a large message's worth of memory for a few bytes.
+    pub(crate) fn keep_partial(&self, rx: RecvBuffer, gathering: bool) -> RecvBuffer {
+        if gathering || rx.capacity() <= PARTIAL_KEPT_MAX {
+            return rx;
+        }
+        let mut own = RecvBuffer::new();
+        own.extend_from_slice(rx.data());
+        self.return_scratch(RecvBuffer::from_storage(rx.into_storage()));
+        own
     }
 
     /// Lends the output buffer to `session` if it holds no output (see
