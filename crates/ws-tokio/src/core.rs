@@ -67,9 +67,10 @@ pub(crate) fn poll_read_into<S: AsyncRead + Unpin>(
     Poll::Ready(Ok(n))
 }
 
-/// [`poll_read_into`] for an opening handshake: while the read waits with nothing
-/// received, `input`'s storage goes back to the thread ([`recycle::take_back_input`],
-/// within `recycle_limit`), so that a connection waiting for its request holds none.
+/// [`poll_read_into`] for an opening handshake: while the read waits, `input`'s storage
+/// goes back to the thread ([`recycle::take_back_input`], within `recycle_limit`), so
+/// that a connection waiting for its request holds none, and one that sent part of it
+/// holds those bytes, not the thread's recycled large storage they were read into.
 pub(crate) fn poll_read_handshake<S: AsyncRead + Unpin>(
     io: &mut S,
     input: &mut RecvBuffer,
@@ -78,7 +79,7 @@ pub(crate) fn poll_read_handshake<S: AsyncRead + Unpin>(
 ) -> Poll<io::Result<usize>> {
     let read = poll_read_into(io, input, cx);
     if read.is_pending() {
-        recycle::take_back_input(input, recycle_limit);
+        recycle::take_back_input(input, None, recycle_limit);
     }
     read
 }
@@ -241,8 +242,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 }
                 continue; // a ping (or our close) was queued: write it
             }
-            // Idle: hold no receive buffer.
-            recycle::take_back_input(&mut self.input, self.settings.recycle_limit);
+            // Idle: hold no receive buffer, nor large storage for the start of a frame
+            // (unless a payload to hand over is being gathered there).
+            recycle::take_back_input(
+                &mut self.input,
+                Some(&self.session),
+                self.settings.recycle_limit,
+            );
             return Poll::Pending;
         }
     }
@@ -460,11 +466,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     }
 
     /// The connection reads no more: its receive buffer goes back to the thread for the
-    /// next connection (freeing it would make that one allocate and zero another), or
-    /// is freed if it still holds bytes, which are dropped.
+    /// next connection (freeing it would make that one allocate and zero another), any
+    /// bytes still in it dropped.
     fn end_input(&mut self) {
-        recycle::take_back_input(&mut self.input, self.settings.recycle_limit);
-        self.input = RecvBuffer::new();
+        recycle::give_back_input(std::mem::take(&mut self.input), self.settings.recycle_limit);
     }
 
     /// The unhurried end of [`poll_finish`](Self::poll_finish): flush, a client's wait

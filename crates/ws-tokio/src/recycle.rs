@@ -7,8 +7,11 @@
 //! no receive buffer while it waits, and a busy one neither allocates nor clears one per
 //! read; a connection reading its handshake does not allocate and zero one of its own
 //! (16 KiB, once per connection otherwise) either. [`lend_input`] gives a connection
-//! about to read a buffer; [`take_back_input`] takes it back once it has nothing left
-//! in it.
+//! about to read a buffer; [`take_back_input`] takes it back as the connection goes
+//! idle: all of it once it has nothing left in it, and large storage holding the start
+//! of a frame (or of a handshake request) too, its few bytes moved to a buffer of their
+//! own (a connection one byte into a frame does not keep a recycled 1 MiB for it),
+//! unless a payload to hand over is being gathered in that storage.
 //!
 //! A large single-frame message is read into storage of its own and delivered in it
 //! (ws-proto's hand-over): new storage is zero-filled first (safe Rust cannot read into
@@ -31,7 +34,7 @@
 use std::cell::{Cell, RefCell};
 
 use bytes::Bytes;
-use ws_proto::RecvBuffer;
+use ws_proto::{RecvBuffer, Session};
 
 /// The largest receive buffer kept as the thread's scratch; larger ones (grown for a big
 /// frame, or recycled storage) go to the pool.
@@ -40,6 +43,14 @@ pub(crate) const SCRATCH_MAX: usize = 64 * 1024;
 /// Storage below this is not kept in the pool: the thread's receive scratch (16 KiB)
 /// serves reads of smaller messages, which are copied out of it rather than handed over.
 pub(crate) const RECYCLE_FROM: usize = SCRATCH_MAX;
+
+/// Large storage that an idle connection holds with bytes in it goes back to the thread
+/// (the bytes moved out) only while they take at most this share of it, 1/4: bytes that
+/// fill much of it (a large frame read whole, as fragments delivered one by one are)
+/// stay where they are, so that a frame arriving in many reads is not copied again at
+/// every one of them (after a move, storage grows by doubling, so the bytes never fall
+/// back under a quarter of it before they are consumed).
+const PARTIAL_SHARE: usize = 4;
 
 /// The largest output buffer kept for lending; one grown past it is freed.
 const OUTPUT_MAX: usize = 64 * 1024;
@@ -147,17 +158,63 @@ pub(crate) fn lend_input(input: &mut RecvBuffer) {
     }
 }
 
-/// Takes back a connection's receive buffer once every byte in it was consumed (one
-/// holding bytes is left as it is): up to [`SCRATCH_MAX`] to the thread's scratch slot
-/// if that is free, larger to the thread's pool within `limit` bytes
-/// ([`Settings::recycle_limit`](crate::Settings::recycle_limit)), else freed. `input` is
-/// left without storage.
+/// Takes back a connection's receive buffer as it goes idle (its read returned
+/// `Pending`), within `limit` bytes
+/// ([`Settings::recycle_limit`](crate::Settings::recycle_limit)):
+///
+/// - every byte in it consumed: all of it, and `input` is left without storage;
+/// - holding the start of a frame (or of a handshake request) in storage larger than
+///   [`SCRATCH_MAX`] (recycled storage, or a buffer grown for a large frame): the bytes
+///   are copied into a buffer of their own (as large as they are) and the storage goes
+///   back, unless `session` (the connection's, `None` during the handshake) is gathering
+///   a payload to hand over there ([`Session::is_gathering_payload`]), or the bytes
+///   take more than a quarter of it ([`PARTIAL_SHARE`]);
+/// - otherwise (the scratch with a few bytes in it) `input` is left as it is.
+///
+/// Storage given back goes to the thread's scratch slot up to [`SCRATCH_MAX`] if that is
+/// free, larger to the thread's pool within `limit`; otherwise it is freed.
 #[inline]
-pub(crate) fn take_back_input(input: &mut RecvBuffer, limit: usize) {
-    if !input.is_empty() || input.capacity() == 0 {
+pub(crate) fn take_back_input(input: &mut RecvBuffer, session: Option<&Session>, limit: usize) {
+    if input.is_empty() {
+        if input.capacity() > 0 {
+            give_back(std::mem::take(input), limit);
+        }
+    } else if input.capacity() > SCRATCH_MAX {
+        take_back_partial(input, session, limit);
+    }
+}
+
+/// The partial case of [`take_back_input`]: out of line, as an idle connection seldom
+/// holds bytes in large storage.
+#[cold]
+#[inline(never)]
+fn take_back_partial(input: &mut RecvBuffer, session: Option<&Session>, limit: usize) {
+    if input.len() > input.capacity() / PARTIAL_SHARE
+        || session.is_some_and(Session::is_gathering_payload)
+    {
         return;
     }
-    let idle = std::mem::take(input);
+    let mut own = RecvBuffer::new();
+    own.extend_from_slice(input.data());
+    let lent = std::mem::replace(input, own);
+    keep(lent.into_storage(), limit);
+}
+
+/// Gives a receive buffer's storage back to the thread, dropping any bytes still in it
+/// (a connection that reads no more): as [`give_back`].
+pub(crate) fn give_back_input(input: RecvBuffer, limit: usize) {
+    if input.is_empty() {
+        give_back(input, limit);
+    } else {
+        // Emptied first: the scratch is lent as it is.
+        give_back(RecvBuffer::from_storage(input.into_storage()), limit);
+    }
+}
+
+/// Takes `idle`, an empty receive buffer: up to [`SCRATCH_MAX`] to the thread's scratch
+/// slot if that is free, larger to the pool within `limit` bytes, else freed.
+#[inline]
+fn give_back(idle: RecvBuffer, limit: usize) {
     if idle.capacity() <= SCRATCH_MAX {
         SCRATCH.with(|scratch| {
             let held = scratch.take();
@@ -308,17 +365,17 @@ mod tests {
         input.spare(1024);
         let small = input.capacity();
         assert!(small > 0 && small <= SCRATCH_MAX);
-        take_back_input(&mut input, usize::MAX);
+        take_back_input(&mut input, None, usize::MAX);
         assert_eq!(input.capacity(), 0, "the connection holds none");
         lend_input(&mut input);
         assert_eq!(input.capacity(), small, "the scratch");
         // Holding bytes: left as it is.
         input.extend_from_slice(b"y");
-        take_back_input(&mut input, usize::MAX);
+        take_back_input(&mut input, None, usize::MAX);
         assert_eq!(input.data(), b"y");
         // Large: to the pool (not freed), and lent before the scratch.
         let mut large = RecvBuffer::from_storage(vec![0; 2 * SCRATCH_MAX]);
-        take_back_input(&mut large, usize::MAX);
+        take_back_input(&mut large, None, usize::MAX);
         assert_eq!(large.capacity(), 0);
         assert_eq!(recycled_bytes(), 2 * SCRATCH_MAX, "kept in the pool");
         let mut next = RecvBuffer::new();
@@ -329,8 +386,109 @@ mod tests {
         );
         assert_eq!(recycled_bytes(), 0);
         // Over the pool's limit: freed.
-        take_back_input(&mut next, SCRATCH_MAX);
+        take_back_input(&mut next, None, SCRATCH_MAX);
         assert_eq!(recycled_bytes(), 0, "over the limit: freed");
+    }
+
+    /// A server session that gathers payloads of [`SCRATCH_MAX`] bytes or more in place
+    /// to hand them over, as ws-tokio's.
+    fn handing_over_server() -> Session {
+        let mut session = Session::new(ws_proto::Role::Server, ws_proto::Config::default(), None);
+        session.hand_over_payloads_from(Some(SCRATCH_MAX));
+        session
+    }
+
+    /// The header of a masked binary frame (as a client sends it) with a 64-bit length.
+    fn binary_header(len: u64) -> Vec<u8> {
+        let mut header = vec![0x82, 0x80 | 127];
+        header.extend_from_slice(&len.to_be_bytes());
+        header.extend_from_slice(&[1, 2, 3, 4]);
+        header
+    }
+
+    #[test]
+    fn large_storage_holding_the_start_of_a_frame_goes_back_without_it() {
+        const LARGE: usize = 1 << 20;
+        let storage = vec![0xAA; LARGE];
+        let at = storage.as_ptr();
+        // One byte of a frame header in recycled 1 MiB storage: the byte moves to a buffer
+        // of its own, the storage goes to the pool.
+        let mut input = RecvBuffer::from_storage(storage);
+        input.extend_from_slice(&[0x82]);
+        let mut session = handing_over_server();
+        assert!(matches!(session.decode(&mut input), Ok(None)));
+        assert!(!session.is_gathering_payload());
+        take_back_input(&mut input, Some(&session), usize::MAX);
+        assert_eq!(input.data(), &[0x82], "the byte is kept, exactly");
+        assert!(input.capacity() < 1024, "in storage of its size");
+        assert_eq!(recycled_bytes(), LARGE, "the storage is back in the pool");
+        // The rest of the frame completes it there.
+        input.extend_from_slice(&[0x83, 1, 2, 3, 4]);
+        input.extend_from_slice(&[b'o' ^ 1, b'k' ^ 2, b'!' ^ 3]);
+        let event = session.decode(&mut input).expect("valid frame");
+        assert!(
+            matches!(event, Some(ws_proto::Event::Binary(ref data)) if data[..] == b"ok!"[..]),
+            "{event:?}"
+        );
+
+        // Part of a handshake request (no session yet): the same.
+        let mut input = RecvBuffer::from_storage(take().expect("pooled"));
+        let request = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+        input.extend_from_slice(request);
+        take_back_input(&mut input, None, usize::MAX);
+        assert_eq!(input.data(), request);
+        assert_eq!(recycled_bytes(), LARGE);
+
+        // A payload to hand over, gathered in that storage: left where it is.
+        let mut input = RecvBuffer::from_storage(take().expect("pooled"));
+        input.extend_from_slice(&binary_header(200_000));
+        input.extend_from_slice(&[9; 1000]);
+        let mut session = handing_over_server();
+        assert!(matches!(session.decode(&mut input), Ok(None)));
+        assert!(session.is_gathering_payload());
+        let gathered = input.data().to_vec();
+        take_back_input(&mut input, Some(&session), usize::MAX);
+        assert_eq!(input.capacity(), LARGE, "the storage stays");
+        assert_eq!(input.data(), gathered);
+        assert_eq!(recycled_bytes(), 0);
+        let storage = input.into_storage();
+        assert_eq!(storage.as_ptr(), at, "the same storage all along");
+
+        // Bytes filling more than a quarter of it: left where they are (not copied again
+        // at every read of a large frame).
+        let mut input = RecvBuffer::from_storage(storage);
+        let bulk = vec![5; LARGE / PARTIAL_SHARE + 1];
+        input.extend_from_slice(&bulk);
+        take_back_input(&mut input, None, usize::MAX);
+        assert_eq!(input.capacity(), LARGE);
+        assert_eq!(input.data(), bulk);
+        assert_eq!(recycled_bytes(), 0);
+
+        // Over the pool's limit: the bytes still move, the storage is freed.
+        let mut input = RecvBuffer::from_storage(input.into_storage());
+        input.extend_from_slice(b"xy");
+        take_back_input(&mut input, None, LARGE - 1);
+        assert_eq!(input.data(), b"xy");
+        assert!(input.capacity() < 1024);
+        assert_eq!(recycled_bytes(), 0, "over the limit: freed");
+    }
+
+    #[test]
+    fn a_connection_that_reads_no_more_gives_back_its_storage_with_bytes_in_it() {
+        let mut input = RecvBuffer::from_storage(vec![0; 2 * SCRATCH_MAX]);
+        input.extend_from_slice(b"dropped");
+        give_back_input(input, usize::MAX);
+        assert_eq!(recycled_bytes(), 2 * SCRATCH_MAX);
+        let mut next = RecvBuffer::new();
+        lend_input(&mut next);
+        assert!(next.is_empty(), "its bytes are not presented as received");
+        // The scratch too: emptied before it is lent again.
+        let mut small = RecvBuffer::new();
+        small.extend_from_slice(b"dropped");
+        give_back_input(small, usize::MAX);
+        let mut next = RecvBuffer::new();
+        lend_input(&mut next);
+        assert!(next.is_empty() && next.capacity() > 0, "the scratch, empty");
     }
 
     #[test]

@@ -55,7 +55,9 @@ pub struct Settings {
     /// echo) and nothing else holds its `Bytes`, its storage is kept in the thread's
     /// pool, and the next large message is read into it without clearing it again. Kept
     /// storage is lent to whichever connection reads next and comes back when it goes
-    /// idle; storage that would take the pool past this bound is freed, and a message
+    /// idle, even partway through a frame or a handshake request (its bytes move to a
+    /// buffer of their own, unless a large payload is being gathered there in place);
+    /// storage that would take the pool past this bound is freed, and a message
     /// much smaller than the storage it landed in gives the rest back at once. The bound
     /// applies when a stream gives storage back, with that stream's setting.
     ///

@@ -1,7 +1,9 @@
-//! A connection that stops inside a frame must not keep the thread's recycled storage of a
-//! large message (issue 17: memory per idle connection). ws-server-blocking had the same
-//! flaw, fixed there (its tests/adversarial.rs); this one is ws-tokio's, left to the
-//! recycling work under way (the test fails until then).
+//! A connection that stops inside a frame, or inside its handshake request, must not keep
+//! the thread's recycled storage of a large message (issue 17: memory per idle
+//! connection): its few bytes move to a buffer of their own as it goes idle, and the
+//! storage stays in the thread's pool for the next large message. ws-server-blocking had
+//! the same flaw (its tests/adversarial.rs); these fail without ws-tokio's fix
+//! (`recycle::take_back_input`).
 
 mod common;
 
@@ -10,15 +12,18 @@ use std::time::Duration;
 use common::{listener, raw_client, within};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
-use ws_tokio::Message;
+use tokio::net::{TcpListener, TcpStream};
+use ws_tokio::{Message, WebSocketStream};
 
 const MIB: usize = 1024 * 1024;
 
-#[tokio::test]
-#[ignore = "fails until ws-tokio's recycling (branch tokio-unify) sheds a partial frame's large storage: run with --ignored"]
-async fn a_connection_one_byte_into_a_frame_leaves_the_recycled_storage() {
-    let (listener, addr) = listener().await;
-    // A 1 MiB echo on one connection: its storage goes to this thread's pool.
+/// A 1 MiB echo on a first connection, from a client on another thread: its storage goes
+/// to this thread's pool. Returns the server's end of that connection and the client's
+/// thread, which closes once the echo is back.
+async fn one_large_echo(
+    listener: &TcpListener,
+) -> (WebSocketStream<TcpStream>, std::thread::JoinHandle<()>) {
+    let addr = listener.local_addr().expect("addr");
     let client = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -58,6 +63,25 @@ async fn a_connection_one_byte_into_a_frame_leaves_the_recycled_storage() {
         ws_tokio::recycled_bytes() >= MIB,
         "the echo's storage is kept"
     );
+    (large, client)
+}
+
+/// The first connection's client closes: answered, it ends cleanly (the server closes
+/// TCP, which the client waits for before its thread ends).
+async fn finish(mut large: WebSocketStream<TcpStream>, client: std::thread::JoinHandle<()>) {
+    let end = within("close", large.next()).await;
+    assert!(matches!(end, Some(Ok(Message::Close(_)))), "{end:?}");
+    assert!(
+        within("end", large.next()).await.is_none(),
+        "the stream ends"
+    );
+    client.join().expect("client");
+}
+
+#[tokio::test]
+async fn a_connection_one_byte_into_a_frame_leaves_the_recycled_storage() {
+    let (listener, addr) = listener().await;
+    let (large, client) = one_large_echo(&listener).await;
     // Another connection: one byte of a frame header, then nothing.
     let (accepted, (mut peer, _)) = tokio::join!(
         async {
@@ -81,9 +105,49 @@ async fn a_connection_one_byte_into_a_frame_leaves_the_recycled_storage() {
         "one byte into a frame, the connection holds the 1 MiB storage: pool has {}",
         ws_tokio::recycled_bytes()
     );
+    // The rest of the frame completes it: the byte was kept.
+    peer.write_all(&[0x83, 1, 2, 3, 4, b'o' ^ 1, b'k' ^ 2, b'!' ^ 3])
+        .await
+        .expect("write");
+    let message = within("message", partial.next())
+        .await
+        .expect("open")
+        .expect("message");
+    assert_eq!(message, Message::Text("ok!".into()));
     drop(partial);
-    // The first client closes: answered, it ends cleanly.
-    let end = within("close", large.next()).await;
-    assert!(matches!(end, Some(Ok(Message::Close(_)))), "{end:?}");
-    client.join().expect("client");
+    finish(large, client).await;
+}
+
+#[tokio::test]
+async fn a_connection_inside_its_handshake_request_leaves_the_recycled_storage() {
+    let (listener, addr) = listener().await;
+    let (large, client) = one_large_echo(&listener).await;
+    // Another connection sends the first line of its request, then nothing.
+    let mut peer = TcpStream::connect(addr).await.expect("connect");
+    let (tcp, _) = within("accept", listener.accept()).await.expect("accept");
+    let (_, request) = ws_proto::handshake::ClientRequest::new("127.0.0.1", "/")
+        .port(addr.port())
+        .build()
+        .expect("request");
+    let (first, rest) = request.split_at(16);
+    peer.write_all(first).await.expect("write");
+    peer.flush().await.expect("flush");
+    // The bytes are there before the handshake is polled: they are read, and it waits.
+    let mut accepting = Box::pin(ws_tokio::accept(tcp));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), &mut accepting)
+            .await
+            .is_err(),
+        "the request is not whole yet"
+    );
+    assert!(
+        ws_tokio::recycled_bytes() >= MIB,
+        "16 bytes into its request, the connection holds the 1 MiB storage: pool has {}",
+        ws_tokio::recycled_bytes()
+    );
+    // The rest of the request completes it: the bytes were kept.
+    peer.write_all(rest).await.expect("write");
+    let accepted = within("handshake", accepting).await;
+    assert!(accepted.is_ok(), "{:?}", accepted.err());
+    finish(large, client).await;
 }
