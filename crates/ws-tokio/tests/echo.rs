@@ -6,7 +6,7 @@ mod common;
 use bytes::Bytes;
 use common::{check_echo, echo_server, within};
 use futures_util::StreamExt;
-use ws_tokio::{Acceptor, ClientBuilder, DeflateConfig, Message};
+use ws_tokio::{Acceptor, DeflateConfig, Message};
 
 fn messages() -> Vec<Message> {
     vec![
@@ -24,14 +24,7 @@ fn messages() -> Vec<Message> {
 #[tokio::test]
 async fn echo_without_deflate() {
     let addr = echo_server(Acceptor::new()).await;
-    let mut ws = within(
-        "connect",
-        ClientBuilder::new(&format!("ws://{addr}/"))
-            .deflate(None)
-            .connect(),
-    )
-    .await
-    .expect("connect");
+    let mut ws = common::connect(addr, None).await;
     assert!(!ws.is_compressing());
     // A ping comes back as the server's automatic pong.
     for message in messages() {
@@ -171,14 +164,7 @@ async fn tokio_client_against_blocking_server() {
 #[tokio::test]
 async fn answers_queued_during_a_large_echo_follow_it() {
     let addr = echo_server(Acceptor::new()).await;
-    let mut ws = within(
-        "connect",
-        ClientBuilder::new(&format!("ws://{addr}/"))
-            .deflate(None)
-            .connect(),
-    )
-    .await
-    .expect("connect");
+    let mut ws = common::connect(addr, None).await;
     let first = Bytes::from(
         (0..12 << 20)
             .map(|i: u32| (i % 253) as u8)

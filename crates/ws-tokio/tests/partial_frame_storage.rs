@@ -30,14 +30,7 @@ async fn one_large_echo(
             .build()
             .expect("runtime");
         runtime.block_on(async move {
-            let mut ws = within(
-                "connect",
-                ws_tokio::ClientBuilder::new(&format!("ws://{addr}/"))
-                    .deflate(None)
-                    .connect(),
-            )
-            .await
-            .expect("connect");
+            let mut ws = common::connect(addr, None).await;
             let sent = bytes::Bytes::from(vec![7u8; MIB]);
             within("send", ws.send(Message::Binary(sent.clone())))
                 .await

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use common::{echo_server, listener, within};
 use futures_util::StreamExt;
-use ws_tokio::{Acceptor, ClientBuilder, DeflateConfig, Message, Settings};
+use ws_tokio::{Acceptor, DeflateConfig, Message, Settings};
 
 const KIB: usize = 1024;
 const MIB: usize = 1024 * KIB;
@@ -65,14 +65,7 @@ fn client_thread(addr: SocketAddr, count: usize, len: usize) -> std::thread::Joi
             .build()
             .expect("runtime");
         runtime.block_on(async move {
-            let mut ws = within(
-                "connect",
-                ClientBuilder::new(&format!("ws://{addr}/"))
-                    .deflate(None)
-                    .connect(),
-            )
-            .await
-            .expect("connect");
+            let mut ws = common::connect(addr, None).await;
             for i in 0..count {
                 let sent = Bytes::from(payload(len, i));
                 within("send", ws.send(Message::Binary(sent.clone())))
@@ -258,14 +251,7 @@ async fn several_connections_stay_within_the_limit_together() {
 async fn every_size_intact(acceptor: Acceptor, deflate: bool) {
     let addr = echo_server(acceptor).await;
     let offer = deflate.then(DeflateConfig::default);
-    let mut ws = within(
-        "connect",
-        ClientBuilder::new(&format!("ws://{addr}/"))
-            .deflate(offer)
-            .connect(),
-    )
-    .await
-    .expect("connect");
+    let mut ws = common::connect(addr, offer).await;
     assert_eq!(ws.is_compressing(), deflate);
     let messages: Vec<Message> = sizes()
         .into_iter()
@@ -340,14 +326,7 @@ async fn every_size_intact_through_split_halves_on_two_threads() {
             }
         }
     });
-    let mut ws = within(
-        "connect",
-        ClientBuilder::new(&format!("ws://{addr}/"))
-            .deflate(None)
-            .connect(),
-    )
-    .await
-    .expect("connect");
+    let mut ws = common::connect(addr, None).await;
     let (mut reader, mut writer) = ws.split();
     let sent: Vec<Message> = sizes()
         .into_iter()

@@ -55,6 +55,22 @@ pub async fn echo_server(acceptor: Acceptor) -> SocketAddr {
     addr
 }
 
+/// A client connected to `ws://ADDR/` with this deflate offer (`None`: no offer), within
+/// [`DEADLINE`].
+pub async fn connect(
+    addr: SocketAddr,
+    deflate: Option<ws_tokio::DeflateConfig>,
+) -> WebSocketStream<ws_tokio::ClientStream> {
+    within(
+        "connect",
+        ws_tokio::ClientBuilder::new(&format!("ws://{addr}/"))
+            .deflate(deflate)
+            .connect(),
+    )
+    .await
+    .expect("connect")
+}
+
 /// Sends each message and checks the echo that comes back.
 pub async fn check_echo<S>(ws: &mut WebSocketStream<S>, messages: &[ws_tokio::Message])
 where
