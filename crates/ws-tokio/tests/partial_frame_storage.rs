@@ -32,14 +32,7 @@ async fn one_large_echo(
         runtime.block_on(async move {
             let mut ws = common::connect(addr, None).await;
             let sent = bytes::Bytes::from(vec![7u8; MIB]);
-            within("send", ws.send(Message::Binary(sent.clone())))
-                .await
-                .expect("send");
-            let echoed = within("echo", ws.next())
-                .await
-                .expect("open")
-                .expect("echo");
-            assert_eq!(echoed, Message::Binary(sent));
+            common::check_echo(&mut ws, &[Message::Binary(sent)]).await;
             common::close(ws).await;
         });
     });

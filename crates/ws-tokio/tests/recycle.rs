@@ -67,15 +67,8 @@ fn client_thread(addr: SocketAddr, count: usize, len: usize) -> std::thread::Joi
         runtime.block_on(async move {
             let mut ws = common::connect(addr, None).await;
             for i in 0..count {
-                let sent = Bytes::from(payload(len, i));
-                within("send", ws.send(Message::Binary(sent.clone())))
-                    .await
-                    .expect("send");
-                let echoed = within("echo", ws.next())
-                    .await
-                    .expect("open")
-                    .expect("echo");
-                assert_eq!(echoed, Message::Binary(sent), "message {i}");
+                let sent = Message::Binary(Bytes::from(payload(len, i)));
+                common::check_echo(&mut ws, &[sent]).await;
             }
             common::close(ws).await;
         });
