@@ -70,7 +70,7 @@ for knob in "$duration" "$warmup"; do
 done
 awk -v d="$duration" 'BEGIN { exit !(d > 0) }' || { echo "$prog: DURATION must be above 0" >&2; exit 2; }
 
-bin="$root/target/release"
+bin="${BENCH_BIN:-$root/target/release}"
 server_threads=1
 ws_threads_args=()
 ws_tokio_threads_args=()

@@ -9,13 +9,22 @@
 #   server_threads                   threads asked of each server (1: single-threaded)
 #   server_cpus, load_cpus, load_threads   taskset lists, ws-load's --threads
 #   ws_threads_args, ws_tokio_threads_args (arrays; empty for one thread)
-# Environment: WS_SERVER_BIN and WS_TOKIO_BIN run other builds of ws-server and of
+# Environment: BENCH_BIN, a folder holding release builds laid out as target/release is
+# (ws-server, ws-load, the anchors' echo servers, examples/tokio_echo_server), runs those
+# and builds nothing (for a machine without a toolchain); WS_SERVER_BIN and WS_TOKIO_BIN run other builds of ws-server and of
 # tokio_echo_server as `ws` and `ws-tokio`; WS_TOKIO_BEFORE_BIN is `ws-tokio-before`;
 # PORT_BASE the first port tried.
 
 # build_release: builds every server and ws-load (release); sets have_ws_tokio to 1 when
 # the `examples` package declares tokio_echo_server and it built (or WS_TOKIO_BIN is set).
 build_release() {
+    if [ -n "${BENCH_BIN:-}" ]; then
+        # Prebuilt binaries (a machine without a toolchain): nothing is built.
+        have_ws_tokio=0
+        [ -x "$bin/examples/tokio_echo_server" ] || [ -n "${WS_TOKIO_BIN:-}" ] && have_ws_tokio=1
+        echo "$prog: using the binaries in $bin (BENCH_BIN): nothing built" >&2
+        return 0
+    fi
     echo "$prog: building (release)" >&2
     cargo build --release --quiet -p ws-server-blocking --features cli --bin ws-server
     cargo build --release --quiet -p benches --bin ws-load --bin tungstenite-echo --bin fastwebsockets-echo \

@@ -95,7 +95,7 @@ load_threads="${LOAD_THREADS:-$(count_cpus "$load_cpus")}"
 # 10,000 idle connections need 10,000 descriptors on each side.
 ulimit -n "$(ulimit -Hn)" 2> /dev/null || true
 
-bin="$root/target/release"
+bin="${BENCH_BIN:-$root/target/release}"
 build_release
 
 all_servers=(ws ws-tokio tungstenite fastwebsockets tokio-websockets tokio-tungstenite sockudo)
