@@ -109,7 +109,10 @@ mod tests {
         assert_eq!(small.shed_partial(false, KEEP_MAX), None, "at keep_max");
         assert_eq!(small.capacity(), KEEP_MAX);
         let mut over = holding(KEEP_MAX + 1, 1);
-        assert!(over.shed_partial(false, KEEP_MAX).is_some(), "past keep_max");
+        assert!(
+            over.shed_partial(false, KEEP_MAX).is_some(),
+            "past keep_max"
+        );
 
         let quarter = MIB / RecvBuffer::PARTIAL_SHARE;
         let mut at_quarter = holding(MIB, quarter);

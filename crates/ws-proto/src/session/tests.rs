@@ -493,7 +493,11 @@ fn lent_output_storage_is_kept_across_large_external_echoes() {
         assert_eq!(s.pending().as_ptr(), at, "echo {echo}: the header in it");
         let head = s.pending().len();
         s.advance_and_reclaim(head, &mut scratch);
-        assert_eq!(scratch.capacity(), 0, "echo {echo}: the payload is unwritten");
+        assert_eq!(
+            scratch.capacity(),
+            0,
+            "echo {echo}: the payload is unwritten"
+        );
         s.advance_external_and_reclaim(LARGE / 2, &mut scratch);
         s.advance_external_and_reclaim(LARGE / 2, &mut scratch);
         assert_eq!(s.queued_len(), 0);

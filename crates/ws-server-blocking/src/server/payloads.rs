@@ -221,11 +221,18 @@ mod tests {
         let kept = payloads.keep_partial(rx, false);
         assert_eq!(kept.data(), &[0x82, 0x85]);
         assert!(kept.capacity() < 1024, "in storage of its size");
-        assert_eq!(payloads.lend_scratch().capacity(), LARGE, "back to the loop");
+        assert_eq!(
+            payloads.lend_scratch().capacity(),
+            LARGE,
+            "back to the loop"
+        );
 
         let mut small = RecvBuffer::from_storage(vec![0; PARTIAL_KEPT_MAX]);
         small.extend_from_slice(b"x");
-        assert_eq!(payloads.keep_partial(small, false).capacity(), PARTIAL_KEPT_MAX);
+        assert_eq!(
+            payloads.keep_partial(small, false).capacity(),
+            PARTIAL_KEPT_MAX
+        );
 
         let mut gathering = RecvBuffer::from_storage(vec![0; LARGE]);
         gathering.extend_from_slice(b"x");
