@@ -16,8 +16,9 @@ use crate::buffer::RecvBuffer;
 impl RecvBuffer {
     /// The share of its storage that unconsumed bytes must fill, at least, for
     /// [`shed_partial`](Self::shed_partial) to leave large storage with them: 4, a
-    /// quarter. Bytes that fill more (a large frame being read, in storage grown for it)
-    /// stay where they are, so that a frame arriving in many reads is not copied again at
+    /// quarter. Bytes that fill more (a large frame being read whole, in storage grown
+    /// for it: a fragment delivered as such, with
+    /// [`Config::deliver_fragments`](crate::Config::deliver_fragments) on) stay where they are, so that a frame arriving in many reads is not copied again at
     /// every one of them: after a move the storage is as large as the bytes, and grows by
     /// doubling, so they never fall back under a quarter of it before they are consumed.
     /// A connection so keeps at most four times the bytes it holds (beyond `keep_max`).

@@ -209,6 +209,28 @@ mod tests {
     use super::{HAND_OVER_FROM, PARTIAL_KEPT_MAX, Payloads};
     use ws_proto::RecvBuffer;
 
+    // After a large message written from its own storage, the loop's output buffer (which
+    // held the frame's header) comes back to the loop: two echoes, one buffer.
+    #[test]
+    fn the_output_buffer_comes_back_after_large_external_echoes() {
+        const LARGE: usize = 1 << 20;
+        let payloads = Payloads::default();
+        *payloads.output.borrow_mut() = Vec::with_capacity(4096);
+        let at = payloads.output.borrow().as_ptr();
+        let mut session =
+            ws_proto::Session::new(ws_proto::Role::Server, ws_proto::Config::default(), None);
+        for echo in 0..2 {
+            payloads.lend_output(&mut session);
+            assert_eq!(payloads.output.borrow().capacity(), 0, "echo {echo}: lent");
+            assert!(session.send_binary_external(LARGE).expect("open"));
+            let head = session.pending().len();
+            payloads.advance_output(&mut session, head);
+            payloads.advance_external(&mut session, LARGE);
+            assert_eq!(session.queued_len(), 0);
+            assert_eq!(payloads.output.borrow().as_ptr(), at, "echo {echo}: back");
+        }
+    }
+
     // A connection left a few bytes into a frame in the loop's large buffer: the bytes
     // move out, the buffer goes back to the loop. Its own small buffer, a payload being
     // gathered, and bytes filling over a quarter of the storage stay where they are.
