@@ -70,7 +70,11 @@ server_pid=""
 
 # start_server NAME: starts server NAME on the next free port, pinned to server_cpus; sets
 # server_pid and port. Exits the script if the server is not built, exits, or does not
-# listen within 10 s.
+# listen within listen_timeout s. Optional, set by the sourcing script:
+#   server_wrapper   an array run in front of the server, in its process (profile.sh:
+#                    valgrind); default none
+#   server_stderr    where the server's stderr goes; default the script's
+#   listen_timeout   seconds a server has to listen; default 10
 start_server() {
     port=$((port + 1))
     while (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; do port=$((port + 1)); done
@@ -80,9 +84,14 @@ start_server() {
         echo "$prog: ${cmd[0]} is not built" >&2
         exit 1
     fi
-    taskset -c "$server_cpus" "${cmd[@]}" > /dev/null &
+    local timeout="${listen_timeout:-10}"
+    if [ -n "${server_stderr:-}" ]; then
+        taskset -c "$server_cpus" ${server_wrapper[@]+"${server_wrapper[@]}"} "${cmd[@]}" > /dev/null 2> "$server_stderr" &
+    else
+        taskset -c "$server_cpus" ${server_wrapper[@]+"${server_wrapper[@]}"} "${cmd[@]}" > /dev/null &
+    fi
     server_pid=$!
-    local deadline=$((SECONDS + 10))
+    local deadline=$((SECONDS + timeout))
     while [ "$SECONDS" -lt "$deadline" ]; do
         (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && return 0
         if ! kill -0 "$server_pid" 2> /dev/null; then
@@ -92,7 +101,7 @@ start_server() {
         fi
         sleep 0.05
     done
-    echo "$prog: $1 did not listen on $addr within 10 s" >&2
+    echo "$prog: $1 did not listen on $addr within $timeout s" >&2
     exit 1
 }
 

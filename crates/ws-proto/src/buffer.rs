@@ -349,8 +349,10 @@ impl SendBuffer {
         true
     }
 
-    /// Marks `n` bytes of the external payload as written (once `pending` is empty).
-    pub(crate) fn advance_external(&mut self, n: usize) {
+    /// Marks `n` bytes of the external payload as written (once `pending` is empty);
+    /// once everything is written, the storage goes to `storage` as in
+    /// [`advance_and_reclaim`](Self::advance_and_reclaim).
+    pub(crate) fn advance_external(&mut self, n: usize, storage: &mut Vec<u8>) {
         if self.start < self.pending_end() {
             return; // the bytes before the payload come first
         }
@@ -359,7 +361,7 @@ impl SendBuffer {
             if hole.left == 0 {
                 self.hole = None;
                 if self.start == self.bytes.len() {
-                    *self = SendBuffer::default();
+                    self.reclaim(storage);
                 }
             }
         }
@@ -416,6 +418,16 @@ impl SendBuffer {
         }
     }
 
+    /// Empties the output, drained: its storage goes to `storage` if that holds none
+    /// (its capacity is 0), and is freed otherwise.
+    fn reclaim(&mut self, storage: &mut Vec<u8>) {
+        let drained = std::mem::take(self);
+        if storage.capacity() == 0 {
+            *storage = drained.bytes;
+            storage.clear();
+        }
+    }
+
     /// Marks `n` bytes as written.
     pub(crate) fn advance(&mut self, n: usize) {
         self.advance_and_reclaim(n, &mut Vec::new());
@@ -426,11 +438,7 @@ impl SendBuffer {
     pub(crate) fn advance_and_reclaim(&mut self, n: usize, storage: &mut Vec<u8>) {
         self.start = (self.start + n).min(self.pending_end());
         if self.is_empty() {
-            let drained = std::mem::take(self);
-            if storage.capacity() == 0 {
-                *storage = drained.bytes;
-                storage.clear();
-            }
+            self.reclaim(storage);
         } else if self.start >= self.bytes.len() / 2 && self.start >= READ_CHUNK {
             // Keep the written prefix from growing without bound when the caller
             // drains slowly while frames keep being queued.
@@ -663,7 +671,7 @@ mod tests {
             4 + 3 + 4,
             "what follows the payload counts"
         );
-        out.advance_external(3);
+        out.advance_external(3, &mut Vec::new());
         assert_eq!(
             out.external_pending(),
             3,
@@ -671,10 +679,10 @@ mod tests {
         );
         out.advance(100);
         assert_eq!(out.pending(), b"", "the written part stops at the payload");
-        out.advance_external(2);
+        out.advance_external(2, &mut Vec::new());
         assert_eq!(out.external_pending(), 1);
         assert_eq!(out.queued_len(), 1 + 4);
-        out.advance_external(1);
+        out.advance_external(1, &mut Vec::new());
         assert_eq!(out.pending(), b"tail");
         out.advance(4);
         assert!(out.is_empty());
@@ -695,7 +703,7 @@ mod tests {
         out.advance(2 * READ_CHUNK);
         assert_eq!(out.pending(), &[1; READ_CHUNK][..]);
         out.advance(READ_CHUNK);
-        out.advance_external(10);
+        out.advance_external(10, &mut Vec::new());
         assert_eq!(out.pending(), b"after");
     }
 

@@ -76,6 +76,7 @@ mod local_error;
 mod mask;
 mod message;
 mod opcode;
+mod partial_storage;
 mod protocol_error;
 mod random;
 mod role;

@@ -341,7 +341,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         let from_pending = n.min(pending);
         recycle::advance_output(&mut self.session, from_pending);
         if n > from_pending {
-            self.session.advance_external(n - from_pending);
+            recycle::advance_external(&mut self.session, n - from_pending);
             if self.session.external_pending() == 0
                 && let Some(sent) = self.external.take()
             {

@@ -44,14 +44,6 @@ pub(crate) const SCRATCH_MAX: usize = 64 * 1024;
 /// serves reads of smaller messages, which are copied out of it rather than handed over.
 pub(crate) const RECYCLE_FROM: usize = SCRATCH_MAX;
 
-/// Large storage that an idle connection holds with bytes in it goes back to the thread
-/// (the bytes moved out) only while they take at most this share of it, 1/4: bytes that
-/// fill much of it (a large frame read whole, as fragments delivered one by one are)
-/// stay where they are, so that a frame arriving in many reads is not copied again at
-/// every one of them (after a move, storage grows by doubling, so the bytes never fall
-/// back under a quarter of it before they are consumed).
-const PARTIAL_SHARE: usize = 4;
-
 /// The largest output buffer kept for lending; one grown past it is freed.
 const OUTPUT_MAX: usize = 64 * 1024;
 
@@ -168,7 +160,8 @@ pub(crate) fn lend_input(input: &mut RecvBuffer) {
 ///   are copied into a buffer of their own (as large as they are) and the storage goes
 ///   back, unless `session` (the connection's, `None` during the handshake) is gathering
 ///   a payload to hand over there ([`Session::is_gathering_payload`]), or the bytes
-///   take more than a quarter of it ([`PARTIAL_SHARE`]);
+///   take more than a quarter of it: ws-proto's rule, [`RecvBuffer::shed_partial`]
+///   (with [`SCRATCH_MAX`] as what a connection may keep whatever it holds);
 /// - otherwise (the scratch with a few bytes in it) `input` is left as it is.
 ///
 /// Storage given back goes to the thread's scratch slot up to [`SCRATCH_MAX`] if that is
@@ -189,15 +182,10 @@ pub(crate) fn take_back_input(input: &mut RecvBuffer, session: Option<&Session>,
 #[cold]
 #[inline(never)]
 fn take_back_partial(input: &mut RecvBuffer, session: Option<&Session>, limit: usize) {
-    if input.len() > input.capacity() / PARTIAL_SHARE
-        || session.is_some_and(Session::is_gathering_payload)
-    {
-        return;
+    let gathering = session.is_some_and(Session::is_gathering_payload);
+    if let Some(storage) = input.shed_partial(gathering, SCRATCH_MAX) {
+        keep(storage, limit);
     }
-    let mut own = RecvBuffer::new();
-    own.extend_from_slice(input.data());
-    let lent = std::mem::replace(input, own);
-    keep(lent.into_storage(), limit);
 }
 
 /// Gives a receive buffer's storage back to the thread, dropping any bytes still in it
@@ -314,8 +302,21 @@ pub(crate) fn lend_output(session: &mut ws_proto::Session) {
 /// becomes the thread's output buffer again (if the thread holds none, and it did not
 /// grow past 64 KiB).
 pub(crate) fn advance_output(session: &mut ws_proto::Session, n: usize) {
+    reclaim_output(|storage| session.advance_and_reclaim(n, storage));
+}
+
+/// Marks `n` bytes of the payload `session` writes from its own storage as written; once
+/// all of it is, the output storage (the frame header's) becomes the thread's output
+/// buffer again, as in [`advance_output`] (a large echo does not cost an allocation).
+pub(crate) fn advance_external(session: &mut ws_proto::Session, n: usize) {
+    reclaim_output(|storage| session.advance_external_and_reclaim(n, storage));
+}
+
+/// Runs `advance` with the thread's output buffer, which a drained session's storage may
+/// come back to; storage grown past [`OUTPUT_MAX`] is freed.
+fn reclaim_output(advance: impl FnOnce(&mut Vec<u8>)) {
     OUTPUT.with_borrow_mut(|storage| {
-        session.advance_and_reclaim(n, storage);
+        advance(storage);
         if storage.capacity() > OUTPUT_MAX {
             *storage = Vec::new();
         }
@@ -457,7 +458,7 @@ mod tests {
         // Bytes filling more than a quarter of it: left where they are (not copied again
         // at every read of a large frame).
         let mut input = RecvBuffer::from_storage(storage);
-        let bulk = vec![5; LARGE / PARTIAL_SHARE + 1];
+        let bulk = vec![5; LARGE / RecvBuffer::PARTIAL_SHARE + 1];
         input.extend_from_slice(&bulk);
         take_back_input(&mut input, None, usize::MAX);
         assert_eq!(input.capacity(), LARGE);

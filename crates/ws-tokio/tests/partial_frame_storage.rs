@@ -24,17 +24,8 @@ async fn one_large_echo(
     listener: &TcpListener,
 ) -> (WebSocketStream<TcpStream>, std::thread::JoinHandle<()>) {
     let addr = listener.local_addr().expect("addr");
-    let client = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async move {
-            let mut ws = common::connect(addr, None).await;
-            let sent = bytes::Bytes::from(vec![7u8; MIB]);
-            common::check_echo(&mut ws, &[Message::Binary(sent)]).await;
-            common::close(ws).await;
-        });
+    let client = common::echo_client_thread(addr, 1, |_| {
+        Message::Binary(bytes::Bytes::from(vec![7u8; MIB]))
     });
     let (tcp, _) = within("accept", listener.accept()).await.expect("accept");
     let mut large = within("handshake", ws_tokio::accept(tcp))

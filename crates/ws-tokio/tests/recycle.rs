@@ -55,23 +55,11 @@ fn sizes() -> Vec<usize> {
     ]
 }
 
-/// A client on its own thread and runtime (so that its storage does not mix with the
-/// server's pool, which the tests look at), sending `count` binary messages of `len`
-/// bytes one at a time and checking each echo.
+/// A client on its own thread ([`common::echo_client_thread`]) sending `count` binary
+/// messages of `len` bytes, each different, and checking each echo.
 fn client_thread(addr: SocketAddr, count: usize, len: usize) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async move {
-            let mut ws = common::connect(addr, None).await;
-            for i in 0..count {
-                let sent = Message::Binary(Bytes::from(payload(len, i)));
-                common::check_echo(&mut ws, &[sent]).await;
-            }
-            common::close(ws).await;
-        });
+    common::echo_client_thread(addr, count, move |i| {
+        Message::Binary(Bytes::from(payload(len, i)))
     })
 }
 

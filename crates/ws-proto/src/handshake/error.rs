@@ -56,6 +56,11 @@ pub enum HandshakeError {
     /// `Sec-WebSocket-Version` missing or not 13 (426 with `Sec-WebSocket-Version: 13`).
     #[error("unsupported or missing Sec-WebSocket-Version (only 13 is supported, RFC 6455 4.4)")]
     UnsupportedVersion,
+    /// `Sec-WebSocket-Version` sent more than once (400): RFC 6455 4.2.1 asks for one
+    /// such field, and a repeated field that is not a list is a malformed request
+    /// (RFC 9110 5.3), answered as a repeated `Host` or `Sec-WebSocket-Key` is.
+    #[error("repeated Sec-WebSocket-Version header (RFC 6455 4.2.1: exactly one)")]
+    RepeatedVersion,
     /// `Sec-WebSocket-Key` missing, repeated, or not 16 bytes in base64 (400).
     #[error("missing or invalid Sec-WebSocket-Key (RFC 6455 4.2.1: one key, 16 bytes in base64)")]
     InvalidKey,
@@ -103,6 +108,7 @@ impl HandshakeError {
             | InvalidTarget { .. }
             | MissingHost
             | MissingConnection
+            | RepeatedVersion
             | InvalidKey
             | InvalidExtensionHeader(_) => 400,
             Rejected(head) => head.status,

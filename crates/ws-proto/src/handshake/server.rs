@@ -180,8 +180,9 @@ impl Request {
     /// [`HandshakeError::MissingHost`] unless there is exactly one non-empty UTF-8 `Host`
     /// (400, RFC 9112 3.2); [`HandshakeError::MissingUpgrade`] without an `Upgrade: websocket`
     /// token (426); [`HandshakeError::MissingConnection`] without a `Connection: upgrade` token
-    /// (400); [`HandshakeError::UnsupportedVersion`] unless `Sec-WebSocket-Version` is once
-    /// and 13 (426); [`HandshakeError::InvalidKey`] unless `Sec-WebSocket-Key` is once and 16
+    /// (400); [`HandshakeError::RepeatedVersion`] when `Sec-WebSocket-Version` is repeated
+    /// (400); [`HandshakeError::UnsupportedVersion`] when it is missing or not 13 (426);
+    /// [`HandshakeError::InvalidKey`] unless `Sec-WebSocket-Key` is once and 16
     /// bytes in base64 (400); [`HandshakeError::InvalidExtensionHeader`] for a
     /// `Sec-WebSocket-Extensions` value that breaks RFC 6455 9.1 (400).
     pub fn from_parts<'h>(
@@ -223,7 +224,13 @@ impl Request {
         if !headers.has_token("connection", "upgrade") {
             return Err(HandshakeError::MissingConnection);
         }
-        let version = single(headers.get_all("sec-websocket-version"));
+        // RFC 6455 4.2.1: one Sec-WebSocket-Version field; repeated, the request is
+        // malformed (400), whatever the values (RFC 9110 5.3: a field that is not a list
+        // cannot be sent twice). Missing or not 13: 426 with the version we speak (4.4).
+        if headers.get_all("sec-websocket-version").nth(1).is_some() {
+            return Err(HandshakeError::RepeatedVersion);
+        }
+        let version = headers.get_all("sec-websocket-version").next();
         if version.map(<[u8]>::trim_ascii) != Some(VERSION.as_bytes()) {
             return Err(HandshakeError::UnsupportedVersion);
         }
@@ -778,7 +785,8 @@ mod tests {
 
     // RFC 6455 4.2.1 (and RFC 9112 3.2 for Host): Host, Sec-WebSocket-Key and
     // Sec-WebSocket-Version are sent once; a request that repeats one, with the same
-    // value or another, is refused.
+    // value or another, is malformed: 400 Bad Request (RFC 9110 5.3, none is a list),
+    // not the 426 of a version we do not speak.
     #[test]
     fn fields_sent_twice_are_refused() {
         let key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
@@ -800,8 +808,18 @@ mod tests {
             ),
             (
                 replace(version, &format!("{version}{version}")),
-                |e| matches!(e, HandshakeError::UnsupportedVersion),
-                426,
+                |e| matches!(e, HandshakeError::RepeatedVersion),
+                400,
+            ),
+            (
+                replace(version, &format!("{version}sec-websocket-version: 8\r\n")),
+                |e| matches!(e, HandshakeError::RepeatedVersion),
+                400,
+            ),
+            (
+                replace(version, &format!("Sec-WebSocket-Version: 8\r\n{version}")),
+                |e| matches!(e, HandshakeError::RepeatedVersion),
+                400,
             ),
             (
                 replace(host, &format!("{host}HOST: server.example.com\r\n")),

@@ -158,9 +158,37 @@ impl Session {
     }
 
     /// Marks `n` bytes of the external payload as written. Ignored while
-    /// [`pending`](Self::pending) (the bytes that go before it) is not empty.
+    /// [`pending`](Self::pending) (the bytes that go before it) is not empty. When
+    /// everything is written, the output storage is freed, as by
+    /// [`advance`](Self::advance).
     pub fn advance_external(&mut self, n: usize) {
-        self.send.out.advance_external(n);
+        self.send.out.advance_external(n, &mut Vec::new());
+    }
+
+    /// Marks `n` bytes of the external payload as written, like
+    /// [`advance_external`](Self::advance_external); when everything is written, the
+    /// output storage (the frame header's, often storage lent with
+    /// [`lend_output_storage`](Self::lend_output_storage)) goes back to `storage` if that
+    /// holds none (its capacity is 0), and is freed otherwise, as with
+    /// [`advance_and_reclaim`](Self::advance_and_reclaim): a driver that echoes large
+    /// messages from their own storage then reuses one output buffer across them instead
+    /// of allocating one per message. As there, a driver that keeps the storage should
+    /// drop it when it grew past what it wants to hold.
+    ///
+    /// ```
+    /// use ws_proto::{Config, Role, Session};
+    /// let mut scratch = Vec::with_capacity(4096);
+    /// let mut s = Session::new(Role::Server, Config::default(), None);
+    /// s.lend_output_storage(&mut scratch);
+    /// assert!(s.send_binary_external(200_000)?);
+    /// let head = s.pending().len(); // written to the socket, then the payload
+    /// s.advance_and_reclaim(head, &mut scratch);
+    /// s.advance_external_and_reclaim(200_000, &mut scratch);
+    /// assert!(scratch.capacity() >= 4096, "back, for the next message");
+    /// # Ok::<(), ws_proto::Error>(())
+    /// ```
+    pub fn advance_external_and_reclaim(&mut self, n: usize, storage: &mut Vec<u8>) {
+        self.send.out.advance_external(n, storage);
     }
 
     /// Queues one frame of a message sent in pieces; `last` ends the message.

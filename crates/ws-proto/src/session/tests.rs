@@ -476,6 +476,57 @@ fn external_payloads_only_where_no_copy_is_needed() {
     ));
 }
 
+// A driver that lends its output buffer gets it back after a large message sent from
+// external storage, so that echo after echo reuses it (no allocation per message);
+// without a buffer to return it to (or with `advance_external`), it is freed, so an
+// idle session holds no output storage.
+#[test]
+fn lent_output_storage_is_kept_across_large_external_echoes() {
+    const LARGE: usize = 1 << 20;
+    let mut scratch = Vec::with_capacity(4096);
+    let at = scratch.as_ptr();
+    let mut s = server();
+    for echo in 0..2 {
+        s.lend_output_storage(&mut scratch);
+        assert_eq!(scratch.capacity(), 0, "echo {echo}: lent");
+        assert!(s.send_binary_external(LARGE).unwrap());
+        assert_eq!(s.pending().as_ptr(), at, "echo {echo}: the header in it");
+        let head = s.pending().len();
+        s.advance_and_reclaim(head, &mut scratch);
+        assert_eq!(
+            scratch.capacity(),
+            0,
+            "echo {echo}: the payload is unwritten"
+        );
+        s.advance_external_and_reclaim(LARGE / 2, &mut scratch);
+        s.advance_external_and_reclaim(LARGE / 2, &mut scratch);
+        assert_eq!(s.queued_len(), 0);
+        assert_eq!(scratch.as_ptr(), at, "echo {echo}: the same storage back");
+        assert!(scratch.capacity() >= 4096 && scratch.is_empty());
+    }
+    // Storage to return it to is held already: the session's is freed, not kept.
+    let mut other = Vec::with_capacity(64);
+    s.lend_output_storage(&mut scratch);
+    assert!(s.send_binary_external(LARGE).unwrap());
+    let head = s.pending().len();
+    s.advance(head);
+    s.advance_external_and_reclaim(LARGE, &mut other);
+    assert_eq!(other.capacity(), 64, "the held storage is untouched");
+    assert_eq!(s.queued_len(), 0);
+    let mut probe = Vec::new();
+    s.advance_and_reclaim(0, &mut probe);
+    assert_eq!(probe.capacity(), 0, "the session holds no output storage");
+    // `advance_external` frees it too.
+    let mut s = server();
+    s.lend_output_storage(&mut other);
+    assert!(s.send_binary_external(LARGE).unwrap());
+    let head = s.pending().len();
+    s.advance(head);
+    s.advance_external(LARGE);
+    s.advance_and_reclaim(0, &mut probe);
+    assert_eq!(probe.capacity(), 0, "freed");
+}
+
 // ----- Every protocol error, with the close code it queues -----
 
 fn assert_fails(mut session: Session, bytes: &[u8], expected: fn(&Error) -> bool, code: u16) {

@@ -656,7 +656,9 @@ fn write_external(
     let from_head = written.min(head);
     session.advance(from_head);
     if written > from_head {
-        session.advance_external(written - from_head);
+        server
+            .payloads
+            .advance_external(session, written - from_head);
         if session.external_pending() == 0 {
             server.payloads.release(index);
         }

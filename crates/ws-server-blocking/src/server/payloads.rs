@@ -30,8 +30,9 @@ pub(crate) const HAND_OVER_FROM: usize = 64 * 1024;
 pub(crate) const FIRST_READ_MAX: usize = HAND_OVER_FROM;
 
 /// A connection left inside a frame keeps the loop's receive buffer only up to this
-/// size, unless it gathers a payload to hand over there; beyond it, its few bytes move to
-/// a buffer of their own (see [`Payloads::keep_partial`]).
+/// size, unless it gathers a payload to hand over there or its bytes fill more than a
+/// quarter of it; beyond it, its few bytes move to a buffer of their own (see
+/// [`Payloads::keep_partial`]).
 const PARTIAL_KEPT_MAX: usize = 2 * FIRST_READ_MAX;
 
 /// The lent output buffer is dropped rather than kept when a message grew it past this.
@@ -155,21 +156,20 @@ impl Payloads {
     }
 
     /// What a connection keeps of `rx`, a receive buffer it read into and left inside a
-    /// frame (or a handshake request): all of it while it gathers a payload to hand
-    /// over in that storage (`gathering`, see
-    /// [`Session::is_gathering_payload`](ws_proto::Session::is_gathering_payload)),
-    /// else, when the storage is larger than [`PARTIAL_KEPT_MAX`] (the loop's buffer
-    /// after a large message, up to that message's size), a copy of its bytes in a
-    /// buffer of their own, the storage going back to the loop: an idle connection
-    /// never holds a large message's worth of memory for a few bytes.
-    pub(crate) fn keep_partial(&self, rx: RecvBuffer, gathering: bool) -> RecvBuffer {
-        if gathering || rx.capacity() <= PARTIAL_KEPT_MAX {
-            return rx;
+    /// frame (or a handshake request), by ws-proto's rule
+    /// ([`RecvBuffer::shed_partial`], with [`PARTIAL_KEPT_MAX`]): storage larger than
+    /// that (the loop's buffer after a large message, up to that message's size) holding
+    /// a few bytes is shed, the bytes moving to a buffer of their own and the storage
+    /// going back to the loop, so that an idle connection never holds a large message's
+    /// worth of memory for a few bytes; all of it is kept while it gathers a payload to
+    /// hand over in that storage (`gathering`, see
+    /// [`Session::is_gathering_payload`](ws_proto::Session::is_gathering_payload)), or
+    /// while its bytes fill more than a quarter of it.
+    pub(crate) fn keep_partial(&self, mut rx: RecvBuffer, gathering: bool) -> RecvBuffer {
+        if let Some(storage) = rx.shed_partial(gathering, PARTIAL_KEPT_MAX) {
+            self.return_scratch(RecvBuffer::from_storage(storage));
         }
-        let mut own = RecvBuffer::new();
-        own.extend_from_slice(rx.data());
-        self.return_scratch(RecvBuffer::from_storage(rx.into_storage()));
-        own
+        rx
     }
 
     /// Lends the output buffer to `session` if it holds no output (see
@@ -181,8 +181,23 @@ impl Payloads {
     /// Marks `n` bytes of `session`'s output written; once it is all written, its
     /// storage comes back to the loop (unless a large message grew it: then it is freed).
     pub(crate) fn advance_output(&self, session: &mut Session, n: usize) {
+        self.reclaim_output(|output| session.advance_and_reclaim(n, output));
+    }
+
+    /// Marks `n` bytes of the payload `session` writes from its own storage written
+    /// ([`Session::advance_external_and_reclaim`]): once all of it is, the output
+    /// storage (the frame header's, lent by [`lend_output`](Self::lend_output)) comes back
+    /// to the loop as in [`advance_output`](Self::advance_output), so that a large echo
+    /// does not cost the loop its output buffer (and the next message an allocation).
+    pub(crate) fn advance_external(&self, session: &mut Session, n: usize) {
+        self.reclaim_output(|output| session.advance_external_and_reclaim(n, output));
+    }
+
+    /// Runs `advance` with the loop's output buffer, which a drained session's storage
+    /// may come back to; storage grown past [`OUTPUT_KEPT_MAX`] is freed.
+    fn reclaim_output(&self, advance: impl FnOnce(&mut Vec<u8>)) {
         let mut output = self.output.borrow_mut();
-        session.advance_and_reclaim(n, &mut output);
+        advance(&mut output);
         if output.capacity() > OUTPUT_KEPT_MAX {
             *output = Vec::new();
         }
@@ -191,7 +206,65 @@ impl Payloads {
 
 #[cfg(test)]
 mod tests {
-    use super::{HAND_OVER_FROM, Payloads};
+    use super::{HAND_OVER_FROM, PARTIAL_KEPT_MAX, Payloads};
+    use ws_proto::RecvBuffer;
+
+    // After a large message written from its own storage, the loop's output buffer (which
+    // held the frame's header) comes back to the loop: two echoes, one buffer.
+    #[test]
+    fn the_output_buffer_comes_back_after_large_external_echoes() {
+        const LARGE: usize = 1 << 20;
+        let payloads = Payloads::default();
+        *payloads.output.borrow_mut() = Vec::with_capacity(4096);
+        let at = payloads.output.borrow().as_ptr();
+        let mut session =
+            ws_proto::Session::new(ws_proto::Role::Server, ws_proto::Config::default(), None);
+        for echo in 0..2 {
+            payloads.lend_output(&mut session);
+            assert_eq!(payloads.output.borrow().capacity(), 0, "echo {echo}: lent");
+            assert!(session.send_binary_external(LARGE).expect("open"));
+            let head = session.pending().len();
+            payloads.advance_output(&mut session, head);
+            payloads.advance_external(&mut session, LARGE);
+            assert_eq!(session.queued_len(), 0);
+            assert_eq!(payloads.output.borrow().as_ptr(), at, "echo {echo}: back");
+        }
+    }
+
+    // A connection left a few bytes into a frame in the loop's large buffer: the bytes
+    // move out, the buffer goes back to the loop. Its own small buffer, a payload being
+    // gathered, and bytes filling over a quarter of the storage stay where they are.
+    #[test]
+    fn a_partial_frame_keeps_large_storage_only_when_it_fills_it() {
+        const LARGE: usize = 1 << 20;
+        let payloads = Payloads::default();
+        let mut rx = RecvBuffer::from_storage(vec![0; LARGE]);
+        rx.extend_from_slice(&[0x82, 0x85]);
+        let kept = payloads.keep_partial(rx, false);
+        assert_eq!(kept.data(), &[0x82, 0x85]);
+        assert!(kept.capacity() < 1024, "in storage of its size");
+        assert_eq!(
+            payloads.lend_scratch().capacity(),
+            LARGE,
+            "back to the loop"
+        );
+
+        let mut small = RecvBuffer::from_storage(vec![0; PARTIAL_KEPT_MAX]);
+        small.extend_from_slice(b"x");
+        assert_eq!(
+            payloads.keep_partial(small, false).capacity(),
+            PARTIAL_KEPT_MAX
+        );
+
+        let mut gathering = RecvBuffer::from_storage(vec![0; LARGE]);
+        gathering.extend_from_slice(b"x");
+        assert_eq!(payloads.keep_partial(gathering, true).capacity(), LARGE);
+
+        let mut filling = RecvBuffer::from_storage(vec![0; LARGE]);
+        filling.extend_from_slice(&vec![1; LARGE / RecvBuffer::PARTIAL_SHARE + 1]);
+        assert_eq!(payloads.keep_partial(filling, false).capacity(), LARGE);
+        assert_eq!(payloads.lend_scratch().capacity(), 0, "nothing given back");
+    }
 
     // Only the very slice delivered, on its own connection, once, counts as sent back.
     #[test]

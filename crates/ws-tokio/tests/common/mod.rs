@@ -88,6 +88,30 @@ where
     }
 }
 
+/// A client on a thread and runtime of its own (so that its storage does not mix with
+/// the test thread's pool, which tests of recycling look at), connected to `ws://ADDR/`
+/// without deflate: sends `count` messages, `message(0)` to `message(count - 1)`, one at
+/// a time, checks each echo, then closes. Join the handle to see its assertions.
+pub fn echo_client_thread(
+    addr: SocketAddr,
+    count: usize,
+    message: impl Fn(usize) -> ws_tokio::Message + Send + 'static,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let mut ws = connect(addr, None).await;
+            for i in 0..count {
+                check_echo(&mut ws, &[message(i)]).await;
+            }
+            close(ws).await;
+        });
+    })
+}
+
 /// A raw TCP connection that has done the client handshake by hand (so the test
 /// controls every byte after it): returns the stream and any bytes that came right
 /// after the server's answer.
