@@ -171,23 +171,34 @@ async fn answers_queued_during_a_large_echo_follow_it() {
             .collect::<Vec<_>>(),
     );
     let second = Bytes::from(vec![0x5a; 300_000]);
-    for message in [
+    let messages = [
         Message::binary(first.clone()),
         Message::Ping(Bytes::from_static(b"meanwhile")),
         Message::binary(second.clone()),
         Message::text("last"),
-    ] {
-        within("feed", ws.feed(message)).await.expect("feed");
-    }
-    within("flush", ws.flush()).await.expect("flush");
-    let mut answers = Vec::new();
-    while answers.len() < 4 {
-        let answer = within("answer", ws.next())
-            .await
-            .expect("open")
-            .expect("answer");
-        answers.push(answer);
-    }
+    ];
+    // Read the answers while writing: the 12 MiB echo comes back while the rest is still
+    // being written, and with nobody reading it the sockets' buffers could fill both ways.
+    let (mut reader, mut writer) = ws.split();
+    let send = async {
+        for message in messages {
+            within("feed", writer.feed(message)).await.expect("feed");
+        }
+        within("flush", writer.flush()).await.expect("flush");
+    };
+    let receive = async {
+        let mut answers = Vec::new();
+        while answers.len() < 4 {
+            let answer = within("answer", reader.next())
+                .await
+                .expect("open")
+                .expect("answer");
+            answers.push(answer);
+        }
+        answers
+    };
+    let ((), answers) = tokio::join!(send, receive);
+    ws = reader.reunite(writer).expect("same stream");
     assert!(
         answers[0] == Message::Binary(first),
         "the 12 MiB echo, whole"
