@@ -123,6 +123,10 @@ pub(crate) struct Core<S> {
     /// The payload of the message queued with `Session::send_binary_external`, while
     /// part of it is unwritten: its last `session.external_pending()` bytes.
     external: Option<Bytes>,
+    /// The session's last [`Session::decode`] returned `Ok(None)` (it needs more bytes)
+    /// and no byte has arrived since: decoding again would only say so again (about 50
+    /// instructions on the first poll after every wakeup of a busy connection).
+    needs_input: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
@@ -144,6 +148,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             last_heard: Instant::now(),
             unflushed: false,
             external: None,
+            needs_input: false,
         }
     }
 
@@ -171,7 +176,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 }
                 Phase::Open => {}
             }
-            match self.session.decode(&mut self.input) {
+            let decoded = if self.needs_input {
+                Ok(None)
+            } else {
+                self.session.decode(&mut self.input)
+            };
+            match decoded {
                 Ok(Some(event)) => {
                     let message = Message::from_event(event);
                     if matches!(message, Message::Ping(_) | Message::Close(_)) {
@@ -188,7 +198,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                     }
                     return Poll::Ready(Some(Ok(message)));
                 }
-                Ok(None) => {}
+                Ok(None) => self.needs_input = true,
                 Err(err) => {
                     // RFC 6455 7.1.7: the session queued the close frame with the
                     // error's code; send it, then drop the connection.
@@ -222,6 +232,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                     return Poll::Ready(self.session.receive_eof().err().map(|e| Err(e.into())));
                 }
                 Poll::Ready(Ok(_)) => {
+                    self.needs_input = false;
                     if self.settings.ping_interval.is_some() {
                         self.last_heard = Instant::now();
                     }
@@ -261,11 +272,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
 
     /// Writes until at most `max_left` bytes are queued: every unwritten byte counts
     /// ([`Session::queued_len`]), including what was queued after an external payload.
+    ///
+    /// Inline, down to the check that there is nothing to write: most calls (the drain
+    /// before a read, the room check before queuing a message) find that, and a call
+    /// costs more than the check.
+    #[inline(always)]
     fn poll_write_down_to(
         &mut self,
         cx: &mut Context<'_>,
         max_left: usize,
     ) -> Poll<io::Result<()>> {
+        if self.external.is_none() && self.session.queued_len() <= max_left {
+            return Poll::Ready(Ok(()));
+        }
+        self.poll_write_out(cx, max_left)
+    }
+
+    /// [`poll_write_down_to`](Self::poll_write_down_to) past its check: something is to
+    /// be written.
+    fn poll_write_out(&mut self, cx: &mut Context<'_>, max_left: usize) -> Poll<io::Result<()>> {
         // The common path first, as small as it was before external payloads: `external`
         // is set exactly while one is queued, and without one, what is queued is
         // `pending`.
