@@ -7,6 +7,7 @@
 # SERVER: ws | ws-tokio | fastwebsockets | tokio-websockets.
 # WORKLOAD: echo1 (64 B text, 50 connections, 1 in flight) | echo16 (16 in flight) |
 #           echo1m (1 MiB binary, 4 connections, 1 in flight) |
+#           load (20 B binary, 500 connections, 1 in flight: uWebSockets' load_test) |
 #           connect (connect + handshake + close, 64 at a time: figures per connection).
 #
 # The server runs under the tool; ws-load (release) drives it. The counters are zeroed
@@ -37,11 +38,13 @@ case "$workload" in
     echo1) load_args=(--connections 50 --in-flight 1 --size 64) ;;
     echo16) load_args=(--connections 50 --in-flight 16 --size 64) ;;
     echo1m) load_args=(--connections 4 --in-flight 1 --size 1048576 --binary) ;;
+    load) load_args=(--connections 500 --size 20) ;;
     connect) load_args=(--concurrency 64) ;;
     *) echo "profile: unknown workload $workload" >&2; exit 2 ;;
 esac
 mode=echo
 [ "$workload" = connect ] && mode=connect
+[ "$workload" = load ] && mode=load-test
 
 # Below Linux's ephemeral ports (32768 on), which the load generator's own sockets use.
 port=$((30000 + $$ % 2000))

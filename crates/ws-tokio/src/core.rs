@@ -125,7 +125,8 @@ pub(crate) struct Core<S> {
     external: Option<Bytes>,
     /// The session's last [`Session::decode`] returned `Ok(None)` (it needs more bytes)
     /// and no byte has arrived since: decoding again would only say so again (about 50
-    /// instructions on the first poll after every wakeup of a busy connection).
+    /// instructions, on the first poll after a wakeup of a connection holding part of a
+    /// frame).
     needs_input: bool,
 }
 
@@ -176,7 +177,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 }
                 Phase::Open => {}
             }
-            let decoded = if self.needs_input {
+            // Every event completes a frame, whose header at least comes in `input`: with
+            // nothing there, or nothing new since the session asked for more, there is
+            // nothing to decode.
+            let decoded = if self.needs_input || self.input.is_empty() {
                 Ok(None)
             } else {
                 self.session.decode(&mut self.input)
