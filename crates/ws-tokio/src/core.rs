@@ -44,8 +44,9 @@ const EXTERNAL_FROM: usize = 64 * 1024;
 /// An `input` without storage is lent some first ([`recycle::lend_input`]). A read into
 /// an empty buffer takes at most [`READ_CHUNK`] bytes, so that a large frame that starts
 /// there has little to move to the front of the storage, and small messages touch little
-/// of it.
-#[inline]
+/// of it. Inline: the message path calls it twice per message (the read that brings
+/// it, the one that waits for the next), and a call costs more than its own work.
+#[inline(always)]
 pub(crate) fn poll_read_into<S: AsyncRead + Unpin>(
     io: &mut S,
     input: &mut RecvBuffer,
@@ -165,17 +166,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         // Borrowed, not cloned: a clone and its drop are two atomic operations per poll.
         let write_waker = write_waker.unwrap_or(cx.waker());
         loop {
-            match self.phase {
-                Phase::Done => return Poll::Ready(None),
-                Phase::Finishing(_) => {
-                    ready!(self.poll_finish(cx, write_waker));
-                    let outcome = match std::mem::replace(&mut self.phase, Phase::Done) {
-                        Phase::Finishing(outcome) => outcome,
-                        _ => None,
-                    };
-                    return Poll::Ready(outcome.map(Err));
-                }
-                Phase::Open => {}
+            if !matches!(self.phase, Phase::Open) {
+                return self.poll_ended(cx, write_waker);
             }
             // Every event completes a frame, whose header at least comes in `input`: with
             // nothing there, or nothing new since the session asked for more, there is
@@ -268,8 +260,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         }
     }
 
+    /// [`poll_next`](Self::poll_next) once the session is closed: finishes the
+    /// connection, then ends the stream (with the error that ended it, if any). Out of
+    /// line: the message path only checks that it is not there.
+    #[cold]
+    #[inline(never)]
+    fn poll_ended(
+        &mut self,
+        cx: &mut Context<'_>,
+        write_waker: &Waker,
+    ) -> Poll<Option<Result<Message, Error>>> {
+        debug_assert!(!matches!(self.phase, Phase::Open), "poll_ended while open");
+        match self.phase {
+            // (`Open` never comes here.)
+            Phase::Done | Phase::Open => Poll::Ready(None),
+            Phase::Finishing(_) => {
+                ready!(self.poll_finish(cx, write_waker));
+                let outcome = match std::mem::replace(&mut self.phase, Phase::Done) {
+                    Phase::Finishing(outcome) => outcome,
+                    _ => None,
+                };
+                Poll::Ready(outcome.map(Err))
+            }
+        }
+    }
+
     /// Reads once into the receive buffer ([`poll_read_into`]); `Ok(0)` is the end of
     /// the stream.
+    #[inline(always)]
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         poll_read_into(&mut self.io, &mut self.input, cx)
     }

@@ -117,14 +117,23 @@ fn keep_small_text(text: String) {
 /// storage if it holds some (the most recently kept: a large frame that starts in it is
 /// read in place, without new zero-filled storage), else the thread's receive scratch
 /// (which has no storage before the thread's first read: the read allocates it then).
-#[inline]
+///
+/// The check is inline (every read makes it; a busy connection's second read of a
+/// message finds its buffer lent already), the lending out of line.
+#[inline(always)]
 pub(crate) fn lend_input(input: &mut RecvBuffer) {
     if input.capacity() == 0 {
-        *input = match take() {
-            Some(storage) => RecvBuffer::from_storage(storage),
-            None => SCRATCH.take(),
-        };
+        lend_storage(input);
     }
+}
+
+/// The lending of [`lend_input`].
+#[inline(never)]
+fn lend_storage(input: &mut RecvBuffer) {
+    *input = match take() {
+        Some(storage) => RecvBuffer::from_storage(storage),
+        None => SCRATCH.take(),
+    };
 }
 
 /// Takes back a connection's receive buffer as it goes idle (its read returned
