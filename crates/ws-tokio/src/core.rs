@@ -425,6 +425,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     }
 
     /// Queues a message in the session (no I/O).
+    #[inline(always)]
     pub(crate) fn start_send(&mut self, message: Message) -> Result<(), Error> {
         let session = &mut self.session;
         recycle::lend_output(session);
