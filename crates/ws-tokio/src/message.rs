@@ -14,9 +14,9 @@ use ws_proto::{CloseFrame, Event, MessageKind};
 /// which becomes the `Bytes` or `String`); a smaller one is copied once out of the
 /// shared receive buffer (a text into the storage of a small text sent earlier on the
 /// same thread when it fits: the `String` may then have up to twice its length plus 32
-/// bytes of capacity). Sending copies the payload once into the session's output (where a client
-/// masks it), except a server's binary message of 64 KiB or more, which is written from
-/// its own storage.
+/// bytes of capacity). Sending copies the payload once into the session's output (where
+/// a client masks it), except a server's binary message of 64 KiB or more, which is
+/// written from its own storage.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
     /// A whole text message.
