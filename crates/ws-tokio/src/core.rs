@@ -44,8 +44,9 @@ const EXTERNAL_FROM: usize = 64 * 1024;
 /// An `input` without storage is lent some first ([`recycle::lend_input`]). A read into
 /// an empty buffer takes at most [`READ_CHUNK`] bytes, so that a large frame that starts
 /// there has little to move to the front of the storage, and small messages touch little
-/// of it.
-#[inline]
+/// of it. Inline: the message path calls it twice per message (the read that brings
+/// it, the one that waits for the next), and a call costs more than its own work.
+#[inline(always)]
 pub(crate) fn poll_read_into<S: AsyncRead + Unpin>(
     io: &mut S,
     input: &mut RecvBuffer,
@@ -123,6 +124,11 @@ pub(crate) struct Core<S> {
     /// The payload of the message queued with `Session::send_binary_external`, while
     /// part of it is unwritten: its last `session.external_pending()` bytes.
     external: Option<Bytes>,
+    /// The session's last [`Session::decode`] returned `Ok(None)` (it needs more bytes)
+    /// and no byte has arrived since: decoding again would only say so again (about 50
+    /// instructions, on the first poll after a wakeup of a connection holding part of a
+    /// frame).
+    needs_input: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
@@ -144,6 +150,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             last_heard: Instant::now(),
             unflushed: false,
             external: None,
+            needs_input: false,
         }
     }
 
@@ -159,19 +166,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         // Borrowed, not cloned: a clone and its drop are two atomic operations per poll.
         let write_waker = write_waker.unwrap_or(cx.waker());
         loop {
-            match self.phase {
-                Phase::Done => return Poll::Ready(None),
-                Phase::Finishing(_) => {
-                    ready!(self.poll_finish(cx, write_waker));
-                    let outcome = match std::mem::replace(&mut self.phase, Phase::Done) {
-                        Phase::Finishing(outcome) => outcome,
-                        _ => None,
-                    };
-                    return Poll::Ready(outcome.map(Err));
-                }
-                Phase::Open => {}
+            if !matches!(self.phase, Phase::Open) {
+                return self.poll_ended(cx, write_waker);
             }
-            match self.session.decode(&mut self.input) {
+            // Every event completes a frame, whose header at least comes in `input`: with
+            // nothing there, or nothing new since the session asked for more, there is
+            // nothing to decode.
+            let decoded = if self.needs_input || self.input.is_empty() {
+                Ok(None)
+            } else {
+                self.session.decode(&mut self.input)
+            };
+            match decoded {
                 Ok(Some(event)) => {
                     let message = Message::from_event(event);
                     if matches!(message, Message::Ping(_) | Message::Close(_)) {
@@ -188,7 +194,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                     }
                     return Poll::Ready(Some(Ok(message)));
                 }
-                Ok(None) => {}
+                Ok(None) => self.needs_input = true,
                 Err(err) => {
                     // RFC 6455 7.1.7: the session queued the close frame with the
                     // error's code; send it, then drop the connection.
@@ -222,6 +228,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                     return Poll::Ready(self.session.receive_eof().err().map(|e| Err(e.into())));
                 }
                 Poll::Ready(Ok(_)) => {
+                    self.needs_input = false;
                     if self.settings.ping_interval.is_some() {
                         self.last_heard = Instant::now();
                     }
@@ -253,19 +260,59 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         }
     }
 
+    /// [`poll_next`](Self::poll_next) once the session is closed: finishes the
+    /// connection, then ends the stream (with the error that ended it, if any). Out of
+    /// line: the message path only checks that it is not there.
+    #[cold]
+    #[inline(never)]
+    fn poll_ended(
+        &mut self,
+        cx: &mut Context<'_>,
+        write_waker: &Waker,
+    ) -> Poll<Option<Result<Message, Error>>> {
+        debug_assert!(!matches!(self.phase, Phase::Open), "poll_ended while open");
+        match self.phase {
+            // (`Open` never comes here.)
+            Phase::Done | Phase::Open => Poll::Ready(None),
+            Phase::Finishing(_) => {
+                ready!(self.poll_finish(cx, write_waker));
+                let outcome = match std::mem::replace(&mut self.phase, Phase::Done) {
+                    Phase::Finishing(outcome) => outcome,
+                    _ => None,
+                };
+                Poll::Ready(outcome.map(Err))
+            }
+        }
+    }
+
     /// Reads once into the receive buffer ([`poll_read_into`]); `Ok(0)` is the end of
     /// the stream.
+    #[inline(always)]
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         poll_read_into(&mut self.io, &mut self.input, cx)
     }
 
     /// Writes until at most `max_left` bytes are queued: every unwritten byte counts
     /// ([`Session::queued_len`]), including what was queued after an external payload.
+    ///
+    /// Inline, down to the check that there is nothing to write: most calls (the drain
+    /// before a read, the room check before queuing a message) find that, and a call
+    /// costs more than the check.
+    #[inline(always)]
     fn poll_write_down_to(
         &mut self,
         cx: &mut Context<'_>,
         max_left: usize,
     ) -> Poll<io::Result<()>> {
+        if self.external.is_none() && self.session.queued_len() <= max_left {
+            return Poll::Ready(Ok(()));
+        }
+        self.poll_write_out(cx, max_left)
+    }
+
+    /// [`poll_write_down_to`](Self::poll_write_down_to) past its check: something is to
+    /// be written.
+    fn poll_write_out(&mut self, cx: &mut Context<'_>, max_left: usize) -> Poll<io::Result<()>> {
         // The common path first, as small as it was before external payloads: `external`
         // is set exactly while one is queued, and without one, what is queued is
         // `pending`.
@@ -378,6 +425,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     }
 
     /// Queues a message in the session (no I/O).
+    #[inline(always)]
     pub(crate) fn start_send(&mut self, message: Message) -> Result<(), Error> {
         let session = &mut self.session;
         recycle::lend_output(session);

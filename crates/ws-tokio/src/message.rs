@@ -12,11 +12,11 @@ use ws_proto::{CloseFrame, Event, MessageKind};
 /// A message reassembled from fragments is moved out of the session without a copy; so
 /// is a single-frame message of 64 KiB or more (it is read into storage of its own,
 /// which becomes the `Bytes` or `String`); a smaller one is copied once out of the
-/// shared receive buffer (into the storage of a small message sent earlier on the same
-/// thread when it fits: a `String` may then have up to twice its length plus 32 bytes of
-/// capacity). Sending copies the payload once into the session's output (where a client
-/// masks it), except a server's binary message of 64 KiB or more, which is written from
-/// its own storage.
+/// shared receive buffer (a text into the storage of a small text sent earlier on the
+/// same thread when it fits: the `String` may then have up to twice its length plus 32
+/// bytes of capacity). Sending copies the payload once into the session's output (where
+/// a client masks it), except a server's binary message of 64 KiB or more, which is
+/// written from its own storage.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
     /// A whole text message.
@@ -77,7 +77,6 @@ impl Message {
         match event {
             Event::Text(Cow::Borrowed(text)) => Message::Text(crate::recycle::text_from(text)),
             Event::Text(Cow::Owned(text)) => Message::Text(text),
-            Event::Binary(Cow::Borrowed(data)) => Message::Binary(crate::recycle::bytes_from(data)),
             Event::Binary(data) => Message::Binary(bytes_of(data)),
             Event::Fragment { kind, data, last } => Message::Fragment {
                 kind,

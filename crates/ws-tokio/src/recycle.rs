@@ -25,11 +25,12 @@
 //! The output buffer is the same idea for small messages: a session frees its output
 //! storage once drained (so an idle connection holds none); lending it the thread's
 //! buffer instead saves a `malloc` and a `free` per message. So is the storage of one
-//! small sent message, text or binary: the next small message received on the thread
-//! is copied into it rather than into a new allocation, when it fits (text: at most
-//! twice its length plus 32 bytes of capacity, so that a message never holds much more
-//! than its bytes; binary: exactly its length, as a `Bytes` made from a longer vector
-//! would allocate a header of its own).
+//! small sent text message: the next small text received on the thread is copied into
+//! it rather than into a new allocation, when it fits (at most twice its length plus 32
+//! bytes of capacity, so that a message never holds much more than its bytes). Small
+//! binary payloads are not kept: turning a sent `Bytes` back into a vector and the
+//! vector into the next `Bytes` costs more than the `malloc` and `free` it saves (about
+//! 350 instructions against 230 per 20-byte message, callgrind; benches/README.md).
 
 use std::cell::{Cell, RefCell};
 
@@ -47,7 +48,7 @@ pub(crate) const RECYCLE_FROM: usize = SCRATCH_MAX;
 /// The largest output buffer kept for lending; one grown past it is freed.
 const OUTPUT_MAX: usize = 64 * 1024;
 
-/// The largest small message whose storage is kept for the next one.
+/// The largest small text message whose storage is kept for the next one.
 const SMALL_MAX: usize = 4 * 1024;
 
 /// Large storage kept for reuse, and how many bytes it holds in all.
@@ -72,8 +73,6 @@ thread_local! {
     static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     /// A small sent text message's storage, for the next one received.
     static TEXT: RefCell<String> = const { RefCell::new(String::new()) };
-    /// A small sent binary message's storage, for the next one received of its length.
-    static BINARY: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A received text as an owned `String`: in the thread's kept text storage when it fits
@@ -93,22 +92,6 @@ pub(crate) fn text_from(text: &str) -> String {
     })
 }
 
-/// A received binary payload as `Bytes`: in the thread's kept storage when that is
-/// exactly its length, else in a new allocation.
-#[inline]
-pub(crate) fn bytes_from(data: &[u8]) -> Bytes {
-    BINARY.with_borrow_mut(|kept| {
-        if kept.capacity() == data.len() && !data.is_empty() {
-            let mut owned = std::mem::take(kept);
-            owned.clear();
-            owned.extend_from_slice(data);
-            Bytes::from(owned)
-        } else {
-            Bytes::copy_from_slice(data)
-        }
-    })
-}
-
 /// A sent small text message: its storage is kept for the next one received, if the
 /// thread keeps none.
 #[inline]
@@ -122,32 +105,27 @@ fn keep_small_text(text: String) {
     }
 }
 
-/// A sent small binary message: its storage is kept (see [`keep_small_text`]) when
-/// nothing else holds it.
-#[inline]
-fn keep_small_payload(data: Bytes) {
-    if !data.is_empty()
-        && data.len() <= SMALL_MAX
-        && BINARY.with_borrow(Vec::capacity) == 0
-        && let Ok(unique) = data.try_into_mut()
-    {
-        let storage = Vec::from(unique);
-        BINARY.with_borrow_mut(|kept| *kept = storage);
-    }
-}
-
 /// Lends `input` storage to read into if it has none: the thread's recycled large
 /// storage if it holds some (the most recently kept: a large frame that starts in it is
 /// read in place, without new zero-filled storage), else the thread's receive scratch
 /// (which has no storage before the thread's first read: the read allocates it then).
-#[inline]
+///
+/// The check is inline (every read makes it; a busy connection's second read of a
+/// message finds its buffer lent already), the lending out of line.
+#[inline(always)]
 pub(crate) fn lend_input(input: &mut RecvBuffer) {
     if input.capacity() == 0 {
-        *input = match take() {
-            Some(storage) => RecvBuffer::from_storage(storage),
-            None => SCRATCH.take(),
-        };
+        lend_storage(input);
     }
+}
+
+/// The lending of [`lend_input`].
+#[inline(never)]
+fn lend_storage(input: &mut RecvBuffer) {
+    *input = match take() {
+        Some(storage) => RecvBuffer::from_storage(storage),
+        None => SCRATCH.take(),
+    };
 }
 
 /// Takes back a connection's receive buffer as it goes idle (its read returned
@@ -248,17 +226,13 @@ pub(crate) fn keep(storage: Vec<u8>, limit: usize) {
     });
 }
 
-/// A sent message's payload: its storage is kept (see [`keep`]) when nothing else holds
-/// it; the part of its capacity past its length is cleared once, so that all of it can
-/// be read into.
+/// A sent message's payload: large storage is kept (see [`keep`]) when nothing else
+/// holds it; the part of its capacity past its length is cleared once, so that all of it
+/// can be read into. A small payload is dropped (see the module's documentation).
 #[inline]
 pub(crate) fn keep_payload(data: Bytes, limit: usize) {
-    if data.len() >= RECYCLE_FROM {
-        if limit >= RECYCLE_FROM {
-            keep_unique(data, limit);
-        }
-    } else {
-        keep_small_payload(data);
+    if data.len() >= RECYCLE_FROM && limit >= RECYCLE_FROM {
+        keep_unique(data, limit);
     }
 }
 
@@ -526,30 +500,6 @@ mod tests {
         assert_ne!(again.as_ptr(), at);
         keep_text("x".repeat(SMALL_MAX + 1), usize::MAX);
         assert_eq!(TEXT.with_borrow(String::capacity), 0, "too large to keep");
-    }
-
-    #[test]
-    fn a_small_sent_payload_takes_the_next_received_one_of_its_length() {
-        let sent = Bytes::from(vec![1u8; 20]);
-        let at = sent.as_ptr();
-        let held = sent.clone();
-        keep_payload(sent, 0);
-        assert_eq!(BINARY.with_borrow(Vec::capacity), 0, "shared: not kept");
-        drop(held);
-        let sent = Bytes::from(vec![1u8; 20]);
-        let at_unique = sent.as_ptr();
-        keep_payload(sent, 0);
-        let other = bytes_from(&[2; 19]);
-        assert_eq!(&other[..], &[2; 19]);
-        assert_ne!(
-            other.as_ptr(),
-            at_unique,
-            "another length: a new allocation"
-        );
-        let received = bytes_from(&[3; 20]);
-        assert_eq!(&received[..], &[3; 20]);
-        assert_eq!(received.as_ptr(), at_unique, "the sent message's storage");
-        let _ = at;
     }
 
     #[test]
