@@ -253,8 +253,9 @@ impl EventLoop {
         if to == me {
             return self.add_connection(accepted);
         }
+        let addr = accepted.addr;
         match hub.hand_off(me, to, accepted) {
-            Ok(()) => log::trace!("connection handed to worker {to}"),
+            Ok(()) => log::trace!("{addr}: handed from worker {me} to worker {to}"),
             Err(accepted) => self.add_connection(accepted),
         }
     }
