@@ -10,6 +10,7 @@ use std::time::Duration;
 use mio::unix::SourceFd;
 use mio::{Interest, Poll, Waker};
 
+use crate::balance::Balance;
 use crate::broker::Broker;
 use crate::config::Config;
 use crate::error::Error;
@@ -301,7 +302,7 @@ impl Builder {
     /// connection; `None` lets the handshake go on (a request that is not an upgrade then
     /// gets 426 Upgrade Required, as without a hook).
     ///
-    /// It runs on the thread of the worker loop that accepted the connection (so it must
+    /// It runs on the thread of the worker loop that serves the connection (so it must
     /// be `Send + Sync`: one hook serves every worker), after `on_connect` and before the
     /// connection's `on_handshake`. The connection's `disconnect` callback then runs with
     /// 1006, as for a refused handshake.
@@ -345,7 +346,8 @@ impl Builder {
     }
 
     /// Runs `n` worker loops (at least 1), each on its own thread, each accepting on the
-    /// same port (with `SO_REUSEPORT`: the kernel spreads connections over them). Sets
+    /// same port (with `SO_REUSEPORT`), and handing a connection it accepts to a worker
+    /// with fewer connections when it holds more (see [`balance`](Self::balance)). Sets
     /// [`Config::workers`].
     ///
     /// With more than one worker, callbacks come from [`worker_setup`](Self::worker_setup),
@@ -355,7 +357,8 @@ impl Builder {
     ///
     /// Worker 0 runs on the thread that calls [`start`](Listening::start); the others on
     /// threads named `ws-worker-N`. Each callback runs on the thread of the worker that
-    /// accepted its connection. [`Server::connections`] and the broadcasts see the
+    /// serves its connection ([`Connection::server`](crate::Connection::server)`.worker()`
+    /// tells which; [`Handle::connections_per_worker`] counts them). [`Server::connections`] and the broadcasts see the
     /// worker's own connections; [`Server::publish`] reaches every worker's subscribers;
     /// `max_connections` applies to each worker.
     ///
@@ -377,6 +380,13 @@ impl Builder {
     /// ```
     pub fn workers(mut self, n: usize) -> Self {
         self.config.workers = n.max(1);
+        self
+    }
+
+    /// How new connections are spread over the workers. Sets [`Config::balance`], which
+    /// gives the default; [`Balance`] says what each choice costs.
+    pub fn balance(mut self, balance: Balance) -> Self {
+        self.config.balance = balance;
         self
     }
 
@@ -425,7 +435,11 @@ impl Builder {
             wakers.push(Waker::new(poll.registry(), WAKER)?);
             polls.push(poll);
         }
-        let (hub, receivers) = Hub::new(wakers, self.config.queue_capacity.max(1));
+        let (hub, receivers) = Hub::new(
+            wakers,
+            self.config.queue_capacity.max(1),
+            self.config.balance,
+        );
         if let Some(make) = self.broker {
             hub.set_broker(make(Inbound { hub: hub.clone() }));
         }

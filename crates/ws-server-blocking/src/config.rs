@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::balance::Balance;
+
 /// Every setting of a server: timeouts, limits, socket options, protocol options.
 ///
 /// Each field's default is stated once, here; the [`Builder`](crate::Builder)'s setters
@@ -79,6 +81,12 @@ pub struct Config {
     /// on the same port (see [`Builder::workers`](crate::Builder::workers)). Default 1:
     /// the loop runs on the thread that calls `start`, as in the Perl module.
     pub workers: usize,
+    /// How new connections are spread over the workers: by default a worker that accepts
+    /// a connection while it holds more than the least-loaded worker hands it to that one,
+    /// so that few connections still use every worker; see [`Balance`] for the trade-off
+    /// and [`Balance::Kernel`] to keep the kernel's spread. Default
+    /// `Balance::LeastConnections { slack: 0 }`.
+    pub balance: Balance,
     /// Whether each connection must start with a PROXY protocol header (v1 or v2, as
     /// HAProxy's `send-proxy-v2` or nginx's `proxy_protocol on` write), and the decoder
     /// that reads it (its cap on v2 headers). Default `None`: off. When set,
@@ -107,6 +115,7 @@ impl Default for Config {
             deflate: None,
             queue_capacity: 16_384,
             workers: 1,
+            balance: Balance::default(),
             proxy_protocol: None,
         }
     }

@@ -12,7 +12,7 @@
 
 use crate::server::flags::Flag;
 use std::io;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
@@ -27,7 +27,7 @@ use crate::handshake::reject_bytes;
 use crate::listen::inherit_nodelay;
 use crate::server::Server;
 use crate::server::connection::{Connection, Slot, Stage};
-use crate::server::hub::Job;
+use crate::server::hub::{Accepted, Job};
 use crate::server::payloads::FIRST_READ_MAX;
 use crate::server::proxy_header::HeaderRead;
 use crate::transport::{TlsConfig, Transport};
@@ -225,7 +225,11 @@ impl EventLoop {
                 return;
             };
             match listener.accept() {
-                Ok((tcp, addr)) => self.add_connection(tcp.into(), addr),
+                Ok((tcp, addr)) => self.accepted(Accepted {
+                    tcp: tcp.into(),
+                    addr,
+                    at: Instant::now(),
+                }),
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err) if err.kind() == io::ErrorKind::ConnectionAborted => {}
@@ -240,11 +244,39 @@ impl EventLoop {
         }
     }
 
+    /// Serves a socket this loop just accepted, or hands it to a worker with fewer
+    /// connections (see [`Balance`](crate::Balance)), before anything is read from it.
+    fn accepted(&mut self, accepted: Accepted) {
+        let hub = &self.server.hub;
+        let me = self.server.worker;
+        let to = hub.loads.assign(me);
+        if to == me {
+            return self.add_connection(accepted);
+        }
+        let addr = accepted.addr;
+        match hub.hand_off(me, to, accepted) {
+            Ok(()) => log::trace!("{addr}: handed from worker {me} to worker {to}"),
+            Err(accepted) => self.add_connection(accepted),
+        }
+    }
+
+    /// Takes on a socket another loop accepted and handed over. One that arrives once
+    /// shutdown has begun is closed, as one waiting in the listener's queue would be.
+    fn adopt(&mut self, accepted: Accepted) {
+        if self.server.hub.shutdown_requested() {
+            self.server.hub.loads.release(self.server.worker);
+            return;
+        }
+        self.add_connection(accepted);
+    }
+
     /// Takes on a socket just accepted (non-blocking already, and with `TCP_NODELAY` if
-    /// the listener passed it on).
-    fn add_connection(&mut self, tcp: TcpStream, addr: SocketAddr) {
+    /// the listener passed it on), counted for this loop already (`Loads::assign`): every
+    /// way out that does not keep it gives the count back.
+    fn add_connection(&mut self, Accepted { tcp, addr, at }: Accepted) {
         let config = &self.server.config;
         if self.server.open.get() >= config.max_connections {
+            self.server.hub.loads.release(self.server.worker);
             log::warn!(
                 "{addr}: refused: {} connections already",
                 config.max_connections
@@ -259,6 +291,7 @@ impl EventLoop {
             Ok(transport) => transport,
             Err(err) => {
                 log::error!("{addr}: TLS session cannot start: {err}");
+                self.server.hub.loads.release(self.server.worker);
                 return;
             }
         };
@@ -266,7 +299,7 @@ impl EventLoop {
         let config = self.server.config.clone();
         let index = self
             .server
-            .insert(|id| Slot::accepted(id, addr, transport, &config, Instant::now()));
+            .insert(|id| Slot::accepted(id, addr, transport, &config, at));
         // Writability is only watched while output is blocked (see `watch_writable`).
         let interest = Interest::READABLE;
         if let Err(err) = self
@@ -486,16 +519,17 @@ impl EventLoop {
 
     /// Runs the jobs other threads posted (see `Handle`), at most `JOBS_PER_ITERATION`.
     fn run_jobs(&mut self) {
-        let server = &self.server;
-        server.hub.clear_woken(server.worker);
+        self.server.hub.clear_woken(self.server.worker);
         self.more_jobs = false;
         for _ in 0..JOBS_PER_ITERATION {
+            let server = &self.server;
             match self.jobs.try_recv() {
                 Ok(Job::Run(job)) => job(server),
                 Ok(Job::RunShared(job)) => job(server),
                 Ok(Job::Deliver { topic, payload }) => {
                     server.deliver_local(&topic, &payload);
                 }
+                Ok(Job::Adopt(accepted)) => self.adopt(accepted),
                 Err(_) => return,
             }
         }

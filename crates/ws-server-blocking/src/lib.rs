@@ -70,7 +70,7 @@
 //! can iterate [`Server::connections`] and send to all of them, itself included, which is
 //! the broadcast of the Perl synopsis. This is sound without locks because everything
 //! runs on the loop's thread (with several worker loops, each connection's callbacks run
-//! on the thread of the worker that accepted it, and only that worker's connections are
+//! on the thread of the worker that serves it, and only that worker's connections are
 //! in [`Server::connections`]; other threads reach the loops through a [`Handle`]): each
 //! connection keeps what callbacks may change behind `Cell`s and `RefCell`s, the loop
 //! never holds one of those borrows while it calls back, and only the loop, between
@@ -152,6 +152,7 @@
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
+mod balance;
 mod broker;
 mod builder;
 mod config;
@@ -174,6 +175,7 @@ mod transport;
 mod watch;
 mod worker;
 
+pub use balance::Balance;
 pub use broker::Broker;
 pub use builder::{Builder, Listening};
 pub use config::Config;

@@ -60,7 +60,9 @@ const BACKLOG: i32 = 1024;
 /// listener per worker on the same address, so that the kernel spreads new connections
 /// over the workers by a hash of their addresses (each worker has its own accept queue,
 /// and no two loops wake for the same connection). A listener bound by the caller cannot
-/// be bound again: its workers share it (each polls it and accepts what it can).
+/// be bound again: its workers share it (each polls it and accepts what it can). Either
+/// way the hash (or the race) can leave one worker with most of a few connections:
+/// `balance.rs` evens that out after `accept`.
 pub(crate) fn bind_listeners(listen: Listen, workers: usize) -> Result<Vec<TcpListener>, Error> {
     let mut host_name = None;
     let (first, what) = match listen {

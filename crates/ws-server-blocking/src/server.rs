@@ -334,6 +334,7 @@ impl Server {
         self.payloads.release(index);
         if self.slots.try_remove(index).is_some() {
             self.open.set(self.open.get() - 1);
+            self.hub.loads.release(self.worker);
         }
     }
 }

@@ -226,3 +226,47 @@ fn large_echoes_over_tls_resume_partial_writes_in_order() {
     client.close(1000, "done");
     assert_eq!(client.expect_close().0, 1000);
 }
+
+// With four workers, connections are handed from the worker that accepted them to the
+// least-loaded one before anything is read: the PROXY header and the TLS handshake then
+// run on the worker that serves it, and each connection still reports its own client.
+#[test]
+fn handed_off_connections_read_their_proxy_header_and_tls() {
+    let ca = certificate();
+    let config = tls::config(vec![ca.cert.clone()], ca.key.clone_key()).unwrap();
+    let server = serve(move |b| {
+        b.tls(config)
+            .proxy_protocol(true)
+            .workers(4)
+            .worker_setup(|worker| {
+                worker.on_ready(|conn| {
+                    conn.send_utf8(&format!("{} {}", conn.peer_addr(), conn.server().worker()))
+                });
+            })
+    });
+    let mut clients = Vec::new();
+    let mut on = Vec::new();
+    for i in 0..8u16 {
+        let mut raw = tcp(server.addr);
+        let header = format!("PROXY TCP4 198.51.100.{i} 127.0.0.1 4200{i} 443\r\n");
+        raw.write_all(header.as_bytes()).unwrap();
+        let name = ServerName::try_from("localhost").unwrap();
+        let tls = ClientConnection::new(client_config(&ca.cert), name).unwrap();
+        let mut client = handshake(
+            StreamOwned::new(tls, raw),
+            ClientRequest::new("localhost", "/")
+                .port(server.addr.port())
+                .secure(true),
+        )
+        .expect("wss handshake after the PROXY header");
+        let report = client.expect_text();
+        let (peer, worker) = report.split_once(' ').unwrap();
+        assert_eq!(peer, format!("198.51.100.{i}:4200{i}"));
+        on.push(worker.parse::<usize>().unwrap());
+        clients.push(client);
+    }
+    for worker in 0..4 {
+        assert_eq!(on.iter().filter(|&&w| w == worker).count(), 2, "{on:?}");
+    }
+    assert_eq!(server.handle.connections_per_worker(), [2, 2, 2, 2]);
+}

@@ -249,3 +249,127 @@ fn peer_addresses_of_both_families_are_the_clients() {
         assert_eq!(client.expect_text(), mine.to_string());
     }
 }
+
+// ----- Spreading connections over the workers (Balance) -----
+
+/// `n` workers that answer `who` with their index and take topic commands.
+fn n_workers(n: usize) -> impl FnOnce(ws_server_blocking::Builder) -> ws_server_blocking::Builder {
+    move |builder| {
+        builder.workers(n).worker_setup(|worker| {
+            worker.on_utf8(|conn, msg| {
+                if msg == "who" {
+                    return conn.send_utf8(&conn.server().worker().to_string());
+                }
+                topic_command(conn, msg)
+            });
+        })
+    }
+}
+
+/// Waits until the per-worker counts are `want` (connections come and go on the
+/// workers' threads), failing after `PATIENCE`.
+fn wait_for_counts(handle: &ws_server_blocking::Handle, want: &[usize]) {
+    let deadline = std::time::Instant::now() + common::PATIENCE;
+    loop {
+        let counts = handle.connections_per_worker();
+        if counts == want {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "counts {counts:?}, expected {want:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+// The kernel's SO_REUSEPORT hash puts 4 connections on 4 workers only 9% of the time
+// (4!/4^4), and 8 connections two on each only 3.8% of the time: the accepting worker
+// hands each connection to the least-loaded one, so every worker serves its share, and
+// messages and topics work as before across the workers.
+#[test]
+fn four_workers_serve_four_and_eight_connections_evenly() {
+    let server = serve(n_workers(4));
+    let mut clients: Vec<Client> = (0..4).map(|_| connect(server.addr)).collect();
+    let mut on: Vec<usize> = clients.iter_mut().map(worker_of).collect();
+    on.sort_unstable();
+    assert_eq!(on, [0, 1, 2, 3]);
+    assert_eq!(server.handle.connections_per_worker(), [1, 1, 1, 1]);
+    clients.extend((0..4).map(|_| connect(server.addr)));
+    let on: Vec<usize> = clients.iter_mut().map(worker_of).collect();
+    for worker in 0..4 {
+        assert_eq!(on.iter().filter(|&&w| w == worker).count(), 2, "{on:?}");
+    }
+    assert_eq!(server.handle.connections_per_worker(), [2, 2, 2, 2]);
+    // A publish from each worker's connection reaches every subscriber once, in order.
+    for client in &mut clients {
+        client.send_text("sub:all");
+        assert_eq!(client.expect_text(), "ok");
+    }
+    for worker in 0..4 {
+        let publisher = on.iter().position(|&w| w == worker).unwrap();
+        clients[publisher].send_text(&format!("pub:all:from {worker}"));
+        assert_eq!(clients[publisher].expect_text(), format!("from {worker}"));
+        assert_eq!(clients[publisher].expect_text(), "ok");
+        for (i, client) in clients.iter_mut().enumerate() {
+            if i != publisher {
+                assert_eq!(client.expect_text(), format!("from {worker}"), "client {i}");
+            }
+        }
+    }
+    // Closed connections leave the counts.
+    for mut client in clients {
+        client.close(1000, "bye");
+        client.expect_close();
+    }
+    wait_for_counts(&server.handle, &[0, 0, 0, 0]);
+}
+
+// With `Balance::Kernel` nothing is handed over: each connection stays on the worker
+// that accepted it, and the counts say where they are.
+#[test]
+fn kernel_balance_hands_nothing_over() {
+    let server = serve(|b| n_workers(4)(b.balance(ws_server_blocking::Balance::Kernel)));
+    let mut clients: Vec<Client> = (0..8).map(|_| connect(server.addr)).collect();
+    let on: Vec<usize> = clients.iter_mut().map(worker_of).collect();
+    let expected: Vec<usize> = (0..4)
+        .map(|w| on.iter().filter(|&&x| x == w).count())
+        .collect();
+    assert_eq!(server.handle.connections_per_worker(), expected);
+    assert_eq!(server.handle.handed_off(), 0);
+}
+
+// A connection handed to another worker keeps its handshake deadline: silent
+// connections are dropped whichever worker serves them. Rounds of four silent
+// connections, each counted before the next is made, until at least one was handed
+// over (each round, 91% likely).
+#[test]
+fn handed_off_connections_keep_their_handshake_deadline() {
+    use std::io::Read;
+    let server = serve(|b| n_workers(4)(b.handshake_timeout(std::time::Duration::from_secs(1))));
+    for _round in 0..20 {
+        let mut silent = Vec::new();
+        for made in 1..=4 {
+            silent.push(common::tcp(server.addr));
+            let deadline = std::time::Instant::now() + common::PATIENCE;
+            while server.handle.connections_per_worker().iter().sum::<usize>() < made {
+                assert!(std::time::Instant::now() < deadline, "not accepted");
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        }
+        assert_eq!(server.handle.connections_per_worker(), [1, 1, 1, 1]);
+        for mut tcp in silent {
+            tcp.set_read_timeout(Some(common::PATIENCE)).unwrap();
+            let mut rest = Vec::new();
+            match tcp.read_to_end(&mut rest) {
+                Ok(_) => {}
+                Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}"),
+            }
+        }
+        wait_for_counts(&server.handle, &[0, 0, 0, 0]);
+        if server.handle.handed_off() > 0 {
+            return;
+        }
+    }
+    panic!("no connection was handed over in 20 rounds");
+}

@@ -3,13 +3,16 @@
 //! handles other threads use to reach the loops ([`Handle`], [`Inbound`]).
 
 use std::collections::HashMap;
+use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use mio::Waker;
 
 use super::Server;
+use crate::balance::{Balance, Loads};
 use crate::broker::Broker;
 use crate::payload::Payload;
 
@@ -21,6 +24,16 @@ pub(crate) enum Job {
     RunShared(Arc<dyn Fn(&Server) + Send + Sync>),
     /// Deliver a topic's message to the loop's subscribers.
     Deliver { topic: Arc<str>, payload: Payload },
+    /// Serve a connection another loop accepted (see [`Balance`]).
+    Adopt(Accepted),
+}
+
+/// A connection just accepted, before anything was read from it: what a loop needs to
+/// take it on, and when it was accepted (its handshake deadline counts from then).
+pub(crate) struct Accepted {
+    pub(crate) tcp: TcpStream,
+    pub(crate) addr: SocketAddr,
+    pub(crate) at: Instant,
 }
 
 /// Why work could not be posted to a loop.
@@ -62,11 +75,17 @@ pub(crate) struct Hub {
     accepting: AtomicBool,
     /// Messages dropped because a loop's queue was full.
     dropped: AtomicU64,
+    /// Each loop's count of connections, which spreads new ones over the loops.
+    pub(crate) loads: Loads,
 }
 
 impl Hub {
     /// A hub for one loop per waker; returns it with each loop's receiving end.
-    pub(crate) fn new(wakers: Vec<Waker>, capacity: usize) -> (Arc<Hub>, Vec<Receiver<Job>>) {
+    pub(crate) fn new(
+        wakers: Vec<Waker>,
+        capacity: usize,
+        balance: Balance,
+    ) -> (Arc<Hub>, Vec<Receiver<Job>>) {
         let mut queues = Vec::new();
         let mut receivers = Vec::new();
         for waker in wakers {
@@ -79,6 +98,7 @@ impl Hub {
             receivers.push(rx);
         }
         let hub = Hub {
+            loads: Loads::new(queues.len(), balance),
             queues,
             capacity,
             topics: Mutex::new(HashMap::new()),
@@ -124,20 +144,47 @@ impl Hub {
 
     /// Queues a job for worker `worker` and wakes it.
     pub(crate) fn post(&self, worker: usize, job: Job) -> Result<(), PostError> {
+        self.try_post(worker, job).map_err(|err| match err {
+            TrySendError::Full(_) => PostError::Full {
+                capacity: self.capacity,
+            },
+            TrySendError::Disconnected(_) => PostError::Stopped,
+        })
+    }
+
+    /// Queues a job for worker `worker` and wakes it; gives the job back if it cannot.
+    fn try_post(&self, worker: usize, job: Job) -> Result<(), TrySendError<Job>> {
         let queue = &self.queues[worker];
-        match queue.tx.try_send(job) {
+        queue.tx.try_send(job)?;
+        if !queue.woken.swap(true, Ordering::AcqRel)
+            && let Err(err) = queue.waker.wake()
+        {
+            log::error!("cannot wake worker {worker}: {err}");
+        }
+        Ok(())
+    }
+
+    /// Hands a connection that worker `from` accepted to worker `to` (chosen, and counted
+    /// there, by [`Loads::assign`]). When `to`'s queue is full or its loop has ended, the
+    /// connection is given back, counted for `from` again, to be served there.
+    pub(crate) fn hand_off(
+        &self,
+        from: usize,
+        to: usize,
+        accepted: Accepted,
+    ) -> Result<(), Accepted> {
+        match self.try_post(to, Job::Adopt(accepted)) {
             Ok(()) => {
-                if !queue.woken.swap(true, Ordering::AcqRel)
-                    && let Err(err) = queue.waker.wake()
-                {
-                    log::error!("cannot wake worker {worker}: {err}");
-                }
+                self.loads.count_hand_off();
                 Ok(())
             }
-            Err(TrySendError::Full(_)) => Err(PostError::Full {
-                capacity: self.capacity,
-            }),
-            Err(TrySendError::Disconnected(_)) => Err(PostError::Stopped),
+            Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => {
+                self.loads.revert(from, to);
+                match job {
+                    Job::Adopt(accepted) => Err(accepted),
+                    _ => unreachable!("the job given back is the one sent"),
+                }
+            }
         }
     }
 
@@ -403,6 +450,21 @@ impl Handle {
     /// How many worker loops the server runs.
     pub fn workers(&self) -> usize {
         self.hub.workers()
+    }
+
+    /// How many connections each worker loop holds, by worker index: every connection
+    /// in any phase (handshake, open, closing), plus those handed to a worker that it has
+    /// not taken in yet. Read from counters the loops keep as connections come and go
+    /// (no loop is asked), so the figures may be a moment old; for a stats page, a
+    /// health check, or to see how evenly [`Balance`](crate::Balance) spreads them.
+    pub fn connections_per_worker(&self) -> Vec<usize> {
+        self.hub.loads.per_worker()
+    }
+
+    /// How many connections so far the worker that accepted them handed to a
+    /// less-loaded worker ([`Balance::LeastConnections`](crate::Balance::LeastConnections)).
+    pub fn handed_off(&self) -> u64 {
+        self.hub.loads.handed_off()
     }
 
     /// The worker loop that [`post`](Self::post) runs on (0 to `workers() - 1`).

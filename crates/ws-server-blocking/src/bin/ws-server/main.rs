@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use clap::{ArgAction, Parser, ValueEnum};
 use signal_hook::consts::{SIGINT, SIGTERM};
-use ws_server_blocking::{DeflateConfig, Error, HttpResponse, RedisBroker, Server, tls};
+use ws_server_blocking::{Balance, DeflateConfig, Error, HttpResponse, RedisBroker, Server, tls};
 
 mod chat;
 mod self_signed;
@@ -84,6 +84,12 @@ struct Args {
     /// (SO_REUSEPORT). One per core is the usual choice.
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
     workers: u16,
+    /// How --workers share connections: a number N hands a new connection from the
+    /// worker that accepted it to the least-loaded worker when it holds more than N
+    /// connections beyond it (0: spread evenly); `kernel` keeps each where the kernel's
+    /// SO_REUSEPORT hash put it.
+    #[arg(long, default_value = "0", value_name = "N|kernel", value_parser = parse_balance)]
+    balance: Balance,
     /// Seconds between the start of a drain (SIGINT or SIGTERM: /healthz turns 503 and
     /// the listener closes) and the close 1001 sent to every client, so that a load
     /// balancer stops sending new clients first. 0 closes at once.
@@ -319,6 +325,7 @@ fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
     let health = draining.clone();
     let builder = builder
         .workers(usize::from(args.workers))
+        .balance(args.balance)
         .http_hook(move |server, request| {
             (request.path() == "/healthz")
                 .then(|| {
@@ -450,6 +457,15 @@ fn exit_at_once(signal: i32) -> ! {
 
 /// `--listen`: `PORT` alone means 127.0.0.1:PORT, as websocat's `-s PORT` does; anything
 /// else is an address with a port, resolved when binding.
+fn parse_balance(text: &str) -> Result<Balance, String> {
+    if text == "kernel" {
+        return Ok(Balance::Kernel);
+    }
+    text.parse()
+        .map(|slack| Balance::LeastConnections { slack })
+        .map_err(|_| "expected a number of connections (0, 2) or `kernel`".to_owned())
+}
+
 fn parse_listen(text: &str) -> Result<String, String> {
     if let Ok(port) = text.parse::<u16>() {
         return Ok(format!("127.0.0.1:{port}"));
