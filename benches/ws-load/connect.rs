@@ -144,9 +144,21 @@ fn churn(
                     }
                     // A short read drained the socket: what arrives later (the answer
                     // to the request or to the close) comes with a new edge, so no read
-                    // is spent on `WouldBlock`, unless the FIN already came.
-                    if n < buf.len() && !hangup {
-                        break;
+                    // is spent on `WouldBlock`.
+                    if n < buf.len() {
+                        if !hangup {
+                            break;
+                        }
+                        // The FIN had come when this edge was reported, so the short
+                        // read took every byte before it: the end of stream is known
+                        // without a read that returns 0.
+                        if let Stage::Closing = slot.stage {
+                            return if slot.got.first() == Some(&0x88) {
+                                Ok(true)
+                            } else {
+                                Err(io::Error::other("closed without answering the close frame"))
+                            };
+                        }
                     }
                 }
                 Ok(false)
