@@ -609,7 +609,10 @@ fn accepted_sockets_delay_their_first_acks_through_the_listener() {
     // connection. The listener is shared with a clone, so it can be read back.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let probe = listener.try_clone().unwrap();
-    assert!(socket2::SockRef::from(&probe).tcp_quickack().unwrap(), "Linux's default");
+    assert!(
+        socket2::SockRef::from(&probe).tcp_quickack().unwrap(),
+        "Linux's default"
+    );
     let server = serve(move |b| echo(b.listen(listener)));
     let mut client = connect(server.addr);
     client.send_text("hi");
