@@ -167,7 +167,11 @@ impl EventLoop {
         }
         let until = Instant::now() + timeout.map_or(spin, |t| t.min(spin));
         loop {
-            if self.poll.poll(&mut self.events, Some(Duration::ZERO)).is_err() {
+            if self
+                .poll
+                .poll(&mut self.events, Some(Duration::ZERO))
+                .is_err()
+            {
                 // Reported by the waiting poll that follows.
                 self.events.clear();
                 return false;
