@@ -125,6 +125,15 @@ impl Builder {
         self
     }
 
+    /// How long a worker loop keeps polling without waiting after a poll that reported
+    /// events, before it sleeps (default 10 µs; zero: at once; at most
+    /// [`MAX_SPIN_BEFORE_WAIT`](crate::MAX_SPIN_BEFORE_WAIT), 1 ms, longer is
+    /// capped). Sets [`Config::spin_before_wait`].
+    pub fn spin_before_wait(mut self, spin: Duration) -> Self {
+        self.config.spin_before_wait = spin.min(crate::MAX_SPIN_BEFORE_WAIT);
+        self
+    }
+
     /// How many connections may be open at once in each worker loop; more get 503. Sets
     /// [`Config::max_connections`].
     pub fn max_connections(mut self, max: usize) -> Self {

@@ -57,6 +57,17 @@ pub struct Config {
     /// Whether TCP_NODELAY is set on accepted sockets. Default on: WebSocket messages are
     /// small and latency-sensitive, and the server already writes each batch at once.
     pub nodelay: bool,
+    /// After a poll that reported events, how long a worker loop keeps polling without
+    /// waiting (`epoll_wait` with no timeout) before it sleeps in the poller; never past
+    /// its next timer. Default 10 µs; zero: sleep at once. A peer that answers within it
+    /// (a client's next request, a load generator's next connection) finds the loop
+    /// awake instead of paying to wake it (a cross-CPU wakeup, in a virtual machine an
+    /// interrupt to a halted vCPU): on the 2-core machine that was 2.7 µs of the client's
+    /// CPU per connection (benches/README.md, "Where a handshake's time goes, part 2").
+    /// It costs at most this much CPU per burst of activity, and nothing while idle.
+    /// [`Builder::spin_before_wait`](crate::Builder::spin_before_wait) caps it at
+    /// [`MAX_SPIN_BEFORE_WAIT`].
+    pub spin_before_wait: Duration,
     /// Protocol settings of each connection: the largest frame (default 16 MiB) and
     /// message (default 64 MiB) accepted, and ws-proto's other options (its defaults).
     pub session: ws_proto::Config,
@@ -97,6 +108,9 @@ pub struct Config {
     pub proxy_protocol: Option<ws_transport::proxy_protocol::ProxyHeaderParser>,
 }
 
+/// The largest [`Config::spin_before_wait`] a [`Builder`](crate::Builder) sets: 1 ms.
+pub const MAX_SPIN_BEFORE_WAIT: Duration = Duration::from_millis(1);
+
 impl Default for Config {
     fn default() -> Config {
         Config {
@@ -110,6 +124,7 @@ impl Default for Config {
             read_pause: 1 << 20,
             max_send_size: 64 << 20,
             nodelay: true,
+            spin_before_wait: Duration::from_micros(10),
             session: ws_proto::Config::default(),
             handshake_limits: ws_proto::handshake::Limits::default(),
             deflate: None,

@@ -24,7 +24,7 @@ use ws_proto::handshake::Reject;
 use crate::ending::Ending;
 use crate::error::Error;
 use crate::handshake::reject_bytes;
-use crate::listen::inherit_nodelay;
+use crate::listen::{delay_first_acks, inherit_nodelay};
 use crate::server::Server;
 use crate::server::connection::{Connection, Slot, Stage};
 use crate::server::hub::{Accepted, Job};
@@ -101,6 +101,7 @@ impl EventLoop {
         // carry a setting of its own.
         let inherited = inherit_nodelay(&listener, config.nodelay);
         let nodelay_per_socket = config.nodelay && !inherited;
+        delay_first_acks(&listener);
         EventLoop {
             poll,
             events: Events::with_capacity(1024),
@@ -123,7 +124,9 @@ impl EventLoop {
     pub(crate) fn run(mut self) -> Result<(), Error> {
         loop {
             let timeout = self.timeout();
-            if let Err(err) = self.poll.poll(&mut self.events, timeout)
+            if self.spin(timeout) {
+                // Events came while spinning: they are in `self.events`.
+            } else if let Err(err) = self.poll.poll(&mut self.events, timeout)
                 && err.kind() != io::ErrorKind::Interrupted
             {
                 return Err(err.into());
@@ -150,6 +153,34 @@ impl EventLoop {
             self.settle_all();
             if self.shutdown_step() {
                 return Ok(());
+            }
+        }
+    }
+
+    /// Polls without waiting, for at most `Config::spin_before_wait` and never past
+    /// `timeout`, if the last poll reported events (activity is likely to go on; an idle
+    /// loop sleeps at once); returns whether a poll found events, now in `self.events`.
+    fn spin(&mut self, timeout: Option<Duration>) -> bool {
+        let spin = self.server.config.spin_before_wait;
+        if spin.is_zero() || self.events.is_empty() || timeout == Some(Duration::ZERO) {
+            return false;
+        }
+        let until = Instant::now() + timeout.map_or(spin, |t| t.min(spin));
+        loop {
+            if self
+                .poll
+                .poll(&mut self.events, Some(Duration::ZERO))
+                .is_err()
+            {
+                // Reported by the waiting poll that follows.
+                self.events.clear();
+                return false;
+            }
+            if !self.events.is_empty() {
+                return true;
+            }
+            if Instant::now() >= until {
+                return false;
             }
         }
     }

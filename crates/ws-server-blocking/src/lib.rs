@@ -178,7 +178,7 @@ mod worker;
 pub use balance::Balance;
 pub use broker::Broker;
 pub use builder::{Builder, Listening};
-pub use config::Config;
+pub use config::{Config, MAX_SPIN_BEFORE_WAIT};
 pub use error::Error;
 pub use handler::HandlerResult;
 pub use handshake::Handshake;

@@ -392,6 +392,35 @@ fn ticks_come_at_the_tick_period() {
 }
 
 #[test]
+fn spinning_before_waiting_never_delays_a_timer() {
+    // Asked for an hour (capped at 1 ms, and never past the next timer): after every
+    // event the loop polls without waiting, and ticks still come, and clients are served.
+    let (tx, rx) = mpsc::channel();
+    let server = serve(move |b| {
+        echo(b.spin_before_wait(Duration::from_secs(3600)))
+            .tick_period(Duration::from_millis(20))
+            .on_tick(move |_| {
+                let _ = tx.send(());
+            })
+    });
+    let mut client = connect(server.addr);
+    for i in 0..5 {
+        client.send_text(&format!("m{i}"));
+        assert_eq!(client.expect_text(), format!("m{i}"));
+        rx.recv_timeout(PATIENCE).expect("a tick");
+    }
+    // Off: the loop sleeps at once, and serves all the same.
+    let server = serve(|b| echo(b.spin_before_wait(Duration::ZERO)));
+    let mut client = connect(server.addr);
+    client.send_text("hi");
+    assert_eq!(client.expect_text(), "hi");
+    assert_eq!(
+        ws_server_blocking::MAX_SPIN_BEFORE_WAIT,
+        Duration::from_millis(1)
+    );
+}
+
+#[test]
 fn shutdown_closes_every_client_with_1001_and_start_returns() {
     let (tx, rx) = mpsc::channel();
     let server = serve(move |b| {
@@ -599,6 +628,25 @@ fn nodelay_setting_reaches_accepted_sockets_through_the_listener() {
     assert!(!nodelay_seen(move |b| b.listen(listener).nodelay(false)));
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     assert!(nodelay_seen(move |b| b.listen(listener)));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn accepted_sockets_delay_their_first_acks_through_the_listener() {
+    // Quick-ack mode off is set once on the listener, which its accepted sockets inherit:
+    // the 101 then carries the acknowledgement of the request, one packet fewer per
+    // connection. The listener is shared with a clone, so it can be read back.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let probe = listener.try_clone().unwrap();
+    assert!(
+        socket2::SockRef::from(&probe).tcp_quickack().unwrap(),
+        "Linux's default"
+    );
+    let server = serve(move |b| echo(b.listen(listener)));
+    let mut client = connect(server.addr);
+    client.send_text("hi");
+    assert_eq!(client.expect_text(), "hi");
+    assert!(!socket2::SockRef::from(&probe).tcp_quickack().unwrap());
 }
 
 #[test]

@@ -130,6 +130,10 @@ struct Args {
     /// clients (as the Perl module does). Default: --silence-max.
     #[arg(long, value_name = "SECS")]
     silence_timeout: Option<u64>,
+    /// Microseconds a worker loop keeps polling without waiting after a poll that
+    /// reported events, before it sleeps (at most 1,000); 0 sleeps at once.
+    #[arg(long, default_value_t = 10, value_name = "MICROS")]
+    spin_before_wait: u64,
     /// Seconds a client has to complete its handshake (TLS included).
     #[arg(long, default_value_t = 10, value_name = "SECS")]
     handshake_timeout: u64,
@@ -267,7 +271,8 @@ fn init_logger(level: Option<log::LevelFilter>) {
 fn run(args: Args, made: Option<self_signed::Files>) -> Result<(), Error> {
     let mut builder = Server::builder()
         .listen(args.listen.as_str())
-        .silence_max(Duration::from_secs(args.silence_max));
+        .silence_max(Duration::from_secs(args.silence_max))
+        .spin_before_wait(Duration::from_micros(args.spin_before_wait));
     if let Some(secs) = args.silence_timeout {
         builder = builder.silence_timeout((secs > 0).then(|| Duration::from_secs(secs)));
     }
