@@ -131,8 +131,8 @@ struct Args {
     #[arg(long, value_name = "SECS")]
     silence_timeout: Option<u64>,
     /// Microseconds a worker loop keeps polling without waiting after a poll that
-    /// reported events, before it sleeps (at most 1,000); 0 sleeps at once.
-    #[arg(long, default_value_t = 10, value_name = "MICROS")]
+    /// reported events, before it sleeps (at most 1,000); 0 (the default) sleeps at once.
+    #[arg(long, default_value_t = 0, value_name = "MICROS")]
     spin_before_wait: u64,
     /// Seconds a client has to complete its handshake (TLS included).
     #[arg(long, default_value_t = 10, value_name = "SECS")]
