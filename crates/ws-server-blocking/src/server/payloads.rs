@@ -78,9 +78,11 @@ impl Payloads {
     /// memory charged to the first 1,000 idle connections).
     pub(crate) fn with_read_buffer() -> Payloads {
         let payloads = Payloads::default();
-        payloads.scratch.set(RecvBuffer::from_storage(Vec::with_capacity(
-            READ_CHUNK.min(FIRST_READ_MAX) + READ_ALIGN,
-        )));
+        payloads
+            .scratch
+            .set(RecvBuffer::from_storage(Vec::with_capacity(
+                READ_CHUNK.min(FIRST_READ_MAX) + READ_ALIGN,
+            )));
         payloads
     }
 
@@ -225,7 +227,11 @@ mod tests {
         let room = rx.spare(READ_CHUNK.min(FIRST_READ_MAX)).len();
         assert!(room >= READ_CHUNK.min(FIRST_READ_MAX));
         assert_eq!(rx.capacity(), capacity, "the first read grew the buffer");
-        assert_eq!(rx.spare(0).as_ptr().addr(), at, "the first read moved the buffer");
+        assert_eq!(
+            rx.spare(0).as_ptr().addr(),
+            at,
+            "the first read moved the buffer"
+        );
     }
 
     // Only the very slice delivered, on its own connection, once, counts as sent back.
