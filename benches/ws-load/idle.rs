@@ -237,3 +237,59 @@ pub fn run(args: &IdleArgs) -> io::Result<()> {
     drop(held);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{IdleArgs, connections_that_fit, free_descriptors};
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        idle: IdleArgs,
+    }
+
+    /// `ws-load idle` against this very process (its limits stand in for a server's).
+    fn args(extra: &[&str]) -> IdleArgs {
+        let pid = std::process::id().to_string();
+        let mut argv = vec!["idle", "127.0.0.1:1", "--server-pid", &pid];
+        argv.extend_from_slice(extra);
+        Cli::try_parse_from(argv).expect("valid arguments").idle
+    }
+
+    // A count past the descriptor limit is refused before any connection is opened, with
+    // the most that fit; --fit measures that many instead.
+    #[test]
+    fn a_count_past_the_descriptor_limit_is_refused_or_fitted() {
+        let free = free_descriptors("self").expect("reading /proc/self");
+        assert!(free > 0, "this process can open a descriptor");
+        let too_many = (free + 1).to_string();
+        let err = connections_that_fit(&args(&["--connections", &too_many]))
+            .expect_err("more connections than free descriptors");
+        assert!(err.to_string().contains("--fit"), "{err}");
+        let fitted = connections_that_fit(&args(&["--connections", &too_many, "--fit"]))
+            .expect("--fit lowers the count");
+        // (Other tests of this binary run beside this one and may hold a descriptor or
+        // two meanwhile: the counts are compared loosely.)
+        assert!(fitted > 0 && fitted <= free + 8, "{fitted} of {free}");
+        // --warm connections count against the same limit.
+        let warm = (fitted / 2).to_string();
+        let with_warm = connections_that_fit(&args(&[
+            "--connections",
+            &too_many,
+            "--fit",
+            "--warm",
+            &warm,
+        ]))
+        .expect("--fit with --warm");
+        assert!(
+            with_warm > 0 && with_warm < fitted,
+            "{with_warm} beside {warm} warm"
+        );
+        // A count that fits is measured as asked.
+        assert_eq!(
+            connections_that_fit(&args(&["--connections", "1"])).unwrap(),
+            1
+        );
+    }
+}
