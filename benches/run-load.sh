@@ -41,7 +41,10 @@
 # within each round. Every ws-load run is killed after DURATION + WARMUP + 60 s, and a
 # server that does not listen within 10 s fails the run, so the run time is bounded:
 # about ROUNDS x 5 workloads x servers x (DURATION + WARMUP + 1) s, plus the idle runs.
-# IDLE_COUNTS (default "1000 10000") sets the idle connection counts; PORT_BASE the
+# IDLE_COUNTS (default "1000 10000") sets the idle connection counts; a count that does
+# not fit the descriptor limits (20000 under a hard limit of 20,000: each side needs a
+# few descriptors beside its connections) is measured at the most that fit, and a line
+# on stderr says how many (ws-load idle --fit). PORT_BASE the
 # first port (default: a block chosen from the pid, below the ephemeral range).
 # WS_SERVER_BIN runs another ws-server build as `ws` (a before/after pair in one session),
 # WS_TOKIO_BIN another tokio_echo_server build as `ws-tokio`.
@@ -134,6 +137,9 @@ load() { # load MODE ARGS...: runs ws-load against the server, prints RESULT's f
         echo "failed"
         return 0
     fi
+    # ws-load idle --fit says when it measured fewer connections than asked (descriptor
+    # limits): pass that on.
+    echo "$out" | grep '^idle: .*--fit' >&2 || true
     echo "$out" | awk '/^RESULT/ { split($2, kv, "="); print kv[2] }'
 }
 
@@ -158,7 +164,7 @@ for workload in "${workloads[@]}"; do
             rows+=("idle$n")
             for server in "${servers[@]}"; do
                 start_server "$server"
-                value=$(load idle --server-pid "$server_pid" --connections "$n" --settle 1)
+                value=$(load idle --server-pid "$server_pid" --connections "$n" --settle 1 --fit)
                 stop_server
                 echo "idle $n: $server $value KiB per connection" >&2
                 values["idle$n|$server"]="$value"

@@ -22,7 +22,7 @@ pub(crate) type TlsConfig = std::sync::Arc<rustls::ServerConfig>;
 pub(crate) enum TlsConfig {}
 
 /// How much room a plain read into an empty buffer offers at least.
-const READ_CHUNK: usize = 64 * 1024;
+pub(crate) const READ_CHUNK: usize = 64 * 1024;
 
 /// How much room a plain read offers at least into a buffer holding part of a frame: a
 /// large payload gathered in storage sized for it (with 16 KiB to spare) is read into

@@ -16,6 +16,12 @@ use std::collections::HashMap;
 
 use ws_proto::{RecvBuffer, Session};
 
+use crate::transport::READ_CHUNK;
+
+/// The bytes an empty receive buffer sets aside to start its data at a 64-byte boundary
+/// (`RecvBuffer::spare` asks for the room wanted plus this).
+const READ_ALIGN: usize = 64;
+
 /// Single-frame messages from this size on are delivered in storage of their own, which
 /// the loop owns: a callback that sends the same bytes back on the same connection has
 /// them written from there.
@@ -66,6 +72,21 @@ pub(crate) struct Payloads {
 }
 
 impl Payloads {
+    /// Storage for a loop whose receive buffer is allocated, and its pages written, now:
+    /// the room its first plain read asks for (`READ_CHUNK`, 64 KiB, plus the 64 bytes
+    /// that align it). Every loop that serves a connection needs it once, so it belongs to
+    /// the loop's start, not to its first connection (issue 17: it was 64 KiB of the
+    /// memory charged to the first 1,000 idle connections).
+    pub(crate) fn with_read_buffer() -> Payloads {
+        let payloads = Payloads::default();
+        payloads
+            .scratch
+            .set(RecvBuffer::from_storage(Vec::with_capacity(
+                READ_CHUNK.min(FIRST_READ_MAX) + READ_ALIGN,
+            )));
+        payloads
+    }
+
     /// Runs `deliver` with `payload`, owned by the loop; returns the payload when the
     /// callback sent it back on the same connection (it is written from there), and
     /// keeps its storage for the next large message otherwise.
@@ -206,7 +227,8 @@ impl Payloads {
 
 #[cfg(test)]
 mod tests {
-    use super::{HAND_OVER_FROM, PARTIAL_KEPT_MAX, Payloads};
+    use super::{FIRST_READ_MAX, HAND_OVER_FROM, PARTIAL_KEPT_MAX, Payloads};
+    use crate::transport::READ_CHUNK;
     use ws_proto::RecvBuffer;
 
     // After a large message written from its own storage, the loop's output buffer (which
@@ -264,6 +286,25 @@ mod tests {
         filling.extend_from_slice(&vec![1; LARGE / RecvBuffer::PARTIAL_SHARE + 1]);
         assert_eq!(payloads.keep_partial(filling, false).capacity(), LARGE);
         assert_eq!(payloads.lend_scratch().capacity(), 0, "nothing given back");
+    }
+
+    // The loop's receive buffer is there before the first connection: the first read
+    // into it (the room a plain read asks for) neither grows nor moves it.
+    #[test]
+    fn the_first_read_finds_its_buffer_allocated() {
+        let payloads = Payloads::with_read_buffer();
+        let mut rx = payloads.lend_scratch();
+        let capacity = rx.capacity();
+        assert!(capacity > 0, "allocated at the loop's start");
+        let at = rx.spare(0).as_ptr().addr();
+        let room = rx.spare(READ_CHUNK.min(FIRST_READ_MAX)).len();
+        assert!(room >= READ_CHUNK.min(FIRST_READ_MAX));
+        assert_eq!(rx.capacity(), capacity, "the first read grew the buffer");
+        assert_eq!(
+            rx.spare(0).as_ptr().addr(),
+            at,
+            "the first read moved the buffer"
+        );
     }
 
     // Only the very slice delivered, on its own connection, once, counts as sent back.
