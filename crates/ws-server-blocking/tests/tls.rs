@@ -30,6 +30,26 @@ fn certificate() -> TestCa {
     }
 }
 
+/// A wss client that sends `header` (a PROXY protocol v1 line) on the TCP connection
+/// before its TLS handshake, then completes the WebSocket handshake.
+fn wss_after_proxy_header(
+    addr: SocketAddr,
+    ca: &CertificateDer<'static>,
+    header: &str,
+) -> Client<StreamOwned<ClientConnection, TcpStream>> {
+    let mut raw = tcp(addr);
+    raw.write_all(header.as_bytes()).unwrap();
+    let name = ServerName::try_from("localhost").unwrap();
+    let tls = ClientConnection::new(client_config(ca), name).unwrap();
+    handshake(
+        StreamOwned::new(tls, raw),
+        ClientRequest::new("localhost", "/")
+            .port(addr.port())
+            .secure(true),
+    )
+    .expect("wss handshake after the PROXY header")
+}
+
 fn client_config(ca: &CertificateDer<'static>) -> Arc<ClientConfig> {
     let mut roots = RootCertStore::empty();
     roots.add(ca.clone()).unwrap();
@@ -171,18 +191,11 @@ fn proxy_protocol_header_before_tls() {
             conn.on_ready(|conn| conn.send_utf8(&conn.peer_addr().to_string()));
         })
     });
-    let mut raw = tcp(server.addr);
-    raw.write_all(b"PROXY TCP4 198.51.100.4 127.0.0.1 42000 443\r\n")
-        .unwrap();
-    let name = ServerName::try_from("localhost").unwrap();
-    let tls = ClientConnection::new(client_config(&ca.cert), name).unwrap();
-    let mut client = handshake(
-        StreamOwned::new(tls, raw),
-        ClientRequest::new("localhost", "/")
-            .port(server.addr.port())
-            .secure(true),
-    )
-    .expect("wss handshake after the PROXY header");
+    let mut client = wss_after_proxy_header(
+        server.addr,
+        &ca.cert,
+        "PROXY TCP4 198.51.100.4 127.0.0.1 42000 443\r\n",
+    );
     assert_eq!(client.expect_text(), "198.51.100.4:42000");
 }
 
@@ -247,18 +260,8 @@ fn handed_off_connections_read_their_proxy_header_and_tls() {
     let mut clients = Vec::new();
     let mut on = Vec::new();
     for i in 0..8u16 {
-        let mut raw = tcp(server.addr);
         let header = format!("PROXY TCP4 198.51.100.{i} 127.0.0.1 4200{i} 443\r\n");
-        raw.write_all(header.as_bytes()).unwrap();
-        let name = ServerName::try_from("localhost").unwrap();
-        let tls = ClientConnection::new(client_config(&ca.cert), name).unwrap();
-        let mut client = handshake(
-            StreamOwned::new(tls, raw),
-            ClientRequest::new("localhost", "/")
-                .port(server.addr.port())
-                .secure(true),
-        )
-        .expect("wss handshake after the PROXY header");
+        let mut client = wss_after_proxy_header(server.addr, &ca.cert, &header);
         let report = client.expect_text();
         let (peer, worker) = report.split_once(' ').unwrap();
         assert_eq!(peer, format!("198.51.100.{i}:4200{i}"));
