@@ -55,12 +55,6 @@ fn usage(message: &str) -> std::io::Error {
 
 async fn serve(addr: &str) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
-    // Accepted sockets inherit this: the request is acknowledged by the 101 that answers
-    // it, not by a bare ACK before it (a new connection starts in quick-ack mode), one
-    // packet fewer per connection for both ends (benches/README.md, "Where a handshake's
-    // time goes"). Linux only; elsewhere, or if refused, nothing changes.
-    #[cfg(target_os = "linux")]
-    let _ = socket2::SockRef::from(&listener).set_tcp_quickack(false);
     let mut shutdown = examples::shutdown_signal();
     println!("listening on ws://{}", listener.local_addr()?);
     // Shared: each connection's task holds a pointer to it, not a copy (the task's size

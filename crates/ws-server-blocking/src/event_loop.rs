@@ -24,7 +24,7 @@ use ws_proto::handshake::Reject;
 use crate::ending::Ending;
 use crate::error::Error;
 use crate::handshake::reject_bytes;
-use crate::listen::{delay_first_acks, inherit_nodelay};
+use crate::listen::inherit_nodelay;
 use crate::server::Server;
 use crate::server::connection::{Connection, Slot, Stage};
 use crate::server::hub::{Accepted, Job};
@@ -101,7 +101,6 @@ impl EventLoop {
         // carry a setting of its own.
         let inherited = inherit_nodelay(&listener, config.nodelay);
         let nodelay_per_socket = config.nodelay && !inherited;
-        delay_first_acks(&listener);
         EventLoop {
             poll,
             events: Events::with_capacity(1024),

@@ -133,30 +133,6 @@ pub(crate) fn inherit_nodelay(listener: &TcpListener, nodelay: bool) -> bool {
             .is_ok()
 }
 
-/// Has the sockets the listener accepts acknowledge their first segments as Linux
-/// acknowledges later ones, delayed, rather than each at once ("quick ack" mode, which a
-/// connection starts in): one `setsockopt` per listener, inherited by every accepted
-/// socket. A WebSocket server answers the request it was sent (the 101, a refusal, a
-/// TLS ServerHello) at once, and that answer carries the acknowledgement; at once, it is
-/// one more packet per connection for both ends to send and receive (on loopback, the
-/// client's CPU receives it: benches/README.md, "Where a handshake's time goes").
-/// Data the server does not answer is acknowledged within the kernel's delayed-ack time
-/// (40 ms at most), and at once every second full segment, as after quick-ack mode
-/// anyway. Returns whether the listener took it; elsewhere than Linux it does nothing.
-pub(crate) fn delay_first_acks(listener: &TcpListener) -> bool {
-    #[cfg(target_os = "linux")]
-    {
-        socket2::SockRef::from(listener)
-            .set_tcp_quickack(false)
-            .is_ok()
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = listener;
-        false
-    }
-}
-
 /// A non-blocking listener on `addr` with `SO_REUSEADDR` (as std sets it) and
 /// `SO_REUSEPORT`.
 fn reuse_port_listener(addr: SocketAddr) -> std::io::Result<TcpListener> {

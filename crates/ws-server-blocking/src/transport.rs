@@ -113,23 +113,6 @@ impl Transport {
         }
     }
 
-    /// Hands `bytes` to the stream as [`write`](Self::write) does, when the socket is
-    /// closed right after them: over plain TCP on Linux they are sent with `MSG_MORE`,
-    /// so that the kernel holds them until the close, whose FIN then leaves in the same
-    /// segment (one packet fewer per connection for both ends; `close` pushes what is
-    /// held, as `shutdown` would). A caller that does not close next must write again
-    /// without it (any later write pushes the held bytes out).
-    pub(crate) fn write_before_close(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        match self {
-            #[cfg(target_os = "linux")]
-            Transport::Plain(tcp) => socket2::SockRef::from(&*tcp)
-                .send_with_flags(bytes, libc::MSG_MORE | libc::MSG_NOSIGNAL),
-            // TLS (its close_notify goes first), and systems without MSG_MORE.
-            #[allow(unreachable_patterns)]
-            _ => self.write(bytes),
-        }
-    }
-
     /// Hands `slices` to the stream, in order, in one `writev` over plain TCP (TLS takes
     /// the first non-empty one, into its records); returns how many bytes it took, as
     /// [`write`](Self::write).

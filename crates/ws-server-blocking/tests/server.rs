@@ -630,25 +630,6 @@ fn nodelay_setting_reaches_accepted_sockets_through_the_listener() {
     assert!(nodelay_seen(move |b| b.listen(listener)));
 }
 
-#[cfg(target_os = "linux")]
-#[test]
-fn accepted_sockets_delay_their_first_acks_through_the_listener() {
-    // Quick-ack mode off is set once on the listener, which its accepted sockets inherit:
-    // the 101 then carries the acknowledgement of the request, one packet fewer per
-    // connection. The listener is shared with a clone, so it can be read back.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let probe = listener.try_clone().unwrap();
-    assert!(
-        socket2::SockRef::from(&probe).tcp_quickack().unwrap(),
-        "Linux's default"
-    );
-    let server = serve(move |b| echo(b.listen(listener)));
-    let mut client = connect(server.addr);
-    client.send_text("hi");
-    assert_eq!(client.expect_text(), "hi");
-    assert!(!socket2::SockRef::from(&probe).tcp_quickack().unwrap());
-}
-
 #[test]
 fn server_disconnect_drops_at_once_without_the_callback() {
     let (tx, rx) = mpsc::channel();

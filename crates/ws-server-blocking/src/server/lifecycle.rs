@@ -40,15 +40,6 @@ use crate::id::ConnId;
 use crate::tick::Tick;
 use crate::transport::{ReadOutcome, Transport};
 
-/// What follows a write (see `Slot::write_out_then`).
-#[derive(Clone, Copy)]
-enum Then {
-    /// More writes may follow: the bytes leave now.
-    More,
-    /// The socket is closed once the bytes are out: they may wait for its FIN.
-    Close,
-}
-
 impl Slot {
     /// A connection just accepted, in its handshake until `now + handshake_timeout`.
     pub(crate) fn accepted(
@@ -277,9 +268,7 @@ impl Slot {
     /// reset. So once our close frame is out, the socket is closed at once (RFC 6455
     /// 7.1.1: the server closes the TCP connection first, and holds the TIME_WAIT):
     /// no `shutdown`, no wait for the peer's FIN, and two system calls and a wakeup
-    /// fewer per connection. The frame is written with `MSG_MORE`
-    /// ([`Transport::write_before_close`]), so that it and our FIN leave in one segment.
-    /// If the frame cannot all be written now, or over TLS (whose
+    /// fewer per connection. If the frame cannot all be written now, or over TLS (whose
     /// close_notify goes first), the connection flushes and shuts down as any other.
     fn close_frames_exchanged(&self, server: &Server) {
         self.session_closed(server);
@@ -288,7 +277,7 @@ impl Slot {
         {
             return;
         }
-        if matches!(self.write_out_then(server, Then::Close), Ok(true)) {
+        if matches!(self.write_out(server), Ok(true)) {
             self.abort(server, Ending::abnormal("closed"));
         }
     }
@@ -445,14 +434,6 @@ impl Slot {
     /// Writes the preface and the session's frames until done or the socket is full;
     /// returns whether everything went out.
     pub(crate) fn write_out(&self, server: &Server) -> io::Result<bool> {
-        self.write_out_then(server, Then::More)
-    }
-
-    /// [`write_out`](Self::write_out), saying what follows the bytes: with
-    /// [`Then::Close`] the socket is closed at once if they all went out, and they are
-    /// held for the FIN to join them (see `close_frames_exchanged`). If they did not all
-    /// go out, the connection goes on flushing with plain writes, which push what is held.
-    fn write_out_then(&self, server: &Server, then: Then) -> io::Result<bool> {
         let mut preface = self.preface.lend();
         let mut phase = self.phase.borrow_mut();
         // Looked up once: the phase cannot change while this borrow lasts.
@@ -475,11 +456,7 @@ impl Slot {
             if chunk.is_empty() {
                 break;
             }
-            let written = match then {
-                Then::More => transport.write(chunk),
-                Then::Close => transport.write_before_close(chunk),
-            };
-            match written {
+            match transport.write(chunk) {
                 Ok(0) => {
                     // TLS's own buffer is full: push records out before handing it more.
                     if matches!(*transport, Transport::Plain(_)) {
