@@ -6,13 +6,14 @@
 mod common;
 
 use std::io::Write;
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::sync::mpsc;
 use std::thread;
 
 use common::{Client, PATIENCE, connect, connect_with, echo, serve};
 use ws_proto::handshake::ClientRequest;
 use ws_proto::{DeflateConfig, Event, MessageKind};
+use ws_server_blocking::Connection;
 
 /// Where the server starts delivering payloads in storage of their own.
 const HAND_OVER: usize = 64 * 1024;
@@ -21,6 +22,23 @@ const FIRST_READ: usize = 16 * 1024;
 /// Socket buffer size that makes the server's writes of large echoes stop part-way many
 /// times (Linux doubles it; much smaller makes loopback crawl on delayed ACKs).
 const SMALL_BUFFER: usize = 32 * 1024;
+
+/// In `on_connect`: the connection's socket gets a [`SMALL_BUFFER`] send buffer once it
+/// is ready, so that the server's writes of large echoes stop part-way.
+fn small_send_buffer(conn: &Connection<'_>) {
+    conn.on_ready(|conn| {
+        socket2::SockRef::from(&*conn.socket()).set_send_buffer_size(SMALL_BUFFER)
+    });
+}
+
+/// A client whose socket has a [`SMALL_BUFFER`] receive buffer.
+fn connect_small(addr: SocketAddr) -> Client {
+    let client = connect(addr);
+    socket2::SockRef::from(&client.stream)
+        .set_recv_buffer_size(SMALL_BUFFER)
+        .unwrap();
+    client
+}
 
 /// `len` bytes that differ from message to message (`seed`), and from byte to byte.
 fn bytes(len: usize, seed: u32) -> Vec<u8> {
@@ -222,9 +240,7 @@ fn partial_writes_of_header_and_payload_resume_where_they_stopped() {
         let prefix = prefix.clone();
         move |b| {
             b.on_connect(move |_, conn| {
-                conn.on_ready(|conn| {
-                    socket2::SockRef::from(&*conn.socket()).set_send_buffer_size(SMALL_BUFFER)
-                });
+                small_send_buffer(&conn);
                 conn.on_utf8(|conn, msg| conn.send_utf8(msg));
                 let prefix = prefix.clone();
                 conn.on_binary(move |conn, msg| {
@@ -235,10 +251,7 @@ fn partial_writes_of_header_and_payload_resume_where_they_stopped() {
             })
         }
     });
-    let mut client = connect(server.addr);
-    socket2::SockRef::from(&client.stream)
-        .set_recv_buffer_size(SMALL_BUFFER)
-        .unwrap();
+    let mut client = connect_small(server.addr);
     let messages: Vec<(MessageKind, Vec<u8>)> = vec![
         (MessageKind::Text, text(100_000, 1).into_bytes()),
         (MessageKind::Binary, bytes((1 << 20) + 5, 2)),
@@ -286,9 +299,7 @@ fn a_peer_that_never_reads_large_echoes_is_dropped_at_the_output_cap() {
         b.max_pending_output(1536 * 1024)
             .read_pause(usize::MAX)
             .on_connect(move |_, conn| {
-                conn.on_ready(|conn| {
-                    socket2::SockRef::from(&*conn.socket()).set_send_buffer_size(SMALL_BUFFER)
-                });
+                small_send_buffer(&conn);
                 conn.on_binary(|conn, msg| conn.send_binary(msg));
                 let tx = tx.clone();
                 conn.on_disconnect(move |_, code, reason| {
@@ -296,10 +307,7 @@ fn a_peer_that_never_reads_large_echoes_is_dropped_at_the_output_cap() {
                 });
             })
     });
-    let mut client = connect(server.addr);
-    socket2::SockRef::from(&client.stream)
-        .set_recv_buffer_size(SMALL_BUFFER)
-        .unwrap();
+    let mut client = connect_small(server.addr);
     let wire = encode(&mut client, |session| {
         for i in 0..16 {
             session.send_binary(&bytes(1 << 20, i)).unwrap();
@@ -320,9 +328,7 @@ fn a_peer_that_never_reads_large_echoes_is_dropped_at_the_output_cap() {
 fn resending_parts_and_broadcasts_of_a_delivered_payload_arrive_in_order() {
     let server = serve(|b| {
         b.on_connect(|_, conn| {
-            conn.on_ready(|conn| {
-                socket2::SockRef::from(&*conn.socket()).set_send_buffer_size(SMALL_BUFFER)
-            });
+            small_send_buffer(&conn);
             conn.on_binary(|conn, msg| {
                 conn.send_binary(msg)?;
                 conn.send_binary(msg)?;
@@ -333,10 +339,7 @@ fn resending_parts_and_broadcasts_of_a_delivered_payload_arrive_in_order() {
             });
         })
     });
-    let mut client = connect(server.addr);
-    socket2::SockRef::from(&client.stream)
-        .set_recv_buffer_size(SMALL_BUFFER)
-        .unwrap();
+    let mut client = connect_small(server.addr);
     for (i, size) in [HAND_OVER, HAND_OVER + 1, 1 << 20, 300_000]
         .into_iter()
         .enumerate()
@@ -369,9 +372,7 @@ fn resending_parts_and_broadcasts_of_a_delivered_payload_arrive_in_order() {
 fn a_close_behind_a_large_echo_follows_it() {
     let server = serve(|b| {
         b.on_connect(|_, conn| {
-            conn.on_ready(|conn| {
-                socket2::SockRef::from(&*conn.socket()).set_send_buffer_size(SMALL_BUFFER)
-            });
+            small_send_buffer(&conn);
             conn.on_binary(|conn, msg| {
                 conn.send_binary(msg)?;
                 if msg[0] == 0 {
@@ -382,10 +383,7 @@ fn a_close_behind_a_large_echo_follows_it() {
         })
     });
     for first in [0u8, 1] {
-        let mut client = connect(server.addr);
-        socket2::SockRef::from(&client.stream)
-            .set_recv_buffer_size(SMALL_BUFFER)
-            .unwrap();
+        let mut client = connect_small(server.addr);
         let mut data = bytes(2 << 20, 9);
         data[0] = first;
         let wire = encode(&mut client, |session| {
@@ -416,17 +414,12 @@ fn a_close_behind_a_large_echo_follows_it() {
 fn a_reset_during_a_large_echo_leaves_the_next_connections_intact() {
     let server = serve(|b| {
         b.on_connect(|_, conn| {
-            conn.on_ready(|conn| {
-                socket2::SockRef::from(&*conn.socket()).set_send_buffer_size(SMALL_BUFFER)
-            });
+            small_send_buffer(&conn);
             conn.on_binary(|conn, msg| conn.send_binary(msg));
         })
     });
     for round in 0..3u32 {
-        let mut client = connect(server.addr);
-        socket2::SockRef::from(&client.stream)
-            .set_recv_buffer_size(SMALL_BUFFER)
-            .unwrap();
+        let mut client = connect_small(server.addr);
         let data = bytes(3 << 20, 70 + round);
         let wire = encode(&mut client, |session| session.send_binary(&data).unwrap());
         let writer = write_behind(&client.stream, wire);
