@@ -8,24 +8,17 @@ mod common;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use tokio::net::TcpListener;
-use ws_tokio::{Acceptor, Error, Settings};
+use ws_tokio::Error;
 
-fn quick_keepalive() -> Settings {
-    let mut settings = Settings::default();
-    settings.ping_interval = Some(Duration::from_millis(100));
-    settings.pong_timeout = Duration::from_millis(200);
-    settings.close_timeout = Duration::from_millis(300);
-    settings
-}
-
-async fn accept_quick(listener: TcpListener) -> ws_tokio::WebSocketStream<tokio::net::TcpStream> {
-    let (tcp, _) = listener.accept().await.expect("accept");
-    Acceptor::new()
-        .settings(quick_keepalive())
-        .accept(tcp)
+/// Awaits the server task and checks that it ended with a keepalive timeout.
+async fn expect_keepalive_timeout(server: tokio::task::JoinHandle<Option<Result<(), Error>>>) {
+    match common::within("server gives up", server)
         .await
-        .expect("handshake")
+        .expect("server task")
+    {
+        Some(Err(Error::KeepaliveTimeout(_))) => {}
+        other => panic!("expected a keepalive timeout, got {other:?}"),
+    }
 }
 
 // The stream is polled (its keepalive timer registered) by one task, which stops polling
@@ -34,7 +27,7 @@ async fn accept_quick(listener: TcpListener) -> ws_tokio::WebSocketStream<tokio:
 async fn a_stream_moved_to_another_task_still_drops_a_silent_peer() {
     let (listener, addr) = common::listener().await;
     let server = tokio::spawn(async move {
-        let mut ws = accept_quick(listener).await;
+        let mut ws = common::accept_quick(listener).await;
         // Polled here once or more, until before the first ping is due.
         let _ = tokio::time::timeout(Duration::from_millis(20), ws.next()).await;
         tokio::spawn(async move { ws.next().await.map(|r| r.map(|_| ())) })
@@ -42,13 +35,7 @@ async fn a_stream_moved_to_another_task_still_drops_a_silent_peer() {
             .expect("second task")
     });
     let (_peer, _early) = common::raw_client(addr).await;
-    match common::within("server gives up", server)
-        .await
-        .expect("server task")
-    {
-        Some(Err(Error::KeepaliveTimeout(_))) => {}
-        other => panic!("expected a keepalive timeout, got {other:?}"),
-    }
+    expect_keepalive_timeout(server).await;
 }
 
 // The same through the read half of a split stream, moved to another task.
@@ -56,7 +43,7 @@ async fn a_stream_moved_to_another_task_still_drops_a_silent_peer() {
 async fn a_read_half_moved_to_another_task_still_drops_a_silent_peer() {
     let (listener, addr) = common::listener().await;
     let server = tokio::spawn(async move {
-        let (mut read, write) = accept_quick(listener).await.split();
+        let (mut read, write) = common::accept_quick(listener).await.split();
         let _ = tokio::time::timeout(Duration::from_millis(20), read.next()).await;
         let result = tokio::spawn(async move { read.next().await.map(|r| r.map(|_| ())) })
             .await
@@ -65,11 +52,5 @@ async fn a_read_half_moved_to_another_task_still_drops_a_silent_peer() {
         result
     });
     let (_peer, _early) = common::raw_client(addr).await;
-    match common::within("server gives up", server)
-        .await
-        .expect("server task")
-    {
-        Some(Err(Error::KeepaliveTimeout(_))) => {}
-        other => panic!("expected a keepalive timeout, got {other:?}"),
-    }
+    expect_keepalive_timeout(server).await;
 }

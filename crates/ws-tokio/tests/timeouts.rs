@@ -6,27 +6,8 @@ mod common;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use tokio::net::{TcpListener, TcpStream};
 use ws_proto::{CloseCode, Event, RecvBuffer, Role, Session};
-use ws_tokio::{Acceptor, ClientBuilder, Error, Message, Settings, WebSocketStream};
-
-fn quick_keepalive() -> Settings {
-    let mut settings = Settings::default();
-    settings.ping_interval = Some(Duration::from_millis(100));
-    settings.pong_timeout = Duration::from_millis(200);
-    settings.close_timeout = Duration::from_millis(300);
-    settings
-}
-
-/// Accepts one connection with [`quick_keepalive`] settings.
-async fn accept_quick(listener: TcpListener) -> WebSocketStream<TcpStream> {
-    let (tcp, _) = listener.accept().await.expect("accept");
-    Acceptor::new()
-        .settings(quick_keepalive())
-        .accept(tcp)
-        .await
-        .expect("handshake")
-}
+use ws_tokio::{ClientBuilder, Error, Message, Settings};
 
 /// Decodes everything a raw peer received, as a client session would.
 fn events(bytes: &[u8]) -> Vec<Event<'static>> {
@@ -44,7 +25,7 @@ fn events(bytes: &[u8]) -> Vec<Event<'static>> {
 async fn keepalive_drops_a_silent_peer_with_1011() {
     let (listener, addr) = common::listener().await;
     let server = tokio::spawn(async move {
-        let mut ws = accept_quick(listener).await;
+        let mut ws = common::accept_quick(listener).await;
         let first = ws.next().await;
         (first, ws.next().await)
     });
@@ -79,7 +60,7 @@ async fn keepalive_drops_a_silent_peer_with_1011() {
 async fn keepalive_keeps_a_live_peer() {
     let (listener, addr) = common::listener().await;
     let server = tokio::spawn(async move {
-        let mut ws = accept_quick(listener).await;
+        let mut ws = common::accept_quick(listener).await;
         // Ten pong timeouts long with nothing but keepalive traffic.
         let quiet_until = tokio::time::Instant::now() + Duration::from_secs(2);
         let mut pongs = 0;
@@ -125,7 +106,7 @@ async fn keepalive_keeps_a_live_peer() {
 async fn close_timeout_when_the_peer_never_answers() {
     let (listener, addr) = common::listener().await;
     let server = tokio::spawn(async move {
-        let mut ws = accept_quick(listener).await;
+        let mut ws = common::accept_quick(listener).await;
         ws.close(CloseCode::GOING_AWAY, "bye").await
     });
     let (mut peer, mut early) = common::raw_client(addr).await;
@@ -191,7 +172,7 @@ async fn client_waits_for_the_server_to_close_tcp_at_most_the_close_timeout() {
 async fn close_timeout_when_the_peer_stops_reading() {
     let (listener, addr) = common::listener().await;
     let server = tokio::spawn(async move {
-        let mut ws = accept_quick(listener).await;
+        let mut ws = common::accept_quick(listener).await;
         // Send until the socket and the write buffer are full.
         let chunk = vec![7u8; 1 << 16];
         loop {
@@ -222,7 +203,7 @@ async fn close_timeout_when_the_peer_stops_reading() {
 async fn close_timeout_when_the_peer_keeps_sending() {
     let (listener, addr) = common::listener().await;
     let server = tokio::spawn(async move {
-        let mut ws = accept_quick(listener).await;
+        let mut ws = common::accept_quick(listener).await;
         ws.close(CloseCode::GOING_AWAY, "bye").await
     });
     let (peer, _early) = common::raw_client(addr).await;

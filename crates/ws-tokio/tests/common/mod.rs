@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::net::{TcpListener, TcpStream};
-use ws_tokio::{Acceptor, WebSocketStream};
+use ws_tokio::{Acceptor, Settings, WebSocketStream};
 
 /// The longest any single wait in a test may take.
 pub const DEADLINE: Duration = Duration::from_secs(20);
@@ -18,6 +18,26 @@ pub async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
         Ok(value) => value,
         Err(_) => panic!("{what}: no result within {DEADLINE:?}"),
     }
+}
+
+/// Keepalive settings short enough for a test: a ping every 100 ms, 200 ms for its pong,
+/// 300 ms for a close's answer.
+pub fn quick_keepalive() -> Settings {
+    let mut settings = Settings::default();
+    settings.ping_interval = Some(Duration::from_millis(100));
+    settings.pong_timeout = Duration::from_millis(200);
+    settings.close_timeout = Duration::from_millis(300);
+    settings
+}
+
+/// Accepts one connection with [`quick_keepalive`] settings.
+pub async fn accept_quick(listener: TcpListener) -> WebSocketStream<TcpStream> {
+    let (tcp, _) = listener.accept().await.expect("accept");
+    Acceptor::new()
+        .settings(quick_keepalive())
+        .accept(tcp)
+        .await
+        .expect("handshake")
 }
 
 /// A listener on an ephemeral port.
