@@ -126,7 +126,7 @@ impl Builder {
     }
 
     /// How long a worker loop keeps polling without waiting after a poll that reported
-    /// events, before it sleeps (default 10 µs; zero: at once; at most
+    /// events, before it sleeps (default zero: at once; at most
     /// [`MAX_SPIN_BEFORE_WAIT`](crate::MAX_SPIN_BEFORE_WAIT), 1 ms, longer is
     /// capped). Sets [`Config::spin_before_wait`].
     pub fn spin_before_wait(mut self, spin: Duration) -> Self {
