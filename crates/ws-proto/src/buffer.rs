@@ -13,6 +13,10 @@ use std::io;
 /// How much spare room [`RecvBuffer::read_from`] offers a reader at least.
 const READ_CHUNK: usize = 16 * 1024;
 
+/// Where an empty receive buffer starts its bytes, and a large frame in a send buffer its
+/// first: a 64-byte boundary (a cache line), which the kernel's copies run faster from.
+const ALIGN: usize = 64;
+
 /// Bytes received from the peer and not yet consumed by the protocol.
 ///
 /// Memory is allocated on first use and can be returned with [`release`](Self::release)
@@ -79,6 +83,24 @@ impl RecvBuffer {
         }
     }
 
+    /// An empty buffer whose storage is allocated and zero-filled now, large enough that
+    /// a [`spare`](Self::spare) of up to `min` bytes neither grows nor moves it (the room
+    /// includes what aligning the first byte takes): for a driver that wants its read
+    /// buffer's memory at its start rather than at its first read.
+    ///
+    /// ```
+    /// use ws_proto::RecvBuffer;
+    /// let mut buf = RecvBuffer::with_spare(64 * 1024);
+    /// let capacity = buf.capacity();
+    /// let at = buf.spare(0).as_ptr();
+    /// assert!(buf.spare(64 * 1024).len() >= 64 * 1024);
+    /// assert_eq!(buf.capacity(), capacity, "not grown");
+    /// assert_eq!(buf.spare(0).as_ptr(), at, "not moved");
+    /// ```
+    pub fn with_spare(min: usize) -> RecvBuffer {
+        RecvBuffer::from_storage(Vec::with_capacity(min + ALIGN))
+    }
+
     /// The bytes not yet consumed.
     pub fn data(&self) -> &[u8] {
         &self.storage[self.start..self.end]
@@ -128,7 +150,6 @@ impl RecvBuffer {
     /// faster aligned, and the allocator alone would leave that to chance (see
     /// `SendBuffer::reserve_aligned`).
     fn align_empty(&mut self, min: usize) {
-        const ALIGN: usize = 64;
         if self.storage.len() < min + ALIGN {
             self.storage.resize(min + ALIGN, 0);
         }
@@ -390,7 +411,6 @@ impl SendBuffer {
     /// program's arguments), which made large writes fast or slow from one run to the
     /// next (measured with the 1 MiB echo load test). Padding is counted as written.
     pub(crate) fn reserve_aligned(&mut self, additional: usize) {
-        const ALIGN: usize = 64;
         if self.is_empty() && additional >= ALIGNED_WRITES_FROM {
             self.bytes.clear();
             self.bytes.reserve(additional + ALIGN);

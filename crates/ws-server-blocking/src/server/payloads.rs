@@ -18,10 +18,6 @@ use ws_proto::{RecvBuffer, Session};
 
 use crate::transport::READ_CHUNK;
 
-/// The bytes an empty receive buffer sets aside to start its data at a 64-byte boundary
-/// (`RecvBuffer::spare` asks for the room wanted plus this).
-const READ_ALIGN: usize = 64;
-
 /// Single-frame messages from this size on are delivered in storage of their own, which
 /// the loop owns: a callback that sends the same bytes back on the same connection has
 /// them written from there.
@@ -73,17 +69,15 @@ pub(crate) struct Payloads {
 
 impl Payloads {
     /// Storage for a loop whose receive buffer is allocated, and its pages written, now:
-    /// the room its first plain read asks for (`READ_CHUNK`, 64 KiB, plus the 64 bytes
-    /// that align it). Every loop that serves a connection needs it once, so it belongs to
+    /// the room its first plain read asks for (`READ_CHUNK`, 64 KiB; ws-proto adds what
+    /// aligning it takes). Every loop that serves a connection needs it once, so it belongs to
     /// the loop's start, not to its first connection (issue 17: it was 64 KiB of the
     /// memory charged to the first 1,000 idle connections).
     pub(crate) fn with_read_buffer() -> Payloads {
         let payloads = Payloads::default();
         payloads
             .scratch
-            .set(RecvBuffer::from_storage(Vec::with_capacity(
-                READ_CHUNK.min(FIRST_READ_MAX) + READ_ALIGN,
-            )));
+            .set(RecvBuffer::with_spare(READ_CHUNK.min(FIRST_READ_MAX)));
         payloads
     }
 
