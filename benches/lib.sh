@@ -27,7 +27,7 @@ build_release() {
     fi
     echo "$prog: building (release)" >&2
     cargo build --release --quiet -p ws-server-blocking --features cli --bin ws-server
-    cargo build --release --quiet -p benches --bin ws-load --bin tungstenite-echo --bin fastwebsockets-echo \
+    cargo build --release --quiet -p benches --bin ws-load --bin floor-echo --bin tungstenite-echo --bin fastwebsockets-echo \
         --bin tokio-websockets-echo --bin tokio-tungstenite-echo --bin sockudo-ws-echo
     have_ws_tokio=0
     if [ -n "${WS_TOKIO_BIN:-}" ]; then
@@ -54,6 +54,7 @@ server_command() {
             cmd=("${WS_TOKIO_BEFORE_BIN:?$prog: ws-tokio-before needs WS_TOKIO_BEFORE_BIN}" "$addr"
                 "${ws_tokio_threads_args[@]}") ;;
         tungstenite) cmd=("$bin/tungstenite-echo" "$addr") ;;
+        floor) cmd=("$bin/floor-echo" "$addr") ;;
         fastwebsockets) cmd=("$bin/fastwebsockets-echo" "$addr" --threads "$server_threads") ;;
         tokio-websockets) cmd=("$bin/tokio-websockets-echo" "$addr" --threads "$server_threads") ;;
         tokio-tungstenite) cmd=("$bin/tokio-tungstenite-echo" "$addr" --threads "$server_threads") ;;
