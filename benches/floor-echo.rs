@@ -6,7 +6,7 @@
 //! header and payload for a large frame) and nothing else: the handshake answers any
 //! request carrying a `Sec-WebSocket-Key` with 101; frames are unmasked in place with
 //! ws-proto's `apply_mask` (the unmasking is work every server must do) and echoed with
-//! the same opcode; a close frame is answered with a close frame, then the connection is
+//! the same opcode; a ping is answered with a pong; a close frame is answered with a close frame, then the connection is
 //! closed. **It is not a WebSocket server**: no UTF-8 validation, no fragmentation rules,
 //! no limits, no control-frame checks, no compression. It exists only for ws-load's
 //! workloads, as a yardstick: a real server's CPU per message minus the floor's is what
@@ -25,6 +25,8 @@ const READ_ROOM: usize = 4096;
 /// header and payload), as ws-server writes large messages; smaller ones are copied into
 /// the output buffer, so that a batch of replies leaves in one `write`.
 const LARGE: usize = 64 * 1024;
+/// Longer frames close the connection (ws-load sends at most a few MiB).
+const MAX_FRAME: usize = 64 << 20;
 const LISTENER: Token = Token(usize::MAX);
 
 enum Stage {
@@ -239,6 +241,10 @@ fn frames(conn: &mut Conn) -> bool {
             126 | 127 => return queued,
             len => (len as usize, 2),
         };
+        if len > MAX_FRAME {
+            conn.stage = Stage::Closing; // no answer: the connection is dropped
+            return queued;
+        }
         let payload_at = at + 4;
         if held.len() < payload_at + len {
             // Room for the whole frame, so that its payload arrives where it is echoed from.
@@ -266,8 +272,16 @@ fn frames(conn: &mut Conn) -> bool {
             header[2..10].copy_from_slice(&(len as u64).to_be_bytes());
             10
         };
-        if first & 0x0f == 0x8 {
-            conn.stage = Stage::Closing;
+        match first & 0x0f {
+            0x8 => conn.stage = Stage::Closing,
+            // A ping is answered with a pong carrying its payload (RFC 6455 5.5.2); a pong
+            // is not answered.
+            0x9 => header[0] = (first & 0xf0) | 0xa,
+            0xa => {
+                conn.start = to;
+                continue;
+            }
+            _ => {}
         }
         queued = true;
         if len >= LARGE {

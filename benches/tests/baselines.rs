@@ -130,6 +130,11 @@ fn sockudo_ws_echoes_and_closes() {
 }
 
 #[test]
+fn the_floor_echoes_and_closes() {
+    check_echo(&start(env!("CARGO_BIN_EXE_floor-echo"), &[]));
+}
+
+#[test]
 fn tungstenite_echoes_and_closes() {
     check_echo(&start(env!("CARGO_BIN_EXE_tungstenite-echo"), &[]));
 }
