@@ -12,7 +12,7 @@ use std::time::Instant;
 use mio::Waker;
 
 use super::Server;
-use crate::balance::{Balance, Loads};
+use crate::balance::{Balance, Loads, Place};
 use crate::broker::Broker;
 use crate::payload::Payload;
 
@@ -29,11 +29,14 @@ pub(crate) enum Job {
 }
 
 /// A connection just accepted, before anything was read from it: what a loop needs to
-/// take it on, and when it was accepted (its handshake deadline counts from then).
+/// take it on, when it was accepted (its handshake deadline counts from then), and its
+/// place in the count of the worker chosen to serve it (given back if it is dropped
+/// before that worker takes it in, in that worker's queue too).
 pub(crate) struct Accepted {
     pub(crate) tcp: TcpStream,
     pub(crate) addr: SocketAddr,
     pub(crate) at: Instant,
+    pub(crate) place: Place,
 }
 
 /// Why work could not be posted to a loop.
@@ -75,8 +78,9 @@ pub(crate) struct Hub {
     accepting: AtomicBool,
     /// Messages dropped because a loop's queue was full.
     dropped: AtomicU64,
-    /// Each loop's count of connections, which spreads new ones over the loops.
-    pub(crate) loads: Loads,
+    /// Each loop's count of connections, which spreads new ones over the loops (shared
+    /// with the places of connections being handed over).
+    pub(crate) loads: Arc<Loads>,
 }
 
 impl Hub {
@@ -85,6 +89,7 @@ impl Hub {
         wakers: Vec<Waker>,
         capacity: usize,
         balance: Balance,
+        max_connections: usize,
     ) -> (Arc<Hub>, Vec<Receiver<Job>>) {
         let mut queues = Vec::new();
         let mut receivers = Vec::new();
@@ -98,7 +103,7 @@ impl Hub {
             receivers.push(rx);
         }
         let hub = Hub {
-            loads: Loads::new(queues.len(), balance),
+            loads: Arc::new(Loads::new(queues.len(), balance, max_connections)),
             queues,
             capacity,
             topics: Mutex::new(HashMap::new()),
@@ -164,27 +169,23 @@ impl Hub {
         Ok(())
     }
 
-    /// Hands a connection that worker `from` accepted to worker `to` (chosen, and counted
-    /// there, by [`Loads::assign`]). When `to`'s queue is full or its loop has ended, the
-    /// connection is given back, counted for `from` again, to be served there.
-    pub(crate) fn hand_off(
-        &self,
-        from: usize,
-        to: usize,
-        accepted: Accepted,
-    ) -> Result<(), Accepted> {
-        match self.try_post(to, Job::Adopt(accepted)) {
+    /// Hands a connection that worker `from` accepted to the worker its place is
+    /// counted for (chosen by [`Loads::assign`]). When that worker's queue is full or its
+    /// loop has ended, the connection is given back, counted for `from` again, to be
+    /// served there.
+    pub(crate) fn hand_off(&self, from: usize, accepted: Accepted) -> Result<(), Accepted> {
+        match self.try_post(accepted.place.worker(), Job::Adopt(accepted)) {
             Ok(()) => {
                 self.loads.count_hand_off();
                 Ok(())
             }
-            Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => {
-                self.loads.revert(from, to);
-                match job {
-                    Job::Adopt(accepted) => Err(accepted),
-                    _ => unreachable!("the job given back is the one sent"),
+            Err(TrySendError::Full(job) | TrySendError::Disconnected(job)) => match job {
+                Job::Adopt(mut accepted) => {
+                    accepted.place = accepted.place.move_to(from);
+                    Err(accepted)
                 }
-            }
+                _ => unreachable!("the job given back is the one sent"),
+            },
         }
     }
 
