@@ -102,6 +102,10 @@ fn connections_stalled_inside_frames_hold_what_they_sent() {
     // Each connection's slot and a buffer as large as its bytes (4 KiB each is generous),
     // and four times the bytes at most.
     let bound_kib = stalled.len() as u64 * 4 + 4 * held_kib;
+    eprintln!(
+        "{} stalled connections: RSS grew by {grew_kib} KiB",
+        stalled.len()
+    );
     assert!(
         grew_kib < bound_kib,
         "{} connections stalled with {held_kib} KiB among them: RSS grew by {grew_kib} KiB \
