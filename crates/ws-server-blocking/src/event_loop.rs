@@ -568,7 +568,7 @@ impl EventLoop {
                 Ok(Job::Deliver { topic, payload }) => {
                     server.deliver_local(&topic, &payload);
                 }
-                Ok(Job::Adopt(accepted)) => self.adopt(accepted),
+                Ok(Job::Adopt(accepted)) => self.adopt(*accepted),
                 Err(_) => return,
             }
         }
