@@ -257,3 +257,132 @@ fn a_worker_that_panics_leaves_no_count() {
     assert!(server.join().is_err(), "a worker panicked");
     assert_eq!(handle.connections_per_worker(), [0, 0]);
 }
+
+// Behind a load balancer with TLS, on four workers (so that many connections are handed
+// over before their PROXY header is read): connections without a valid header, with a
+// header and then no TLS, a broken TLS record, or nothing at all until the handshake
+// deadline. Each is closed, and every count comes back to zero.
+#[test]
+fn counts_come_back_to_zero_after_proxy_header_and_tls_failures() {
+    use rustls::pki_types::PrivatePkcs8KeyDer;
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let key = PrivatePkcs8KeyDer::from(made.signing_key.serialize_der()).into();
+    let config = ws_server_blocking::tls::config(vec![made.cert.der().clone()], key).unwrap();
+    let server = serve(move |b| {
+        b.tls(config)
+            .proxy_protocol(true)
+            .workers(4)
+            .handshake_timeout(Duration::from_millis(300))
+    });
+    let header = b"PROXY TCP4 198.51.100.1 127.0.0.1 42000 443\r\n";
+    let mut ended = Vec::new();
+    for _ in 0..6 {
+        // Not a PROXY header.
+        let mut garbage = tcp(server.addr);
+        garbage.write_all(b"HELLO WORLD\r\n").unwrap();
+        ended.push(garbage);
+        // A header, then an HTTP request where the TLS handshake should be.
+        let mut plain = tcp(server.addr);
+        plain.write_all(header).unwrap();
+        plain.write_all(common::upgrade_request()).unwrap();
+        ended.push(plain);
+        // A header, then a TLS record header announcing a record that never comes, and
+        // silence: the handshake deadline ends it.
+        let mut stalled = tcp(server.addr);
+        stalled.write_all(header).unwrap();
+        stalled.write_all(&[0x16, 0x03, 0x01, 0x40, 0x00]).unwrap();
+        ended.push(stalled);
+        // A header, then gone.
+        let mut gone = tcp(server.addr);
+        gone.write_all(header).unwrap();
+        drop(gone);
+        // Nothing at all.
+        ended.push(tcp(server.addr));
+    }
+    for tcp in ended {
+        expect_closed(tcp);
+    }
+    wait_for_counts(&server.handle, &[0, 0, 0, 0]);
+    assert!(
+        server.handle.handed_off() > 0,
+        "no connection was handed over"
+    );
+}
+
+// A hand-off to a worker whose queue is full falls back to the accepting worker, which
+// serves the connection at once, counted for itself: here worker 1 is held in a job and
+// its one-job queue is full, and worker 0 accepts everything on the shared listener.
+#[test]
+fn a_hand_off_to_a_full_queue_is_served_where_it_was_accepted() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = serve(move |b| {
+        b.listen(listener)
+            .workers(2)
+            .queue_capacity(1)
+            .worker_setup(|worker| {
+                worker.on_utf8(|conn, msg| {
+                    conn.send_utf8(&format!("{msg} {}", conn.server().worker()))
+                });
+            })
+    });
+    let one = server.handle.for_worker(1);
+    let release = block_loop(&one);
+    one.post(|_| {}).expect("room for one job");
+    assert_eq!(
+        one.post(|_| {}),
+        Err(ws_server_blocking::PostError::Full { capacity: 1 })
+    );
+    let mut clients = Vec::new();
+    for i in 0..2 {
+        let mut client = connect(server.addr);
+        client.send_text("who");
+        assert_eq!(client.expect_text(), "who 0", "client {i}");
+        clients.push(client);
+    }
+    assert_eq!(server.handle.connections_per_worker(), [2, 0]);
+    assert_eq!(server.handle.handed_off(), 0);
+    drop(release);
+    drop(clients);
+    wait_for_counts(&server.handle, &[0, 0]);
+}
+
+// Eight threads connecting at once to four workers (the kernel spreads them over the
+// four listeners, each worker hands to the others while they hand to it), each keeping
+// a few connections open while it makes more: every connection is served by exactly one
+// worker, its echo comes back, and once all are closed every count is zero.
+#[test]
+fn a_storm_of_hand_offs_keeps_every_count_exact() {
+    let server = serve(|b| {
+        b.workers(4).worker_setup(|worker| {
+            worker.on_utf8(|conn, msg| conn.send_utf8(msg));
+        })
+    });
+    let addr = server.addr;
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let mut open = std::collections::VecDeque::new();
+                for i in 0..40 {
+                    let mut client = connect(addr);
+                    let text = format!("{t}/{i}");
+                    client.send_text(&text);
+                    assert_eq!(client.expect_text(), text);
+                    open.push_back(client);
+                    if open.len() > 4 {
+                        let mut oldest = open.pop_front().unwrap();
+                        oldest.close(1000, "");
+                        oldest.expect_close();
+                    }
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    wait_for_counts(&server.handle, &[0, 0, 0, 0]);
+    assert!(
+        server.handle.handed_off() > 0,
+        "no connection was handed over"
+    );
+}
