@@ -386,3 +386,27 @@ fn a_storm_of_hand_offs_keeps_every_count_exact() {
         "no connection was handed over"
     );
 }
+
+// A peer that gives up while its connection waits in another worker's queue: the worker
+// takes it in when it turns, finds it closed, and gives its count back; the connection
+// that stayed is served on.
+#[test]
+fn a_peer_gone_while_queued_for_hand_off_leaves_no_count() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = serve(move |b| {
+        b.listen(listener).workers(2).worker_setup(|worker| {
+            worker.on_utf8(|conn, msg| conn.send_utf8(msg));
+        })
+    });
+    let release = block_loop(&server.handle.for_worker(1));
+    let mut stays = connect(server.addr);
+    let mut leaves = tcp(server.addr);
+    wait_until("the hand-off", || server.handle.handed_off() == 1);
+    assert_eq!(server.handle.connections_per_worker(), [1, 1]);
+    leaves.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    drop(leaves);
+    drop(release);
+    wait_for_counts(&server.handle, &[1, 0]);
+    stays.send_text("still here");
+    assert_eq!(stays.expect_text(), "still here");
+}
