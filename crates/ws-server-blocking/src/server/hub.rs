@@ -462,6 +462,7 @@ impl Handle {
     /// not taken in yet. Read from counters the loops keep as connections come and go
     /// (no loop is asked), so the figures may be a moment old; for a stats page, a
     /// health check, or to see how evenly [`Balance`](crate::Balance) spreads them.
+    /// Once `start` has returned, every count is zero.
     pub fn connections_per_worker(&self) -> Vec<usize> {
         self.hub.loads.per_worker()
     }
