@@ -410,3 +410,21 @@ fn a_peer_gone_while_queued_for_hand_off_leaves_no_count() {
     stays.send_text("still here");
     assert_eq!(stays.expect_text(), "still here");
 }
+
+// An `on_connect` that fails (the connection is aborted before its handshake) on each
+// of four workers, for connections handed over (most likely) and not: every count comes
+// back to zero.
+#[test]
+fn connections_an_on_connect_refuses_leave_no_count() {
+    let server = serve(|b| {
+        b.workers(4).worker_setup(|worker| {
+            worker.on_connect(|_server, _conn| Err(ws_server_blocking::Error::Config("no".into())));
+        })
+    });
+    let refused: Vec<_> = (0..16).map(|_| tcp(server.addr)).collect();
+    for mut tcp in refused {
+        let _ = tcp.write_all(common::upgrade_request());
+        expect_closed(tcp);
+    }
+    wait_for_counts(&server.handle, &[0, 0, 0, 0]);
+}
