@@ -44,7 +44,7 @@ struct Stalled {
 
 // 800 connections, each left at one of several points (one byte into a frame's header,
 // inside a short frame's payload, 1,000 bytes into a 4,000-byte frame, partway through a
-// handshake request), each after an echo so that the loop's buffer was theirs a moment
+// handshake request; and four 100,000 bytes into a 300,000-byte frame), each after an echo so that the loop's buffer was theirs a moment
 // before. The worker loop's receive buffer is 64 KiB: a connection that kept it for its
 // few bytes would hold 50 MiB among them (it did, before the fix: RSS grew by ~50 MiB).
 // What they sent is under 1 MiB; they may keep a few times that, no more. Then each
@@ -64,9 +64,16 @@ fn connections_stalled_inside_frames_hold_what_they_sent() {
     let rss_before = server.rss_kib();
     let mut stalled = Vec::new();
     let mut held = 0;
+    let large: Vec<u8> = (0..300_000u32).map(|b| (b % 251) as u8).collect();
     for i in 0..EACH {
         let payload: Vec<u8> = (0..4000).map(|b| (b * 7 + i) as u8).collect();
-        let points: [(&[u8], usize); 3] = [(b"header", 1), (&payload[..100], 50), (&payload, 1000)];
+        let mut points: Vec<(&[u8], usize)> =
+            vec![(b"header", 1), (&payload[..100], 50), (&payload, 1000)];
+        // Now and then, a third of a large frame: gathered in storage of its own to be
+        // handed over, and kept there while it waits.
+        if i % 50 == 0 {
+            points.push((&large, 100_000));
+        }
         for (data, sent) in points {
             let whole = masked_frame(0x82, data);
             let mut stream = raw_connect(server.addr);
