@@ -33,9 +33,10 @@ impl RecvBuffer {
     /// `None`, and the buffer left exactly as it is, when any of these holds:
     ///
     /// - the buffer is empty (nothing partial: a driver takes empty storage back whole);
-    /// - its capacity is at most `keep_max` bytes: the driver's ordinary receive buffer,
-    ///   which the connection may keep (ws-tokio passes 64 KiB, ws-server-blocking
-    ///   128 KiB, twice its largest first read);
+    /// - its capacity is at most `keep_max` bytes: storage small enough for the
+    ///   connection to keep whatever it holds (ws-tokio passes 64 KiB; ws-server-blocking
+    ///   16 KiB, a quarter of its loop's shared receive buffer, so that a connection
+    ///   never keeps that buffer for a few bytes);
     /// - `gathering`: the connection's session is gathering a payload to hand over in
     ///   this very storage ([`Session::is_gathering_payload`](crate::Session::is_gathering_payload);
     ///   `false` during the handshake, when there is no session yet);

@@ -448,6 +448,7 @@ impl Builder {
             wakers,
             self.config.queue_capacity.max(1),
             self.config.balance,
+            self.config.max_connections,
         );
         if let Some(make) = self.broker {
             hub.set_broker(make(Inbound { hub: hub.clone() }));

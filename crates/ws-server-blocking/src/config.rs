@@ -41,7 +41,9 @@ pub struct Config {
     /// connection, before dropping it; also how long a shutdown waits. Default 5 s.
     pub close_timeout: Duration,
     /// Connections accepted at once (per worker loop); more are answered with 503 and
-    /// closed. Default 50,000 (the process's open-file limit also applies).
+    /// closed. Default 50,000 (the process's open-file limit also applies). With
+    /// [`Balance::LeastConnections`] (the default), a worker at it hands a new connection
+    /// to a worker under it, so one is refused only when every worker is full.
     pub max_connections: usize,
     /// Unsent bytes a connection may have queued when another message is sent to it; past
     /// this the peer is taken to have stopped reading and is dropped. Default 8 MiB, so a

@@ -259,6 +259,7 @@ impl EventLoop {
                     tcp: tcp.into(),
                     addr,
                     at: Instant::now(),
+                    place: self.server.hub.loads.assign(self.server.worker),
                 }),
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => return,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
@@ -277,36 +278,43 @@ impl EventLoop {
     /// Serves a socket this loop just accepted, or hands it to a worker with fewer
     /// connections (see [`Balance`](crate::Balance)), before anything is read from it.
     fn accepted(&mut self, accepted: Accepted) {
-        let hub = &self.server.hub;
         let me = self.server.worker;
-        let to = hub.loads.assign(me);
+        let to = accepted.place.worker();
         if to == me {
             return self.add_connection(accepted);
         }
         let addr = accepted.addr;
-        match hub.hand_off(me, to, accepted) {
+        match self.server.hub.hand_off(me, accepted) {
             Ok(()) => log::trace!("{addr}: handed from worker {me} to worker {to}"),
             Err(accepted) => self.add_connection(accepted),
         }
     }
 
     /// Takes on a socket another loop accepted and handed over. One that arrives once
-    /// shutdown has begun is closed, as one waiting in the listener's queue would be.
+    /// shutdown has begun is closed (its place in the count given back), as one waiting
+    /// in the listener's queue would be.
     fn adopt(&mut self, accepted: Accepted) {
         if self.server.hub.shutdown_requested() {
-            self.server.hub.loads.release(self.server.worker);
             return;
         }
         self.add_connection(accepted);
     }
 
     /// Takes on a socket just accepted (non-blocking already, and with `TCP_NODELAY` if
-    /// the listener passed it on), counted for this loop already (`Loads::assign`): every
-    /// way out that does not keep it gives the count back.
-    fn add_connection(&mut self, Accepted { tcp, addr, at }: Accepted) {
+    /// the listener passed it on), counted for this loop already (its `place`): every way
+    /// out that does not keep it drops the place, which gives the count back.
+    fn add_connection(
+        &mut self,
+        Accepted {
+            tcp,
+            addr,
+            at,
+            place,
+        }: Accepted,
+    ) {
+        debug_assert_eq!(place.worker(), self.server.worker);
         let config = &self.server.config;
         if self.server.open.get() >= config.max_connections {
-            self.server.hub.loads.release(self.server.worker);
             log::warn!(
                 "{addr}: refused: {} connections already",
                 config.max_connections
@@ -321,7 +329,6 @@ impl EventLoop {
             Ok(transport) => transport,
             Err(err) => {
                 log::error!("{addr}: TLS session cannot start: {err}");
-                self.server.hub.loads.release(self.server.worker);
                 return;
             }
         };
@@ -330,6 +337,8 @@ impl EventLoop {
         let index = self
             .server
             .insert(|id| Slot::accepted(id, addr, transport, &config, at));
+        // Counted from here until `Server::remove`.
+        place.settle();
         // Writability is only watched while output is blocked (see `watch_writable`).
         let interest = Interest::READABLE;
         if let Err(err) = self
@@ -559,7 +568,7 @@ impl EventLoop {
                 Ok(Job::Deliver { topic, payload }) => {
                     server.deliver_local(&topic, &payload);
                 }
-                Ok(Job::Adopt(accepted)) => self.adopt(accepted),
+                Ok(Job::Adopt(accepted)) => self.adopt(*accepted),
                 Err(_) => return,
             }
         }

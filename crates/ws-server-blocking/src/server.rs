@@ -349,6 +349,17 @@ impl Server {
     }
 }
 
+/// A loop that ends with connections still in its table (its poller failed, or a
+/// callback panicked and the loop unwound) gives their places in its count back, so that
+/// [`Handle::connections_per_worker`] reads zero once `start` has returned.
+impl Drop for Server {
+    fn drop(&mut self) {
+        for _ in 0..self.slots.len() {
+            self.hub.loads.release(self.worker);
+        }
+    }
+}
+
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Server")

@@ -31,11 +31,19 @@ pub(crate) const HAND_OVER_FROM: usize = 64 * 1024;
 /// every message of 16 to 64 KiB over two reads).
 pub(crate) const FIRST_READ_MAX: usize = HAND_OVER_FROM;
 
-/// A connection left inside a frame keeps the loop's receive buffer only up to this
-/// size, unless it gathers a payload to hand over there or its bytes fill more than a
-/// quarter of it; beyond it, its few bytes move to a buffer of their own (see
-/// [`Payloads::keep_partial`]).
-const PARTIAL_KEPT_MAX: usize = 2 * FIRST_READ_MAX;
+/// A connection left inside a frame keeps receive storage of up to this size whatever
+/// its bytes fill of it (its own small buffer: moving bytes out of it would cost a copy
+/// at every read that ends inside a frame); larger storage only while it gathers a
+/// payload to hand over there or its bytes fill more than a quarter of it, else its few
+/// bytes move to a buffer of their own (see [`Payloads::keep_partial`]).
+///
+/// A quarter of the loop's receive buffer (64 KiB), so that the loop's own buffer is
+/// never kept for a few bytes: at twice it (128 KiB, before), each connection stalled a
+/// byte into a frame or a handshake request held all 64 KiB of it, and the loop
+/// allocated (and zero-filled) another for its next read: 800 such connections held
+/// 50 MiB for 0.3 MiB of bytes (`tests/stalled_frames.rs`). Moving the bytes costs a copy
+/// of at most a quarter of the buffer, less than the 64 KiB the loop would fill anew.
+const PARTIAL_KEPT_MAX: usize = FIRST_READ_MAX / RecvBuffer::PARTIAL_SHARE;
 
 /// The lent output buffer is dropped rather than kept when a message grew it past this.
 const OUTPUT_KEPT_MAX: usize = 64 * 1024;
