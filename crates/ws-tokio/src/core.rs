@@ -424,17 +424,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         Poll::Ready(Ok(()))
     }
 
-    /// Queues a message in the session (no I/O).
+    /// Queues a message in the session (no I/O), with the thread's output buffer lent to
+    /// it ([`recycle::lend_output`]; for a text, [`recycle::send_text`] lends it and keeps
+    /// the text's storage in one access to the thread's storage).
     #[inline(always)]
     pub(crate) fn start_send(&mut self, message: Message) -> Result<(), Error> {
         let session = &mut self.session;
+        let limit = self.settings.recycle_limit;
+        if let Message::Text(text) = message {
+            return recycle::send_text(session, text, limit).map_err(Error::from);
+        }
         recycle::lend_output(session);
         match message {
-            Message::Text(text) => {
-                let sent = session.send_text(&text);
-                recycle::keep_text(text, self.settings.recycle_limit);
-                sent
-            }
             Message::Binary(data) if data.len() >= EXTERNAL_FROM => {
                 if session.send_binary_external(data.len())? {
                     self.external = Some(data);
@@ -442,14 +443,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 }
                 // Copied into the output (a client masks it): its storage is free now.
                 let sent = session.send_binary(&data);
-                recycle::keep_payload(data, self.settings.recycle_limit);
+                recycle::keep_payload(data, limit);
                 sent
             }
             Message::Binary(data) => {
                 let sent = session.send_binary(&data);
-                recycle::keep_payload(data, self.settings.recycle_limit);
+                recycle::keep_payload(data, limit);
                 sent
             }
+            // (Sent above; this arm is never taken.)
+            Message::Text(text) => session.send_text(&text),
             Message::Ping(data) => session.send_ping(&data),
             Message::Pong(data) => session.send_pong(&data),
             Message::Fragment { kind, data, last } => session.send_fragment(kind, &data, last),
