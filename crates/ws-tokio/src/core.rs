@@ -147,6 +147,12 @@ pub(crate) struct Core<S> {
     /// the receive buffer goes back to the thread without being prepared for a read
     /// that brings nothing.
     drained: bool,
+    /// Whether reads offered no room are worth making: true until one was answered at
+    /// once (`Ready`, nothing read) and the read for real that followed waited. That is
+    /// a transport that does not wait on a read it cannot fill (tokio's `TcpStream` and
+    /// tokio-rustls's stream do wait; `AsyncRead` allows either): for it, such a read is
+    /// only a second pass through its read path, so this connection reads as before.
+    probe: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
@@ -170,6 +176,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             external: None,
             needs_input: false,
             drained: false,
+            probe: true,
         }
     }
 
@@ -240,7 +247,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 let _ = Pin::new(&mut self.io).poll_shutdown(&mut wcx);
                 return Poll::Ready(Some(Err(Error::CloseTimeout(self.settings.close_timeout))));
             }
-            let read = if self.drained && self.input.is_empty() {
+            let read = if self.drained && self.probe && self.input.is_empty() {
                 self.poll_wait(cx)
             } else {
                 self.poll_read_more(cx)
@@ -323,6 +330,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     /// and the transport is polled with no room, which registers the wakeup (`Pending`,
     /// the common case) or says that it may have bytes (an empty read is `Ready` at once
     /// then, telling nothing, not even the end of the stream): then it is read for real.
+    /// If that read waits, the transport answers reads it cannot fill at once, and this
+    /// connection stops making them ([`probe`](Self::probe)).
     #[inline(always)]
     fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         self.drained = false;
@@ -333,7 +342,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         );
         let mut no_room = ReadBuf::new(&mut []);
         ready!(Pin::new(&mut self.io).poll_read(cx, &mut no_room))?;
-        self.poll_read_more(cx)
+        let read = self.poll_read_more(cx);
+        if read.is_pending() {
+            self.probe = false;
+        }
+        read
     }
 
     /// Writes until at most `max_left` bytes are queued: every unwritten byte counts
