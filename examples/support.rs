@@ -101,7 +101,10 @@ impl Signal {
 
 impl Shutdown {
     /// Ready once the signal came; otherwise leaves (or updates) the task's waker in the
-    /// signal's list, through `registration`.
+    /// signal's list, through `registration`. Inline: a connection's task calls it on
+    /// every wakeup, where it checks a flag and compares two wakers; the registering is
+    /// out of line.
+    #[inline]
     fn poll_came<'a>(
         &'a self,
         cx: &mut std::task::Context<'_>,
@@ -111,8 +114,24 @@ impl Shutdown {
         if self.0.came() {
             return Poll::Ready(());
         }
+        if let Some(held) = registration
+            && held.waker.will_wake(cx.waker())
+        {
+            return Poll::Pending;
+        }
+        self.register(cx, registration)
+    }
+
+    /// The out-of-line part of [`poll_came`](Self::poll_came): leaves the task's waker in
+    /// the signal's list (or replaces the one left there).
+    #[inline(never)]
+    fn register<'a>(
+        &'a self,
+        cx: &mut std::task::Context<'_>,
+        registration: &mut Option<Registration<'a>>,
+    ) -> std::task::Poll<()> {
+        use std::task::Poll;
         match registration {
-            Some(held) if held.waker.will_wake(cx.waker()) => return Poll::Pending,
             Some(held) => {
                 held.waker = cx.waker().clone();
                 self.0.lock().wakers[held.slot] = Some(held.waker.clone());

@@ -44,14 +44,24 @@ const EXTERNAL_FROM: usize = 64 * 1024;
 /// An `input` without storage is lent some first ([`recycle::lend_input`]). A read into
 /// an empty buffer takes at most [`READ_CHUNK`] bytes, so that a large frame that starts
 /// there has little to move to the front of the storage, and small messages touch little
-/// of it. Inline: the message path calls it twice per message (the read that brings
-/// it, the one that waits for the next), and a call costs more than its own work.
+/// of it. Inline: the message path calls it once per message, and a call costs more
+/// than its own work.
 #[inline(always)]
 pub(crate) fn poll_read_into<S: AsyncRead + Unpin>(
     io: &mut S,
     input: &mut RecvBuffer,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<usize>> {
+    poll_read_room(io, input, cx).map_ok(|(n, _)| n)
+}
+
+/// [`poll_read_into`], with the room the read was offered: `(bytes read, room)`.
+#[inline(always)]
+fn poll_read_room<S: AsyncRead + Unpin>(
+    io: &mut S,
+    input: &mut RecvBuffer,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<(usize, usize)>> {
     recycle::lend_input(input);
     let fresh = input.is_empty();
     let spare = input.spare(READ_CHUNK);
@@ -61,11 +71,12 @@ pub(crate) fn poll_read_into<S: AsyncRead + Unpin>(
     } else {
         spare
     };
+    let offered = room.len();
     let mut buf = ReadBuf::new(room);
     ready!(Pin::new(io).poll_read(cx, &mut buf))?;
     let n = buf.filled().len();
     input.commit(n);
-    Poll::Ready(Ok(n))
+    Poll::Ready(Ok((n, offered)))
 }
 
 /// [`poll_read_into`] for an opening handshake: while the read waits, `input`'s storage
@@ -129,6 +140,19 @@ pub(crate) struct Core<S> {
     /// instructions, on the first poll after a wakeup of a connection holding part of a
     /// frame).
     needs_input: bool,
+    /// The last read took less than the room it was offered, and nothing is left in
+    /// `input`: the transport has likely nothing more until it wakes us (tokio's
+    /// `TcpStream` clears its readiness after such a read), so the next read only
+    /// registers the wakeup. That read is offered no room ([`poll_wait`](Self::poll_wait)):
+    /// the receive buffer goes back to the thread without being prepared for a read
+    /// that brings nothing.
+    drained: bool,
+    /// Whether reads offered no room are worth making: true until one was answered at
+    /// once (`Ready`, nothing read) and the read for real that followed waited. That is
+    /// a transport that does not wait on a read it cannot fill (tokio's `TcpStream` and
+    /// tokio-rustls's stream do wait; `AsyncRead` allows either): for it, such a read is
+    /// only a second pass through its read path, so this connection reads as before.
+    probe: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
@@ -151,6 +175,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
             unflushed: false,
             external: None,
             needs_input: false,
+            drained: false,
+            probe: true,
         }
     }
 
@@ -221,7 +247,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 let _ = Pin::new(&mut self.io).poll_shutdown(&mut wcx);
                 return Poll::Ready(Some(Err(Error::CloseTimeout(self.settings.close_timeout))));
             }
-            match self.poll_read_more(cx) {
+            let read = if self.drained && self.probe && self.input.is_empty() {
+                self.poll_wait(cx)
+            } else {
+                self.poll_read_more(cx)
+            };
+            match read {
                 Poll::Ready(Ok(0)) => {
                     self.phase = Phase::Done;
                     // RFC 6455 7.1.5: without a close frame, that is 1006 (an error).
@@ -289,7 +320,33 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     /// the stream.
     #[inline(always)]
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
-        poll_read_into(&mut self.io, &mut self.input, cx)
+        let (n, offered) = ready!(poll_read_room(&mut self.io, &mut self.input, cx))?;
+        self.drained = n < offered;
+        Poll::Ready(Ok(n))
+    }
+
+    /// The read after a read that drained the transport ([`drained`](Self::drained)),
+    /// with nothing left in `input`: the receive buffer goes back to the thread first,
+    /// and the transport is polled with no room, which registers the wakeup (`Pending`,
+    /// the common case) or says that it may have bytes (an empty read is `Ready` at once
+    /// then, telling nothing, not even the end of the stream): then it is read for real.
+    /// If that read waits, the transport answers reads it cannot fill at once, and this
+    /// connection stops making them ([`probe`](Self::probe)).
+    #[inline(always)]
+    fn poll_wait(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        self.drained = false;
+        recycle::take_back_input(
+            &mut self.input,
+            Some(&self.session),
+            self.settings.recycle_limit,
+        );
+        let mut no_room = ReadBuf::new(&mut []);
+        ready!(Pin::new(&mut self.io).poll_read(cx, &mut no_room))?;
+        let read = self.poll_read_more(cx);
+        if read.is_pending() {
+            self.probe = false;
+        }
+        read
     }
 
     /// Writes until at most `max_left` bytes are queued: every unwritten byte counts
@@ -424,17 +481,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         Poll::Ready(Ok(()))
     }
 
-    /// Queues a message in the session (no I/O).
+    /// Queues a message in the session (no I/O), with the thread's output buffer lent to
+    /// it ([`recycle::lend_output`]; for a text, [`recycle::send_text`] lends it and keeps
+    /// the text's storage in one access to the thread's storage).
     #[inline(always)]
     pub(crate) fn start_send(&mut self, message: Message) -> Result<(), Error> {
         let session = &mut self.session;
+        let limit = self.settings.recycle_limit;
+        if let Message::Text(text) = message {
+            return recycle::send_text(session, text, limit).map_err(Error::from);
+        }
         recycle::lend_output(session);
         match message {
-            Message::Text(text) => {
-                let sent = session.send_text(&text);
-                recycle::keep_text(text, self.settings.recycle_limit);
-                sent
-            }
             Message::Binary(data) if data.len() >= EXTERNAL_FROM => {
                 if session.send_binary_external(data.len())? {
                     self.external = Some(data);
@@ -442,14 +500,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 }
                 // Copied into the output (a client masks it): its storage is free now.
                 let sent = session.send_binary(&data);
-                recycle::keep_payload(data, self.settings.recycle_limit);
+                recycle::keep_payload(data, limit);
                 sent
             }
             Message::Binary(data) => {
                 let sent = session.send_binary(&data);
-                recycle::keep_payload(data, self.settings.recycle_limit);
+                recycle::keep_payload(data, limit);
                 sent
             }
+            // (Sent above; this arm is never taken.)
+            Message::Text(text) => session.send_text(&text),
             Message::Ping(data) => session.send_ping(&data),
             Message::Pong(data) => session.send_pong(&data),
             Message::Fragment { kind, data, last } => session.send_fragment(kind, &data, last),

@@ -69,17 +69,30 @@ thread_local! {
     /// How many buffers `POOL` holds: one load tells a reading connection that there is
     /// nothing to borrow, which is the common case.
     static POOLED: Cell<usize> = const { Cell::new(0) };
+    /// The storage small messages pass through: one thread-local, so that sending a text
+    /// reaches both of its parts in one access (each access checks that the thread's
+    /// storage is alive, and moves through `RefCell`'s flag).
+    static SMALL: RefCell<Small> = const {
+        RefCell::new(Small {
+            output: Vec::new(),
+            text: String::new(),
+        })
+    };
+}
+
+/// The thread's storage for small messages.
+struct Small {
     /// The output buffer lent to sessions ([`ws_proto::Session::lend_output_storage`]).
-    static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    output: Vec<u8>,
     /// A small sent text message's storage, for the next one received.
-    static TEXT: RefCell<String> = const { RefCell::new(String::new()) };
+    text: String,
 }
 
 /// A received text as an owned `String`: in the thread's kept text storage when it fits
 /// (see the module's documentation), else in a new one.
 #[inline]
 pub(crate) fn text_from(text: &str) -> String {
-    TEXT.with_borrow_mut(|kept| {
+    SMALL.with_borrow_mut(|Small { text: kept, .. }| {
         let cap = kept.capacity();
         if cap >= text.len() && cap <= 2 * text.len() + 32 {
             let mut owned = std::mem::take(kept);
@@ -92,17 +105,32 @@ pub(crate) fn text_from(text: &str) -> String {
     })
 }
 
-/// A sent small text message: its storage is kept for the next one received, if the
-/// thread keeps none.
+/// Queues `text` in `session` with the thread's output buffer lent to it (as
+/// [`lend_output`]), then keeps the text's storage: a small one for the next text received
+/// on the thread, if the thread keeps none (in the same access to the thread's storage),
+/// a large one as [`keep_text`] says.
 #[inline]
-fn keep_small_text(text: String) {
-    if text.capacity() <= SMALL_MAX && text.capacity() > 0 {
-        TEXT.with_borrow_mut(|kept| {
-            if kept.capacity() == 0 {
-                *kept = text;
-            }
-        });
+pub(crate) fn send_text(
+    session: &mut Session,
+    text: String,
+    limit: usize,
+) -> Result<(), ws_proto::LocalError> {
+    if text.len() >= RECYCLE_FROM {
+        lend_output(session);
+        let sent = session.send_text(&text);
+        keep_text(text, limit);
+        return sent;
     }
+    SMALL.with_borrow_mut(|small| {
+        if small.output.capacity() > 0 {
+            session.lend_output_storage(&mut small.output);
+        }
+        let sent = session.send_text(&text);
+        if small.text.capacity() == 0 && text.capacity() <= SMALL_MAX {
+            small.text = text;
+        }
+        sent
+    })
 }
 
 /// Lends `input` storage to read into if it has none: the thread's recycled large
@@ -244,32 +272,28 @@ fn keep_unique(data: Bytes, limit: usize) {
     }
 }
 
-/// A sent text message's storage, as [`keep_payload`] (a `String` is never shared).
-#[inline]
-pub(crate) fn keep_text(text: String, limit: usize) {
-    if text.len() >= RECYCLE_FROM {
-        if limit >= RECYCLE_FROM {
-            keep_string(text, limit);
-        }
-    } else {
-        keep_small_text(text);
+/// A sent large text message's storage, as [`keep_payload`] (a `String` is never
+/// shared); small ones are kept by [`send_text`].
+fn keep_text(text: String, limit: usize) {
+    if text.len() >= RECYCLE_FROM && limit >= RECYCLE_FROM {
+        let mut storage = text.into_bytes();
+        storage.resize(storage.capacity(), 0);
+        keep(storage, limit);
     }
-}
-
-fn keep_string(text: String, limit: usize) {
-    let mut storage = text.into_bytes();
-    storage.resize(storage.capacity(), 0);
-    keep(storage, limit);
 }
 
 /// Lends the thread's output buffer to `session` if its output is empty and holds no
 /// storage (see [`ws_proto::Session::lend_output_storage`]).
 pub(crate) fn lend_output(session: &mut ws_proto::Session) {
-    OUTPUT.with_borrow_mut(|storage| {
-        if storage.capacity() > 0 {
-            session.lend_output_storage(storage);
-        }
-    });
+    SMALL.with_borrow_mut(
+        |Small {
+             output: storage, ..
+         }| {
+            if storage.capacity() > 0 {
+                session.lend_output_storage(storage);
+            }
+        },
+    );
 }
 
 /// Marks `n` bytes of `session`'s output as written; once all is written, its storage
@@ -289,12 +313,16 @@ pub(crate) fn advance_external(session: &mut ws_proto::Session, n: usize) {
 /// Runs `advance` with the thread's output buffer, which a drained session's storage may
 /// come back to; storage grown past [`OUTPUT_MAX`] is freed.
 fn reclaim_output(advance: impl FnOnce(&mut Vec<u8>)) {
-    OUTPUT.with_borrow_mut(|storage| {
-        advance(storage);
-        if storage.capacity() > OUTPUT_MAX {
-            *storage = Vec::new();
-        }
-    });
+    SMALL.with_borrow_mut(
+        |Small {
+             output: storage, ..
+         }| {
+            advance(storage);
+            if storage.capacity() > OUTPUT_MAX {
+                *storage = Vec::new();
+            }
+        },
+    );
 }
 
 /// Bytes of large messages' storage this thread keeps for reuse (at most the largest
@@ -482,9 +510,10 @@ mod tests {
 
     #[test]
     fn a_small_sent_text_takes_the_next_received_one_that_fits() {
+        let mut session = Session::new(ws_proto::Role::Server, ws_proto::Config::default(), None);
         let sent = "s".repeat(100);
         let at = sent.as_ptr();
-        keep_text(sent, 0);
+        send_text(&mut session, sent, 0).unwrap();
         let received = text_from("hello");
         assert_ne!(
             received.as_ptr(),
@@ -498,8 +527,12 @@ mod tests {
         assert_eq!(received.as_ptr(), at, "fits: the sent message's storage");
         let again = text_from("no storage kept now");
         assert_ne!(again.as_ptr(), at);
-        keep_text("x".repeat(SMALL_MAX + 1), usize::MAX);
-        assert_eq!(TEXT.with_borrow(String::capacity), 0, "too large to keep");
+        send_text(&mut session, "x".repeat(SMALL_MAX + 1), usize::MAX).unwrap();
+        assert_eq!(
+            SMALL.with_borrow(|small| small.text.capacity()),
+            0,
+            "too large to keep"
+        );
     }
 
     #[test]

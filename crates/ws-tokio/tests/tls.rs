@@ -117,6 +117,51 @@ async fn wss_echo_with_a_private_ca() {
     common::close(ws).await;
 }
 
+/// The server's stream offers a read no room when it only waits for the next bytes;
+/// tokio-rustls waits on such a read (its `poll_fill_buf` registers the wakeup) as
+/// tokio's `TcpStream` does, so a TLS connection keeps making them, and loses nothing.
+#[tokio::test]
+async fn a_tls_stream_waits_on_reads_without_room_and_loses_nothing() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let pki = Pki::new();
+    let (listener, addr) = common::listener().await;
+    let tls = TlsAcceptor::from(pki.server_config(false));
+    let no_room = Arc::new(AtomicUsize::new(0));
+    let counter = no_room.clone();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        let stream = tls.accept(tcp).await.expect("TLS handshake");
+        let io = common::NoRoomCounter {
+            inner: stream,
+            at_once: false,
+            no_room: counter,
+        };
+        let ws = Acceptor::new().accept(io).await.expect("handshake");
+        common::echo(ws).await;
+    });
+    let mut ws = common::within(
+        "connect",
+        ClientBuilder::new(&format!("wss://localhost:{}/", addr.port()))
+            .webpki_roots(false)
+            .ca_cert(pki.ca_cert())
+            .connect(),
+    )
+    .await
+    .expect("connect");
+    for i in 0..50 {
+        common::check_echo(&mut ws, &[Message::text(format!("message {i}"))]).await;
+    }
+    common::close(ws).await;
+    common::within("server ends", server)
+        .await
+        .expect("server task");
+    let waits = no_room.load(Ordering::Relaxed);
+    assert!(
+        waits >= 50,
+        "each message's waiting read was offered no room: {waits} such reads over 50 messages"
+    );
+}
+
 #[tokio::test]
 async fn client_certificates_are_presented_when_required() {
     let pki = Pki::new();
