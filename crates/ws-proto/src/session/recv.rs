@@ -116,7 +116,9 @@ impl Session {
     ///
     /// Call it in a loop until it returns `Ok(None)`, then read more bytes into `input`.
     /// Bytes that are not consumed stay at the front of `input` and are used on the next
-    /// call. Responses the protocol requires (pongs, the closing handshake) are queued to
+    /// call. An empty `input` never completes an event (every frame, even an empty one,
+    /// starts with a header): the call then returns `Ok(None)` at once, and a caller may
+    /// stop its loop when `input` is empty instead of making that call. Responses the protocol requires (pongs, the closing handshake) are queued to
     /// [`pending`](Self::pending) along the way.
     ///
     /// On a protocol violation the session queues a close frame with the matching code
@@ -129,6 +131,11 @@ impl Session {
     /// [`Error::Local`] if the answer to a ping or close could not be queued (the secure
     /// random generator failed).
     pub fn decode<'b>(&mut self, input: &'b mut RecvBuffer) -> Result<Option<Event<'b>>, Error> {
+        // An event is complete as soon as its last byte is consumed, in the call that
+        // consumes it: with nothing left to consume, none can be.
+        if input.is_empty() {
+            return Ok(None);
+        }
         // The one failure path: every error below ends the session here (RFC 6455 7.1.7).
         match self.next_event(input) {
             Ok(event) => Ok(event),
