@@ -79,42 +79,41 @@ fn apply_mask_portable(data: &mut [u8], key: [u8; 4], offset: usize) {
     mask_words(tail, key);
 }
 
-/// The key as seen from byte `offset` of the payload.
+/// The key as seen from byte `offset` of the payload: one rotation of a 32-bit word
+/// (not four byte lookups through memory).
 #[inline(always)]
 fn rotate(key: [u8; 4], offset: usize) -> [u8; 4] {
-    let shift = offset % 4;
-    [
-        key[shift],
-        key[(shift + 1) % 4],
-        key[(shift + 2) % 4],
-        key[(shift + 3) % 4],
-    ]
+    // Little-endian: byte i of the word is key[i], so rotating right by 8 bits moves
+    // key[1] to the front.
+    let shift = (offset % 4) as u32 * 8;
+    u32::from_le_bytes(key).rotate_right(shift).to_le_bytes()
 }
 
 /// Masks a short buffer 16 bytes at a time, then 8, 4 and single bytes; `key` is
 /// already rotated to `data[0]`. Every step but the last is a multiple of 4 bytes long,
-/// so the key lines up again after each. No byte loop over a cycled key for the bulk, no
-/// loop the compiler would vectorise with set-up costlier than a 64-byte message (this
-/// is the whole of a small message's unmasking).
+/// so the key lines up again after each. The wide keys are the 32-bit one repeated
+/// (shifts, not bytes assembled one by one), and there is no byte loop over a cycled
+/// key for the bulk: for a small message this is all of its unmasking.
 #[inline(always)]
 fn mask_words(data: &mut [u8], key: [u8; 4]) {
-    let [a, b, c, d] = key;
-    let quad = u128::from_ne_bytes([a, b, c, d, a, b, c, d, a, b, c, d, a, b, c, d]);
+    let k32 = u32::from_ne_bytes(key);
+    // The same four bytes in each half, so the byte order of the halves is moot.
+    let k64 = u64::from(k32) | (u64::from(k32) << 32);
+    let k128 = u128::from(k64) | (u128::from(k64) << 64);
     let (quads, rest) = data.as_chunks_mut::<16>();
     for chunk in quads {
-        *chunk = (u128::from_ne_bytes(*chunk) ^ quad).to_ne_bytes();
+        *chunk = (u128::from_ne_bytes(*chunk) ^ k128).to_ne_bytes();
     }
     let rest = match rest.split_first_chunk_mut::<8>() {
         Some((word, rest)) => {
-            let k = u64::from_ne_bytes([a, b, c, d, a, b, c, d]);
-            *word = (u64::from_ne_bytes(*word) ^ k).to_ne_bytes();
+            *word = (u64::from_ne_bytes(*word) ^ k64).to_ne_bytes();
             rest
         }
         None => rest,
     };
     let rest = match rest.split_first_chunk_mut::<4>() {
         Some((word, rest)) => {
-            *word = (u32::from_ne_bytes(*word) ^ u32::from_ne_bytes(key)).to_ne_bytes();
+            *word = (u32::from_ne_bytes(*word) ^ k32).to_ne_bytes();
             rest
         }
         None => rest,
