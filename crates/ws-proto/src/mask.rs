@@ -31,6 +31,18 @@ const ALIGN: usize = 32;
 /// assert_eq!(&payload, b"Hello");
 /// ```
 pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
+    // Short buffers (most messages, every header-sized piece) first and inline; the
+    // block loops live out of line, so that this path sets up no registers for them.
+    if data.len() < 2 * BLOCK {
+        mask_words(data, rotate(key, offset));
+        return;
+    }
+    apply_mask_long(data, key, offset);
+}
+
+/// [`apply_mask`] for buffers of two blocks and more.
+#[inline(never)]
+fn apply_mask_long(data: &mut [u8], key: [u8; 4], offset: usize) {
     #[cfg(target_arch = "x86_64")]
     if data.len() >= 4 * BLOCK && std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above), which is all that calling a
