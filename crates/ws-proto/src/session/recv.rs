@@ -156,6 +156,17 @@ impl Session {
                     Ok(HeaderParse::Complete { header, len }) => {
                         let frame = self.start_frame(header)?;
                         input.consume(len);
+                        // The common case, a small single-frame message that arrived
+                        // whole with its header: delivered at once, the frame never
+                        // recorded (what `whole_frame` does for it, less the
+                        // bookkeeping for payloads that arrive in pieces).
+                        if frame.sink == Sink::Whole
+                            && !self.config.deliver_fragments
+                            && frame.len <= BLOCK
+                            && frame.len <= input.len()
+                        {
+                            return small_message(frame, input).map(Some);
+                        }
                         self.recv.frame = Some(frame);
                         frame
                     }
@@ -588,6 +599,27 @@ impl Session {
             }
         };
         Ok(Appended::Message(event))
+    }
+}
+
+/// A single-frame message of at most [`BLOCK`] bytes, whole at the front of `input`
+/// (not compressed: `Sink::Whole`, fragments not delivered one by one): unmasked, and
+/// validated in one call if text, then delivered in place. `whole_frame` does the same
+/// for one whose header came in an earlier call.
+fn small_message<'b>(frame: Frame, input: &'b mut RecvBuffer) -> Result<Event<'b>, Error> {
+    let payload = input.take(frame.len);
+    if let Some(key) = frame.mask {
+        apply_mask(payload, key, 0);
+    }
+    let payload: &'b [u8] = payload;
+    match frame.kind {
+        MessageKind::Binary => Ok(Event::Binary(Cow::Borrowed(payload))),
+        // RFC 6455 8.1: a text message is UTF-8; invalid data fails the connection
+        // (1007).
+        MessageKind::Text => match utf8::validate(payload) {
+            Ok(text) => Ok(Event::Text(Cow::Borrowed(text))),
+            Err(_) => Err(ProtocolError::InvalidUtf8.into()),
+        },
     }
 }
 
