@@ -409,16 +409,14 @@ impl EventLoop {
                 slot.flags.set(Flag::ReadingPaused, true);
                 return;
             }
-            let mut rx = slot.take_rx();
             // A read into the loop's buffer takes at most `FIRST_READ_MAX` bytes: a large
             // frame then never arrives whole at an offset of that buffer, but is gathered
             // at the front of storage that can be handed over (see `payloads.rs`). Reads
             // into a connection's own partial frame take all there is room for.
-            let mut max = usize::MAX;
-            if rx.capacity() == 0 {
-                rx = server.payloads.lend_scratch();
-                max = FIRST_READ_MAX;
-            }
+            let (mut rx, max) = match slot.take_rx() {
+                Some(own) if own.capacity() > 0 => (own, usize::MAX),
+                _ => (server.payloads.lend_scratch(), FIRST_READ_MAX),
+            };
             // Output queued while the bytes run is written by the flush below, not
             // through `Server::dirty` (see `Server::reading`): the flag is cleared
             // before that flush, whose own callbacks (disconnect) queue as usual.
