@@ -31,6 +31,18 @@ const ALIGN: usize = 32;
 /// assert_eq!(&payload, b"Hello");
 /// ```
 pub fn apply_mask(data: &mut [u8], key: [u8; 4], offset: usize) {
+    // Short buffers (most messages, every header-sized piece) first and inline; the
+    // block loops live out of line, so that this path sets up no registers for them.
+    if data.len() < 2 * BLOCK {
+        mask_words(data, rotate(key, offset));
+        return;
+    }
+    apply_mask_long(data, key, offset);
+}
+
+/// [`apply_mask`] for buffers of two blocks and more.
+#[inline(never)]
+fn apply_mask_long(data: &mut [u8], key: [u8; 4], offset: usize) {
     #[cfg(target_arch = "x86_64")]
     if data.len() >= 4 * BLOCK && std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2 (checked just above), which is all that calling a
@@ -79,30 +91,46 @@ fn apply_mask_portable(data: &mut [u8], key: [u8; 4], offset: usize) {
     mask_words(tail, key);
 }
 
-/// The key as seen from byte `offset` of the payload.
+/// The key as seen from byte `offset` of the payload: one rotation of a 32-bit word
+/// (not four byte lookups through memory).
 #[inline(always)]
 fn rotate(key: [u8; 4], offset: usize) -> [u8; 4] {
-    let shift = offset % 4;
-    [
-        key[shift],
-        key[(shift + 1) % 4],
-        key[(shift + 2) % 4],
-        key[(shift + 3) % 4],
-    ]
+    // Little-endian: byte i of the word is key[i], so rotating right by 8 bits moves
+    // key[1] to the front.
+    let shift = (offset % 4) as u32 * 8;
+    u32::from_le_bytes(key).rotate_right(shift).to_le_bytes()
 }
 
-/// Masks a short buffer 8 bytes at a time; `key` is already rotated to `data[0]`.
+/// Masks a short buffer 16 bytes at a time, then 8, 4 and single bytes; `key` is
+/// already rotated to `data[0]`. Every step but the last is a multiple of 4 bytes long,
+/// so the key lines up again after each. The wide keys are the 32-bit one repeated
+/// (shifts, not bytes assembled one by one), and there is no byte loop over a cycled
+/// key for the bulk: for a small message this is all of its unmasking.
 #[inline(always)]
 fn mask_words(data: &mut [u8], key: [u8; 4]) {
-    let word = u64::from_ne_bytes([
-        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
-    ]);
-    let (words, rest) = data.as_chunks_mut::<8>();
-    for chunk in words {
-        *chunk = (u64::from_ne_bytes(*chunk) ^ word).to_ne_bytes();
+    let k32 = u32::from_ne_bytes(key);
+    // The same four bytes in each half, so the byte order of the halves is moot.
+    let k64 = u64::from(k32) | (u64::from(k32) << 32);
+    let k128 = u128::from(k64) | (u128::from(k64) << 64);
+    let (quads, rest) = data.as_chunks_mut::<16>();
+    for chunk in quads {
+        *chunk = (u128::from_ne_bytes(*chunk) ^ k128).to_ne_bytes();
     }
-    // `rest` starts at a multiple of 8 (so of 4): the key lines up again.
-    for (byte, k) in rest.iter_mut().zip(key.iter().cycle()) {
+    let rest = match rest.split_first_chunk_mut::<8>() {
+        Some((word, rest)) => {
+            *word = (u64::from_ne_bytes(*word) ^ k64).to_ne_bytes();
+            rest
+        }
+        None => rest,
+    };
+    let rest = match rest.split_first_chunk_mut::<4>() {
+        Some((word, rest)) => {
+            *word = (u32::from_ne_bytes(*word) ^ k32).to_ne_bytes();
+            rest
+        }
+        None => rest,
+    };
+    for (byte, k) in rest.iter_mut().zip(key) {
         *byte ^= k;
     }
 }

@@ -71,6 +71,9 @@ pub(crate) struct EventLoop {
     unfinished: Vec<usize>,
     /// Readiness of this iteration, copied out of `events`.
     ready: Vec<Readiness>,
+    /// `settle_all`'s list of dirty connections, kept between iterations so that
+    /// `Server::dirty` does not grow a new allocation each time.
+    spare_dirty: Vec<usize>,
     next_tick: Option<Instant>,
     next_housekeeping: Instant,
     next_silence_check: Option<Instant>,
@@ -110,6 +113,7 @@ impl EventLoop {
             tls,
             unfinished: Vec::new(),
             ready: Vec::new(),
+            spare_dirty: Vec::new(),
             next_tick,
             next_housekeeping: now + HOUSEKEEPING,
             next_silence_check,
@@ -414,17 +418,20 @@ impl EventLoop {
                 slot.flags.set(Flag::ReadingPaused, true);
                 return;
             }
-            let mut rx = slot.take_rx();
             // A read into the loop's buffer takes at most `FIRST_READ_MAX` bytes: a large
             // frame then never arrives whole at an offset of that buffer, but is gathered
             // at the front of storage that can be handed over (see `payloads.rs`). Reads
             // into a connection's own partial frame take all there is room for.
-            let mut max = usize::MAX;
-            if rx.capacity() == 0 {
-                rx = server.payloads.lend_scratch();
-                max = FIRST_READ_MAX;
-            }
+            let (mut rx, max) = match slot.take_rx() {
+                Some(own) if own.capacity() > 0 => (own, usize::MAX),
+                _ => (server.payloads.lend_scratch(), FIRST_READ_MAX),
+            };
+            // Output queued while the bytes run is written by the flush below, not
+            // through `Server::dirty` (see `Server::reading`): the flag is cleared
+            // before that flush, whose own callbacks (disconnect) queue as usual.
+            server.reading.set(slot.id.index);
             let more = slot.read_once(server, &mut rx, max, hangup);
+            server.reading.set(u32::MAX);
             // Give the buffer back: an empty one to the loop, a partial frame to the slot.
             if rx.is_empty() {
                 server.payloads.return_scratch(rx);
@@ -463,7 +470,8 @@ impl EventLoop {
     /// are gone (running their disconnect callbacks, which may queue more output).
     fn settle_all(&mut self) {
         loop {
-            let dirty = std::mem::take(&mut *self.server.dirty.borrow_mut());
+            let spare = std::mem::take(&mut self.spare_dirty);
+            let mut dirty = std::mem::replace(&mut *self.server.dirty.borrow_mut(), spare);
             for &index in &dirty {
                 // A connection already flushed since it was queued (`read` flushes right
                 // after the callbacks ran) has its flag cleared and nothing new to write:
@@ -480,7 +488,11 @@ impl EventLoop {
             for &index in &doomed {
                 self.remove(index);
             }
-            if dirty.is_empty() && doomed.is_empty() {
+            let done = dirty.is_empty() && doomed.is_empty();
+            // The two lists take turns, each keeping its allocation.
+            dirty.clear();
+            self.spare_dirty = dirty;
+            if done {
                 return;
             }
         }

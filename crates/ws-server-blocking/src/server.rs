@@ -60,6 +60,11 @@ pub struct Server {
     pub(crate) local_addr: SocketAddr,
     /// Connections with output queued by callbacks, to be written this iteration.
     pub(crate) dirty: RefCell<Vec<usize>>,
+    /// The index of the connection whose bytes are being read and run, which
+    /// `EventLoop::read` flushes right after (`u32::MAX`: none): output it queues
+    /// meanwhile only sets its `Dirty` flag, and stays out of `dirty`, which
+    /// `settle_all` would walk only to find it flushed already.
+    pub(crate) reading: Cell<u32>,
     /// Connections that are gone, to be removed this iteration.
     pub(crate) doomed: RefCell<Vec<usize>>,
     pub(crate) watchers: RefCell<Watchers<WatchFn>>,
@@ -96,6 +101,7 @@ impl Server {
             registry,
             local_addr,
             dirty: RefCell::new(Vec::new()),
+            reading: Cell::new(u32::MAX),
             doomed: RefCell::new(Vec::new()),
             watchers: RefCell::new(Watchers::default()),
             on_connect: RefCell::new(None),
@@ -308,9 +314,10 @@ impl Server {
         self.slots.get(index)
     }
 
-    /// Queues a connection's output to be written at the end of this iteration.
+    /// Queues a connection's output to be written at the end of this iteration (or at
+    /// the end of its read, for the connection being read: see `reading`).
     pub(crate) fn mark_dirty(&self, slot: &Slot) {
-        if !slot.flags.replace(Flag::Dirty, true) {
+        if !slot.flags.replace(Flag::Dirty, true) && self.reading.get() != slot.id.index {
             self.dirty.borrow_mut().push(slot.id.index as usize);
         }
     }

@@ -116,7 +116,9 @@ impl Session {
     ///
     /// Call it in a loop until it returns `Ok(None)`, then read more bytes into `input`.
     /// Bytes that are not consumed stay at the front of `input` and are used on the next
-    /// call. Responses the protocol requires (pongs, the closing handshake) are queued to
+    /// call. An empty `input` never completes an event (every frame, even an empty one,
+    /// starts with a header): the call then returns `Ok(None)` at once, and a caller may
+    /// stop its loop when `input` is empty instead of making that call. Responses the protocol requires (pongs, the closing handshake) are queued to
     /// [`pending`](Self::pending) along the way.
     ///
     /// On a protocol violation the session queues a close frame with the matching code
@@ -129,6 +131,11 @@ impl Session {
     /// [`Error::Local`] if the answer to a ping or close could not be queued (the secure
     /// random generator failed).
     pub fn decode<'b>(&mut self, input: &'b mut RecvBuffer) -> Result<Option<Event<'b>>, Error> {
+        // An event is complete as soon as its last byte is consumed, in the call that
+        // consumes it: with nothing left to consume, none can be.
+        if input.is_empty() {
+            return Ok(None);
+        }
         // The one failure path: every error below ends the session here (RFC 6455 7.1.7).
         match self.next_event(input) {
             Ok(event) => Ok(event),
@@ -149,6 +156,17 @@ impl Session {
                     Ok(HeaderParse::Complete { header, len }) => {
                         let frame = self.start_frame(header)?;
                         input.consume(len);
+                        // The common case, a small single-frame message that arrived
+                        // whole with its header: delivered at once, the frame never
+                        // recorded (what `whole_frame` does for it, less the
+                        // bookkeeping for payloads that arrive in pieces).
+                        if frame.sink == Sink::Whole
+                            && !self.config.deliver_fragments
+                            && frame.len <= BLOCK
+                            && frame.len <= input.len()
+                        {
+                            return small_message(frame, input).map(Some);
+                        }
                         self.recv.frame = Some(frame);
                         frame
                     }
@@ -581,6 +599,27 @@ impl Session {
             }
         };
         Ok(Appended::Message(event))
+    }
+}
+
+/// A single-frame message of at most [`BLOCK`] bytes, whole at the front of `input`
+/// (not compressed: `Sink::Whole`, fragments not delivered one by one): unmasked, and
+/// validated in one call if text, then delivered in place. `whole_frame` does the same
+/// for one whose header came in an earlier call.
+fn small_message<'b>(frame: Frame, input: &'b mut RecvBuffer) -> Result<Event<'b>, Error> {
+    let payload = input.take(frame.len);
+    if let Some(key) = frame.mask {
+        apply_mask(payload, key, 0);
+    }
+    let payload: &'b [u8] = payload;
+    match frame.kind {
+        MessageKind::Binary => Ok(Event::Binary(Cow::Borrowed(payload))),
+        // RFC 6455 8.1: a text message is UTF-8; invalid data fails the connection
+        // (1007).
+        MessageKind::Text => match utf8::validate(payload) {
+            Ok(text) => Ok(Event::Text(Cow::Borrowed(text))),
+            Err(_) => Err(ProtocolError::InvalidUtf8.into()),
+        },
     }
 }
 

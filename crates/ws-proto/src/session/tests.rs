@@ -1246,3 +1246,43 @@ proptest! {
         prop_assert!(s.is_closed());
     }
 }
+
+/// `decode`'s contract that an empty buffer completes no event: a caller that stops as
+/// soon as its buffer is empty (ws-server does, saving a call per read) gets every event
+/// that one calling until `Ok(None)` gets, with the bytes arriving one at a time or all
+/// at once, zero-length frames of every kind included.
+#[test]
+fn a_caller_stopping_at_an_empty_buffer_misses_no_event() {
+    let mut stream = Vec::new();
+    stream.extend(masked(0x81, b""));
+    stream.extend(masked(0x82, b""));
+    stream.extend(masked(0x81, "h\u{e9}llo".as_bytes()));
+    stream.extend(masked(0x89, b""));
+    stream.extend(masked(0x01, b"frag"));
+    stream.extend(masked(0x8A, b"pong"));
+    stream.extend(masked(0x00, b""));
+    stream.extend(masked(0x80, b"ment"));
+    stream.extend(masked(0x02, b""));
+    stream.extend(masked(0x80, b""));
+    stream.extend(masked(0x88, &[0x03, 0xE8]));
+    let (expected, error) = feed(&mut server(), &stream);
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!(expected.len(), 8, "{expected:?}");
+    for step in [1, 2, 3, 7, stream.len()] {
+        let mut session = server();
+        let mut input = RecvBuffer::new();
+        let mut events = Vec::new();
+        for piece in stream.chunks(step) {
+            input.extend_from_slice(piece);
+            while !input.is_empty() {
+                match session.decode(&mut input) {
+                    Ok(Some(event)) => events.push(event.into_owned()),
+                    Ok(None) => break,
+                    Err(err) => panic!("step {step}: {err}"),
+                }
+            }
+            assert_eq!(session.decode(&mut input).unwrap(), None, "step {step}");
+        }
+        assert_eq!(events, expected, "step {step}");
+    }
+}

@@ -212,10 +212,11 @@ pub(crate) struct Extra {
 }
 
 impl Slot {
-    /// The received bytes this connection holds (empty, without storage, if none), for
-    /// the loop to read into; give them back with [`keep_rx`](Self::keep_rx).
-    pub(crate) fn take_rx(&self) -> RecvBuffer {
-        self.rx.take().map_or_else(RecvBuffer::new, |rx| *rx)
+    /// The received bytes this connection holds (`None` if none: it holds a buffer only
+    /// while inside a frame), for the loop to read into; give them back with
+    /// [`keep_rx`](Self::keep_rx).
+    pub(crate) fn take_rx(&self) -> Option<RecvBuffer> {
+        self.rx.take().map(|rx| *rx)
     }
 
     /// Keeps received bytes not yet consumed (part of a frame) until the next read.

@@ -290,6 +290,11 @@ impl Slot {
     fn decode(&self, server: &Server, rx: &mut RecvBuffer) {
         let conn = Connection { server, slot: self };
         loop {
+            // No event comes out of an empty buffer (`Session::decode`'s contract): the
+            // call that would say so is saved, once per read.
+            if rx.is_empty() {
+                return;
+            }
             let (decoded, open) = match self.phase.borrow_mut().session_mut() {
                 Some(session) => {
                     let decoded = session.decode(rx);

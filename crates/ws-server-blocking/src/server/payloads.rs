@@ -170,12 +170,17 @@ impl Payloads {
 
     /// A lent receive buffer comes back empty: the larger one is kept.
     pub(crate) fn return_scratch(&self, rx: RecvBuffer) {
-        let kept = self.scratch.take();
-        self.scratch.set(if kept.capacity() >= rx.capacity() {
-            kept
-        } else {
-            rx
-        });
+        let kept = self.scratch.replace(rx);
+        // Usually the cell was left empty while `rx` was out; storage that came back
+        // meanwhile (a shed partial frame, a recycled payload) competes with it.
+        if kept.capacity() > 0 {
+            let rx = self.scratch.take();
+            self.scratch.set(if kept.capacity() >= rx.capacity() {
+                kept
+            } else {
+                rx
+            });
+        }
     }
 
     /// What a connection keeps of `rx`, a receive buffer it read into and left inside a
