@@ -1306,14 +1306,34 @@ fn any_raw_frame() -> impl Strategy<Value = Vec<u8>> {
             prop::collection::vec(any::<u8>(), 0..160)
         ],
         any::<bool>(),
+        0u8..4,
     )
-        .prop_map(|(first, payload, mask)| {
-            let mut header = [0u8; crate::MAX_HEADER_LEN];
-            let mut h = FrameHeader::new(OpCode::Binary, payload.len() as u64);
-            h.mask = mask.then_some(KEY);
-            let n = h.encode(&mut header);
-            header[0] = first;
-            let mut frame = header[..n].to_vec();
+        .prop_map(|(first, payload, mask, form)| {
+            // The length in its minimal form (most of the time), or in the 16- or
+            // 64-bit form whatever its size (RFC 6455 5.2 asks senders for the minimal
+            // one): both paths share the header parser, and must agree either way.
+            let len = payload.len() as u64;
+            let mut frame = vec![first];
+            let mask_bit = if mask { 0x80 } else { 0 };
+            match form {
+                2 => {
+                    frame.push(mask_bit | 126);
+                    frame.extend_from_slice(&(len as u16).to_be_bytes());
+                }
+                3 => {
+                    frame.push(mask_bit | 127);
+                    frame.extend_from_slice(&len.to_be_bytes());
+                }
+                _ => {
+                    let mut header = [0u8; crate::MAX_HEADER_LEN];
+                    let n = FrameHeader::new(OpCode::Binary, len).encode(&mut header);
+                    frame.extend_from_slice(&header[1..n]);
+                    frame[1] |= mask_bit;
+                }
+            }
+            if mask {
+                frame.extend_from_slice(&KEY);
+            }
             let start = frame.len();
             frame.extend_from_slice(&payload);
             if mask {
