@@ -156,3 +156,99 @@ async fn the_end_of_the_stream_after_a_drained_read_is_seen() {
 async fn the_end_of_the_stream_is_seen_when_reads_without_room_answer_at_once() {
     end_without_close(true).await;
 }
+
+/// An in-memory transport (`tokio::io::duplex`) with a buffer smaller than most
+/// messages: every read is short, so every read after one is offered no room while the
+/// writer is still filling the buffer. Echoes lose nothing and never hang, on both
+/// sides; the end of the stream after a message is 1006 on the server.
+async fn duplex_echo(capacity: usize) {
+    use tokio::io::duplex;
+    let (client_io, server_io) = duplex(capacity);
+    let server = tokio::spawn(async move {
+        let ws = Acceptor::new().accept(server_io).await.expect("handshake");
+        common::echo(ws).await;
+    });
+    let mut ws = within(
+        "connect",
+        ws_tokio::ClientBuilder::new("ws://localhost/").connect_on(client_io),
+    )
+    .await
+    .expect("connect");
+    for i in 0..60 {
+        check_echo(&mut ws, &[message(i)]).await;
+    }
+    let batch: Vec<Message> = (0..16).map(message).collect();
+    for m in &batch {
+        within("feed", ws.feed(m.clone())).await.expect("feed");
+    }
+    within("flush", ws.flush()).await.expect("flush");
+    for m in &batch {
+        let echoed = within("echo", ws.next())
+            .await
+            .expect("open")
+            .expect("echo");
+        assert_eq!(&echoed, m);
+    }
+    common::close(ws).await;
+    within("server ends", server).await.expect("server task");
+}
+
+#[tokio::test]
+async fn a_duplex_stream_with_a_tiny_buffer_loses_nothing() {
+    duplex_echo(7).await;
+}
+
+#[tokio::test]
+async fn a_duplex_stream_loses_nothing() {
+    duplex_echo(4096).await;
+}
+
+/// A peer over `tokio::io::duplex` that sends a message and then goes away (its half
+/// dropped, no close frame): the message, then 1006, not a hang.
+#[tokio::test]
+async fn the_end_of_a_duplex_stream_after_a_message_is_seen() {
+    let (mut peer, server_io) = tokio::io::duplex(4096);
+    let server = tokio::spawn(async move {
+        let mut ws = Acceptor::new().accept(server_io).await.expect("handshake");
+        let first = within("message", ws.next()).await;
+        let end = within("end", ws.next()).await;
+        (first, end)
+    });
+    peer.write_all(
+        b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    )
+    .await
+    .expect("request");
+    let mask = [1u8, 2, 3, 4];
+    let mut frame = vec![0x81, 0x80 | 2];
+    frame.extend_from_slice(&mask);
+    frame.extend(b"hi".iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
+    peer.write_all(&frame).await.expect("frame");
+    // Read the handshake response so the server is not blocked writing, then let the
+    // server drain and wait, then go away.
+    let mut response = Vec::new();
+    while !response.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        within(
+            "response",
+            tokio::io::AsyncReadExt::read_exact(&mut peer, &mut byte),
+        )
+        .await
+        .expect("response");
+        response.push(byte[0]);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    drop(peer);
+    let (first, end) = within("server", server).await.expect("server task");
+    assert_eq!(first.expect("open").expect("message"), Message::text("hi"));
+    assert!(
+        matches!(
+            end,
+            Some(Err(ws_tokio::Error::Protocol(
+                ws_tokio::ws_proto::Error::AbnormalClosure
+            )))
+        ),
+        "expected 1006, got {end:?}"
+    );
+}
