@@ -16,7 +16,7 @@ use bytes::Bytes;
 use common::{NoRoomCounter, check_echo, listener, within};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
-use ws_tokio::{Acceptor, Message};
+use ws_tokio::{Acceptor, Message, WebSocketStream};
 
 /// An echo server for one connection over a [`NoRoomCounter`] transport; returns its address,
 /// the counter of reads offered no room, and the server's task.
@@ -51,15 +51,15 @@ fn message(i: usize) -> Message {
     }
 }
 
-/// Echoes 100 messages one at a time, then a batch of 16; returns how many reads the
-/// server was offered no room for.
-async fn echo_one_at_a_time(at_once: bool) -> usize {
-    let (addr, no_room, server) = counted_echo_server(at_once).await;
-    let mut ws = common::connect(addr, None).await;
-    for i in 0..100 {
-        check_echo(&mut ws, &[message(i)]).await;
+/// Has `singles` messages echoed one at a time, then a batch of 16 (several messages in
+/// one read, then the read that waits), each echo checked.
+async fn exchange<S>(ws: &mut WebSocketStream<S>, singles: usize)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    for i in 0..singles {
+        check_echo(ws, &[message(i)]).await;
     }
-    // A batch too: several messages in one read, then the read that waits.
     let batch: Vec<Message> = (0..16).map(message).collect();
     for m in &batch {
         within("feed", ws.feed(m.clone())).await.expect("feed");
@@ -72,6 +72,14 @@ async fn echo_one_at_a_time(at_once: bool) -> usize {
             .expect("echo");
         assert_eq!(&echoed, m);
     }
+}
+
+/// Echoes 100 messages one at a time, then a batch of 16; returns how many reads the
+/// server was offered no room for.
+async fn echo_one_at_a_time(at_once: bool) -> usize {
+    let (addr, no_room, server) = counted_echo_server(at_once).await;
+    let mut ws = common::connect(addr, None).await;
+    exchange(&mut ws, 100).await;
     common::close(ws).await;
     within("server ends", server).await.expect("server task");
     no_room.load(Ordering::Relaxed)
@@ -174,21 +182,7 @@ async fn duplex_echo(capacity: usize) {
     )
     .await
     .expect("connect");
-    for i in 0..60 {
-        check_echo(&mut ws, &[message(i)]).await;
-    }
-    let batch: Vec<Message> = (0..16).map(message).collect();
-    for m in &batch {
-        within("feed", ws.feed(m.clone())).await.expect("feed");
-    }
-    within("flush", ws.flush()).await.expect("flush");
-    for m in &batch {
-        let echoed = within("echo", ws.next())
-            .await
-            .expect("open")
-            .expect("echo");
-        assert_eq!(&echoed, m);
-    }
+    exchange(&mut ws, 60).await;
     common::close(ws).await;
     within("server ends", server).await.expect("server task");
 }
