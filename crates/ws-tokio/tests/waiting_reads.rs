@@ -18,6 +18,22 @@ use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 use ws_tokio::{Acceptor, Message, WebSocketStream};
 
+/// Accepts one connection from `listener` and completes its handshake over a
+/// [`NoRoomCounter`] transport that counts into `no_room`.
+async fn accept_counted(
+    listener: tokio::net::TcpListener,
+    at_once: bool,
+    no_room: Arc<AtomicUsize>,
+) -> WebSocketStream<NoRoomCounter<tokio::net::TcpStream>> {
+    let (tcp, _) = listener.accept().await.expect("accept");
+    let io = NoRoomCounter {
+        inner: tcp,
+        at_once,
+        no_room,
+    };
+    Acceptor::new().accept(io).await.expect("handshake")
+}
+
 /// An echo server for one connection over a [`NoRoomCounter`] transport; returns its address,
 /// the counter of reads offered no room, and the server's task.
 async fn counted_echo_server(
@@ -31,14 +47,7 @@ async fn counted_echo_server(
     let no_room = Arc::new(AtomicUsize::new(0));
     let counter = no_room.clone();
     let server = tokio::spawn(async move {
-        let (tcp, _) = listener.accept().await.expect("accept");
-        let io = NoRoomCounter {
-            inner: tcp,
-            at_once,
-            no_room: counter,
-        };
-        let ws = Acceptor::new().accept(io).await.expect("handshake");
-        common::echo(ws).await;
+        common::echo(accept_counted(listener, at_once, counter).await).await;
     });
     (addr, no_room, server)
 }
@@ -113,13 +122,7 @@ async fn end_without_close(at_once: bool) {
     let no_room = Arc::new(AtomicUsize::new(0));
     let counter = no_room.clone();
     let server = tokio::spawn(async move {
-        let (tcp, _) = listener.accept().await.expect("accept");
-        let io = NoRoomCounter {
-            inner: tcp,
-            at_once,
-            no_room: counter,
-        };
-        let mut ws = Acceptor::new().accept(io).await.expect("handshake");
+        let mut ws = accept_counted(listener, at_once, counter).await;
         let first = within("message", ws.next())
             .await
             .expect("open")
