@@ -158,13 +158,8 @@ impl Session {
                         input.consume(len);
                         // The common case, a small single-frame message that arrived
                         // whole with its header: delivered at once, the frame never
-                        // recorded (what `whole_frame` does for it, less the
-                        // bookkeeping for payloads that arrive in pieces).
-                        if frame.sink == Sink::Whole
-                            && !self.config.deliver_fragments
-                            && frame.len <= BLOCK
-                            && frame.len <= input.len()
-                        {
+                        // recorded.
+                        if self.is_small_and_whole(&frame, input) {
                             return small_message(frame, input).map(Some);
                         }
                         self.recv.frame = Some(frame);
@@ -374,37 +369,44 @@ impl Session {
         Ok(Event::Close(frame))
     }
 
+    /// Whether `frame` is a small single-frame message (not compressed: `Sink::Whole`;
+    /// fragments not delivered one by one) whose whole payload is at the front of
+    /// `input`, none of it unmasked yet: [`small_message`] delivers it at once.
+    #[inline(always)]
+    fn is_small_and_whole(&self, frame: &Frame, input: &RecvBuffer) -> bool {
+        frame.sink == Sink::Whole
+            && !self.config.deliver_fragments
+            && frame.done == 0
+            && frame.len <= BLOCK
+            && frame.len <= input.len()
+    }
+
     /// A data frame delivered in place once whole.
     fn whole_frame<'b>(
         &mut self,
         frame: Frame,
         input: &'b mut RecvBuffer,
     ) -> Result<Option<Event<'b>>, Error> {
+        // A small message whose payload is all here, none of it seen yet (its header
+        // came in an earlier call), is delivered as one whose header came with it;
+        // otherwise bytes are unmasked and validated as they arrive.
+        if self.is_small_and_whole(&frame, input) {
+            self.recv.frame = None;
+            return small_message(frame, input).map(Some);
+        }
         let streaming = self.config.deliver_fragments;
         let text = frame.kind == MessageKind::Text;
         let upto = input.len().min(frame.len);
-        // A small message that arrived whole is unmasked and then validated in one call
-        // (cheaper than the incremental validator for a few bytes, and it yields the
-        // text); otherwise bytes are unmasked and validated as they arrive.
-        let small_and_whole =
-            !streaming && frame.done == 0 && upto == frame.len && frame.len <= BLOCK;
         // A large payload to hand over: once its first bytes are here (not before: an
         // empty buffer may be realigned by the next read), gather it at the front of
         // storage of its own.
-        // Never for a frame validated in one call below: the validator must see every
-        // byte of a payload handed over as text.
         let hand_over = !streaming
-            && !small_and_whole
             && self.hand_over_from != u32::MAX
             && frame.len as u64 >= u64::from(self.hand_over_from);
         if hand_over && upto > 0 && upto < frame.len && !input.holds_from_front(frame.len) {
             input.isolate(frame.len);
         }
-        if small_and_whole {
-            if let Some(key) = frame.mask {
-                apply_mask(&mut input.data_mut()[..upto], key, 0);
-            }
-        } else if upto > frame.done {
+        if upto > frame.done {
             let fresh = &mut input.data_mut()[frame.done..upto];
             let utf8 = text.then_some(&mut self.recv.utf8);
             if unmask_and_validate(fresh, frame.mask, frame.done, utf8).is_err() {
@@ -435,12 +437,6 @@ impl Session {
         }
         if !text {
             return Ok(Some(Event::Binary(Cow::Borrowed(payload))));
-        }
-        if small_and_whole {
-            return match utf8::validate(payload) {
-                Ok(text) => Ok(Some(Event::Text(Cow::Borrowed(text)))),
-                Err(_) => Err(ProtocolError::InvalidUtf8.into()),
-            };
         }
         if self.recv.utf8.finish().is_err() {
             return Err(ProtocolError::InvalidUtf8.into());
@@ -603,9 +599,9 @@ impl Session {
 }
 
 /// A single-frame message of at most [`BLOCK`] bytes, whole at the front of `input`
-/// (not compressed: `Sink::Whole`, fragments not delivered one by one): unmasked, and
-/// validated in one call if text, then delivered in place. `whole_frame` does the same
-/// for one whose header came in an earlier call.
+/// (see `Session::is_small_and_whole`): unmasked, and validated in one call if text
+/// (cheaper than the incremental validator for a few bytes, and it yields the text),
+/// then delivered in place.
 fn small_message<'b>(frame: Frame, input: &'b mut RecvBuffer) -> Result<Event<'b>, Error> {
     let payload = input.take(frame.len);
     if let Some(key) = frame.mask {
