@@ -14,6 +14,9 @@
 
 use std::io::{self, IoSlice, Read, Write};
 
+#[path = "floor/wire.rs"]
+mod wire;
+
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
@@ -25,8 +28,6 @@ const READ_ROOM: usize = 4096;
 /// header and payload), as ws-server writes large messages; smaller ones are copied into
 /// the output buffer, so that a batch of replies leaves in one `write`.
 const LARGE: usize = 64 * 1024;
-/// Longer frames close the connection (ws-load sends at most a few MiB).
-const MAX_FRAME: usize = 64 << 20;
 const LISTENER: Token = Token(usize::MAX);
 
 enum Stage {
@@ -198,99 +199,55 @@ fn flush(conn: &mut Conn) -> io::Result<bool> {
 
 /// Answers the request head once it is complete.
 fn handshake(conn: &mut Conn) -> io::Result<()> {
-    let held = &conn.input[conn.start..conn.end];
-    let Some(head_end) = held.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return Ok(());
-    };
-    let head = &held[..head_end];
-    let key = head
-        .split(|&b| b == b'\n')
-        .find_map(|line| {
-            let (name, value) = line.split_at(line.iter().position(|&b| b == b':')?);
-            name.eq_ignore_ascii_case(b"sec-websocket-key")
-                .then(|| value[1..].trim_ascii())
-        })
-        .ok_or_else(|| io::Error::other("no Sec-WebSocket-Key"))?;
-    let accept = ws_proto::handshake::accept_key(key);
-    conn.output.extend_from_slice(
-        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ",
-    );
-    conn.output.extend_from_slice(accept.as_bytes());
-    conn.output.extend_from_slice(b"\r\n\r\n");
-    conn.start += head_end + 4;
-    conn.stage = Stage::Open;
+    if let Some(head_len) =
+        wire::answer_handshake(&conn.input[conn.start..conn.end], &mut conn.output)?
+    {
+        conn.start += head_len;
+        conn.stage = Stage::Open;
+    }
     Ok(())
 }
 
-/// Echoes every complete frame held (RFC 6455 5.2's header; masked, as clients send);
-/// whether it queued any reply.
+/// Echoes every complete frame held; whether it queued any answer.
 fn frames(conn: &mut Conn) -> bool {
     let mut queued = false;
     while conn.large.is_none() && matches!(conn.stage, Stage::Open) {
-        let held = &conn.input[conn.start..conn.end];
-        if held.len() < 2 {
-            return queued;
-        }
-        let first = held[0];
-        let (len, at) = match held[1] & 0x7f {
-            126 if held.len() >= 4 => (u16::from_be_bytes([held[2], held[3]]) as usize, 4),
-            127 if held.len() >= 10 => (
-                u64::from_be_bytes(held[2..10].try_into().expect("8 bytes")) as usize,
-                10,
-            ),
-            126 | 127 => return queued,
-            len => (len as usize, 2),
-        };
-        if len > MAX_FRAME {
-            conn.stage = Stage::Closing; // no answer: the connection is dropped
-            return queued;
-        }
-        let payload_at = at + 4;
-        if held.len() < payload_at + len {
-            // Room for the whole frame, so that its payload arrives where it is echoed from.
-            if conn.input.len() - conn.start < payload_at + len {
-                let missing = payload_at + len - held.len();
-                make_room(conn, missing);
+        match wire::next_frame(&mut conn.input, conn.start, conn.end) {
+            wire::Frame::Incomplete(None) => return queued,
+            wire::Frame::Incomplete(Some(frame_len)) => {
+                // Room for the whole frame, so that its payload arrives where it is
+                // echoed from.
+                if conn.input.len() - conn.start < frame_len {
+                    let missing = frame_len - (conn.end - conn.start);
+                    make_room(conn, missing);
+                }
+                return queued;
             }
-            return queued;
-        }
-        let mask: [u8; 4] = held[at..payload_at].try_into().expect("4 bytes");
-        let from = conn.start + payload_at;
-        let to = from + len;
-        ws_proto::apply_mask(&mut conn.input[from..to], mask, 0);
-        let mut header = [0u8; 10];
-        header[0] = first;
-        let header_len = if len < 126 {
-            header[1] = len as u8;
-            2
-        } else if len <= 0xffff {
-            header[1] = 126;
-            header[2..4].copy_from_slice(&(len as u16).to_be_bytes());
-            4
-        } else {
-            header[1] = 127;
-            header[2..10].copy_from_slice(&(len as u64).to_be_bytes());
-            10
-        };
-        match first & 0x0f {
-            0x8 => conn.stage = Stage::Closing,
-            // A ping is answered with a pong carrying its payload (RFC 6455 5.5.2); a pong
-            // is not answered.
-            0x9 => header[0] = (first & 0xf0) | 0xa,
-            0xa => {
+            wire::Frame::TooLong => {
+                conn.stage = Stage::Closing; // no answer: the connection is dropped
+                return queued;
+            }
+            wire::Frame::Skip { to } => conn.start = to,
+            wire::Frame::Answer {
+                header,
+                header_len,
+                from,
+                to,
+                close,
+            } => {
+                if close {
+                    conn.stage = Stage::Closing;
+                }
+                queued = true;
+                if to - from >= LARGE {
+                    conn.large = Some((header, header_len, from, to));
+                    return queued;
+                }
+                conn.output.extend_from_slice(&header[..header_len]);
+                conn.output.extend_from_slice(&conn.input[from..to]);
                 conn.start = to;
-                continue;
             }
-            _ => {}
         }
-        queued = true;
-        if len >= LARGE {
-            conn.large = Some((header, header_len, from, to));
-            return queued;
-        }
-        conn.output.extend_from_slice(&header[..header_len]);
-        conn.output.extend_from_slice(&conn.input[from..to]);
-        conn.start = to;
     }
     queued
 }

@@ -27,7 +27,7 @@ build_release() {
     fi
     echo "$prog: building (release)" >&2
     cargo build --release --quiet -p ws-server-blocking --features cli --bin ws-server
-    cargo build --release --quiet -p benches --bin ws-load --bin floor-echo --bin tungstenite-echo --bin fastwebsockets-echo \
+    cargo build --release --quiet -p benches --bin ws-load --bin floor-echo --bin floor-tokio --bin tungstenite-echo --bin fastwebsockets-echo \
         --bin tokio-websockets-echo --bin tokio-tungstenite-echo --bin sockudo-ws-echo
     have_ws_tokio=0
     if [ -n "${WS_TOKIO_BIN:-}" ]; then
@@ -55,6 +55,7 @@ server_command() {
                 "${ws_tokio_threads_args[@]}") ;;
         tungstenite) cmd=("$bin/tungstenite-echo" "$addr") ;;
         floor) cmd=("$bin/floor-echo" "$addr") ;;
+        floor-tokio) cmd=("$bin/floor-tokio" "$addr") ;;
         fastwebsockets) cmd=("$bin/fastwebsockets-echo" "$addr" --threads "$server_threads") ;;
         tokio-websockets) cmd=("$bin/tokio-websockets-echo" "$addr" --threads "$server_threads") ;;
         tokio-tungstenite) cmd=("$bin/tokio-tungstenite-echo" "$addr" --threads "$server_threads") ;;

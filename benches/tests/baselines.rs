@@ -135,6 +135,11 @@ fn the_floor_echoes_and_closes() {
 }
 
 #[test]
+fn the_tokio_floor_echoes_and_closes() {
+    check_echo(&start(env!("CARGO_BIN_EXE_floor-tokio"), &[]));
+}
+
+#[test]
 fn tungstenite_echoes_and_closes() {
     check_echo(&start(env!("CARGO_BIN_EXE_tungstenite-echo"), &[]));
 }
