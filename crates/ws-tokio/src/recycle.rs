@@ -37,6 +37,26 @@ use std::cell::{Cell, RefCell};
 use bytes::Bytes;
 use ws_proto::{RecvBuffer, Session};
 
+/// How much room each read offers at least (as ws-proto's `RecvBuffer::read_from`): the
+/// thread's receive scratch is this large (plus 64 bytes of alignment).
+pub(crate) const READ_CHUNK: usize = 16 * 1024;
+
+/// A connection left inside a frame (or inside its handshake request) keeps receive
+/// storage of up to this size whatever its bytes fill of it; larger storage (the
+/// thread's scratch, recycled storage, a buffer grown for a large frame) only while it
+/// gathers a payload to hand over there or its bytes fill more than a quarter of it,
+/// else its few bytes move to a buffer of their own: ws-proto's rule,
+/// [`RecvBuffer::shed_partial`], as ws-server-blocking applies it.
+///
+/// A quarter of the scratch ([`READ_CHUNK`]), so that the scratch is never kept for a
+/// few bytes: at [`SCRATCH_MAX`] (before), each connection stalled a byte into a frame
+/// or a handshake request held all 16 KiB of it, and the thread allocated (and
+/// zero-filled) another for its next read: 800 such connections held 12.5 MiB for a
+/// few KiB of bytes (tests/partial_frame_storage.rs). The bytes go back into the storage
+/// lent for the connection's next read ([`lend_input`]), so that they are read after
+/// in the scratch, not in a buffer grown for it.
+const PARTIAL_KEPT_MAX: usize = READ_CHUNK / RecvBuffer::PARTIAL_SHARE;
+
 /// The largest receive buffer kept as the thread's scratch; larger ones (grown for a big
 /// frame, or recycled storage) go to the pool.
 pub(crate) const SCRATCH_MAX: usize = 64 * 1024;
@@ -133,16 +153,19 @@ pub(crate) fn send_text(
     })
 }
 
-/// Lends `input` storage to read into if it has none: the thread's recycled large
-/// storage if it holds some (the most recently kept: a large frame that starts in it is
-/// read in place, without new zero-filled storage), else the thread's receive scratch
-/// (which has no storage before the thread's first read: the read allocates it then).
+/// Lends `input` storage to read into if it has none, or only a buffer of its own that
+/// holds the start of a frame (a partial frame parked by [`take_back_input`], smaller
+/// than [`READ_CHUNK`]): the thread's recycled large storage if it holds some (the most
+/// recently kept: a large frame that starts in it is read in place, without new
+/// zero-filled storage), else the thread's receive scratch (which has no storage before
+/// the thread's first read: the read allocates it then). Parked bytes are copied into
+/// the storage lent, and their own buffer freed.
 ///
 /// The check is inline (every read makes it; a busy connection's second read of a
 /// message finds its buffer lent already), the lending out of line.
 #[inline(always)]
 pub(crate) fn lend_input(input: &mut RecvBuffer) {
-    if input.capacity() == 0 {
+    if input.capacity() < READ_CHUNK {
         lend_storage(input);
     }
 }
@@ -150,10 +173,19 @@ pub(crate) fn lend_input(input: &mut RecvBuffer) {
 /// The lending of [`lend_input`].
 #[inline(never)]
 fn lend_storage(input: &mut RecvBuffer) {
-    *input = match take() {
+    let mut lent = match take() {
         Some(storage) => RecvBuffer::from_storage(storage),
         None => SCRATCH.take(),
     };
+    if !input.is_empty() {
+        if lent.capacity() == 0 {
+            // The scratch is out (a connection keeps it for the many bytes it holds):
+            // the read grows the connection's own buffer.
+            return;
+        }
+        lent.extend_from_slice(input.data());
+    }
+    *input = lent;
 }
 
 /// Takes back a connection's receive buffer as it goes idle (its read returned
@@ -162,13 +194,14 @@ fn lend_storage(input: &mut RecvBuffer) {
 ///
 /// - every byte in it consumed: all of it, and `input` is left without storage;
 /// - holding the start of a frame (or of a handshake request) in storage larger than
-///   [`SCRATCH_MAX`] (recycled storage, or a buffer grown for a large frame): the bytes
-///   are copied into a buffer of their own (as large as they are) and the storage goes
-///   back, unless `session` (the connection's, `None` during the handshake) is gathering
-///   a payload to hand over there ([`Session::is_gathering_payload`]), or the bytes
-///   take more than a quarter of it: ws-proto's rule, [`RecvBuffer::shed_partial`]
-///   (with [`SCRATCH_MAX`] as what a connection may keep whatever it holds);
-/// - otherwise (the scratch with a few bytes in it) `input` is left as it is.
+///   [`PARTIAL_KEPT_MAX`] (the thread's scratch, recycled storage, or a buffer grown
+///   for a large frame): the bytes are copied into a buffer of their own (as large as
+///   they are) and the storage goes back, unless `session` (the connection's, `None`
+///   during the handshake) is gathering a payload to hand over there
+///   ([`Session::is_gathering_payload`]), or the bytes take more than a quarter of it:
+///   ws-proto's rule, [`RecvBuffer::shed_partial`] (with [`PARTIAL_KEPT_MAX`] as what a
+///   connection may keep whatever it holds);
+/// - otherwise `input` is left as it is.
 ///
 /// Storage given back goes to the thread's scratch slot up to [`SCRATCH_MAX`] if that is
 /// free, larger to the thread's pool within `limit`; otherwise it is freed.
@@ -178,7 +211,7 @@ pub(crate) fn take_back_input(input: &mut RecvBuffer, session: Option<&Session>,
         if input.capacity() > 0 {
             give_back(std::mem::take(input), limit);
         }
-    } else if input.capacity() > SCRATCH_MAX {
+    } else if input.capacity() > PARTIAL_KEPT_MAX {
         take_back_partial(input, session, limit);
     }
 }
@@ -189,8 +222,8 @@ pub(crate) fn take_back_input(input: &mut RecvBuffer, session: Option<&Session>,
 #[inline(never)]
 fn take_back_partial(input: &mut RecvBuffer, session: Option<&Session>, limit: usize) {
     let gathering = session.is_some_and(Session::is_gathering_payload);
-    if let Some(storage) = input.shed_partial(gathering, SCRATCH_MAX) {
-        keep(storage, limit);
+    if let Some(storage) = input.shed_partial(gathering, PARTIAL_KEPT_MAX) {
+        give_back(RecvBuffer::from_storage(storage), limit);
     }
 }
 
@@ -365,17 +398,31 @@ mod tests {
     fn an_idle_receive_buffer_goes_to_the_scratch_or_the_pool() {
         // Small: to the scratch slot, and lent back when the pool holds nothing.
         let mut input = RecvBuffer::new();
-        input.spare(1024);
+        input.spare(READ_CHUNK);
         let small = input.capacity();
         assert!(small > 0 && small <= SCRATCH_MAX);
         take_back_input(&mut input, None, usize::MAX);
         assert_eq!(input.capacity(), 0, "the connection holds none");
         lend_input(&mut input);
         assert_eq!(input.capacity(), small, "the scratch");
-        // Holding bytes: left as it is.
+        // Holding a few bytes: they move to a buffer of their own, the scratch goes
+        // back; the next read is lent the scratch with the bytes in it again.
         input.extend_from_slice(b"y");
         take_back_input(&mut input, None, usize::MAX);
         assert_eq!(input.data(), b"y");
+        assert!(input.capacity() < 1024, "not the scratch");
+        lend_input(&mut input);
+        assert_eq!(input.capacity(), small, "the scratch again");
+        assert_eq!(input.data(), b"y", "with the bytes");
+        // Holding more than a quarter of it: kept (not copied out at every read).
+        input.extend_from_slice(&vec![b'z'; small / 4]);
+        take_back_input(&mut input, None, usize::MAX);
+        assert_eq!(input.capacity(), small, "kept");
+        let scratch = RecvBuffer::from_storage(std::mem::take(&mut input).into_storage());
+        give_back(scratch, usize::MAX);
+        let mut input = RecvBuffer::new();
+        lend_input(&mut input);
+        assert_eq!(input.capacity(), small);
         // Large: to the pool (not freed), and lent before the scratch.
         let mut large = RecvBuffer::from_storage(vec![0; 2 * SCRATCH_MAX]);
         take_back_input(&mut large, None, usize::MAX);

@@ -7,11 +7,13 @@
 
 mod common;
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::time::Duration;
 
 use common::{listener, raw_client, within};
 use futures_util::StreamExt;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use ws_tokio::{Message, WebSocketStream};
 
@@ -127,4 +129,204 @@ async fn a_connection_inside_its_handshake_request_leaves_the_recycled_storage()
     let accepted = within("handshake", accepting).await;
     assert!(accepted.is_ok(), "{:?}", accepted.err());
     finish(large, client).await;
+}
+
+/// The system allocator, counting the bytes live per thread (allocated on it and not yet
+/// freed on it): a current-thread runtime's connections, both ends, all count on its
+/// thread.
+struct Counting;
+
+thread_local! {
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+}
+
+fn count(delta: isize) {
+    // (`try_with`: not during the thread's teardown.)
+    let _ = LIVE.try_with(|live| live.set(live.get() + delta));
+}
+
+// SAFETY: every call goes to `System` unchanged; counting touches no allocation.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count(layout.size() as isize);
+        // SAFETY: the caller's contract, passed on.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count(layout.size() as isize);
+        // SAFETY: the caller's contract, passed on.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        count(-(layout.size() as isize));
+        // SAFETY: the caller's contract, passed on.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count(new_size as isize - layout.size() as isize);
+        // SAFETY: the caller's contract, passed on.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static COUNTING: Counting = Counting;
+
+/// Bytes live on this thread (see [`Counting`]).
+fn live_bytes() -> isize {
+    LIVE.with(Cell::get)
+}
+
+/// A masked frame (as a client sends it): FIN, `opcode`, `payload`.
+fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    const MASK: [u8; 4] = [1, 2, 3, 4];
+    let mut frame = vec![0x80 | opcode];
+    match payload.len() {
+        len @ 0..=125 => frame.push(0x80 | len as u8),
+        len @ 126..=0xFFFF => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        len => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(len as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&MASK);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
+    frame
+}
+
+/// Reads one unmasked server frame within the deadline: (first byte, payload).
+async fn read_frame(tcp: &mut TcpStream) -> (u8, Vec<u8>) {
+    within("a frame", async {
+        let mut head = [0u8; 2];
+        tcp.read_exact(&mut head).await.expect("frame header");
+        let len = match head[1] & 0x7F {
+            126 => tcp.read_u16().await.expect("length") as usize,
+            127 => tcp.read_u64().await.expect("length") as usize,
+            len => len as usize,
+        };
+        let mut payload = vec![0; len];
+        tcp.read_exact(&mut payload).await.expect("payload");
+        (head[0], payload)
+    })
+    .await
+}
+
+/// Where stalled connection `i` of a `kind` (0 to 3) stops: after `sent` bytes of
+/// `whole`, a frame whose echo carries `payload` (`None`: a handshake request, answered
+/// with 101). Made again when the connection resumes, so that the test itself holds none
+/// of it meanwhile.
+fn stall_point(
+    kind: usize,
+    i: usize,
+    addr: std::net::SocketAddr,
+) -> (Vec<u8>, usize, Option<Vec<u8>>) {
+    let payload: Vec<u8> = (0..4000).map(|b| (b * 7 + i) as u8).collect();
+    let (data, sent) = match kind {
+        0 => (b"header".to_vec(), 1),
+        1 => (payload[..100].to_vec(), 50),
+        2 => (payload, 1000),
+        _ => {
+            let (_, request) = ws_proto::handshake::ClientRequest::new("127.0.0.1", "/")
+                .port(addr.port())
+                .build()
+                .expect("request");
+            return (request, 16, None);
+        }
+    };
+    (masked_frame(0x2, &data), sent, Some(data))
+}
+
+// 800 connections on an echo server, each left at one of four points: one byte into a
+// frame's header, inside a short frame's payload, 1,000 bytes into a 4,000-byte frame,
+// and 16 bytes into a handshake request; each frame's first bytes were written with a
+// whole message before them, whose echo comes back once the server has read them and gone
+// idle (one thread: the server's task runs to its wait before the client's resumes). The
+// thread's receive scratch is 16 KiB: a connection that kept it for its few bytes would
+// hold 12.5 MiB among them (they did, before the fix: 22.5 KiB a connection, both ends
+// counted). Each may hold what it sent, its task and its sockets: at most 4 KiB a
+// connection, both ends counted (2.3 KiB with the fix). Then every frame (and request) completes and is answered exactly.
+#[tokio::test]
+async fn many_connections_stalled_inside_frames_hold_about_what_they_sent() {
+    const EACH: usize = 200;
+    const PER_CONNECTION_MAX: isize = 4 * 1024;
+    let (listener, addr) = listener().await;
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if let Ok(ws) = ws_tokio::accept(tcp).await {
+                    common::echo(ws).await;
+                }
+            });
+        }
+    });
+    // Warm up: connections and echoes, so that what the thread keeps for good (its
+    // scratch, the runtime's structures) is counted before the first reading.
+    let mut warm = Vec::new();
+    for _ in 0..20 {
+        let (mut tcp, _) = raw_client(addr).await;
+        tcp.write_all(&masked_frame(0x2, &[1; 1000]))
+            .await
+            .expect("write");
+        assert_eq!(read_frame(&mut tcp).await, (0x82, vec![1; 1000]));
+        warm.push(tcp);
+    }
+    let mut stalled = Vec::with_capacity(4 * EACH);
+    let before = live_bytes();
+    for i in 0..EACH {
+        for kind in 0..4 {
+            let (whole, sent, payload) = stall_point(kind, i, addr);
+            let tcp = if payload.is_some() {
+                let (mut tcp, _) = raw_client(addr).await;
+                let mut first = masked_frame(0x2, b"echo first");
+                first.extend_from_slice(&whole[..sent]);
+                tcp.write_all(&first).await.expect("write");
+                assert_eq!(read_frame(&mut tcp).await, (0x82, b"echo first".to_vec()));
+                tcp
+            } else {
+                let mut tcp = TcpStream::connect(addr).await.expect("connect");
+                tcp.write_all(&whole[..sent]).await.expect("write");
+                tcp
+            };
+            stalled.push((tcp, kind, i));
+        }
+    }
+    // A last echo on a warm connection: the handshake requests were read meanwhile.
+    tcp_echo(&mut warm[0]).await;
+    let held = live_bytes() - before;
+    let per_connection = held / stalled.len() as isize;
+    eprintln!(
+        "{} stalled connections hold {held} bytes: {per_connection} each",
+        stalled.len()
+    );
+    assert!(
+        per_connection <= PER_CONNECTION_MAX,
+        "{} stalled connections hold {held} bytes, {per_connection} each (at most {PER_CONNECTION_MAX})",
+        stalled.len()
+    );
+    // Every frame completes, and is echoed exactly; every request is answered.
+    for (mut tcp, kind, i) in stalled {
+        let (whole, sent, payload) = stall_point(kind, i, addr);
+        tcp.write_all(&whole[sent..]).await.expect("write");
+        match payload {
+            Some(payload) => assert_eq!(read_frame(&mut tcp).await, (0x82, payload)),
+            None => {
+                let mut answer = [0u8; 12];
+                within("101", tcp.read_exact(&mut answer))
+                    .await
+                    .expect("read");
+                assert_eq!(&answer, b"HTTP/1.1 101");
+            }
+        }
+    }
+}
+
+/// One small echo on a raw connection.
+async fn tcp_echo(tcp: &mut TcpStream) {
+    tcp.write_all(&masked_frame(0x2, b"sync"))
+        .await
+        .expect("write");
+    assert_eq!(read_frame(tcp).await, (0x82, b"sync".to_vec()));
 }
