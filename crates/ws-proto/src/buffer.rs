@@ -161,9 +161,10 @@ impl RecvBuffer {
     /// faster aligned, and the allocator alone would leave that to chance (see
     /// `SendBuffer::reserve_aligned`).
     fn align_empty(&mut self, min: usize) {
-        let wanted = min.saturating_add(ALIGN);
-        if self.storage.len() < wanted {
-            self.storage.resize(wanted, 0);
+        // (Wrapping in the check, which every read into an empty buffer makes; a `min`
+        // that wraps is caught by `make_room`, which saturates.)
+        if self.storage.len() < min.wrapping_add(ALIGN) {
+            self.storage.resize(min.saturating_add(ALIGN), 0);
         }
         let pad = (ALIGN - self.storage.as_ptr().addr() % ALIGN) % ALIGN;
         self.start = pad;
