@@ -6,12 +6,13 @@
 //! (`recycle::take_back_input`).
 
 mod common;
+#[path = "common/counting.rs"]
+mod counting;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::time::Duration;
 
 use common::{listener, masked_frame, raw_client, read_frame, within};
+use counting::live_bytes;
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -129,52 +130,6 @@ async fn a_connection_inside_its_handshake_request_leaves_the_recycled_storage()
     let accepted = within("handshake", accepting).await;
     assert!(accepted.is_ok(), "{:?}", accepted.err());
     finish(large, client).await;
-}
-
-/// The system allocator, counting the bytes live per thread (allocated on it and not yet
-/// freed on it): a current-thread runtime's connections, both ends, all count on its
-/// thread.
-struct Counting;
-
-thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-}
-
-fn count(delta: isize) {
-    // (`try_with`: not during the thread's teardown.)
-    let _ = LIVE.try_with(|live| live.set(live.get() + delta));
-}
-
-// SAFETY: every call goes to `System` unchanged; counting touches no allocation.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size() as isize);
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count(layout.size() as isize);
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        count(-(layout.size() as isize));
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count(new_size as isize - layout.size() as isize);
-        // SAFETY: the caller's contract, passed on.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static COUNTING: Counting = Counting;
-
-/// Bytes live on this thread (see [`Counting`]).
-fn live_bytes() -> isize {
-    LIVE.with(Cell::get)
 }
 
 /// Where stalled connection `i` of a `kind` (0 to 3) stops: after `sent` bytes of
