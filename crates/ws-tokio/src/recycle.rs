@@ -8,10 +8,11 @@
 //! read; a connection reading its handshake does not allocate and zero one of its own
 //! (16 KiB, once per connection otherwise) either. [`lend_input`] gives a connection
 //! about to read a buffer; [`take_back_input`] takes it back as the connection goes
-//! idle: all of it once it has nothing left in it, and large storage holding the start
-//! of a frame (or of a handshake request) too, its few bytes moved to a buffer of their
-//! own (a connection one byte into a frame does not keep a recycled 1 MiB for it),
-//! unless a payload to hand over is being gathered in that storage.
+//! idle: all of it once it has nothing left in it, and the scratch or larger storage
+//! holding the start of a frame (or of a handshake request) too, its few bytes moved to a
+//! buffer of their own (a connection one byte into a frame keeps neither the 16 KiB
+//! scratch nor a recycled 1 MiB for it), unless a payload to hand over is being gathered
+//! in that storage or the bytes fill over a quarter of it.
 //!
 //! A large single-frame message is read into storage of its own and delivered in it
 //! (ws-proto's hand-over): new storage is zero-filled first (safe Rust cannot read into
@@ -405,7 +406,10 @@ mod tests {
         assert!(input.capacity() < 1024, "not the scratch");
         lend_input(&mut input);
         assert!(input.capacity() < 1024, "its own buffer is read into");
-        assert!(input.spare(READ_CHUNK).len() >= READ_CHUNK, "grown for the read");
+        assert!(
+            input.spare(READ_CHUNK).len() >= READ_CHUNK,
+            "grown for the read"
+        );
         assert_eq!(input.data(), b"y", "with the bytes");
         let mut scratch = RecvBuffer::new();
         lend_input(&mut scratch);
