@@ -34,13 +34,15 @@ fn is_too_big(end: &Option<Result<Message, Error>>) -> bool {
     matches!(end, Some(Err(Error::Protocol(err))) if err.close_code() == Some(CloseCode::MESSAGE_TOO_BIG))
 }
 
+/// What the server saw: its stream's first item, whether the next poll ended it, and its
+/// thread's peak of allocated bytes above what it held before reading.
+type Seen = (Option<Result<Message, Error>>, bool, isize);
+
 /// A server on a thread of its own (so that its memory is counted apart from the
 /// client's): accepts one connection with deflate and [`limited`] settings, returns
 /// what its stream delivered first, whether the next poll ended it, and its thread's
 /// peak of allocated bytes above what it held before reading.
-fn limited_server(
-    listener: std::net::TcpListener,
-) -> std::thread::JoinHandle<(Option<Result<Message, Error>>, bool, isize)> {
+fn limited_server(listener: std::net::TcpListener) -> std::thread::JoinHandle<Seen> {
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
