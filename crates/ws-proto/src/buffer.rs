@@ -97,8 +97,14 @@ impl RecvBuffer {
     /// assert_eq!(buf.capacity(), capacity, "not grown");
     /// assert_eq!(buf.spare(0).as_ptr(), at, "not moved");
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// As `Vec::with_capacity` ("capacity overflow"), if `min` plus the alignment room
+    /// exceeds `isize::MAX` bytes; the sum saturates, so that a `min` near `usize::MAX`
+    /// never wraps around to a small buffer that breaks the promise above.
     pub fn with_spare(min: usize) -> RecvBuffer {
-        RecvBuffer::from_storage(Vec::with_capacity(min + ALIGN))
+        RecvBuffer::from_storage(Vec::with_capacity(min.saturating_add(ALIGN)))
     }
 
     /// The bytes not yet consumed.
@@ -136,6 +142,11 @@ impl RecvBuffer {
     ///
     /// Unconsumed bytes are moved to the front first when that makes room, so the buffer
     /// only grows when it holds more than it can take.
+    ///
+    /// # Panics
+    ///
+    /// As [`with_spare`](Self::with_spare), if the storage needed exceeds `isize::MAX`
+    /// bytes.
     pub fn spare(&mut self, min: usize) -> &mut [u8] {
         if self.start == self.end {
             self.align_empty(min);
@@ -150,8 +161,10 @@ impl RecvBuffer {
     /// faster aligned, and the allocator alone would leave that to chance (see
     /// `SendBuffer::reserve_aligned`).
     fn align_empty(&mut self, min: usize) {
-        if self.storage.len() < min + ALIGN {
-            self.storage.resize(min + ALIGN, 0);
+        // (Wrapping in the check, which every read into an empty buffer makes; a `min`
+        // that wraps is caught by `make_room`, which saturates.)
+        if self.storage.len() < min.wrapping_add(ALIGN) {
+            self.storage.resize(min.saturating_add(ALIGN), 0);
         }
         let pad = (ALIGN - self.storage.as_ptr().addr() % ALIGN) % ALIGN;
         self.start = pad;
@@ -166,7 +179,7 @@ impl RecvBuffer {
             self.start = 0;
         }
         if self.storage.len() - self.end < min {
-            let wanted = (self.end + min).max(self.storage.len() * 2);
+            let wanted = self.end.saturating_add(min).max(self.storage.len() * 2);
             self.storage.resize(wanted, 0);
         }
     }
@@ -474,6 +487,21 @@ impl SendBuffer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // A room near `usize::MAX` cannot be had: the sizes saturate, so the request fails
+    // as `Vec`'s do ("capacity overflow"), rather than wrapping around to a small buffer
+    // (release builds) or failing on the sum (debug builds).
+    #[test]
+    #[should_panic(expected = "capacity overflow")]
+    fn with_spare_near_usize_max_fails_as_vec_does() {
+        let _ = RecvBuffer::with_spare(usize::MAX - 1);
+    }
+
+    #[test]
+    #[should_panic(expected = "capacity overflow")]
+    fn spare_near_usize_max_fails_as_vec_does() {
+        RecvBuffer::new().spare(usize::MAX - 1);
+    }
 
     #[test]
     fn spare_compacts_before_growing() {

@@ -25,8 +25,8 @@ use crate::message::Message;
 use crate::recycle;
 use crate::settings::Settings;
 
-/// How much room each read offers at least (as ws-proto's `RecvBuffer::read_from`).
-pub(crate) const READ_CHUNK: usize = 16 * 1024;
+/// How much room each read offers at least ([`recycle::READ_CHUNK`]).
+pub(crate) use recycle::READ_CHUNK;
 
 /// Single-frame messages from this size on are read into storage of their own and handed
 /// over in it ([`Session::hand_over_payloads_from`]): the `Bytes` or `String` delivered
@@ -488,11 +488,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     pub(crate) fn start_send(&mut self, message: Message) -> Result<(), Error> {
         let session = &mut self.session;
         let limit = self.settings.recycle_limit;
-        if let Message::Text(text) = message {
-            return recycle::send_text(session, text, limit).map_err(Error::from);
+        // A text lends the output buffer itself, in the access that keeps its storage.
+        if !matches!(message, Message::Text(_)) {
+            recycle::lend_output(session);
         }
-        recycle::lend_output(session);
         match message {
+            Message::Text(text) => {
+                return recycle::send_text(session, text, limit).map_err(Error::from);
+            }
             Message::Binary(data) if data.len() >= EXTERNAL_FROM => {
                 if session.send_binary_external(data.len())? {
                     self.external = Some(data);
@@ -508,8 +511,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 recycle::keep_payload(data, limit);
                 sent
             }
-            // (Sent above; this arm is never taken.)
-            Message::Text(text) => session.send_text(&text),
             Message::Ping(data) => session.send_ping(&data),
             Message::Pong(data) => session.send_pong(&data),
             Message::Fragment { kind, data, last } => session.send_fragment(kind, &data, last),

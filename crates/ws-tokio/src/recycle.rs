@@ -8,10 +8,11 @@
 //! read; a connection reading its handshake does not allocate and zero one of its own
 //! (16 KiB, once per connection otherwise) either. [`lend_input`] gives a connection
 //! about to read a buffer; [`take_back_input`] takes it back as the connection goes
-//! idle: all of it once it has nothing left in it, and large storage holding the start
-//! of a frame (or of a handshake request) too, its few bytes moved to a buffer of their
-//! own (a connection one byte into a frame does not keep a recycled 1 MiB for it),
-//! unless a payload to hand over is being gathered in that storage.
+//! idle: all of it once it has nothing left in it, and the scratch or larger storage
+//! holding the start of a frame (or of a handshake request) too, its few bytes moved to a
+//! buffer of their own (a connection one byte into a frame keeps neither the 16 KiB
+//! scratch nor a recycled 1 MiB for it), unless a payload to hand over is being gathered
+//! in that storage or the bytes fill over a quarter of it.
 //!
 //! A large single-frame message is read into storage of its own and delivered in it
 //! (ws-proto's hand-over): new storage is zero-filled first (safe Rust cannot read into
@@ -36,6 +37,28 @@ use std::cell::{Cell, RefCell};
 
 use bytes::Bytes;
 use ws_proto::{RecvBuffer, Session};
+
+/// How much room each read offers at least (as ws-proto's `RecvBuffer::read_from`): the
+/// thread's receive scratch is this large (plus 64 bytes of alignment).
+pub(crate) const READ_CHUNK: usize = 16 * 1024;
+
+/// A connection left inside a frame (or inside its handshake request) keeps receive
+/// storage of up to this size whatever its bytes fill of it; larger storage (the
+/// thread's scratch, recycled storage, a buffer grown for a large frame) only while it
+/// gathers a payload to hand over there or its bytes fill more than a quarter of it,
+/// else its few bytes move to a buffer of their own: ws-proto's rule,
+/// [`RecvBuffer::shed_partial`], as ws-server-blocking applies it.
+///
+/// A quarter of the scratch ([`READ_CHUNK`]), so that the scratch is never kept for a
+/// few bytes: at [`SCRATCH_MAX`] (before), each connection stalled a byte into a frame
+/// or a handshake request held all 16 KiB of it, and the thread allocated (and
+/// zero-filled) another for its next read: 800 such connections held 12.5 MiB for a
+/// few KiB of bytes (tests/partial_frame_storage.rs). The connection's next read grows
+/// its own buffer (a 16 KiB allocation, as a connection without storage gets when the
+/// scratch is out): the cost falls on a connection that stalled, not on every read
+/// (lending the scratch back instead, the bytes copied in, cost every message 10 to 30
+/// instructions more in `echo1`, callgrind, from the check alone and the code around it).
+const PARTIAL_KEPT_MAX: usize = READ_CHUNK / RecvBuffer::PARTIAL_SHARE;
 
 /// The largest receive buffer kept as the thread's scratch; larger ones (grown for a big
 /// frame, or recycled storage) go to the pool.
@@ -137,6 +160,8 @@ pub(crate) fn send_text(
 /// storage if it holds some (the most recently kept: a large frame that starts in it is
 /// read in place, without new zero-filled storage), else the thread's receive scratch
 /// (which has no storage before the thread's first read: the read allocates it then).
+/// A connection whose few bytes were parked in a buffer of their own
+/// ([`take_back_input`]) reads into that buffer, which the read grows.
 ///
 /// The check is inline (every read makes it; a busy connection's second read of a
 /// message finds its buffer lent already), the lending out of line.
@@ -162,13 +187,14 @@ fn lend_storage(input: &mut RecvBuffer) {
 ///
 /// - every byte in it consumed: all of it, and `input` is left without storage;
 /// - holding the start of a frame (or of a handshake request) in storage larger than
-///   [`SCRATCH_MAX`] (recycled storage, or a buffer grown for a large frame): the bytes
-///   are copied into a buffer of their own (as large as they are) and the storage goes
-///   back, unless `session` (the connection's, `None` during the handshake) is gathering
-///   a payload to hand over there ([`Session::is_gathering_payload`]), or the bytes
-///   take more than a quarter of it: ws-proto's rule, [`RecvBuffer::shed_partial`]
-///   (with [`SCRATCH_MAX`] as what a connection may keep whatever it holds);
-/// - otherwise (the scratch with a few bytes in it) `input` is left as it is.
+///   [`PARTIAL_KEPT_MAX`] (the thread's scratch, recycled storage, or a buffer grown
+///   for a large frame): the bytes are copied into a buffer of their own (as large as
+///   they are) and the storage goes back, unless `session` (the connection's, `None`
+///   during the handshake) is gathering a payload to hand over there
+///   ([`Session::is_gathering_payload`]), or the bytes take more than a quarter of it:
+///   ws-proto's rule, [`RecvBuffer::shed_partial`] (with [`PARTIAL_KEPT_MAX`] as what a
+///   connection may keep whatever it holds);
+/// - otherwise `input` is left as it is.
 ///
 /// Storage given back goes to the thread's scratch slot up to [`SCRATCH_MAX`] if that is
 /// free, larger to the thread's pool within `limit`; otherwise it is freed.
@@ -178,7 +204,7 @@ pub(crate) fn take_back_input(input: &mut RecvBuffer, session: Option<&Session>,
         if input.capacity() > 0 {
             give_back(std::mem::take(input), limit);
         }
-    } else if input.capacity() > SCRATCH_MAX {
+    } else if input.capacity() > PARTIAL_KEPT_MAX {
         take_back_partial(input, session, limit);
     }
 }
@@ -189,8 +215,8 @@ pub(crate) fn take_back_input(input: &mut RecvBuffer, session: Option<&Session>,
 #[inline(never)]
 fn take_back_partial(input: &mut RecvBuffer, session: Option<&Session>, limit: usize) {
     let gathering = session.is_some_and(Session::is_gathering_payload);
-    if let Some(storage) = input.shed_partial(gathering, SCRATCH_MAX) {
-        keep(storage, limit);
+    if let Some(storage) = input.shed_partial(gathering, PARTIAL_KEPT_MAX) {
+        give_back(RecvBuffer::from_storage(storage), limit);
     }
 }
 
@@ -365,17 +391,39 @@ mod tests {
     fn an_idle_receive_buffer_goes_to_the_scratch_or_the_pool() {
         // Small: to the scratch slot, and lent back when the pool holds nothing.
         let mut input = RecvBuffer::new();
-        input.spare(1024);
+        input.spare(READ_CHUNK);
         let small = input.capacity();
         assert!(small > 0 && small <= SCRATCH_MAX);
         take_back_input(&mut input, None, usize::MAX);
         assert_eq!(input.capacity(), 0, "the connection holds none");
         lend_input(&mut input);
         assert_eq!(input.capacity(), small, "the scratch");
-        // Holding bytes: left as it is.
+        // Holding a few bytes: they move to a buffer of their own, the scratch goes
+        // back; the next read is lent the scratch with the bytes in it again.
         input.extend_from_slice(b"y");
         take_back_input(&mut input, None, usize::MAX);
         assert_eq!(input.data(), b"y");
+        assert!(input.capacity() < 1024, "not the scratch");
+        lend_input(&mut input);
+        assert!(input.capacity() < 1024, "its own buffer is read into");
+        assert!(
+            input.spare(READ_CHUNK).len() >= READ_CHUNK,
+            "grown for the read"
+        );
+        assert_eq!(input.data(), b"y", "with the bytes");
+        let mut scratch = RecvBuffer::new();
+        lend_input(&mut scratch);
+        assert_eq!(scratch.capacity(), small, "the scratch is free");
+        // Holding more than a quarter of it: kept (not copied out at every read).
+        let mut input = scratch;
+        input.extend_from_slice(&vec![b'z'; small / 4 + 1]);
+        take_back_input(&mut input, None, usize::MAX);
+        assert_eq!(input.capacity(), small, "kept");
+        let scratch = RecvBuffer::from_storage(std::mem::take(&mut input).into_storage());
+        give_back(scratch, usize::MAX);
+        let mut input = RecvBuffer::new();
+        lend_input(&mut input);
+        assert_eq!(input.capacity(), small);
         // Large: to the pool (not freed), and lent before the scratch.
         let mut large = RecvBuffer::from_storage(vec![0; 2 * SCRATCH_MAX]);
         take_back_input(&mut large, None, usize::MAX);

@@ -91,3 +91,99 @@ async fn recv_cancelled_in_select_loses_nothing() {
     common::within("peer", peer).await.expect("peer task");
     assert!(ws.session().is_closed());
 }
+
+// Split halves in two tasks: the reader's `next()` dropped over and over inside
+// `tokio::select!` while the writer sends, then while keepalive pings go back and forth
+// (on both sides; they only start once the connection is quiet for an interval, so the
+// writer stops after 500 messages). Every echo arrives whole and in order, neither end
+// drops the other for a missed pong (the reader answers pings between its
+// cancellations), and the close ends both halves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn split_halves_cancelled_in_select_while_both_ends_ping_lose_nothing() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    const KEEPALIVES: usize = 3;
+    const AT_LEAST: usize = 500;
+    let addr =
+        common::echo_server(ws_tokio::Acceptor::new().settings(common::quick_keepalive())).await;
+    let ws = common::within(
+        "connect",
+        ws_tokio::ClientBuilder::new(&format!("ws://{addr}/"))
+            .settings(common::quick_keepalive())
+            .connect(),
+    )
+    .await
+    .expect("connect");
+    let (mut reader, mut writer) = ws.split();
+    let stop = Arc::new(AtomicBool::new(false));
+    let sending = {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let mut sent = 0;
+            while !stop.load(Ordering::Relaxed) {
+                writer
+                    .send(Message::text(payload(sent)))
+                    .await
+                    .expect("send");
+                sent += 1;
+                tokio::task::yield_now().await;
+            }
+            (writer, sent)
+        })
+    };
+    let receiving = tokio::spawn(async move {
+        let mut timer = tokio::time::interval(Duration::from_micros(50));
+        // Pings from the server and pongs for the client's own.
+        let (mut received, mut keepalives, mut cancelled) = (0usize, 0usize, 0usize);
+        while keepalives < KEEPALIVES {
+            tokio::select! {
+                message = reader.next() => match message {
+                    Some(Ok(Message::Text(text))) => {
+                        assert_eq!(text, payload(received), "message {received}");
+                        received += 1;
+                        if received == AT_LEAST {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => keepalives += 1,
+                    other => panic!("unexpected {other:?}"),
+                },
+                _ = timer.tick() => cancelled += 1,
+            }
+        }
+        (reader, received, cancelled)
+    });
+    let (mut reader, mut received, cancelled) =
+        common::within("messages, then keepalive", receiving)
+            .await
+            .expect("receiver task");
+    assert!(
+        cancelled > 10,
+        "next() was cancelled only {cancelled} times"
+    );
+    let (mut writer, sent) = common::within("sender", sending)
+        .await
+        .expect("sender task");
+    // The echoes still on their way, then the close.
+    let closing = async {
+        writer
+            .close(ws_tokio::CloseCode::NORMAL, "done")
+            .await
+            .expect("close");
+        while let Some(item) = reader.next().await {
+            match item.expect("no error while closing") {
+                Message::Text(text) => {
+                    assert_eq!(text, payload(received), "message {received}");
+                    received += 1;
+                }
+                Message::Close(frame) => {
+                    assert_eq!(frame.expect("a code").code, ws_tokio::CloseCode::NORMAL)
+                }
+                _ => {}
+            }
+        }
+    };
+    common::within("close", closing).await;
+    assert_eq!(received, sent, "every message echoed");
+}

@@ -84,6 +84,108 @@ fn invalid_upgrades_are_refused_with_their_status() {
     }
 }
 
+/// The upgrade headers with `name` replaced by `values` (several: the header repeated).
+fn with(name: &str, values: &[&[u8]]) -> http::Request<()> {
+    let mut request = request("GET", http::Version::HTTP_11, &[]);
+    let headers = request.headers_mut();
+    for (n, v) in upgrade_headers() {
+        if n != name {
+            headers.append(n, http::HeaderValue::from_static(v));
+        }
+    }
+    let name = http::HeaderName::from_bytes(name.as_bytes()).expect("name");
+    for value in values {
+        headers.append(&name, http::HeaderValue::from_bytes(value).expect("value"));
+    }
+    request
+}
+
+// Headers that hyper hands over as they came: bytes that are not ASCII, a key repeated
+// or of the wrong size (RFC 6455 4.2.1: "a |Sec-WebSocket-Key| header field with a
+// base64-encoded value that, when decoded, is 16 bytes in length"), HTTP/2 and HTTP/3
+// versions (RFC 8441's extended CONNECT is not supported). Each is refused with a 4xx
+// and a `Protocol` error, never a panic; the list forms that RFC 9110 allows are
+// accepted. (Subprotocol values that are not tokens, such as `a b` or `é`, reach the
+// callback as they are: left open, the rule belongs to ws-proto's request parser.)
+#[test]
+fn odd_headers_from_http_are_refused_or_accepted_by_the_rfc() {
+    let refused: Vec<(&str, http::Request<()>)> = vec![
+        (
+            "key not ASCII",
+            with("sec-websocket-key", &[b"dGhlIHNhbXBsZSBub25jZQ\xff\xfe"]),
+        ),
+        (
+            "key of 15 bytes",
+            with("sec-websocket-key", &[b"AAAAAAAAAAAAAAAAAAAA"]),
+        ),
+        (
+            "key not base64",
+            with("sec-websocket-key", &[b"!!!!!!!!!!!!!!!!!!!!!!=="]),
+        ),
+        (
+            "two keys",
+            with(
+                "sec-websocket-key",
+                &[KEY.as_bytes(), b"AQIDBAUGBwgJCgsMDQ4PEA=="],
+            ),
+        ),
+        ("empty key", with("sec-websocket-key", &[b""])),
+        (
+            "version not a number",
+            with("sec-websocket-version", &[b"\xff"]),
+        ),
+        (
+            "two versions",
+            with("sec-websocket-version", &[b"13", b"8"]),
+        ),
+        ("upgrade to something else", with("upgrade", &[b"h2c"])),
+        (
+            "connection without upgrade",
+            with("connection", &[b"keep-alive"]),
+        ),
+        ("no host", with("host", &[])),
+        (
+            "HTTP/2",
+            request("GET", http::Version::HTTP_2, &upgrade_headers()),
+        ),
+        (
+            "HTTP/3",
+            request("GET", http::Version::HTTP_3, &upgrade_headers()),
+        ),
+    ];
+    for (what, req) in refused {
+        let refusal = ws_tokio::upgrade(&req).expect_err(what);
+        let status = refusal.status();
+        assert!(
+            (400..500).contains(&status),
+            "{what}: {status} {}",
+            refusal.error()
+        );
+        assert!(matches!(refusal.error(), Error::Protocol(_)), "{what}");
+        assert_eq!(refusal.into_response().status().as_u16(), status, "{what}");
+    }
+    let accepted: Vec<(&str, http::Request<()>)> = vec![
+        // RFC 9110 7.8 and 7.6.1: lists, any case, spread over several lines.
+        ("upgrade list", with("upgrade", &[b"h2c, WebSocket"])),
+        (
+            "connection in two lines",
+            with("connection", &[b"keep-alive", b"upgrade"]),
+        ),
+        (
+            "version with spaces",
+            with("sec-websocket-version", &[b" 13 "]),
+        ),
+    ];
+    for (what, req) in accepted {
+        let answer = ws_tokio::upgrade(&req);
+        assert!(
+            answer.is_ok(),
+            "{what}: {:?}",
+            answer.err().map(|r| r.error().to_string())
+        );
+    }
+}
+
 #[test]
 fn the_callback_picks_a_subprotocol_or_refuses() {
     let mut headers = upgrade_headers();

@@ -6,12 +6,15 @@
 //! (`recycle::take_back_input`).
 
 mod common;
+#[path = "common/counting.rs"]
+mod counting;
 
 use std::time::Duration;
 
-use common::{listener, raw_client, within};
+use common::{listener, masked_frame, raw_client, read_frame, within};
+use counting::live_bytes;
 use futures_util::StreamExt;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use ws_tokio::{Message, WebSocketStream};
 
@@ -127,4 +130,121 @@ async fn a_connection_inside_its_handshake_request_leaves_the_recycled_storage()
     let accepted = within("handshake", accepting).await;
     assert!(accepted.is_ok(), "{:?}", accepted.err());
     finish(large, client).await;
+}
+
+/// Where stalled connection `i` of a `kind` (0 to 3) stops: after `sent` bytes of
+/// `whole`, a frame whose echo carries `payload` (`None`: a handshake request, answered
+/// with 101). Made again when the connection resumes, so that the test itself holds none
+/// of it meanwhile.
+fn stall_point(
+    kind: usize,
+    i: usize,
+    addr: std::net::SocketAddr,
+) -> (Vec<u8>, usize, Option<Vec<u8>>) {
+    let payload: Vec<u8> = (0..4000).map(|b| (b * 7 + i) as u8).collect();
+    let (data, sent) = match kind {
+        0 => (b"header".to_vec(), 1),
+        1 => (payload[..100].to_vec(), 50),
+        2 => (payload, 1000),
+        _ => {
+            let (_, request) = ws_proto::handshake::ClientRequest::new("127.0.0.1", "/")
+                .port(addr.port())
+                .build()
+                .expect("request");
+            return (request, 16, None);
+        }
+    };
+    (masked_frame(0x2, &data), sent, Some(data))
+}
+
+// 800 connections on an echo server, each left at one of four points: one byte into a
+// frame's header, inside a short frame's payload, 1,000 bytes into a 4,000-byte frame,
+// and 16 bytes into a handshake request; each frame's first bytes were written with a
+// whole message before them, whose echo comes back once the server has read them and gone
+// idle (one thread: the server's task runs to its wait before the client's resumes). The
+// thread's receive scratch is 16 KiB: a connection that kept it for its few bytes would
+// hold 12.5 MiB among them (they did, before the fix: 22.5 KiB a connection, both ends
+// counted). Each may hold what it sent, its task and its sockets: at most 4 KiB a
+// connection, both ends counted (2.3 KiB with the fix). Then every frame (and request) completes and is answered exactly.
+#[tokio::test]
+async fn many_connections_stalled_inside_frames_hold_about_what_they_sent() {
+    const EACH: usize = 200;
+    const PER_CONNECTION_MAX: isize = 4 * 1024;
+    let (listener, addr) = listener().await;
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if let Ok(ws) = ws_tokio::accept(tcp).await {
+                    common::echo(ws).await;
+                }
+            });
+        }
+    });
+    // Warm up: connections and echoes, so that what the thread keeps for good (its
+    // scratch, the runtime's structures) is counted before the first reading.
+    let mut warm = Vec::new();
+    for _ in 0..20 {
+        let (mut tcp, _) = raw_client(addr).await;
+        tcp.write_all(&masked_frame(0x2, &[1; 1000]))
+            .await
+            .expect("write");
+        assert_eq!(read_frame(&mut tcp).await, (0x82, vec![1; 1000]));
+        warm.push(tcp);
+    }
+    let mut stalled = Vec::with_capacity(4 * EACH);
+    let before = live_bytes();
+    for i in 0..EACH {
+        for kind in 0..4 {
+            let (whole, sent, payload) = stall_point(kind, i, addr);
+            let tcp = if payload.is_some() {
+                let (mut tcp, _) = raw_client(addr).await;
+                let mut first = masked_frame(0x2, b"echo first");
+                first.extend_from_slice(&whole[..sent]);
+                tcp.write_all(&first).await.expect("write");
+                assert_eq!(read_frame(&mut tcp).await, (0x82, b"echo first".to_vec()));
+                tcp
+            } else {
+                let mut tcp = TcpStream::connect(addr).await.expect("connect");
+                tcp.write_all(&whole[..sent]).await.expect("write");
+                tcp
+            };
+            stalled.push((tcp, kind, i));
+        }
+    }
+    // A last echo on a warm connection: the handshake requests were read meanwhile.
+    tcp_echo(&mut warm[0]).await;
+    let held = live_bytes() - before;
+    let per_connection = held / stalled.len() as isize;
+    eprintln!(
+        "{} stalled connections hold {held} bytes: {per_connection} each",
+        stalled.len()
+    );
+    assert!(
+        per_connection <= PER_CONNECTION_MAX,
+        "{} stalled connections hold {held} bytes, {per_connection} each (at most {PER_CONNECTION_MAX})",
+        stalled.len()
+    );
+    // Every frame completes, and is echoed exactly; every request is answered.
+    for (mut tcp, kind, i) in stalled {
+        let (whole, sent, payload) = stall_point(kind, i, addr);
+        tcp.write_all(&whole[sent..]).await.expect("write");
+        match payload {
+            Some(payload) => assert_eq!(read_frame(&mut tcp).await, (0x82, payload)),
+            None => {
+                let mut answer = [0u8; 12];
+                within("101", tcp.read_exact(&mut answer))
+                    .await
+                    .expect("read");
+                assert_eq!(&answer, b"HTTP/1.1 101");
+            }
+        }
+    }
+}
+
+/// One small echo on a raw connection.
+async fn tcp_echo(tcp: &mut TcpStream) {
+    tcp.write_all(&masked_frame(0x2, b"sync"))
+        .await
+        .expect("write");
+    assert_eq!(read_frame(tcp).await, (0x82, b"sync".to_vec()));
 }

@@ -231,3 +231,41 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for NoRoomCounter<S
         std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
+
+/// A masked frame (as a client sends it): FIN, `opcode`, `payload`.
+pub fn masked_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    const MASK: [u8; 4] = [1, 2, 3, 4];
+    let mut frame = vec![0x80 | opcode];
+    match payload.len() {
+        len @ 0..=125 => frame.push(0x80 | len as u8),
+        len @ 126..=0xFFFF => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        len => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(len as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&MASK);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ MASK[i % 4]));
+    frame
+}
+
+/// Reads one unmasked server frame within the deadline: (first byte, payload).
+pub async fn read_frame(tcp: &mut TcpStream) -> (u8, Vec<u8>) {
+    within("a frame", async {
+        let mut head = [0u8; 2];
+        use tokio::io::AsyncReadExt;
+        tcp.read_exact(&mut head).await.expect("frame header");
+        let len = match head[1] & 0x7F {
+            126 => tcp.read_u16().await.expect("length") as usize,
+            127 => tcp.read_u64().await.expect("length") as usize,
+            len => len as usize,
+        };
+        let mut payload = vec![0; len];
+        tcp.read_exact(&mut payload).await.expect("payload");
+        (head[0], payload)
+    })
+    .await
+}
