@@ -6,13 +6,10 @@
 //! (`recycle::take_back_input`).
 
 mod common;
-#[path = "common/counting.rs"]
-mod counting;
 
 use std::time::Duration;
 
 use common::{listener, masked_frame, raw_client, read_frame, within};
-use counting::live_bytes;
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -166,55 +163,66 @@ fn stall_point(
 // hold 12.5 MiB among them (they did, before the fix: 22.5 KiB a connection, both ends
 // counted). Each may hold what it sent, its task and its sockets: at most 4 KiB a
 // connection, both ends counted (2.3 KiB with the fix). Then every frame (and request) completes and is answered exactly.
-#[tokio::test]
-async fn many_connections_stalled_inside_frames_hold_about_what_they_sent() {
+#[test]
+fn many_connections_stalled_inside_frames_hold_about_what_they_sent() {
     const EACH: usize = 200;
-    const PER_CONNECTION_MAX: isize = 4 * 1024;
-    let (listener, addr) = listener().await;
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                if let Ok(ws) = ws_tokio::accept(tcp).await {
-                    common::echo(ws).await;
-                }
-            });
+    const PER_CONNECTION_MAX: i64 = 4 * 1024;
+    // One thread runs the server and the clients: the bytes they hold are counted on it.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (addr, mut warm) = runtime.block_on(async {
+        let (listener, addr) = listener().await;
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    if let Ok(ws) = ws_tokio::accept(tcp).await {
+                        common::echo(ws).await;
+                    }
+                });
+            }
+        });
+        // Warm up: connections and echoes, so that what the thread keeps for good (its
+        // scratch, the runtime's structures) is allocated before the counting starts.
+        let mut warm = Vec::new();
+        for _ in 0..20 {
+            let (mut tcp, _) = raw_client(addr).await;
+            tcp.write_all(&masked_frame(0x2, &[1; 1000]))
+                .await
+                .expect("write");
+            assert_eq!(read_frame(&mut tcp).await, (0x82, vec![1; 1000]));
+            warm.push(tcp);
         }
+        (addr, warm)
     });
-    // Warm up: connections and echoes, so that what the thread keeps for good (its
-    // scratch, the runtime's structures) is counted before the first reading.
-    let mut warm = Vec::new();
-    for _ in 0..20 {
-        let (mut tcp, _) = raw_client(addr).await;
-        tcp.write_all(&masked_frame(0x2, &[1; 1000]))
-            .await
-            .expect("write");
-        assert_eq!(read_frame(&mut tcp).await, (0x82, vec![1; 1000]));
-        warm.push(tcp);
-    }
     let mut stalled = Vec::with_capacity(4 * EACH);
-    let before = live_bytes();
-    for i in 0..EACH {
-        for kind in 0..4 {
-            let (whole, sent, payload) = stall_point(kind, i, addr);
-            let tcp = if payload.is_some() {
-                let (mut tcp, _) = raw_client(addr).await;
-                let mut first = masked_frame(0x2, b"echo first");
-                first.extend_from_slice(&whole[..sent]);
-                tcp.write_all(&first).await.expect("write");
-                assert_eq!(read_frame(&mut tcp).await, (0x82, b"echo first".to_vec()));
-                tcp
-            } else {
-                let mut tcp = TcpStream::connect(addr).await.expect("connect");
-                tcp.write_all(&whole[..sent]).await.expect("write");
-                tcp
-            };
-            stalled.push((tcp, kind, i));
-        }
-    }
-    // A last echo on a warm connection: the handshake requests were read meanwhile.
-    tcp_echo(&mut warm[0]).await;
-    let held = live_bytes() - before;
-    let per_connection = held / stalled.len() as isize;
+    let held = allocation_counter::measure(|| {
+        runtime.block_on(async {
+            for i in 0..EACH {
+                for kind in 0..4 {
+                    let (whole, sent, payload) = stall_point(kind, i, addr);
+                    let tcp = if payload.is_some() {
+                        let (mut tcp, _) = raw_client(addr).await;
+                        let mut first = masked_frame(0x2, b"echo first");
+                        first.extend_from_slice(&whole[..sent]);
+                        tcp.write_all(&first).await.expect("write");
+                        assert_eq!(read_frame(&mut tcp).await, (0x82, b"echo first".to_vec()));
+                        tcp
+                    } else {
+                        let mut tcp = TcpStream::connect(addr).await.expect("connect");
+                        tcp.write_all(&whole[..sent]).await.expect("write");
+                        tcp
+                    };
+                    stalled.push((tcp, kind, i));
+                }
+            }
+            // A last echo on a warm connection: the handshake requests were read meanwhile.
+            tcp_echo(&mut warm[0]).await;
+        });
+    })
+    .bytes_current;
+    let per_connection = held / stalled.len() as i64;
     eprintln!(
         "{} stalled connections hold {held} bytes: {per_connection} each",
         stalled.len()
@@ -225,20 +233,22 @@ async fn many_connections_stalled_inside_frames_hold_about_what_they_sent() {
         stalled.len()
     );
     // Every frame completes, and is echoed exactly; every request is answered.
-    for (mut tcp, kind, i) in stalled {
-        let (whole, sent, payload) = stall_point(kind, i, addr);
-        tcp.write_all(&whole[sent..]).await.expect("write");
-        match payload {
-            Some(payload) => assert_eq!(read_frame(&mut tcp).await, (0x82, payload)),
-            None => {
-                let mut answer = [0u8; 12];
-                within("101", tcp.read_exact(&mut answer))
-                    .await
-                    .expect("read");
-                assert_eq!(&answer, b"HTTP/1.1 101");
+    runtime.block_on(async {
+        for (mut tcp, kind, i) in stalled {
+            let (whole, sent, payload) = stall_point(kind, i, addr);
+            tcp.write_all(&whole[sent..]).await.expect("write");
+            match payload {
+                Some(payload) => assert_eq!(read_frame(&mut tcp).await, (0x82, payload)),
+                None => {
+                    let mut answer = [0u8; 12];
+                    within("101", tcp.read_exact(&mut answer))
+                        .await
+                        .expect("read");
+                    assert_eq!(&answer, b"HTTP/1.1 101");
+                }
             }
         }
-    }
+    });
 }
 
 /// One small echo on a raw connection.
