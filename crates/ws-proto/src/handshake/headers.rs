@@ -55,6 +55,18 @@ impl Headers {
         }
     }
 
+    /// Every field as (name, value), names as bytes (no `str` slicing and its char
+    /// boundary checks), in order.
+    pub(crate) fn byte_fields(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        let names = self.names.as_bytes();
+        let starts = std::iter::once((0, 0)).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(move |((name_at, value_at), &(name_end, value_end))| {
+                (&names[name_at..name_end], &self.values[value_at..value_end])
+            })
+    }
+
     /// Every field as (name, value), in order.
     fn fields(&self) -> impl Iterator<Item = (&str, &[u8])> {
         let starts = std::iter::once((0, 0)).chain(self.ends.iter().copied());
@@ -105,17 +117,24 @@ impl Headers {
     /// The elements of a comma-separated list field, across every occurrence of the
     /// field (RFC 9110 5.3), trimmed, empty elements skipped.
     pub fn tokens<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> {
-        self.get_all(name)
-            .filter_map(|v| std::str::from_utf8(v).ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
+        self.get_all(name).flat_map(list_elements)
     }
 
     /// Whether a list field contains `token`, compared case-insensitively.
     pub fn has_token(&self, name: &str, token: &str) -> bool {
         self.tokens(name).any(|t| t.eq_ignore_ascii_case(token))
     }
+}
+
+/// The elements of one value of a comma-separated list field (RFC 9110 5.6.1), trimmed,
+/// empty elements skipped; none if the value is not UTF-8.
+pub(crate) fn list_elements(value: &[u8]) -> impl Iterator<Item = &str> {
+    std::str::from_utf8(value)
+        .ok()
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 /// Headers from (name, value) pairs, in order, for a head another parser read.
