@@ -122,7 +122,7 @@ impl Headers {
 
     /// Whether a list field contains `token`, compared case-insensitively.
     pub fn has_token(&self, name: &str, token: &str) -> bool {
-        self.tokens(name).any(|t| t.eq_ignore_ascii_case(token))
+        self.get_all(name).any(|value| list_has_token(value, token))
     }
 }
 
@@ -135,6 +135,27 @@ pub(crate) fn list_elements(value: &[u8]) -> impl Iterator<Item = &str> {
         .flat_map(|v| v.split(','))
         .map(str::trim)
         .filter(|t| !t.is_empty())
+}
+
+/// Whether one value of a comma-separated list field holds `token` (compared
+/// case-insensitively): as `list_elements(value).any(|t| t.eq_ignore_ascii_case(token))`,
+/// without the UTF-8 decoding on the usual, ASCII values.
+pub(crate) fn list_has_token(value: &[u8], token: &str) -> bool {
+    if !value.is_ascii() {
+        return list_elements(value).any(|t| t.eq_ignore_ascii_case(token));
+    }
+    // The ASCII characters `str::trim` trims (`char::is_whitespace`: U+0009 to U+000D
+    // and the space; `u8::is_ascii_whitespace` leaves out U+000B).
+    let is_space = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ');
+    value.split(|&b| b == b',').any(|element| {
+        let start = element.iter().position(|b| !is_space(b));
+        let end = element.iter().rposition(|b| !is_space(b));
+        match (start, end) {
+            (Some(start), Some(end)) => element[start..=end].eq_ignore_ascii_case(token.as_bytes()),
+            // Empty, or spaces only: skipped, as `list_elements` skips it.
+            _ => false,
+        }
+    })
 }
 
 /// Headers from (name, value) pairs, in order, for a head another parser read.
@@ -231,6 +252,48 @@ mod tests {
         );
         assert!(h.has_token("connection", "upgrade"));
         assert!(!h.has_token("connection", "upgrad"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_support::proptest_config())]
+
+        /// The ASCII shortcut finds a token exactly where the elements do.
+        #[test]
+        fn list_has_token_agrees_with_list_elements(
+            value in proptest::collection::vec(proptest::prop_oneof![
+                proptest::sample::select(b"uUpgradeGRADE, \t\x0b\x0c\r\n,,".to_vec()),
+                proptest::prelude::any::<u8>(),
+            ], 0..24),
+            token in proptest::sample::select(vec!["upgrade", "UpGrade", "u", "websocket"]),
+        ) {
+            let mut value = value;
+            // Valid UTF-8 with non-ASCII whitespace, sometimes.
+            if value.first() == Some(&b'u') {
+                value.extend_from_slice("\u{a0}\u{85}".as_bytes());
+            }
+            proptest::prop_assert_eq!(
+                list_has_token(&value, token),
+                list_elements(&value).any(|t| t.eq_ignore_ascii_case(token)),
+                "{:?}", String::from_utf8_lossy(&value)
+            );
+        }
+    }
+
+    #[test]
+    fn list_has_token_trims_as_str_trim() {
+        for (value, found) in [
+            (&b"upgrade"[..], true),
+            (b" \t\x0b\x0c\r\nUpgrade\x0b ", true),
+            (b"keep-alive,upgrade", true),
+            (b"upgrade-x", false),
+            (b"", false),
+            (b" , ,", false),
+            ("upgrade\u{a0}".as_bytes(), true),
+            (b"\xffupgrade", false),
+            (b"upgrade, \xff", false),
+        ] {
+            assert_eq!(list_has_token(value, "upgrade"), found, "{value:?}");
+        }
     }
 
     #[test]
