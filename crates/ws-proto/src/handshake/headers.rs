@@ -55,16 +55,16 @@ impl Headers {
         }
     }
 
-    /// Every field as (name, value), names as bytes (no `str` slicing and its char
-    /// boundary checks), in order.
-    pub(crate) fn byte_fields(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+    /// Calls `f` with every field's name (as bytes: no `str` slicing and its char
+    /// boundary checks) and value, in order: a plain loop, a fraction of the
+    /// instructions of an iterator chain such as [`iter`](Self::iter)'s.
+    pub(crate) fn for_each_field<'a>(&'a self, mut f: impl FnMut(&'a [u8], &'a [u8])) {
         let names = self.names.as_bytes();
-        let starts = std::iter::once((0, 0)).chain(self.ends.iter().copied());
-        starts
-            .zip(&self.ends)
-            .map(move |((name_at, value_at), &(name_end, value_end))| {
-                (&names[name_at..name_end], &self.values[value_at..value_end])
-            })
+        let (mut name_at, mut value_at) = (0, 0);
+        for &(name_end, value_end) in &self.ends {
+            f(&names[name_at..name_end], &self.values[value_at..value_end]);
+            (name_at, value_at) = (name_end, value_end);
+        }
     }
 
     /// Every field as (name, value), in order.

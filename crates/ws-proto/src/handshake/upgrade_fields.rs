@@ -55,7 +55,7 @@ impl<'a> UpgradeFields<'a> {
     /// Finds the fields in `headers`, in one pass; names compare case-insensitively.
     pub(crate) fn find(headers: &'a Headers) -> UpgradeFields<'a> {
         let mut fields = UpgradeFields::default();
-        for (name, value) in headers.byte_fields() {
+        headers.for_each_field(|name, value| {
             let (wanted, seen) = match name.len() {
                 4 => (HOST, &mut fields.host),
                 7 => (UPGRADE, &mut fields.upgrade),
@@ -64,17 +64,17 @@ impl<'a> UpgradeFields<'a> {
                 21 => (VERSION, &mut fields.version),
                 22 => (PROTOCOL, &mut fields.protocol),
                 24 => (EXTENSIONS, &mut fields.extensions),
-                _ => continue,
+                _ => return,
             };
             if is_name(name, wanted) {
                 seen.add(value);
             }
-        }
+        });
         fields
     }
 }
 
-/// Whether `name` is `lower` (a lowercase name of the same length) in any case: as
+/// Whether `name` (a field name, or a value) is `lower`, lowercase, in any case: as
 /// `eq_ignore_ascii_case`, with no early exit, so that it compares many bytes at once
 /// (byte by byte, the seven names cost about 700 instructions per request).
 fn is_name(name: &[u8], lower: &[u8]) -> bool {
@@ -87,11 +87,14 @@ fn is_name(name: &[u8], lower: &[u8]) -> bool {
 }
 
 /// Whether the list field `name`, seen as `seen` in `headers`, holds `token` (compared
-/// case-insensitively), across all its occurrences: as [`Headers::has_token`].
+/// case-insensitively), across all its occurrences: as [`Headers::has_token`]. `token` is
+/// a lowercase token (RFC 9110 5.6.2: no comma, no space).
 pub(crate) fn has_token(headers: &Headers, seen: Seen<'_>, name: &str, token: &str) -> bool {
     match seen {
         Seen::Absent => false,
-        Seen::Once(value) => list_has_token(value, token),
+        // The usual value is the token alone (`Upgrade: websocket`), which is then its
+        // list's one element.
+        Seen::Once(value) => is_name(value, token.as_bytes()) || list_has_token(value, token),
         Seen::Repeated => headers.has_token(name, token),
     }
 }
