@@ -242,8 +242,8 @@ impl Request {
         // field up among all of them).
         let fields = UpgradeFields::find(&headers);
         // RFC 9112 3.2: exactly one Host field.
-        if !matches!(fields.host, Seen::Once(h) if !h.is_empty() && std::str::from_utf8(h).is_ok())
-        {
+        let is_utf8 = |h: &[u8]| h.is_ascii() || std::str::from_utf8(h).is_ok();
+        if !matches!(fields.host, Seen::Once(h) if !h.is_empty() && is_utf8(h)) {
             return Err(HandshakeError::MissingHost);
         }
         // RFC 6455 4.2.1: "An |Upgrade| header field containing the value "websocket",

@@ -75,15 +75,36 @@ impl<'a> UpgradeFields<'a> {
 }
 
 /// Whether `name` (a field name, or a value) is `lower`, lowercase, in any case: as
-/// `eq_ignore_ascii_case`, with no early exit, so that it compares many bytes at once
-/// (byte by byte, the seven names cost about 700 instructions per request).
+/// `eq_ignore_ascii_case`, eight bytes at a time (byte by byte, the seven names cost
+/// about 400 instructions per request).
 fn is_name(name: &[u8], lower: &[u8]) -> bool {
-    name.len() == lower.len()
-        && name
-            .iter()
-            .zip(lower)
-            .fold(0, |differ, (n, l)| differ | (n.to_ascii_lowercase() ^ l))
-            == 0
+    if name.len() != lower.len() {
+        return false;
+    }
+    let (name_words, name_rest) = name.as_chunks::<8>();
+    let (lower_words, lower_rest) = lower.as_chunks::<8>();
+    let mut differ = 0;
+    for (n, l) in name_words.iter().zip(lower_words) {
+        differ |= lowercase_word(u64::from_ne_bytes(*n)) ^ u64::from_ne_bytes(*l);
+    }
+    for (n, l) in name_rest.iter().zip(lower_rest) {
+        differ |= u64::from(n.to_ascii_lowercase() ^ l);
+    }
+    differ == 0
+}
+
+/// Eight bytes, each made lowercase as [`u8::to_ascii_lowercase`] makes it (`A` to `Z`
+/// gain 0x20; every other byte stays).
+fn lowercase_word(word: u64) -> u64 {
+    const ONES: u64 = u64::MAX / 0xFF; // 0x01 in every byte
+    // Each byte's low seven bits plus a constant below 0x80 cannot carry into the next
+    // byte, and sets the byte's high bit exactly when the bits reach a bound.
+    let low7 = word & (ONES * 0x7F);
+    let at_least_a = low7 + ONES * (0x80 - u64::from(b'A'));
+    let past_z = low7 + ONES * (0x80 - u64::from(b'Z') - 1);
+    // High bit of each byte that is ASCII (its own high bit clear) and in `A..=Z`.
+    let upper = at_least_a & !past_z & !word & (ONES * 0x80);
+    word | (upper >> 2)
 }
 
 /// Whether the list field `name`, seen as `seen` in `headers`, holds `token` (compared
@@ -138,6 +159,32 @@ mod tests {
         let none = UpgradeFields::find(&empty);
         assert_eq!(none.host, Seen::Absent);
         assert_eq!(none.extensions, Seen::Absent);
+    }
+
+    #[test]
+    fn words_are_lowercased_as_each_byte_is() {
+        for byte in 0..=u8::MAX {
+            for lane in 0..8 {
+                // The byte in one lane, the others holding other bytes around it.
+                let mut bytes = [
+                    byte.wrapping_add(0x40),
+                    b'Z',
+                    b'@',
+                    b'[',
+                    b'a',
+                    0xC1,
+                    b'`',
+                    b'{',
+                ];
+                bytes[lane] = byte;
+                let expected = bytes.map(|b| b.to_ascii_lowercase());
+                assert_eq!(
+                    lowercase_word(u64::from_ne_bytes(bytes)).to_ne_bytes(),
+                    expected,
+                    "{bytes:?}"
+                );
+            }
+        }
     }
 
     #[test]
