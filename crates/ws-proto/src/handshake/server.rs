@@ -248,12 +248,12 @@ impl Request {
         }
         // RFC 6455 4.2.1: "An |Upgrade| header field containing the value "websocket",
         // treated as an ASCII case-insensitive value."
-        if !has_token(&headers, fields.upgrade, "upgrade", "websocket") {
+        if !has_token(&headers, fields.upgrade, "upgrade", b"websocket") {
             return Err(HandshakeError::MissingUpgrade);
         }
         // "A |Connection| header field that includes the token "Upgrade", treated as an
         // ASCII case-insensitive value."
-        if !has_token(&headers, fields.connection, "connection", "upgrade") {
+        if !has_token(&headers, fields.connection, "connection", b"upgrade") {
             return Err(HandshakeError::MissingConnection);
         }
         // RFC 6455 4.2.1: one Sec-WebSocket-Version field; repeated, the request is
