@@ -7,28 +7,25 @@ use crate::local_error::LocalError;
 /// Names compare case-insensitively. Values are kept as bytes, since HTTP allows
 /// non-UTF-8 values; the `&str` accessors skip values that are not UTF-8.
 ///
-/// Stored in three allocations whatever the number of fields (the names one after the
-/// other in one string, the values in one buffer, and where each field ends in both),
-/// rather than two per field: a handshake's request is read once per connection.
+/// Stored in two allocations whatever the number of fields (every name and value one
+/// after the other in one buffer, and where each name and value ends in it), rather
+/// than two per field: a handshake's request is read once per connection.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Headers {
-    /// Every name, one after the other.
-    names: String,
-    /// Every value, one after the other.
-    values: Vec<u8>,
-    /// Where each field's name ends in `names` and its value in `values`; each starts
-    /// where the one before ended.
+    /// Each field's name then its value, field after field. Names are UTF-8: they come
+    /// as `&str`.
+    text: Vec<u8>,
+    /// Where each field's name and value end in `text`; a name starts where the value
+    /// before it ended.
     ends: Vec<(usize, usize)>,
 }
 
 impl Headers {
     pub(crate) fn from_httparse(raw: &[httparse::Header<'_>]) -> Headers {
-        // Sized first, so that neither buffer grows (and copies itself) while filled.
-        let names = raw.iter().map(|h| h.name.len()).sum();
-        let values = raw.iter().map(|h| h.value.len()).sum();
+        // Sized first, so that the buffer does not grow (and copy itself) while filled.
+        let len = raw.iter().map(|h| h.name.len() + h.value.len()).sum();
         let mut headers = Headers {
-            names: String::with_capacity(names),
-            values: Vec::with_capacity(values),
+            text: Vec::with_capacity(len),
             ends: Vec::with_capacity(raw.len()),
         };
         headers.extend(raw.iter().map(|h| (h.name, h.value)));
@@ -38,8 +35,7 @@ impl Headers {
     pub(crate) fn from_pairs<'h>(pairs: impl IntoIterator<Item = (&'h str, &'h [u8])>) -> Headers {
         let pairs = pairs.into_iter();
         let mut headers = Headers {
-            names: String::new(),
-            values: Vec::new(),
+            text: Vec::new(),
             ends: Vec::with_capacity(pairs.size_hint().0),
         };
         headers.extend(pairs);
@@ -49,35 +45,40 @@ impl Headers {
     /// Appends fields.
     fn extend<'h>(&mut self, pairs: impl Iterator<Item = (&'h str, &'h [u8])>) {
         for (name, value) in pairs {
-            self.names.push_str(name);
-            self.values.extend_from_slice(value);
-            self.ends.push((self.names.len(), self.values.len()));
+            self.text.extend_from_slice(name.as_bytes());
+            let name_end = self.text.len();
+            self.text.extend_from_slice(value);
+            self.ends.push((name_end, self.text.len()));
         }
     }
 
-    /// Calls `f` with every field's name (as bytes: no `str` slicing and its char
-    /// boundary checks) and value, in order: a plain loop, a fraction of the
-    /// instructions of an iterator chain such as [`iter`](Self::iter)'s.
+    /// Calls `f` with every field's name (as bytes: no `str` checks) and value, in
+    /// order: a plain loop, a fraction of the instructions of an iterator chain such as
+    /// [`iter`](Self::iter)'s.
     pub(crate) fn for_each_field<'a>(&'a self, mut f: impl FnMut(&'a [u8], &'a [u8])) {
-        let names = self.names.as_bytes();
-        let (mut name_at, mut value_at) = (0, 0);
+        let mut at = 0;
         for &(name_end, value_end) in &self.ends {
-            f(&names[name_at..name_end], &self.values[value_at..value_end]);
-            (name_at, value_at) = (name_end, value_end);
+            f(&self.text[at..name_end], &self.text[name_end..value_end]);
+            at = value_end;
         }
+    }
+
+    /// Every field as (name bytes, value), in order.
+    fn byte_fields(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.ends.iter().scan(0, |at, &(name_end, value_end)| {
+            let name_at = std::mem::replace(at, value_end);
+            Some((
+                &self.text[name_at..name_end],
+                &self.text[name_end..value_end],
+            ))
+        })
     }
 
     /// Every field as (name, value), in order.
     fn fields(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        let starts = std::iter::once((0, 0)).chain(self.ends.iter().copied());
-        starts
-            .zip(&self.ends)
-            .map(|((name_at, value_at), &(name_end, value_end))| {
-                (
-                    &self.names[name_at..name_end],
-                    &self.values[value_at..value_end],
-                )
-            })
+        // Names were `&str` when stored: never empty for want of UTF-8.
+        self.byte_fields()
+            .map(|(name, value)| (std::str::from_utf8(name).unwrap_or_default(), value))
     }
 
     /// The first value of a field, if present and UTF-8.
@@ -87,16 +88,10 @@ impl Headers {
 
     /// Every value of a field, in order.
     pub fn get_all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
-        // Names compared as bytes, with no `str` slicing (and its char boundary checks):
-        // the handshake's checks look up every field this way several times.
-        let names = self.names.as_bytes();
-        self.ends
-            .iter()
-            .scan((0, 0), |at, &end| Some((std::mem::replace(at, end), end)))
-            .filter(move |&((name_at, _), (name_end, _))| {
-                names[name_at..name_end].eq_ignore_ascii_case(name.as_bytes())
-            })
-            .map(|((_, value_at), (_, value_end))| &self.values[value_at..value_end])
+        // Names compared as bytes, with no `str` checks.
+        self.byte_fields()
+            .filter(move |(field, _)| field.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, value)| value)
     }
 
     /// Every field as (name, value).
