@@ -55,6 +55,9 @@ fn usage(message: &str) -> std::io::Error {
 
 async fn serve(addr: &str) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
+    // Accepted sockets inherit TCP_NODELAY from the listener on Linux: no `setsockopt`
+    // per connection there.
+    let nodelay_per_socket = !ws_tokio::inherit_nodelay(&listener, true);
     let mut shutdown = examples::shutdown_signal();
     println!("listening on ws://{}", listener.local_addr()?);
     // Shared: each connection's task holds a pointer to it, not a copy (the task's size
@@ -66,7 +69,9 @@ async fn serve(addr: &str) -> std::io::Result<()> {
             accepted = listener.accept() => accepted?,
             () = examples::stopped(&mut shutdown) => break,
         };
-        tcp.set_nodelay(true)?;
+        if nodelay_per_socket {
+            tcp.set_nodelay(true)?;
+        }
         let acceptor = acceptor.clone();
         let shutdown = shutdown.clone();
         connections.spawn(async move {

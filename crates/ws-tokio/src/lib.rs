@@ -58,6 +58,7 @@
 mod client;
 mod core;
 mod error;
+mod listen;
 mod message;
 mod proxy;
 mod proxy_header;
@@ -71,6 +72,7 @@ mod upgrade;
 
 pub use client::{ClientBuilder, ClientStream, connect};
 pub use error::Error;
+pub use listen::inherit_nodelay;
 pub use message::Message;
 pub use proxy_header::read_proxy_header;
 pub use recycle::recycled_bytes;

@@ -7,28 +7,25 @@ use crate::local_error::LocalError;
 /// Names compare case-insensitively. Values are kept as bytes, since HTTP allows
 /// non-UTF-8 values; the `&str` accessors skip values that are not UTF-8.
 ///
-/// Stored in three allocations whatever the number of fields (the names one after the
-/// other in one string, the values in one buffer, and where each field ends in both),
-/// rather than two per field: a handshake's request is read once per connection.
+/// Stored in two allocations whatever the number of fields (every name and value one
+/// after the other in one buffer, and where each name and value ends in it), rather
+/// than two per field: a handshake's request is read once per connection.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Headers {
-    /// Every name, one after the other.
-    names: String,
-    /// Every value, one after the other.
-    values: Vec<u8>,
-    /// Where each field's name ends in `names` and its value in `values`; each starts
-    /// where the one before ended.
+    /// Each field's name then its value, field after field. Names are UTF-8: they come
+    /// as `&str`.
+    text: Vec<u8>,
+    /// Where each field's name and value end in `text`; a name starts where the value
+    /// before it ended.
     ends: Vec<(usize, usize)>,
 }
 
 impl Headers {
     pub(crate) fn from_httparse(raw: &[httparse::Header<'_>]) -> Headers {
-        // Sized first, so that neither buffer grows (and copies itself) while filled.
-        let names = raw.iter().map(|h| h.name.len()).sum();
-        let values = raw.iter().map(|h| h.value.len()).sum();
+        // Sized first, so that the buffer does not grow (and copy itself) while filled.
+        let len = raw.iter().map(|h| h.name.len() + h.value.len()).sum();
         let mut headers = Headers {
-            names: String::with_capacity(names),
-            values: Vec::with_capacity(values),
+            text: Vec::with_capacity(len),
             ends: Vec::with_capacity(raw.len()),
         };
         headers.extend(raw.iter().map(|h| (h.name, h.value)));
@@ -38,8 +35,7 @@ impl Headers {
     pub(crate) fn from_pairs<'h>(pairs: impl IntoIterator<Item = (&'h str, &'h [u8])>) -> Headers {
         let pairs = pairs.into_iter();
         let mut headers = Headers {
-            names: String::new(),
-            values: Vec::new(),
+            text: Vec::new(),
             ends: Vec::with_capacity(pairs.size_hint().0),
         };
         headers.extend(pairs);
@@ -49,23 +45,40 @@ impl Headers {
     /// Appends fields.
     fn extend<'h>(&mut self, pairs: impl Iterator<Item = (&'h str, &'h [u8])>) {
         for (name, value) in pairs {
-            self.names.push_str(name);
-            self.values.extend_from_slice(value);
-            self.ends.push((self.names.len(), self.values.len()));
+            self.text.extend_from_slice(name.as_bytes());
+            let name_end = self.text.len();
+            self.text.extend_from_slice(value);
+            self.ends.push((name_end, self.text.len()));
         }
+    }
+
+    /// Calls `f` with every field's name (as bytes: no `str` checks) and value, in
+    /// order: a plain loop, a fraction of the instructions of an iterator chain such as
+    /// [`iter`](Self::iter)'s.
+    pub(crate) fn for_each_field<'a>(&'a self, mut f: impl FnMut(&'a [u8], &'a [u8])) {
+        let mut at = 0;
+        for &(name_end, value_end) in &self.ends {
+            f(&self.text[at..name_end], &self.text[name_end..value_end]);
+            at = value_end;
+        }
+    }
+
+    /// Every field as (name bytes, value), in order.
+    fn byte_fields(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.ends.iter().scan(0, |at, &(name_end, value_end)| {
+            let name_at = std::mem::replace(at, value_end);
+            Some((
+                &self.text[name_at..name_end],
+                &self.text[name_end..value_end],
+            ))
+        })
     }
 
     /// Every field as (name, value), in order.
     fn fields(&self) -> impl Iterator<Item = (&str, &[u8])> {
-        let starts = std::iter::once((0, 0)).chain(self.ends.iter().copied());
-        starts
-            .zip(&self.ends)
-            .map(|((name_at, value_at), &(name_end, value_end))| {
-                (
-                    &self.names[name_at..name_end],
-                    &self.values[value_at..value_end],
-                )
-            })
+        // Names were `&str` when stored: never empty for want of UTF-8.
+        self.byte_fields()
+            .map(|(name, value)| (std::str::from_utf8(name).unwrap_or_default(), value))
     }
 
     /// The first value of a field, if present and UTF-8.
@@ -75,16 +88,10 @@ impl Headers {
 
     /// Every value of a field, in order.
     pub fn get_all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a [u8]> {
-        // Names compared as bytes, with no `str` slicing (and its char boundary checks):
-        // the handshake's checks look up every field this way several times.
-        let names = self.names.as_bytes();
-        self.ends
-            .iter()
-            .scan((0, 0), |at, &end| Some((std::mem::replace(at, end), end)))
-            .filter(move |&((name_at, _), (name_end, _))| {
-                names[name_at..name_end].eq_ignore_ascii_case(name.as_bytes())
-            })
-            .map(|((_, value_at), (_, value_end))| &self.values[value_at..value_end])
+        // Names compared as bytes, with no `str` checks.
+        self.byte_fields()
+            .filter(move |(field, _)| field.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, value)| value)
     }
 
     /// Every field as (name, value).
@@ -105,17 +112,45 @@ impl Headers {
     /// The elements of a comma-separated list field, across every occurrence of the
     /// field (RFC 9110 5.3), trimmed, empty elements skipped.
     pub fn tokens<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> {
-        self.get_all(name)
-            .filter_map(|v| std::str::from_utf8(v).ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
+        self.get_all(name).flat_map(list_elements)
     }
 
     /// Whether a list field contains `token`, compared case-insensitively.
     pub fn has_token(&self, name: &str, token: &str) -> bool {
-        self.tokens(name).any(|t| t.eq_ignore_ascii_case(token))
+        self.get_all(name).any(|value| list_has_token(value, token))
     }
+}
+
+/// The elements of one value of a comma-separated list field (RFC 9110 5.6.1), trimmed,
+/// empty elements skipped; none if the value is not UTF-8.
+pub(crate) fn list_elements(value: &[u8]) -> impl Iterator<Item = &str> {
+    std::str::from_utf8(value)
+        .ok()
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// Whether one value of a comma-separated list field holds `token` (compared
+/// case-insensitively): as `list_elements(value).any(|t| t.eq_ignore_ascii_case(token))`,
+/// without the UTF-8 decoding on the usual, ASCII values.
+pub(crate) fn list_has_token(value: &[u8], token: &str) -> bool {
+    if !value.is_ascii() {
+        return list_elements(value).any(|t| t.eq_ignore_ascii_case(token));
+    }
+    // The ASCII characters `str::trim` trims (`char::is_whitespace`: U+0009 to U+000D
+    // and the space; `u8::is_ascii_whitespace` leaves out U+000B).
+    let is_space = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ');
+    value.split(|&b| b == b',').any(|element| {
+        let start = element.iter().position(|b| !is_space(b));
+        let end = element.iter().rposition(|b| !is_space(b));
+        match (start, end) {
+            (Some(start), Some(end)) => element[start..=end].eq_ignore_ascii_case(token.as_bytes()),
+            // Empty, or spaces only: skipped, as `list_elements` skips it.
+            _ => false,
+        }
+    })
 }
 
 /// Headers from (name, value) pairs, in order, for a head another parser read.
@@ -212,6 +247,48 @@ mod tests {
         );
         assert!(h.has_token("connection", "upgrade"));
         assert!(!h.has_token("connection", "upgrad"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(crate::test_support::proptest_config())]
+
+        /// The ASCII shortcut finds a token exactly where the elements do.
+        #[test]
+        fn list_has_token_agrees_with_list_elements(
+            value in proptest::collection::vec(proptest::prop_oneof![
+                proptest::sample::select(b"uUpgradeGRADE, \t\x0b\x0c\r\n,,".to_vec()),
+                proptest::prelude::any::<u8>(),
+            ], 0..24),
+            token in proptest::sample::select(vec!["upgrade", "UpGrade", "u", "websocket"]),
+        ) {
+            let mut value = value;
+            // Valid UTF-8 with non-ASCII whitespace, sometimes.
+            if value.first() == Some(&b'u') {
+                value.extend_from_slice("\u{a0}\u{85}".as_bytes());
+            }
+            proptest::prop_assert_eq!(
+                list_has_token(&value, token),
+                list_elements(&value).any(|t| t.eq_ignore_ascii_case(token)),
+                "{:?}", String::from_utf8_lossy(&value)
+            );
+        }
+    }
+
+    #[test]
+    fn list_has_token_trims_as_str_trim() {
+        for (value, found) in [
+            (&b"upgrade"[..], true),
+            (b" \t\x0b\x0c\r\nUpgrade\x0b ", true),
+            (b"keep-alive,upgrade", true),
+            (b"upgrade-x", false),
+            (b"", false),
+            (b" , ,", false),
+            ("upgrade\u{a0}".as_bytes(), true),
+            (b"\xffupgrade", false),
+            (b"upgrade, \xff", false),
+        ] {
+            assert_eq!(list_has_token(value, "upgrade"), found, "{value:?}");
+        }
     }
 
     #[test]

@@ -28,6 +28,7 @@ mod response_head;
 mod scan;
 mod server;
 mod target;
+mod upgrade_fields;
 
 pub use client::{ClientHandshake, ClientRequest, Response};
 pub use error::HandshakeError;

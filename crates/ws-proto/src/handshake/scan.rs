@@ -41,6 +41,11 @@ pub(crate) struct HeadScanner {
 }
 
 impl HeadScanner {
+    /// Whether no byte was scanned yet.
+    pub(crate) fn is_fresh(&self) -> bool {
+        self.scanned == 0
+    }
+
     /// Whether the header block at the front of `data` is complete, and its length.
     ///
     /// `data` must be the bytes given to the previous call plus any that arrived since.

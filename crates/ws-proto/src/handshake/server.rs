@@ -1,14 +1,17 @@
 //! The server side of the opening handshake: reading the client's request (RFC 6455
 //! 4.2.1) and answering it (4.2.2).
 
+use std::mem::MaybeUninit;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::error::HandshakeError;
 use super::extension::{Extension, parse_extensions};
-use super::headers::{Headers, write_field};
+use super::headers::{Headers, list_elements, write_field};
 use super::scan::{HeadScanner, Scan};
 use super::target::Target;
+use super::upgrade_fields::{Seen, UpgradeFields, has_token};
 use super::{Limits, VERSION, accept_key_bytes};
 use crate::buffer::RecvBuffer;
 use crate::config::Config;
@@ -72,6 +75,35 @@ impl RequestParser {
     /// well-formed request, the errors of [`from_parts`](Request::from_parts), the checks of
     /// RFC 6455 4.2.1.
     pub fn parse(&mut self, input: &mut RecvBuffer) -> Result<Option<Request>, HandshakeError> {
+        // httparse writes the header slots before it reads them: left uninitialised (the
+        // default limits' 64 fit on the stack; larger limits take the heap).
+        let wanted = self.limits.header_slots();
+        let mut on_stack = [const { MaybeUninit::uninit() }; STACK_SLOTS];
+        let mut on_heap = Vec::new();
+        let slots: &mut [MaybeUninit<httparse::Header<'_>>] = if wanted <= STACK_SLOTS {
+            &mut on_stack[..wanted]
+        } else {
+            on_heap.resize_with(wanted, MaybeUninit::uninit);
+            &mut on_heap
+        };
+        // Most requests arrive whole in the first read: httparse reads them at once, with
+        // no scan for their end first. Only on the first call with bytes, so that a
+        // request arriving in pieces is still scanned once, in linear time; whatever
+        // httparse says of an incomplete or malformed head here is not taken for an
+        // answer: the scan below then decides, as it would have alone (where a complete
+        // head ends, the scan and httparse agree: `scan`'s tests).
+        if self.scanner.is_fresh() && !input.is_empty() {
+            let data = input.data();
+            let head = &data[..data.len().min(self.limits.max_head_size)];
+            let mut raw = httparse::Request::new(&mut []);
+            if let Ok(httparse::Status::Complete(len)) =
+                raw.parse_with_uninit_headers(head, &mut *slots)
+            {
+                let request = Request::check(&raw)?;
+                input.consume(len);
+                return Ok(Some(request));
+            }
+        }
         let len = match self.scanner.scan(input.data(), &self.limits) {
             Scan::Complete(len) => len,
             Scan::Partial => {
@@ -91,18 +123,11 @@ impl RequestParser {
                 });
             }
         };
-        // The default limits' slots fit on the stack; larger limits take the heap.
-        let wanted = self.limits.header_slots();
-        let mut on_stack = [httparse::EMPTY_HEADER; STACK_SLOTS];
-        let mut on_heap = Vec::new();
-        let slots: &mut [httparse::Header<'_>] = if wanted <= STACK_SLOTS {
-            &mut on_stack[..wanted]
-        } else {
-            on_heap.resize(wanted, httparse::EMPTY_HEADER);
-            &mut on_heap
-        };
-        let mut raw = httparse::Request::new(slots);
-        if raw.parse(&input.data()[..len])?.is_partial() {
+        let mut raw = httparse::Request::new(&mut []);
+        if raw
+            .parse_with_uninit_headers(&input.data()[..len], slots)?
+            .is_partial()
+        {
             // httparse stops at the first blank line; if it wants more than the block we
             // found, a line ending inside the block is malformed.
             return Err(HandshakeError::MalformedHttp(httparse::Error::NewLine));
@@ -213,38 +238,53 @@ impl Request {
         }
         let raw_target = target;
         let target = Target::parse(raw_target)?;
+        // The fields checked below, found in one pass (each check used to look its
+        // field up among all of them).
+        let fields = UpgradeFields::find(&headers);
         // RFC 9112 3.2: exactly one Host field.
-        let host = single(headers.get_all("host"));
-        if !host.is_some_and(|h| !h.is_empty() && std::str::from_utf8(h).is_ok()) {
+        let is_utf8 = |h: &[u8]| h.is_ascii() || std::str::from_utf8(h).is_ok();
+        if !matches!(fields.host, Seen::Once(h) if !h.is_empty() && is_utf8(h)) {
             return Err(HandshakeError::MissingHost);
         }
-        if !headers.has_token("upgrade", "websocket") {
+        // RFC 6455 4.2.1: "An |Upgrade| header field containing the value "websocket",
+        // treated as an ASCII case-insensitive value."
+        if !has_token(&headers, fields.upgrade, "upgrade", b"websocket") {
             return Err(HandshakeError::MissingUpgrade);
         }
-        if !headers.has_token("connection", "upgrade") {
+        // "A |Connection| header field that includes the token "Upgrade", treated as an
+        // ASCII case-insensitive value."
+        if !has_token(&headers, fields.connection, "connection", b"upgrade") {
             return Err(HandshakeError::MissingConnection);
         }
         // RFC 6455 4.2.1: one Sec-WebSocket-Version field; repeated, the request is
         // malformed (400), whatever the values (RFC 9110 5.3: a field that is not a list
         // cannot be sent twice). Missing or not 13: 426 with the version we speak (4.4).
-        if headers.get_all("sec-websocket-version").nth(1).is_some() {
-            return Err(HandshakeError::RepeatedVersion);
-        }
-        let version = headers.get_all("sec-websocket-version").next();
+        let version = match fields.version {
+            Seen::Repeated => return Err(HandshakeError::RepeatedVersion),
+            Seen::Once(version) => Some(version),
+            Seen::Absent => None,
+        };
         if version.map(<[u8]>::trim_ascii) != Some(VERSION.as_bytes()) {
             return Err(HandshakeError::UnsupportedVersion);
         }
-        let key = single_key(&headers).ok_or(HandshakeError::InvalidKey)?;
-        let protocols = headers
-            .tokens("sec-websocket-protocol")
-            .map(str::to_owned)
-            .collect();
+        let key = single_key(fields.key).ok_or(HandshakeError::InvalidKey)?;
+        let protocols = match fields.protocol {
+            Seen::Absent => Vec::new(),
+            Seen::Once(value) => list_elements(value).map(str::to_owned).collect(),
+            Seen::Repeated => headers
+                .tokens("sec-websocket-protocol")
+                .map(str::to_owned)
+                .collect(),
+        };
         let mut extensions = Vec::new();
-        for value in headers.get_all("sec-websocket-extensions") {
-            let value = std::str::from_utf8(value).map_err(|_| {
-                HandshakeError::InvalidExtensionHeader(String::from_utf8_lossy(value).into())
-            })?;
-            extensions.extend(parse_extensions(value)?);
+        match fields.extensions {
+            Seen::Absent => {}
+            Seen::Once(value) => extensions = extension_offers(value)?,
+            Seen::Repeated => {
+                for value in headers.get_all("sec-websocket-extensions") {
+                    extensions.extend(extension_offers(value)?);
+                }
+            }
         }
         Ok(Request {
             raw_target: target.authority.is_some().then(|| raw_target.to_owned()),
@@ -354,10 +394,12 @@ impl Request {
     }
 }
 
-/// The value of a field sent exactly once; `None` if it is missing or repeated.
-fn single<'a>(mut values: impl Iterator<Item = &'a [u8]>) -> Option<&'a [u8]> {
-    let first = values.next()?;
-    values.next().is_none().then_some(first)
+/// The extensions offered in one `Sec-WebSocket-Extensions` value (RFC 6455 9.1).
+fn extension_offers(value: &[u8]) -> Result<Vec<Extension>, HandshakeError> {
+    let value = std::str::from_utf8(value).map_err(|_| {
+        HandshakeError::InvalidExtensionHeader(String::from_utf8_lossy(value).into())
+    })?;
+    parse_extensions(value)
 }
 
 /// The length of a valid `Sec-WebSocket-Key`: 16 bytes in base64, padding included.
@@ -366,11 +408,11 @@ const KEY_LEN: usize = 24;
 /// RFC 6455 4.2.1: exactly one key, which "when decoded, is 16 bytes in length".
 /// Base64 with its padding (as the standard engine requires) makes 16 bytes 24
 /// characters, and any other length cannot decode to 16 bytes.
-fn single_key(headers: &Headers) -> Option<[u8; KEY_LEN]> {
-    let key: [u8; KEY_LEN] = single(headers.get_all("sec-websocket-key"))?
-        .trim_ascii()
-        .try_into()
-        .ok()?;
+fn single_key(seen: Seen<'_>) -> Option<[u8; KEY_LEN]> {
+    let Seen::Once(key) = seen else {
+        return None;
+    };
+    let key: [u8; KEY_LEN] = key.trim_ascii().try_into().ok()?;
     // Room for the 18 bytes that 24 characters could decode to.
     let mut decoded = [0u8; 18];
     let len = BASE64.decode_slice(key, &mut decoded).ok()?;
@@ -638,6 +680,7 @@ pub fn reason_phrase(status: u16) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     const GOOD: &str = "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
         Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
@@ -1110,5 +1153,126 @@ mod tests {
                 .contains("Sec-WebSocket-Extensions")
         );
         assert!(!session.is_compressing());
+    }
+
+    // ----- RFC 9112 2.2 and Limits: a request read whole (httparse at once) or in
+    // pieces (scanned for its end first) gets the same answer -----
+
+    /// What a parse gave, in a form that compares: the request's fields and the bytes
+    /// left, or the error, or that more bytes are needed.
+    fn outcome(result: Result<Option<Request>, HandshakeError>, input: &RecvBuffer) -> String {
+        match result {
+            Ok(Some(r)) => format!(
+                "{} {} {} {:?} {:?} {:?} {:?} {:?}",
+                r.target(),
+                r.host(),
+                r.key(),
+                r.protocols(),
+                r.extensions(),
+                r.origin(),
+                r.headers(),
+                input.data()
+            ),
+            Ok(None) => "partial".to_owned(),
+            Err(err) => format!("{err:?}"),
+        }
+    }
+
+    /// Feeds `bytes` in pieces that end at `cuts` (then the rest), stopping at the first
+    /// answer; the bytes not fed by then are added behind what the parse left.
+    fn parse_in_pieces(bytes: &[u8], cuts: &[usize], limits: Limits) -> String {
+        let mut parser = RequestParser::with_limits(limits);
+        let mut input = RecvBuffer::new();
+        let mut at = 0;
+        for &cut in cuts.iter().chain([bytes.len()].iter()) {
+            let cut = cut.clamp(at, bytes.len());
+            input.extend_from_slice(&bytes[at..cut]);
+            at = cut;
+            match parser.parse(&mut input) {
+                Ok(None) if at < bytes.len() => {}
+                result => {
+                    // What follows the head, as it would all be there.
+                    input.extend_from_slice(&bytes[at..]);
+                    return outcome(result, &input);
+                }
+            }
+        }
+        unreachable!("the last piece ends the input")
+    }
+
+    fn request_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => Just("GET /chat HTTP/1.1".to_owned()),
+            1 => Just("GET ws://example.com/a?b HTTP/1.1".to_owned()),
+            1 => Just("POST / HTTP/1.1".to_owned()),
+            1 => Just("GET / HTTP/1.0".to_owned()),
+            // Starting with a method's first byte: one that cannot start a method is
+            // refused as soon as it arrives, before the head's size is known, so a
+            // whole head past the limit is refused for its size instead.
+            1 => "[A-Z][ -~]{0,19}",
+        ]
+    }
+
+    fn field_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("Host: example.com".to_owned()),
+            Just("host:".to_owned()),
+            Just("Upgrade: websocket".to_owned()),
+            Just("upgrade: h2c, WebSocket".to_owned()),
+            Just("Connection: Upgrade".to_owned()),
+            Just("connection: keep-alive, upgrade".to_owned()),
+            Just("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==".to_owned()),
+            Just("Sec-WebSocket-Key: dGhlIHNhbXBsZQ==".to_owned()),
+            Just("Sec-WebSocket-Version: 13".to_owned()),
+            Just("sec-websocket-version: 8".to_owned()),
+            Just("Sec-WebSocket-Protocol: chat, superchat".to_owned()),
+            Just("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits".to_owned()),
+            Just("Sec-WebSocket-Extensions: ;;".to_owned()),
+            Just("Origin: http://example.com".to_owned()),
+            "[A-Za-z-]{1,10}: [ -~]{0,12}",
+            "[ -~\r]{0,16}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(crate::test_support::proptest_config())]
+
+        #[test]
+        fn whole_and_in_pieces_agree(
+            leading_empty in any::<bool>(),
+            start in request_line(),
+            fields in proptest::collection::vec(field_line(), 0..12),
+            crlf in proptest::collection::vec(any::<bool>(), 14),
+            end in any::<bool>(),
+            tail in proptest::collection::vec(any::<u8>(), 0..6),
+            cuts in proptest::collection::vec(0..400usize, 0..4),
+            small in any::<bool>(),
+        ) {
+            let eol = |i: usize| if crlf[i % crlf.len()] { "\r\n" } else { "\n" };
+            let mut text = if leading_empty { "\r\n".to_owned() } else { String::new() };
+            text += &start;
+            text += eol(0);
+            for (i, field) in fields.iter().enumerate() {
+                text += field;
+                text += eol(i + 1);
+            }
+            if end {
+                text += eol(13);
+            }
+            let mut bytes = text.into_bytes();
+            bytes.extend_from_slice(&tail);
+            // Small limits, so that some heads pass them.
+            let limits = if small {
+                Limits { max_head_size: 128, max_headers: 4 }
+            } else {
+                Limits::default()
+            };
+            let whole = parse_in_pieces(&bytes, &[], limits);
+            let mut sorted = cuts.clone();
+            sorted.sort_unstable();
+            prop_assert_eq!(&whole, &parse_in_pieces(&bytes, &sorted, limits));
+            let bytewise: Vec<usize> = (1..bytes.len()).collect();
+            prop_assert_eq!(&whole, &parse_in_pieces(&bytes, &bytewise, limits));
+        }
     }
 }
