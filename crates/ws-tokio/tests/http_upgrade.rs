@@ -106,7 +106,8 @@ fn with(name: &str, values: &[&[u8]]) -> http::Request<()> {
 // versions (RFC 8441's extended CONNECT is not supported). Each is refused with a 4xx
 // and a `Protocol` error, never a panic; the list forms that RFC 9110 allows are
 // accepted. (Subprotocol values that are not tokens, such as `a b` or `é`, reach the
-// callback as they are: left open, the rule belongs to ws-proto's request parser.)
+// callback as they are, as Perl's Net::WebSocket::Server lets them: see
+// `ws_proto::handshake::Request::protocols`.)
 #[test]
 fn odd_headers_from_http_are_refused_or_accepted_by_the_rfc() {
     let refused: Vec<(&str, http::Request<()>)> = vec![

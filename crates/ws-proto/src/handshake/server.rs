@@ -336,7 +336,15 @@ impl Request {
     }
 
     /// The subprotocols offered in `Sec-WebSocket-Protocol`, in the client's order of
-    /// preference.
+    /// preference: the elements of the comma-separated list over every such field, trimmed,
+    /// empty ones skipped (RFC 9110 5.6.1); none from a value that is not UTF-8.
+    ///
+    /// They are not checked to be tokens: RFC 6455 4.1 asks that of the client and says
+    /// nothing of a server that receives something else, and Perl's Net::WebSocket::Server,
+    /// which this stack rebuilds, accepts such values (its own tests offer
+    /// `test subprotocol`). A server that wants only tokens refuses the others itself;
+    /// choosing one writes it back only as a valid field value
+    /// ([`Accept::protocol`], [`LocalError::InvalidHeader`] otherwise).
     pub fn protocols(&self) -> &[String] {
         &self.protocols
     }
