@@ -193,3 +193,72 @@ async fn a_peer_that_resets_mid_frame_ends_the_stream_with_an_io_error() {
         "then the stream ends"
     );
 }
+
+// RFC 6455 7.1.7: the server fails the connection (a frame with a reserved opcode, 1002)
+// while the peer goes on sending and never closes. The server's close frame reaches the
+// peer while it is still writing, and the server reads the rest away only until its
+// close timeout (300 ms here): then its stream ends with the error, however much the
+// peer still sends. (A peer that closes ends it sooner: tests/deflate_bomb.rs.)
+#[tokio::test]
+async fn a_failing_server_reads_the_rest_away_until_its_close_timeout() {
+    let (listener, addr) = listener().await;
+    let mut settings = ws_tokio::Settings::default();
+    settings.close_timeout = std::time::Duration::from_millis(300);
+    let (mut server, (peer, rest)) = tokio::join!(
+        async {
+            let (tcp, _) = listener.accept().await.expect("accept");
+            ws_tokio::Acceptor::new()
+                .settings(settings)
+                .accept(tcp)
+                .await
+                .expect("handshake")
+        },
+        raw_client(addr)
+    );
+    assert!(rest.is_empty());
+    let (mut reader, mut writer) = peer.into_split();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writing = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            writer
+                .write_all(&masked_frame(0x3, b"reserved"))
+                .await
+                .expect("write");
+            let frame = masked_frame(0x2, &[7; 16 * 1024]);
+            let mut sent = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if writer.write_all(&frame).await.is_err() {
+                    break;
+                }
+                sent += 1;
+            }
+            sent
+        }
+    });
+    let read_close = async {
+        use tokio::io::AsyncReadExt;
+        let mut head = [0u8; 2];
+        reader.read_exact(&mut head).await.expect("close frame");
+        let mut payload = vec![0u8; usize::from(head[1])];
+        reader
+            .read_exact(&mut payload)
+            .await
+            .expect("close payload");
+        (head[0], close_payload(&payload).0)
+    };
+    let (end, close) = within("the server's end and its close frame", async {
+        tokio::join!(server.next(), read_close)
+    })
+    .await;
+    assert_eq!(close, (0x88, 1002));
+    assert!(
+        matches!(&end, Some(Err(Error::Protocol(err))) if err.close_code() == Some(CloseCode::PROTOCOL_ERROR)),
+        "{end:?}"
+    );
+    assert!(within("the end", server.next()).await.is_none());
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    drop(server);
+    let sent = within("the peer's writes", writing).await.expect("writer");
+    assert!(sent > 0, "the peer was still sending after the failure");
+}
