@@ -9,7 +9,9 @@
 //!
 //! - Server: [`accept`], [`accept_with`] (a callback sees the request and picks a
 //!   subprotocol or refuses with an HTTP status), [`Acceptor`] for settings; with the
-//!   `http` feature, `upgrade` takes hyper's or axum's `http::Request` as is.
+//!   `http` feature, `upgrade` takes hyper's or axum's `http::Request` as is (the
+//!   workspace's `examples/axum_upgrade.rs` and `examples/hyper_upgrade.rs` show the
+//!   whole route).
 //!   Behind a load balancer that sends the PROXY protocol (HAProxy `send-proxy-v2`),
 //!   [`Acceptor::read_proxy_header`] reads it first and gives the client's address.
 //! - Client: [`connect`] and [`ClientBuilder`] (headers, origin, subprotocols, private
@@ -19,10 +21,12 @@
 //!   builders hold the same `ws_transport::ClientOptions`.
 //! - A connection is a `futures` [`Stream`](futures_core::Stream) of [`Message`]s and a
 //!   [`Sink`](futures_sink::Sink), with inherent `recv`, `send`, `feed`, `close`, and
-//!   [`split`](WebSocketStream::split) into halves for two tasks.
+//!   [`split`](WebSocketStream::split) into halves for two tasks. The inherent methods
+//!   need no `futures` import; `futures_util::StreamExt` gives `next()` (as `recv()`),
+//!   `SinkExt` only the combinators.
 //!
 //! ```no_run
-//! use futures_util::{SinkExt, StreamExt};
+//! use futures_util::StreamExt; // next(); send() is inherent, no SinkExt needed
 //! use tokio::net::TcpListener;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {

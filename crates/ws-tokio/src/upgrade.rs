@@ -89,6 +89,13 @@ impl Refusal {
 /// Checks `request` as a WebSocket upgrade with the default [`Acceptor`] and answers it;
 /// see [`Acceptor::upgrade_with`].
 ///
+/// In a hyper service or an axum handler (axum's `Request` is hyper's): return the
+/// `101` response (`response.map(|()| body)`), take `hyper::upgrade::on(&mut request)`
+/// first, and in a task make its connection the stream with
+/// `upgrade.into_stream(hyper_util::rt::TokioIo::new(upgraded))`; on a [`Refusal`],
+/// return [`Refusal::into_response`]. The workspace's `examples/axum_upgrade.rs` and
+/// `examples/hyper_upgrade.rs` show the whole route.
+///
 /// # Errors
 ///
 /// As [`Acceptor::upgrade_with`].
