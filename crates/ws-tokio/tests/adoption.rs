@@ -67,12 +67,42 @@ async fn rejection_is_none_for_other_errors() {
         .await
         .err()
         .expect("nothing listens");
-    assert!(matches!(err, Error::Io(_)), "{err:?}");
+    match &err {
+        Error::Io(io) => assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused),
+        other => panic!("expected Error::Io, got {other:?}"),
+    }
     assert!(err.rejection().is_none());
     let err = Error::Refused(403);
     assert!(
         err.rejection().is_none(),
         "a server's own refusal is not one"
+    );
+}
+
+// RFC 6455 4.1: "the client MUST ... open a connection" to the host and port; when that
+// fails, the error says which.
+
+#[tokio::test]
+async fn a_failed_dial_names_the_address() {
+    let (listener, addr) = common::listener().await;
+    drop(listener);
+    let err = common::within("connect", ws_tokio::connect(&format!("ws://{addr}/")))
+        .await
+        .err()
+        .expect("nothing listens");
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!("connecting to {addr}: ")),
+        "{message}"
+    );
+    let Error::Io(io) = &err else {
+        panic!("expected Error::Io, got {err:?}")
+    };
+    assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused);
+    let source = std::error::Error::source(io.get_ref().expect("wrapped")).expect("source");
+    assert!(
+        source.downcast_ref::<std::io::Error>().is_some(),
+        "{source:?}"
     );
 }
 
