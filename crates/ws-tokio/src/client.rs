@@ -149,7 +149,27 @@ fn tls_error(err: io::Error) -> Error {
 ///     .await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
+///
+/// It is [`Clone`], so that one configured builder serves every reconnect:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), ws_tokio::Error> {
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let url = format!("ws://{}/", listener.local_addr()?);
+/// # tokio::spawn(async move {
+/// #     while let Ok((tcp, _)) = listener.accept().await {
+/// #         let _ = ws_tokio::accept_with(tcp, |r| Ok(r.protocols().first().cloned())).await;
+/// #     }
+/// # });
+/// let builder = ws_tokio::ClientBuilder::new(&url).protocol("chat.v1");
+/// for _attempt in 0..2 {
+///     let ws = builder.clone().connect().await?;
+///     assert_eq!(ws.protocol(), Some("chat.v1"));
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
 #[must_use = "a ClientBuilder does nothing until connect()"]
 pub struct ClientBuilder {
     /// What ws-client's builder holds too: URL, request options, proxy, connect timeout,

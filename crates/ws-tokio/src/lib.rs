@@ -47,6 +47,44 @@
 //! # }
 //! ```
 //!
+//! # Split halves in two tasks
+//!
+//! A chat connection: the room (a `tokio::sync::broadcast`) goes out through the
+//! [`WriteHalf`] in a task of its own, which closes with 1001 when the server stops; the
+//! [`ReadHalf`] stays in the connection's task, and polling it is what answers pings,
+//! runs keepalive and receives the client's answer to that close.
+//!
+//! ```no_run
+//! use tokio::sync::{broadcast, watch};
+//! use ws_tokio::{CloseCode, Message};
+//!
+//! async fn connection(
+//!     tcp: tokio::net::TcpStream,
+//!     room: broadcast::Sender<String>,
+//!     mut stop: watch::Receiver<bool>,
+//! ) -> Result<(), ws_tokio::Error> {
+//!     let (mut reader, mut writer) = ws_tokio::accept(tcp).await?.split();
+//!     let mut inbox = room.subscribe();
+//!     let writing = tokio::spawn(async move {
+//!         loop {
+//!             tokio::select! {
+//!                 Ok(line) = inbox.recv() => writer.send(line).await?,
+//!                 _ = stop.changed() => {
+//!                     return writer.close(CloseCode::GOING_AWAY, "server stopping").await;
+//!                 }
+//!             }
+//!         }
+//!     });
+//!     while let Some(message) = reader.recv().await {
+//!         if let Message::Text(text) = message? {
+//!             let _ = room.send(text);
+//!         }
+//!     }
+//!     writing.abort(); // the client left first
+//!     Ok(())
+//! }
+//! ```
+//!
 //! # Errors and panics
 //!
 //! One error type, [`Error`]; no input from the peer makes this crate panic, and every

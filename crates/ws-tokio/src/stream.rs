@@ -148,10 +148,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// the close timeout still bounds the wait):
     ///
     /// ```no_run
-    /// use ws_tokio::{CloseCode, CloseFrame, Message};
+    /// use ws_tokio::{CloseCode, Message};
     /// # async fn run(mut ws: ws_tokio::WebSocketStream<ws_tokio::ClientStream>) -> Result<(), ws_tokio::Error> {
-    /// let ours = CloseFrame { code: CloseCode::NORMAL, reason: "done".into() };
-    /// ws.send(Message::Close(Some(ours))).await?;
+    /// ws.send(Message::close(CloseCode::NORMAL, "done")).await?;
     /// while let Some(message) = ws.recv().await {
     ///     if let Message::Close(frame) = message? {
     ///         println!("the peer answered {:?}", frame.map(|f| f.code)); // None: no code

@@ -5,7 +5,7 @@
 mod common;
 
 use futures_util::StreamExt;
-use ws_tokio::{CloseCode, CloseFrame, Error, Message, Reject};
+use ws_tokio::{CloseCode, Error, Message, Reject};
 
 /// A server that refuses any Origin but `http://app.example` with 403, and echoes.
 async fn origin_checking_server() -> std::net::SocketAddr {
@@ -126,11 +126,8 @@ async fn the_peers_close_code_by_sending_close_as_a_message() {
     let mut ws = common::within("connect", ws_tokio::connect(&format!("ws://{addr}/")))
         .await
         .expect("connect");
-    let frame = CloseFrame {
-        code: CloseCode::GOING_AWAY,
-        reason: "bye".into(),
-    };
-    common::within("send close", ws.send(Message::Close(Some(frame))))
+    let bye = Message::close(CloseCode::GOING_AWAY, "bye");
+    common::within("send close", ws.send(bye))
         .await
         .expect("close sent");
     let mut answer = None;
@@ -143,4 +140,78 @@ async fn the_peers_close_code_by_sending_close_as_a_message() {
     assert!(ws.session().is_closed());
     let seen = common::within("server", server).await.expect("server");
     assert_eq!(seen, Some(CloseCode::GOING_AWAY));
+}
+
+// What a tokio user moves into tasks, shares and clones must allow it.
+
+#[test]
+fn the_types_a_task_holds_are_send_and_what_is_shared_is_sync() {
+    fn send<T: Send + 'static>() {}
+    fn send_sync<T: Send + Sync + 'static>() {}
+    fn clone<T: Clone>() {}
+    use tokio::net::TcpStream;
+    send::<ws_tokio::WebSocketStream<TcpStream>>();
+    send::<ws_tokio::WebSocketStream<ws_tokio::ClientStream>>();
+    send::<ws_tokio::ReadHalf<TcpStream>>();
+    send::<ws_tokio::WriteHalf<TcpStream>>();
+    send_sync::<Error>(); // into Box<dyn Error + Send + Sync>, anyhow
+    send_sync::<Message>();
+    send_sync::<ws_tokio::Acceptor>();
+    send_sync::<ws_tokio::ClientBuilder>();
+    send_sync::<ws_tokio::Settings>();
+    clone::<Message>();
+    clone::<ws_tokio::Acceptor>();
+    clone::<ws_tokio::ClientBuilder>();
+    clone::<ws_tokio::Settings>();
+}
+
+#[test]
+fn message_kinds_and_text() {
+    let text = Message::text("hi");
+    assert!(text.is_text() && text.is_data() && !text.is_binary() && !text.is_close());
+    assert_eq!(text.as_text(), Some("hi"));
+    let binary = Message::binary(&b"hi"[..]);
+    assert!(binary.is_binary() && !binary.is_text());
+    assert_eq!(binary.as_text(), None);
+    let close = Message::close(CloseCode::GOING_AWAY, "bye");
+    assert!(close.is_close() && !close.is_data());
+    match close {
+        Message::Close(Some(frame)) => {
+            assert_eq!((frame.code, &*frame.reason), (CloseCode::GOING_AWAY, "bye"))
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_close_reason_over_123_bytes_is_refused_and_the_stream_stays_open() {
+    let (listener, addr) = common::listener().await;
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.expect("accept");
+        common::echo(ws_tokio::accept(tcp).await.expect("handshake")).await;
+    });
+    let mut ws = common::within("connect", ws_tokio::connect(&format!("ws://{addr}/")))
+        .await
+        .expect("connect");
+    let long = Message::close(CloseCode::NORMAL, "x".repeat(124));
+    let refused = common::within("send", ws.send(long)).await;
+    assert!(
+        matches!(
+            refused,
+            Err(Error::Protocol(ws_tokio::ws_proto::Error::Local(
+                ws_tokio::ws_proto::LocalError::CloseReasonTooLong(_)
+            )))
+        ),
+        "{refused:?}"
+    );
+    common::within("echo", ws.send("still open"))
+        .await
+        .expect("send");
+    let echoed = common::within("echo", ws.recv())
+        .await
+        .expect("open")
+        .expect("recv");
+    assert_eq!(echoed.as_text(), Some("still open"));
+    common::close(ws).await;
+    common::within("server", server).await.expect("server");
 }
