@@ -47,6 +47,46 @@
 //! # }
 //! ```
 //!
+//! # A `wss://` server
+//!
+//! TLS is tokio-rustls' around the socket, before [`accept`]; this crate re-exports
+//! [`rustls`] and [`tokio_rustls`] (feature `tls`, on by default), so nothing else is
+//! needed. `ServerConfig::builder()` uses the crypto provider this crate's features turn
+//! on (`ring` by default); with both providers in the build, install one first
+//! (`CryptoProvider::install_default`) or use `builder_with_provider`.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use ws_tokio::rustls::pki_types::pem::PemObject;
+//! use ws_tokio::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let chain = CertificateDer::pem_file_iter("cert.pem")?.collect::<Result<Vec<_>, _>>()?;
+//! let key = PrivateKeyDer::from_pem_file("key.pem")?;
+//! let config = ws_tokio::rustls::ServerConfig::builder()
+//!     .with_no_client_auth()
+//!     .with_single_cert(chain, key)?;
+//! let tls = ws_tokio::tokio_rustls::TlsAcceptor::from(Arc::new(config));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:9443").await?;
+//! loop {
+//!     let (tcp, _) = listener.accept().await?;
+//!     let tls = tls.clone();
+//!     tokio::spawn(async move {
+//!         // Bound the TLS handshake too: accept's handshake timeout starts after it.
+//!         let secured = tokio::time::timeout(std::time::Duration::from_secs(10), tls.accept(tcp));
+//!         let Ok(Ok(io)) = secured.await else { return };
+//!         if let Ok(mut ws) = ws_tokio::accept(io).await {
+//!             while let Some(Ok(message)) = ws.recv().await {
+//!                 if message.is_data() && ws.send(message).await.is_err() {
+//!                     break;
+//!                 }
+//!             }
+//!         }
+//!     });
+//! }
+//! # }
+//! ```
+//!
 //! # Split halves in two tasks
 //!
 //! A chat connection: the room (a `tokio::sync::broadcast`) goes out through the
