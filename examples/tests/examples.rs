@@ -255,7 +255,6 @@ fn axum_upgrade_serves_the_page_picks_a_subprotocol_and_refuses_other_origins() 
     let refused = ClientBuilder::new(&url)
         .origin("http://evil.example")
         .connect()
-        .err()
-        .expect("a foreign origin is refused");
+        .expect_err("a foreign origin is refused");
     assert!(refused.to_string().contains("403"), "{refused}");
 }

@@ -41,7 +41,7 @@ async fn a_refusal_status_reaches_the_client_through_rejection() {
             .connect(),
     )
     .await;
-    let err = refused.err().expect("a foreign origin is refused");
+    let err = refused.expect_err("a foreign origin is refused");
     let answer = err.rejection().expect("the server's answer");
     assert_eq!((answer.status, answer.reason.as_str()), (403, "Forbidden"));
     // Its Debug form names the fields as text, not as packed storage.
@@ -65,8 +65,7 @@ async fn rejection_is_none_for_other_errors() {
     drop(listener);
     let err = common::within("connect", ws_tokio::connect(&format!("ws://{addr}/")))
         .await
-        .err()
-        .expect("nothing listens");
+        .expect_err("nothing listens");
     match &err {
         Error::Io(io) => assert_eq!(io.kind(), std::io::ErrorKind::ConnectionRefused),
         other => panic!("expected Error::Io, got {other:?}"),
@@ -88,8 +87,7 @@ async fn a_failed_dial_names_the_address() {
     drop(listener);
     let err = common::within("connect", ws_tokio::connect(&format!("ws://{addr}/")))
         .await
-        .err()
-        .expect("nothing listens");
+        .expect_err("nothing listens");
     let message = err.to_string();
     assert!(
         message.contains(&format!("connecting to {addr}: ")),
