@@ -9,7 +9,8 @@
 //!
 //! - Server: [`accept`], [`accept_with`] (a callback sees the request and picks a
 //!   subprotocol or refuses with an HTTP status), [`Acceptor`] for settings; with the
-//!   `http` feature, `upgrade` takes hyper's or axum's `http::Request` as is (the
+//!   `http` feature (off by default: `cargo doc -p ws-tokio --features http` documents
+//!   it), `upgrade` takes hyper's or axum's `http::Request` as is (the
 //!   workspace's `examples/axum_upgrade.rs` and `examples/hyper_upgrade.rs` show the
 //!   whole route).
 //!   Behind a load balancer that sends the PROXY protocol (HAProxy `send-proxy-v2`),

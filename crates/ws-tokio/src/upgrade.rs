@@ -73,7 +73,9 @@ impl Refusal {
         self.reject.status()
     }
 
-    /// The answer to send: the status, its headers, and a one-line text body.
+    /// The answer to send: the status, its headers, and the body the refusal carries:
+    /// the error's text for a request that is not a valid upgrade (a how-to for a plain
+    /// HTTP request), the callback's [`Reject::body`] (empty unless it set one).
     pub fn into_response(self) -> http::Response<String> {
         let bytes = self.reject.to_bytes().unwrap_or_default();
         match parse_head(&bytes) {
