@@ -210,3 +210,51 @@ fn tokio_client_leaves_with_1001_on_ctrl_c() {
     drop(stderr);
     shutdown.shutdown();
 }
+
+#[test]
+fn axum_upgrade_closes_with_1001_on_ctrl_c() {
+    tokio_server_closes_with_1001_on_ctrl_c("axum_upgrade", "listening on http://", "/ws");
+}
+
+/// axum_upgrade: the page and the WebSocket on one port; the server's preferred
+/// subprotocol among those offered; 403 for a page of another site, in the page's own
+/// origin.
+#[test]
+fn axum_upgrade_serves_the_page_picks_a_subprotocol_and_refuses_other_origins() {
+    use std::io::{Read, Write};
+    let port = free_port();
+    let (_child, line) = start("axum_upgrade", &[&format!("127.0.0.1:{port}")]);
+    assert_eq!(line, format!("listening on http://127.0.0.1:{port}\n"));
+
+    let mut http = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    http.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    http.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut page = String::new();
+    http.read_to_string(&mut page).unwrap();
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("new WebSocket"), "{page}");
+
+    let url = format!("ws://127.0.0.1:{port}/ws");
+    let mut client = ClientBuilder::new(&url)
+        .origin(&format!("http://127.0.0.1:{port}"))
+        .protocol("echo.v1")
+        .protocol("echo.v2")
+        .connect()
+        .unwrap();
+    assert_eq!(
+        client.protocol(),
+        Some("echo.v2"),
+        "the server's preference"
+    );
+    client.send_text("hello").unwrap();
+    assert_eq!(client.recv().unwrap(), Message::Text("hello".into()));
+    client.close(ws_client::CloseCode::NORMAL, "").unwrap();
+
+    let refused = ClientBuilder::new(&url)
+        .origin("http://evil.example")
+        .connect()
+        .expect_err("a foreign origin is refused");
+    assert!(refused.to_string().contains("403"), "{refused}");
+}

@@ -99,6 +99,28 @@ impl AsyncWrite for ClientStream {
     }
 }
 
+/// A failure to resolve or reach the host dialled (the proxy's, with one), saying which:
+/// an `io::Error` of the same kind whose message starts with `connecting to HOST:PORT`
+/// and whose source is the original error.
+fn dial_error(host: &str, port: u16, err: io::Error) -> Error {
+    let kind = err.kind();
+    Error::Io(io::Error::new(
+        kind,
+        DialError {
+            addr: format!("{host}:{port}"),
+            source: err,
+        },
+    ))
+}
+
+/// See [`dial_error`].
+#[derive(Debug, thiserror::Error)]
+#[error("connecting to {addr}: {source}")]
+struct DialError {
+    addr: String,
+    source: io::Error,
+}
+
 /// tokio-rustls reports TLS failures as I/O errors that wrap the rustls error.
 #[cfg(feature = "tls")]
 fn tls_error(err: io::Error) -> Error {
@@ -127,7 +149,27 @@ fn tls_error(err: io::Error) -> Error {
 ///     .await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug)]
+///
+/// It is [`Clone`], so that one configured builder serves every reconnect:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), ws_tokio::Error> {
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let url = format!("ws://{}/", listener.local_addr()?);
+/// # tokio::spawn(async move {
+/// #     while let Ok((tcp, _)) = listener.accept().await {
+/// #         let _ = ws_tokio::accept_with(tcp, |r| Ok(r.protocols().first().cloned())).await;
+/// #     }
+/// # });
+/// let builder = ws_tokio::ClientBuilder::new(&url).protocol("chat.v1");
+/// for _attempt in 0..2 {
+///     let ws = builder.clone().connect().await?;
+///     assert_eq!(ws.protocol(), Some("chat.v1"));
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
 #[must_use = "a ClientBuilder does nothing until connect()"]
 pub struct ClientBuilder {
     /// What ws-client's builder holds too: URL, request options, proxy, connect timeout,
@@ -173,7 +215,9 @@ impl ClientBuilder {
     ///
     /// Before any I/O: [`Error::Url`] (the URL or the proxy URL; `wss://` in a build
     /// without the `tls` feature), [`Error::Pem`] and [`Error::Tls`] (a TLS configuration
-    /// that cannot be built). Then [`Error::Io`] (resolving, connecting),
+    /// that cannot be built). Then [`Error::Io`] (resolving, connecting: its message
+    /// names the `host:port` dialled, its kind is the system's, such as
+    /// `ConnectionRefused`),
     /// [`Error::ProxyRefused`], [`Error::Tls`] (a TLS handshake that failed: an untrusted
     /// certificate is `rustls::Error::InvalidCertificate`), [`Error::Protocol`] with the
     /// handshake rule the server broke
@@ -184,7 +228,9 @@ impl ClientBuilder {
         let plan = self.options.prepare_for(cfg!(feature = "tls"))?;
         let opening = async {
             let dial = plan.dial();
-            let mut tcp = TcpStream::connect((dial.host.as_str(), dial.port)).await?;
+            let mut tcp = TcpStream::connect((dial.host.as_str(), dial.port))
+                .await
+                .map_err(|err| dial_error(&dial.host, dial.port, err))?;
             tcp.set_nodelay(self.options.nodelay)?;
             let received = match plan.tunnel() {
                 Some(tunnel) => proxy::tunnel(&mut tcp, tunnel).await?,

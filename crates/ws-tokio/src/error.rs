@@ -65,6 +65,38 @@ pub enum Error {
 }
 
 impl Error {
+    /// The server's answer when it refused a client's upgrade with a status other than
+    /// 101 (RFC 6455 4.1: "If the status code received from the server is not 101, the
+    /// client handles the response per HTTP procedures"): its status (such as 401, 403,
+    /// 404 or a 3xx redirect), reason phrase and header fields (`Location`,
+    /// `Retry-After`, `WWW-Authenticate`). `None` for every other error.
+    ///
+    /// It saves matching three levels deep, `Error::Protocol(ws_proto::Error::Handshake(
+    /// HandshakeError::Rejected(head)))`. A server sees its own refusals as
+    /// [`Error::Refused`] instead.
+    ///
+    /// ```no_run
+    /// # async fn run() {
+    /// match ws_tokio::connect("ws://127.0.0.1:9001/private").await {
+    ///     Ok(ws) => { /* ... */ }
+    ///     Err(err) => match err.rejection() {
+    ///         Some(answer) if answer.status == 403 => eprintln!("not allowed here"),
+    ///         Some(answer) => eprintln!("refused: {} {}", answer.status, answer.reason),
+    ///         None => eprintln!("{err}"),
+    ///     },
+    /// }
+    /// # }
+    /// ```
+    #[doc(alias = "status")]
+    pub fn rejection(&self) -> Option<&ws_proto::handshake::ResponseHead> {
+        match self {
+            Error::Protocol(ws_proto::Error::Handshake(
+                ws_proto::handshake::HandshakeError::Rejected(head),
+            )) => Some(head),
+            _ => None,
+        }
+    }
+
     /// Whether this is a send refused because the closing handshake has started
     /// ([`ws_proto::LocalError::Closed`]); the stream may still deliver the peer's last
     /// messages and its close frame.

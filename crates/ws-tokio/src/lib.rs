@@ -9,7 +9,10 @@
 //!
 //! - Server: [`accept`], [`accept_with`] (a callback sees the request and picks a
 //!   subprotocol or refuses with an HTTP status), [`Acceptor`] for settings; with the
-//!   `http` feature, `upgrade` takes hyper's or axum's `http::Request` as is.
+//!   `http` feature (off by default: `cargo doc -p ws-tokio --features http` documents
+//!   it), `upgrade` takes hyper's or axum's `http::Request` as is (the
+//!   workspace's `examples/axum_upgrade.rs` and `examples/hyper_upgrade.rs` show the
+//!   whole route).
 //!   Behind a load balancer that sends the PROXY protocol (HAProxy `send-proxy-v2`),
 //!   [`Acceptor::read_proxy_header`] reads it first and gives the client's address.
 //! - Client: [`connect`] and [`ClientBuilder`] (headers, origin, subprotocols, private
@@ -19,10 +22,12 @@
 //!   builders hold the same `ws_transport::ClientOptions`.
 //! - A connection is a `futures` [`Stream`](futures_core::Stream) of [`Message`]s and a
 //!   [`Sink`](futures_sink::Sink), with inherent `recv`, `send`, `feed`, `close`, and
-//!   [`split`](WebSocketStream::split) into halves for two tasks.
+//!   [`split`](WebSocketStream::split) into halves for two tasks. The inherent methods
+//!   need no `futures` import; `futures_util::StreamExt` gives `next()` (as `recv()`),
+//!   `SinkExt` only the combinators.
 //!
 //! ```no_run
-//! use futures_util::{SinkExt, StreamExt};
+//! use futures_util::StreamExt; // next(); send() is inherent, no SinkExt needed
 //! use tokio::net::TcpListener;
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,6 +46,84 @@
 //!     });
 //! }
 //! # }
+//! ```
+//!
+//! # A `wss://` server
+//!
+//! TLS is tokio-rustls' around the socket, before [`accept`]; this crate re-exports
+//! [`rustls`] and [`tokio_rustls`] (feature `tls`, on by default), so nothing else is
+//! needed. `ServerConfig::builder()` uses the crypto provider this crate's features turn
+//! on (`ring` by default); with both providers in the build, install one first
+//! (`CryptoProvider::install_default`) or use `builder_with_provider`.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use ws_tokio::rustls::pki_types::pem::PemObject;
+//! use ws_tokio::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let chain = CertificateDer::pem_file_iter("cert.pem")?.collect::<Result<Vec<_>, _>>()?;
+//! let key = PrivateKeyDer::from_pem_file("key.pem")?;
+//! let config = ws_tokio::rustls::ServerConfig::builder()
+//!     .with_no_client_auth()
+//!     .with_single_cert(chain, key)?;
+//! let tls = ws_tokio::tokio_rustls::TlsAcceptor::from(Arc::new(config));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:9443").await?;
+//! loop {
+//!     let (tcp, _) = listener.accept().await?;
+//!     let tls = tls.clone();
+//!     tokio::spawn(async move {
+//!         // Bound the TLS handshake too: accept's handshake timeout starts after it.
+//!         let secured = tokio::time::timeout(std::time::Duration::from_secs(10), tls.accept(tcp));
+//!         let Ok(Ok(io)) = secured.await else { return };
+//!         if let Ok(mut ws) = ws_tokio::accept(io).await {
+//!             while let Some(Ok(message)) = ws.recv().await {
+//!                 if message.is_data() && ws.send(message).await.is_err() {
+//!                     break;
+//!                 }
+//!             }
+//!         }
+//!     });
+//! }
+//! # }
+//! ```
+//!
+//! # Split halves in two tasks
+//!
+//! A chat connection: the room (a `tokio::sync::broadcast`) goes out through the
+//! [`WriteHalf`] in a task of its own, which closes with 1001 when the server stops; the
+//! [`ReadHalf`] stays in the connection's task, and polling it is what answers pings,
+//! runs keepalive and receives the client's answer to that close.
+//!
+//! ```no_run
+//! use tokio::sync::{broadcast, watch};
+//! use ws_tokio::{CloseCode, Message};
+//!
+//! async fn connection(
+//!     tcp: tokio::net::TcpStream,
+//!     room: broadcast::Sender<String>,
+//!     mut stop: watch::Receiver<bool>,
+//! ) -> Result<(), ws_tokio::Error> {
+//!     let (mut reader, mut writer) = ws_tokio::accept(tcp).await?.split();
+//!     let mut inbox = room.subscribe();
+//!     let writing = tokio::spawn(async move {
+//!         loop {
+//!             tokio::select! {
+//!                 Ok(line) = inbox.recv() => writer.send(line).await?,
+//!                 _ = stop.changed() => {
+//!                     return writer.close(CloseCode::GOING_AWAY, "server stopping").await;
+//!                 }
+//!             }
+//!         }
+//!     });
+//!     while let Some(message) = reader.recv().await {
+//!         if let Message::Text(text) = message? {
+//!             let _ = room.send(text);
+//!         }
+//!     }
+//!     writing.abort(); // the client left first
+//!     Ok(())
+//! }
 //! ```
 //!
 //! # Errors and panics

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use ws_proto::{CloseFrame, Event, MessageKind};
+use ws_proto::{CloseCode, CloseFrame, Event, MessageKind};
 
 /// One message, received or to send.
 ///
@@ -56,9 +56,57 @@ impl Message {
         Message::Binary(data.into())
     }
 
+    /// A close frame with `code` and `reason` (at most 123 bytes, RFC 6455 5.5; a longer
+    /// one is refused when sent): sending it starts the closing handshake, as
+    /// [`WebSocketStream::close`](crate::WebSocketStream::close) does, but the peer's
+    /// answer is then received as a [`Message::Close`] instead of discarded.
+    ///
+    /// ```
+    /// use ws_tokio::{CloseCode, Message};
+    /// let bye = Message::close(CloseCode::GOING_AWAY, "restarting");
+    /// assert!(bye.is_close());
+    /// assert_eq!(bye.as_bytes(), b"restarting");
+    /// ```
+    pub fn close(code: CloseCode, reason: impl Into<String>) -> Message {
+        Message::Close(Some(CloseFrame {
+            code,
+            reason: Cow::Owned(reason.into()),
+        }))
+    }
+
     /// Whether it is a text or binary message (not a control frame or a fragment).
     pub fn is_data(&self) -> bool {
         matches!(self, Message::Text(_) | Message::Binary(_))
+    }
+
+    /// Whether it is a whole text message.
+    pub fn is_text(&self) -> bool {
+        matches!(self, Message::Text(_))
+    }
+
+    /// Whether it is a whole binary message.
+    pub fn is_binary(&self) -> bool {
+        matches!(self, Message::Binary(_))
+    }
+
+    /// Whether it is a close frame (received: the peer's last message).
+    pub fn is_close(&self) -> bool {
+        matches!(self, Message::Close(_))
+    }
+
+    /// The text of a text message; `None` for any other kind (a binary message is not
+    /// read as UTF-8).
+    ///
+    /// ```
+    /// use ws_tokio::Message;
+    /// assert_eq!(Message::text("hi").as_text(), Some("hi"));
+    /// assert_eq!(Message::binary(&b"hi"[..]).as_text(), None);
+    /// ```
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Message::Text(text) => Some(text),
+            _ => None,
+        }
     }
 
     /// The payload's bytes (the reason's, for a close frame).

@@ -38,7 +38,7 @@ use crate::split::{ReadHalf, WriteHalf, join, split};
 ///   polled for messages.
 ///
 /// ```no_run
-/// use futures_util::{SinkExt, StreamExt};
+/// use futures_util::StreamExt;
 /// # async fn run(tcp: tokio::net::TcpStream) -> Result<(), ws_tokio::Error> {
 /// let mut ws = ws_tokio::accept(tcp).await?;
 /// while let Some(message) = ws.next().await {
@@ -142,6 +142,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// `reason` (at most 123 bytes), then receives until the peer's close frame arrives
     /// and the connection ends, discarding messages that arrive meanwhile. Bounded by
     /// [`Settings::close_timeout`].
+    ///
+    /// The peer's close frame is discarded too. To learn the code it answered with, send
+    /// the close frame as a message and receive until it comes (the stream then ends;
+    /// the close timeout still bounds the wait):
+    ///
+    /// ```no_run
+    /// use ws_tokio::{CloseCode, Message};
+    /// # async fn run(mut ws: ws_tokio::WebSocketStream<ws_tokio::ClientStream>) -> Result<(), ws_tokio::Error> {
+    /// ws.send(Message::close(CloseCode::NORMAL, "done")).await?;
+    /// while let Some(message) = ws.recv().await {
+    ///     if let Message::Close(frame) = message? {
+    ///         println!("the peer answered {:?}", frame.map(|f| f.code)); // None: no code
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     ///

@@ -73,7 +73,9 @@ impl Refusal {
         self.reject.status()
     }
 
-    /// The answer to send: the status, its headers, and a one-line text body.
+    /// The answer to send: the status, its headers, and the body the refusal carries:
+    /// the error's text for a request that is not a valid upgrade (a how-to for a plain
+    /// HTTP request), the callback's [`Reject::body`] (empty unless it set one).
     pub fn into_response(self) -> http::Response<String> {
         let bytes = self.reject.to_bytes().unwrap_or_default();
         match parse_head(&bytes) {
@@ -88,6 +90,13 @@ impl Refusal {
 
 /// Checks `request` as a WebSocket upgrade with the default [`Acceptor`] and answers it;
 /// see [`Acceptor::upgrade_with`].
+///
+/// In a hyper service or an axum handler (axum's `Request` is hyper's): return the
+/// `101` response (`response.map(|()| body)`), take `hyper::upgrade::on(&mut request)`
+/// first, and in a task make its connection the stream with
+/// `upgrade.into_stream(hyper_util::rt::TokioIo::new(upgraded))`; on a [`Refusal`],
+/// return [`Refusal::into_response`]. The workspace's `examples/axum_upgrade.rs` and
+/// `examples/hyper_upgrade.rs` show the whole route.
 ///
 /// # Errors
 ///

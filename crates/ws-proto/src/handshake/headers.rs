@@ -10,7 +10,7 @@ use crate::local_error::LocalError;
 /// Stored in two allocations whatever the number of fields (every name and value one
 /// after the other in one buffer, and where each name and value ends in it), rather
 /// than two per field: a handshake's request is read once per connection.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Headers {
     /// Each field's name then its value, field after field. Names are UTF-8: they come
     /// as `&str`.
@@ -166,6 +166,25 @@ pub(crate) fn list_has_token(value: &[u8], token: &str) -> bool {
 impl<'h> FromIterator<(&'h str, &'h [u8])> for Headers {
     fn from_iter<I: IntoIterator<Item = (&'h str, &'h [u8])>>(pairs: I) -> Headers {
         Headers::from_pairs(pairs)
+    }
+}
+
+/// The fields as a map of name to value, in order (values that are not UTF-8 shown
+/// lossily), as `http::HeaderMap` prints, rather than the packed storage.
+///
+/// ```
+/// use ws_proto::handshake::Headers;
+/// let headers: Headers = [("Content-Length", &b"0"[..])].into_iter().collect();
+/// assert_eq!(format!("{headers:?}"), r#"{"Content-Length": "0"}"#);
+/// ```
+impl std::fmt::Debug for Headers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(
+                self.fields()
+                    .map(|(name, value)| (name, String::from_utf8_lossy(value))),
+            )
+            .finish()
     }
 }
 
