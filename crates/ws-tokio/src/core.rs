@@ -104,13 +104,6 @@ enum Phase {
     /// The session is closed (handshake done or connection failed): flush what is
     /// queued, close TCP, then end the stream with this error, if any.
     Finishing(Option<Error>),
-    /// We failed the connection with this error: our close frame is out and our side
-    /// shut down (RFC 6455 7.1.7, and 7.1.1: the server closes first). What the peer
-    /// still sends is read and dropped until its end of stream, within the close
-    /// timeout: bytes left unread when the socket is closed make the kernel answer with
-    /// a reset, which can destroy our close frame before the peer reads it. Then the
-    /// stream ends with the error.
-    Draining(Error),
     /// The stream has ended.
     Done,
 }
@@ -312,11 +305,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
         match self.phase {
             // (`Open` never comes here.)
             Phase::Done | Phase::Open => Poll::Ready(None),
-            Phase::Finishing(_) | Phase::Draining(_) => {
+            Phase::Finishing(_) => {
                 ready!(self.poll_finish(cx, write_waker));
                 let outcome = match std::mem::replace(&mut self.phase, Phase::Done) {
                     Phase::Finishing(outcome) => outcome,
-                    Phase::Draining(err) => Some(err),
                     _ => None,
                 };
                 Poll::Ready(outcome.map(Err))
@@ -575,12 +567,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
                 }
             }
         }
-        // Timed out (or aborting): one last try to write, and close TCP (unless that
-        // was done before draining).
-        if !matches!(self.phase, Phase::Draining(_)) {
-            let _ = self.poll_drain(&mut wcx);
-            let _ = Pin::new(&mut self.io).poll_shutdown(&mut wcx);
-        }
+        // Timed out (or aborting): one last try to write, and close TCP.
+        let _ = self.poll_drain(&mut wcx);
+        let _ = Pin::new(&mut self.io).poll_shutdown(&mut wcx);
         self.end_input();
         Poll::Ready(())
     }
@@ -593,47 +582,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Core<S> {
     }
 
     /// The unhurried end of [`poll_finish`](Self::poll_finish): flush, a client's wait
-    /// for the server's end of stream, and our own shutdown, each once; after a failure,
-    /// our shutdown and then the peer's remaining bytes read away ([`Phase::Draining`]).
+    /// for the server's end of stream, and our own shutdown, each once.
     fn poll_finish_gracefully(&mut self, cx: &mut Context<'_>, wcx: &mut Context<'_>) -> Poll<()> {
-        if let Phase::Finishing(outcome) = &self.phase {
-            let failed = outcome.is_some();
-            match self.poll_drain(wcx) {
-                Poll::Pending => return Poll::Pending,
-                // The transport failed: there is nothing left to shut down.
-                Poll::Ready(Err(_)) => return Poll::Ready(()),
-                Poll::Ready(Ok(())) => {}
-            }
-            if !failed {
-                if self.session.role() == Role::Client {
-                    // RFC 6455 7.1.1: "the client SHOULD wait for the server to close the
-                    // connection"; anything still arriving is discarded.
-                    ready!(self.poll_read_away(cx));
+        match self.poll_drain(wcx) {
+            Poll::Pending => return Poll::Pending,
+            // The transport failed: there is nothing left to shut down.
+            Poll::Ready(Err(_)) => return Poll::Ready(()),
+            Poll::Ready(Ok(())) => {}
+        }
+        let graceful = matches!(self.phase, Phase::Finishing(None));
+        if graceful && self.session.role() == Role::Client {
+            // RFC 6455 7.1.1: "the client SHOULD wait for the server to close the
+            // connection"; anything still arriving is discarded.
+            loop {
+                match self.poll_read_more(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Ok(0) | Err(_)) => break,
+                    Poll::Ready(Ok(_)) => self.input = RecvBuffer::new(),
                 }
-                // RFC 6455 7.1.1: the server closes TCP at once. Once: a second shutdown
-                // of a socket already shut down is a system call that only fails.
-                return Pin::new(&mut self.io).poll_shutdown(wcx).map(|_| ());
-            }
-            // Failed (RFC 6455 7.1.7): our close frame is out; close our side first, then
-            // read the peer's remaining bytes away.
-            if ready!(Pin::new(&mut self.io).poll_shutdown(wcx)).is_err() {
-                return Poll::Ready(());
-            }
-            if let Phase::Finishing(Some(err)) = std::mem::replace(&mut self.phase, Phase::Done) {
-                self.phase = Phase::Draining(err);
             }
         }
-        self.poll_read_away(cx)
-    }
-
-    /// Reads and drops whatever arrives until the end of the stream (or a read error).
-    fn poll_read_away(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        loop {
-            match ready!(self.poll_read_more(cx)) {
-                Ok(0) | Err(_) => return Poll::Ready(()),
-                Ok(_) => self.input = RecvBuffer::new(),
-            }
-        }
+        // RFC 6455 7.1.1: the server closes TCP at once. Once: a second shutdown of a
+        // socket already shut down is a system call that only fails.
+        Pin::new(&mut self.io).poll_shutdown(wcx).map(|_| ())
     }
 
     fn poll_close_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
