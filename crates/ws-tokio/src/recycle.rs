@@ -399,7 +399,7 @@ mod tests {
         lend_input(&mut input);
         assert_eq!(input.capacity(), small, "the scratch");
         // Holding a few bytes: they move to a buffer of their own, the scratch goes
-        // back; the next read is lent the scratch with the bytes in it again.
+        // back; the next read grows that buffer, and the scratch stays free.
         input.extend_from_slice(b"y");
         take_back_input(&mut input, None, usize::MAX);
         assert_eq!(input.data(), b"y");
